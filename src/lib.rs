@@ -10,3 +10,4 @@ pub use error::{Actor, ErrorCode};
 pub mod model;
 pub mod pii;
 pub mod token;
+pub mod keys;

@@ -159,16 +159,15 @@ fn strict_object(
     segment: Segment,
 ) -> Result<serde_json::Map<String, Value>, TokenError> {
     parse_object(bytes, MAX_JSON_DEPTH).map_err(|e| match e {
-        StrictJsonError::Utf8 | StrictJsonError::Syntax => TokenError::Json(segment),
+        // Bytes after the object make it "not one JSON object" rather than trailing token data.
+        StrictJsonError::Utf8 | StrictJsonError::Syntax | StrictJsonError::TrailingData => {
+            TokenError::Json(segment)
+        }
         StrictJsonError::DuplicateKey(key) => TokenError::JsonDuplicateKey {
             segment,
             key: printable_name(&key),
         },
         StrictJsonError::TooDeep => TokenError::JsonTooDeep(segment),
-        StrictJsonError::TrailingData => TokenError::TrailingData(match segment {
-            Segment::Header => "header JSON",
-            _ => "payload JSON",
-        }),
     })
 }
 

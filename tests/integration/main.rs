@@ -1,1 +1,9 @@
+//! Integration tests, one binary (see STYLE: faster to link, one place to look).
 
+mod keyset;
+mod no_panic;
+mod openssl;
+mod pii_logs;
+mod support;
+mod token_rules;
+mod vectors;
