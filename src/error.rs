@@ -74,8 +74,14 @@ mod tests {
     fn printable_name_passes_protocol_names_and_hides_the_rest() {
         assert_eq!(printable_name("x5c"), "x5c");
         assert_eq!(printable_name("HS256"), "HS256");
-        assert_eq!(printable_name("11010519491231002X张"), "<21 bytes, not shown>");
-        assert_eq!(printable_name("11010519491231002X"), "<18 bytes, not shown>");
+        assert_eq!(
+            printable_name("11010519491231002X张"),
+            "<21 bytes, not shown>"
+        );
+        assert_eq!(
+            printable_name("11010519491231002X"),
+            "<18 bytes, not shown>"
+        );
         assert_eq!(printable_name(""), "<0 bytes, not shown>");
         assert_eq!(printable_name(&"a".repeat(33)), "<33 bytes, not shown>");
     }

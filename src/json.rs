@@ -177,16 +177,28 @@ mod tests {
             parse_object(br#"{"a":{"b":{"c":{}}}}"#, 3),
             Err(StrictJsonError::TooDeep)
         );
-        assert_eq!(parse_object(br#"{"a":[[[]]]}"#, 3), Err(StrictJsonError::TooDeep));
+        assert_eq!(
+            parse_object(br#"{"a":[[[]]]}"#, 3),
+            Err(StrictJsonError::TooDeep)
+        );
     }
 
     #[test]
     fn trailing_and_non_object_and_utf8() {
-        assert_eq!(parse_object(br#"{} x"#, 8), Err(StrictJsonError::TrailingData));
-        assert_eq!(parse_object(br#"{}{}"#, 8), Err(StrictJsonError::TrailingData));
+        assert_eq!(
+            parse_object(br#"{} x"#, 8),
+            Err(StrictJsonError::TrailingData)
+        );
+        assert_eq!(
+            parse_object(br#"{}{}"#, 8),
+            Err(StrictJsonError::TrailingData)
+        );
         assert!(parse_object(b"{} \n", 8).is_ok());
         assert_eq!(parse_object(br#"[1]"#, 8), Err(StrictJsonError::Syntax));
-        assert_eq!(parse_object(b"{\"a\":\"\xff\"}", 8), Err(StrictJsonError::Utf8));
+        assert_eq!(
+            parse_object(b"{\"a\":\"\xff\"}", 8),
+            Err(StrictJsonError::Utf8)
+        );
         assert_eq!(parse_object(b"", 8), Err(StrictJsonError::Syntax));
     }
 }

@@ -63,7 +63,9 @@ impl ErrorCode for KeySetError {
 
     fn actor(&self) -> Actor {
         match self {
-            KeySetError::Fetch(_) | KeySetError::HttpStatus(_) => Actor::RetryLater,
+            KeySetError::Fetch(_) | KeySetError::HttpStatus(_) | KeySetError::UnknownKid(_) => {
+                Actor::RetryLater
+            }
             KeySetError::Config(_) => Actor::Configuration,
             _ => Actor::SecurityEvent,
         }
@@ -413,7 +415,11 @@ impl Remote {
             .map(|j| (j.kid, VerifyingKey::new(j.key, self.distid.clone())))
             .collect();
         c.expires_at = Some(Instant::now() + ttl);
-        tracing::debug!(keys = c.keys.len(), ttl_secs = ttl.as_secs(), "JWKS fetched");
+        tracing::debug!(
+            keys = c.keys.len(),
+            ttl_secs = ttl.as_secs(),
+            "JWKS fetched"
+        );
         Ok(())
     }
 
@@ -507,7 +513,8 @@ pub fn parse_jwks(bytes: &[u8]) -> Result<Vec<Jwk>, KeySetError> {
         let Value::Object(obj) = item else {
             return Err(invalid("every key must be a JSON object"));
         };
-        let jwk = Jwk::from_json_object(obj).map_err(|e| KeySetError::JwksInvalid(e.to_string()))?;
+        let jwk =
+            Jwk::from_json_object(obj).map_err(|e| KeySetError::JwksInvalid(e.to_string()))?;
         if out.iter().any(|k| k.kid == jwk.kid) {
             return Err(invalid("two keys share a `kid`"));
         }

@@ -1,4 +1,48 @@
-#![doc = include_str!("../README.md")]
+//! Accept China's national network identity (网号/网证) and keep the rules that come with it.
+//!
+//! # Contents
+//! - [`crypto`]: SM2 signatures and encryption, SM3, HMAC-SM3, key formats.
+//! - [`token`]: the strict verifier of the platform's signed results.
+//! - [`keys`]: the platform's key set (pinned keys, JWKS with cache and rotation).
+//! - [`model`]: outcome, assurance, age band, document type, pseudonym, consent receipt.
+//! - [`pii`]: the types personal data lives in (redacted, zeroized).
+//! - [`error`]: what every error shares: a stable code and who must act.
+//!
+//! # Example
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use netid::crypto::{PrivateKey, SigningKey};
+//! use netid::keys::KeySet;
+//! use netid::token::{TokenSigner, Validation};
+//!
+//! // The platform signs (in tests, the sandbox does this)…
+//! let signer = TokenSigner::new("k1", SigningKey::from(PrivateKey::generate()))?;
+//! let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
+//! let claims = serde_json::json!({
+//!     "iss": "https://platform.example", "aud": "app_1", "iat": now, "exp": now + 60,
+//!     "jti": "j1", "nonce": "nonce-1234", "authz_id": "Q7bX2kP9mZ4vR8tW1nY6cH3sJ5dF0gLa",
+//!     "sub": "pw_1", "result": {"status": "verified"}, "acr": 1, "amr": ["cred"],
+//! });
+//! let token = signer.sign(claims.as_object().unwrap())?;
+//!
+//! // …the relying party verifies with the platform's public key only.
+//! let keys = KeySet::pinned([("k1", signer.signing_key().verifying_key().public_key().clone())])?;
+//! let validation = Validation::new("https://platform.example", "app_1").expect_nonce("nonce-1234");
+//! let verified = keys.verify(&token, &validation).await?;
+//! assert!(verified.outcome.is_verified());
+//! # Ok(()) }
+//! ```
+//!
+//! # Features
+//! No optional features yet; `sandbox`, `cli`, `axum`, `actix`, `redis` and `postgres` arrive
+//! with the parts that need them. None is on by default.
+//!
+//! # Security
+//! - No `unsafe`, no OpenSSL: RustCrypto `sm2`/`sm3`, `rustls`.
+//! - Secrets and personal data print as `[redacted]` and zeroize on drop.
+//! - Errors name the failed rule, never a value. Every error has a stable [`ErrorCode::code`]
+//!   and an [`Actor`]: whether the user, a retry, the operator or security must act.
+//! - Protocol: `docs/PROTOCOL.md` in the repository.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod b64;
@@ -7,7 +51,7 @@ pub mod error;
 mod json;
 
 pub use error::{Actor, ErrorCode};
+pub mod keys;
 pub mod model;
 pub mod pii;
 pub mod token;
-pub mod keys;

@@ -442,27 +442,39 @@ impl EncryptedFields {
             .map_err(|_| malformed("not a flat JSON object without duplicate keys".into()))?;
         let mut out = IdentityFields::default();
         for (key, value) in &obj {
-            let field: FieldName = key
-                .parse()
-                .map_err(|_| malformed(format!("unknown field `{}`", crate::error::printable_name(key))))?;
+            let field: FieldName = key.parse().map_err(|_| {
+                malformed(format!(
+                    "unknown field `{}`",
+                    crate::error::printable_name(key)
+                ))
+            })?;
             if !self.names.contains(field) {
-                return Err(malformed(format!("field `{field}` is inside but was not announced")));
+                return Err(malformed(format!(
+                    "field `{field}` is inside but was not announced"
+                )));
             }
             let serde_json::Value::String(text) = value else {
                 return Err(malformed(format!("field `{field}` is not a string")));
             };
             if text.is_empty() || text.len() > MAX_FIELD_LEN || text.chars().any(char::is_control) {
-                return Err(malformed(format!("field `{field}` is empty, too long or has control characters")));
+                return Err(malformed(format!(
+                    "field `{field}` is empty, too long or has control characters"
+                )));
             }
             match field {
                 FieldName::Name => out.name = Some(PersonalName::new(text.as_str())),
                 FieldName::IdNumber => out.id_number = Some(IdNumber::new(text.as_str())),
                 FieldName::IdType => {
-                    out.id_type = Some(text.parse().map_err(|e: UnknownValue| malformed(format!("field `id_type`: {e}")))?)
+                    out.id_type =
+                        Some(text.parse().map_err(|e: UnknownValue| {
+                            malformed(format!("field `id_type`: {e}"))
+                        })?)
                 }
                 FieldName::BirthDate => {
                     if !crate::pii::is_valid_date(text) {
-                        return Err(malformed("field `birth_date` is not a YYYY-MM-DD date".into()));
+                        return Err(malformed(
+                            "field `birth_date` is not a YYYY-MM-DD date".into(),
+                        ));
                     }
                     out.birth_date = Some(BirthDate::new(text.as_str()));
                 }
@@ -502,7 +514,11 @@ impl IdentityFields {
 
     /// The names of the fields present.
     pub fn names(&self) -> FieldSet {
-        FieldName::ALL.iter().copied().filter(|f| self.has(*f)).collect()
+        FieldName::ALL
+            .iter()
+            .copied()
+            .filter(|f| self.has(*f))
+            .collect()
     }
 }
 

@@ -82,7 +82,9 @@ pub(crate) fn is_valid_date(text: &str) -> bool {
 pub(crate) fn days_in_month(year: u32, month: u32) -> u32 {
     match month {
         4 | 6 | 9 | 11 => 30,
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 if (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400) => {
+            29
+        }
         2 => 28,
         _ => 31,
     }
@@ -97,7 +99,10 @@ mod tests {
         let n = IdNumber::new("11010519491231002X");
         assert_eq!(format!("{n:?}"), "IdNumber([redacted])");
         assert_eq!(format!("{n}"), "[redacted ID number]");
-        assert_eq!(format!("{:#?}", PersonalName::new("张三")), "PersonalName([redacted])");
+        assert_eq!(
+            format!("{:#?}", PersonalName::new("张三")),
+            "PersonalName([redacted])"
+        );
         assert_eq!(n.expose_secret(), "11010519491231002X");
     }
 

@@ -44,7 +44,7 @@ impl EncryptionKey {
     }
 
     fn key(&self) -> EncryptingKey {
-        EncryptingKey::new_with_mode(self.0.inner().clone(), Mode::C1C3C2)
+        EncryptingKey::new_with_mode(*self.0.inner(), Mode::C1C3C2)
     }
 }
 

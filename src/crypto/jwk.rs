@@ -48,7 +48,11 @@ const MEMBERS: [&str; 7] = ["kty", "crv", "x", "y", "kid", "use", "alg"];
 
 impl Jwk {
     /// A JWK for `key`, after checking `kid`.
-    pub fn new(kid: impl Into<String>, key_use: KeyUse, key: PublicKey) -> Result<Self, CryptoError> {
+    pub fn new(
+        kid: impl Into<String>,
+        key_use: KeyUse,
+        key: PublicKey,
+    ) -> Result<Self, CryptoError> {
         let kid = kid.into();
         check_kid(&kid).map_err(|detail| CryptoError::Jwk {
             detail: detail.to_owned(),

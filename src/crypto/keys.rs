@@ -18,6 +18,12 @@ const ID_EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840
 /// `sm2p256v1` (GM/T 0006): the SM2 curve. Some older toolkits also use it as the *algorithm*.
 const OID_SM2: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.156.10197.1.301");
 
+/// n - 1 for the SM2 curve: the one non-zero scalar that is not a valid SM2 private key.
+const N_MINUS_ONE: [u8; 32] = [
+    0xff, 0xff, 0xff, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0x72, 0x03, 0xdf, 0x6b, 0x21, 0xc6, 0x05, 0x2b, 0x53, 0xbb, 0xf4, 0x09, 0x39, 0xd5, 0x41, 0x22,
+];
+
 /// The distinguishing identifier the SM2 standards recommend, and netid's default.
 pub const DEFAULT_DISTID: &str = "1234567812345678";
 
@@ -194,7 +200,8 @@ impl fmt::Debug for PublicKey {
 
 /// An SM2 private key. The scalar is zeroized when the key is dropped and never printed.
 ///
-/// Turn it into a [`SigningKey`] or a [`DecryptionKey`]; use a different key for each purpose.
+/// Turn it into a [`SigningKey`](super::SigningKey) or a [`DecryptionKey`](super::DecryptionKey);
+/// use a different key for each purpose.
 pub struct PrivateKey {
     secret: sm2::SecretKey,
     public: PublicKey,
@@ -203,7 +210,21 @@ pub struct PrivateKey {
 impl PrivateKey {
     /// A fresh random key from the operating system's generator.
     pub fn generate() -> Self {
-        Self::from_secret(sm2::SecretKey::generate())
+        loop {
+            // n - 1 comes up with probability 2^-256; the loop is for correctness, not speed.
+            if let Ok(key) = Self::from_secret_checked(sm2::SecretKey::generate()) {
+                return key;
+            }
+        }
+    }
+
+    fn from_secret_checked(secret: sm2::SecretKey) -> Result<Self, CryptoError> {
+        // SM2 signing divides by (1 + d), so d = n - 1 is not a usable key (GB/T 32918.1 §6.1
+        // takes d from [1, n-2]); RustCrypto accepts it as an EC scalar, so it is refused here.
+        if secret.to_bytes().as_slice() == N_MINUS_ONE {
+            return Err(CryptoError::Scalar);
+        }
+        Ok(Self::from_secret(secret))
     }
 
     fn from_secret(secret: sm2::SecretKey) -> Self {
@@ -216,9 +237,8 @@ impl PrivateKey {
         if bytes.len() != 32 {
             return Err(CryptoError::Scalar);
         }
-        sm2::SecretKey::from_slice(bytes)
-            .map(Self::from_secret)
-            .map_err(|_| CryptoError::Scalar)
+        let secret = sm2::SecretKey::from_slice(bytes).map_err(|_| CryptoError::Scalar)?;
+        Self::from_secret_checked(secret)
     }
 
     /// From 64 hex digits.
@@ -245,7 +265,7 @@ impl PrivateKey {
                 what: "ECPrivateKey",
             }
         })?;
-        Ok(Self::from_secret(secret))
+        Self::from_secret_checked(secret)
     }
 
     /// From a PEM `PRIVATE KEY` (PKCS#8) document, as `openssl genpkey -algorithm SM2` writes.

@@ -14,7 +14,7 @@ mod sign;
 pub use encrypt::{CIPHERTEXT_OVERHEAD, DecryptionKey, EncryptionKey};
 pub use error::CryptoError;
 pub use hash::{SM3_LEN, Sm3Hasher, hmac_sm3, hmac_sm3_verify, sm3};
-pub use jwk::{Jwk, KeyUse};
 pub(crate) use jwk::check_kid;
+pub use jwk::{Jwk, KeyUse};
 pub use keys::{DEFAULT_DISTID, DistId, PrivateKey, PublicKey};
 pub use sign::{Signature, SignatureFormatError, SigningKey, VerifyingKey};

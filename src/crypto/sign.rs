@@ -76,7 +76,7 @@ pub struct VerifyingKey {
 impl VerifyingKey {
     /// Binds `public` to `distid`.
     pub fn new(public: PublicKey, distid: DistId) -> Self {
-        let inner = match sm2::dsa::VerifyingKey::new(distid.as_str(), public.inner().clone()) {
+        let inner = match sm2::dsa::VerifyingKey::new(distid.as_str(), *public.inner()) {
             Ok(k) => k,
             // Only fails for a distid over 8191 bytes, which `DistId` rules out.
             Err(_) => unreachable!("DistId is bounded"),
@@ -143,8 +143,9 @@ impl SigningKey {
     pub fn sign(&self, message: &[u8]) -> Result<Signature, CryptoError> {
         // `sm2::dsa::SigningKey` does not zeroize its scalar on drop, so it is not kept: the
         // secret lives in `sm2::SecretKey` (which does) and a signer exists only for this call.
-        let signer = sm2::dsa::SigningKey::new(self.verifying.distid.as_str(), self.private.secret())
-            .map_err(|_| CryptoError::Sign)?;
+        let signer =
+            sm2::dsa::SigningKey::new(self.verifying.distid.as_str(), self.private.secret())
+                .map_err(|_| CryptoError::Sign)?;
         signer
             .try_sign_with_rng(&mut SysRng, message)
             .map(Signature)

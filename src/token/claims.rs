@@ -200,7 +200,10 @@ pub(crate) fn parse(obj: &Map<String, Value>) -> Result<ResultClaims, TokenError
             .iter()
             .map(|v| match v {
                 Value::String(s) if text_ok(s, 1, 128, Chars::Text) => Ok(s.clone()),
-                _ => Err(invalid("aud", "array entries must be strings of 1-128 bytes")),
+                _ => Err(invalid(
+                    "aud",
+                    "array entries must be strings of 1-128 bytes",
+                )),
             })
             .collect::<Result<_, _>>()?,
         Some(_) => {
@@ -235,9 +238,17 @@ pub(crate) fn parse(obj: &Map<String, Value>) -> Result<ResultClaims, TokenError
     };
     let methods = parse_amr(required(obj.get("amr"), "amr")?)?;
     let age_tag = match string(obj, "age_tag", 1, 32, Chars::Base64Url) {
-        Ok(Some(s)) => Some(s.parse::<AgeTag>().map_err(|e| invalid("age_tag", e.to_string()))?),
+        Ok(Some(s)) => Some(
+            s.parse::<AgeTag>()
+                .map_err(|e| invalid("age_tag", e.to_string()))?,
+        ),
         Ok(None) => None,
-        Err(_) => return Err(invalid("age_tag", "must be under_14, age_14_to_17, adult or senior")),
+        Err(_) => {
+            return Err(invalid(
+                "age_tag",
+                "must be under_14, age_14_to_17, adult or senior",
+            ));
+        }
     };
     let guardian_consent = match obj.get("guardian_consent") {
         None => None,
@@ -279,7 +290,10 @@ fn parse_result(value: &Value) -> Result<VerificationOutcome, TokenError> {
             .map(VerificationOutcome::NotVerified)
             .map_err(|e| invalid("result", e.to_string())),
         (Some("not_verified"), _) => Err(invalid("result", "not_verified needs a string reason")),
-        _ => Err(invalid("result", "status must be \"verified\" or \"not_verified\"")),
+        _ => Err(invalid(
+            "result",
+            "status must be \"verified\" or \"not_verified\"",
+        )),
     }
 }
 
@@ -314,7 +328,12 @@ fn parse_fields(value: &Value) -> Result<EncryptedFields, TokenError> {
         .get("kid")
         .and_then(Value::as_str)
         .filter(|k| check_kid(k).is_ok())
-        .ok_or_else(|| invalid("fields", "`kid` must name the relying party's encryption key"))?
+        .ok_or_else(|| {
+            invalid(
+                "fields",
+                "`kid` must name the relying party's encryption key",
+            )
+        })?
         .to_owned();
     let names = field_names(
         obj.get("names")
@@ -378,7 +397,7 @@ pub(crate) fn validate(c: &ResultClaims, v: &Validation, now: u64) -> Result<(),
     if c.issuer != v.issuer {
         return Err(TokenError::Issuer);
     }
-    if !c.audience.iter().any(|a| *a == v.audience) {
+    if !c.audience.contains(&v.audience) {
         return Err(TokenError::Audience);
     }
     let leeway = v.leeway_secs;
@@ -397,7 +416,7 @@ pub(crate) fn validate(c: &ResultClaims, v: &Validation, now: u64) -> Result<(),
             });
         }
     }
-    let lifetime = c.expires_at.checked_sub(c.issued_at).unwrap_or(0);
+    let lifetime = c.expires_at.saturating_sub(c.issued_at);
     if lifetime == 0 || lifetime > MAX_LIFETIME_SECS {
         return Err(TokenError::Lifetime);
     }
@@ -452,8 +471,6 @@ pub(crate) fn check_consistency(c: &ResultClaims) -> Result<(), TokenError> {
         (Some(_), None) => Err(TokenError::Inconsistent(
             "plaintext fields come only with the consent receipt that covers them",
         )),
-        (None, Some(_)) => Err(TokenError::Inconsistent(
-            "a consent receipt without fields",
-        )),
+        (None, Some(_)) => Err(TokenError::Inconsistent("a consent receipt without fields")),
     }
 }

@@ -202,7 +202,15 @@ impl ErrorCode for TokenError {
 
     fn actor(&self) -> Actor {
         match self {
-            TokenError::Config(_) => Actor::Configuration,
+            // The relying party's own settings or clock disagree with a well-signed token.
+            TokenError::Config(_)
+            | TokenError::Issuer
+            | TokenError::Audience
+            | TokenError::NotYetValid { .. } => Actor::Configuration,
+            // The user took too long: a fresh authorization fixes it.
+            TokenError::Expired { .. } => Actor::User,
+            // Possibly a key rotation the key set has not caught up with yet.
+            TokenError::UnknownKid { .. } => Actor::RetryLater,
             _ => Actor::SecurityEvent,
         }
     }

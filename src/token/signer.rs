@@ -41,7 +41,10 @@ impl TokenSigner {
     /// invalid tokens. Produces `header.payload.signature`.
     pub fn sign(&self, claims: &Map<String, Value>) -> Result<String, CryptoError> {
         let header = serde_json::json!({ "alg": ALG, "kid": self.kid, "typ": self.typ });
-        self.sign_raw(header.to_string().as_bytes(), Value::Object(claims.clone()).to_string().as_bytes())
+        self.sign_raw(
+            header.to_string().as_bytes(),
+            Value::Object(claims.clone()).to_string().as_bytes(),
+        )
     }
 
     /// Signs an arbitrary header and payload, byte for byte. For test fixtures that need

@@ -2,11 +2,11 @@ use serde_json::Value;
 
 use super::claims::{self, ResultClaims};
 use super::{ALG, TokenError, Validation, Verified, error::Segment};
+use crate::b64;
+use crate::crypto::check_kid;
 use crate::crypto::{Signature, SignatureFormatError, VerifyingKey, sm3};
 use crate::error::printable_name;
 use crate::json::{StrictJsonError, parse_object};
-use crate::b64;
-use crate::crypto::check_kid;
 
 const MAX_HEADER_LEN: usize = 1024;
 pub(crate) const MAX_JSON_DEPTH: usize = 8;
@@ -135,7 +135,7 @@ impl UnverifiedToken {
             SignatureFormatError::Length => TokenError::SignatureLength(sig.len()),
             _ => TokenError::SignatureScalar,
         })?;
-        key.verify(self.raw[..self.signing_input_end].as_bytes(), &sig)
+        key.verify(&self.raw.as_bytes()[..self.signing_input_end], &sig)
             .map_err(|_| TokenError::SignatureInvalid {
                 kid: self.kid.clone(),
             })?;

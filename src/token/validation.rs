@@ -82,7 +82,9 @@ impl Validation {
     /// Longest accepted compact token, 1 KiB to 1 MiB (default 16 KiB).
     pub fn with_max_token_len(mut self, bytes: usize) -> Result<Self, TokenError> {
         if !(1024..=1024 * 1024).contains(&bytes) {
-            return Err(TokenError::Config("max token length must be 1 KiB to 1 MiB"));
+            return Err(TokenError::Config(
+                "max token length must be 1 KiB to 1 MiB",
+            ));
         }
         self.max_token_len = bytes;
         Ok(self)

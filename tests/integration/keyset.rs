@@ -47,7 +47,10 @@ async fn serve(initial: &[Jwk], delay_ms: u64) -> (String, Platform) {
                 p.hits.fetch_add(1, Ordering::SeqCst);
                 tokio::time::sleep(Duration::from_millis(p.delay_ms)).await;
                 let mut headers = HeaderMap::new();
-                headers.insert(header::CACHE_CONTROL, p.cache_control.read().await.parse().unwrap());
+                headers.insert(
+                    header::CACHE_CONTROL,
+                    p.cache_control.read().await.parse().unwrap(),
+                );
                 let status = StatusCode::from_u16(p.status.load(Ordering::SeqCst)).unwrap();
                 (status, headers, p.jwks.read().await.clone())
             }
@@ -61,7 +64,12 @@ async fn serve(initial: &[Jwk], delay_ms: u64) -> (String, Platform) {
 
 fn key(kid: &str) -> (TokenSigner, Jwk) {
     let sk = SigningKey::from(PrivateKey::generate());
-    let jwk = Jwk::new(kid, KeyUse::Signature, sk.verifying_key().public_key().clone()).unwrap();
+    let jwk = Jwk::new(
+        kid,
+        KeyUse::Signature,
+        sk.verifying_key().public_key().clone(),
+    )
+    .unwrap();
     (TokenSigner::new(kid, sk).unwrap(), jwk)
 }
 
@@ -83,16 +91,30 @@ async fn unknown_kid_refetches_once_then_rate_limits() {
     let (_, a) = key("a");
     let (_, b) = key("b");
     let (url, p) = serve(std::slice::from_ref(&a), 0).await;
-    let keys = KeySet::builder().jwks_url(url).min_refetch_interval(Duration::from_secs(3600)).build().unwrap();
+    let keys = KeySet::builder()
+        .jwks_url(url)
+        .min_refetch_interval(Duration::from_secs(3600))
+        .build()
+        .unwrap();
     keys.key("a").await.unwrap();
     assert_eq!(p.hits(), 1);
     // The platform rotates in key b.
     *p.jwks.write().await = to_jwks(&[a.clone(), b.clone()]);
-    assert_eq!(keys.key("b").await.unwrap().public_key(), &b.key, "rotation found by refetch");
+    assert_eq!(
+        keys.key("b").await.unwrap().public_key(),
+        &b.key,
+        "rotation found by refetch"
+    );
     assert_eq!(p.hits(), 2);
     // A made-up kid right after: no new fetch within the interval.
-    assert_eq!(keys.key("made-up").await.unwrap_err().code(), "token.unknown_kid");
-    assert_eq!(keys.key("made-up-2").await.unwrap_err().code(), "token.unknown_kid");
+    assert_eq!(
+        keys.key("made-up").await.unwrap_err().code(),
+        "token.unknown_kid"
+    );
+    assert_eq!(
+        keys.key("made-up-2").await.unwrap_err().code(),
+        "token.unknown_kid"
+    );
     assert_eq!(p.hits(), 2, "refetches are rate-limited");
 }
 
@@ -118,14 +140,26 @@ async fn a_failed_refetch_keeps_the_old_keys() {
     let (signer, a) = key("a");
     let (url, p) = serve(std::slice::from_ref(&a), 0).await;
     // TTL capped to zero: every lookup is stale and tries to refresh.
-    let keys = KeySet::builder().jwks_url(url).max_cache_ttl(Duration::ZERO).min_refetch_interval(Duration::ZERO).build().unwrap();
+    let keys = KeySet::builder()
+        .jwks_url(url)
+        .max_cache_ttl(Duration::ZERO)
+        .min_refetch_interval(Duration::ZERO)
+        .build()
+        .unwrap();
     keys.key("a").await.unwrap();
     p.status.store(503, Ordering::SeqCst);
     let hits = p.hits();
-    assert_eq!(keys.key("a").await.unwrap().public_key(), &a.key, "old key still served");
+    assert_eq!(
+        keys.key("a").await.unwrap().public_key(),
+        &a.key,
+        "old key still served"
+    );
     assert!(p.hits() > hits, "a refresh was attempted");
     // A token under the old key still verifies end to end while the platform is down.
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     let claims = json!({"iss":"i","aud":"app","iat":now,"exp":now+60,"jti":"j","nonce":"nonce-123",
         "authz_id":"B".repeat(32),"sub":"s","result":{"status":"verified"},"acr":1,"amr":["cred"]});
     let token = signer.sign(claims.as_object().unwrap()).unwrap();
@@ -141,7 +175,12 @@ async fn a_failed_refetch_keeps_the_old_keys() {
 async fn bad_key_sets_are_refused_and_nothing_is_replaced() {
     let (_, a) = key("a");
     let (url, p) = serve(std::slice::from_ref(&a), 0).await;
-    let keys = KeySet::builder().jwks_url(url).max_cache_ttl(Duration::ZERO).min_refetch_interval(Duration::ZERO).build().unwrap();
+    let keys = KeySet::builder()
+        .jwks_url(url)
+        .max_cache_ttl(Duration::ZERO)
+        .min_refetch_interval(Duration::ZERO)
+        .build()
+        .unwrap();
     keys.key("a").await.unwrap();
     let bad_sets = [
         ("{\"keys\":[] , \"keys\":[]}".to_owned(), "keys.jwks_invalid"),
@@ -154,20 +193,48 @@ async fn bad_key_sets_are_refused_and_nothing_is_replaced() {
         *p.jwks.write().await = body;
         let err = keys.refresh().await.unwrap_err();
         assert_eq!(err.code(), code);
-        assert_eq!(keys.key("a").await.unwrap().public_key(), &a.key, "the good key survives a bad set ({code})");
+        assert_eq!(
+            keys.key("a").await.unwrap().public_key(),
+            &a.key,
+            "the good key survives a bad set ({code})"
+        );
     }
 }
 
 #[tokio::test]
 async fn configuration_is_checked_up_front() {
     assert_eq!(KeySet::builder().build().unwrap_err().code(), "keys.config");
-    assert_eq!(KeySet::builder().jwks_url("http://platform.example/keys").build().unwrap_err().code(), "keys.config");
-    assert!(KeySet::builder().jwks_url("https://platform.example/keys").build().is_ok());
+    assert_eq!(
+        KeySet::builder()
+            .jwks_url("http://platform.example/keys")
+            .build()
+            .unwrap_err()
+            .code(),
+        "keys.config"
+    );
+    assert!(
+        KeySet::builder()
+            .jwks_url("https://platform.example/keys")
+            .build()
+            .is_ok()
+    );
     let pk = PrivateKey::generate().public_key().clone();
-    assert_eq!(KeySet::pinned([("a", pk.clone()), ("a", pk.clone())]).unwrap_err().code(), "keys.config");
-    assert_eq!(KeySet::pinned([("bad kid!", pk)]).unwrap_err().code(), "keys.config");
+    assert_eq!(
+        KeySet::pinned([("a", pk.clone()), ("a", pk.clone())])
+            .unwrap_err()
+            .code(),
+        "keys.config"
+    );
+    assert_eq!(
+        KeySet::pinned([("bad kid!", pk)]).unwrap_err().code(),
+        "keys.config"
+    );
     // Unreachable server: a retryable fetch error.
-    let keys = KeySet::builder().jwks_url("http://127.0.0.1:9/keys").timeout(Duration::from_secs(2)).build().unwrap();
+    let keys = KeySet::builder()
+        .jwks_url("http://127.0.0.1:9/keys")
+        .timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
     let err = keys.key("a").await.unwrap_err();
     assert_eq!(err.code(), "keys.fetch");
     assert_eq!(err.actor(), netid::Actor::RetryLater);

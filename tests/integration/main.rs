@@ -1,4 +1,5 @@
 //! Integration tests, one binary (see STYLE: faster to link, one place to look).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod keyset;
 mod no_panic;

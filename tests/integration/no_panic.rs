@@ -75,16 +75,38 @@ fn arb_json() -> impl Strategy<Value = serde_json::Value> {
         "[a-z_0-9]{0,40}".prop_map(Value::String),
     ];
     let claim_names = prop_oneof![
-        Just("iss"), Just("aud"), Just("iat"), Just("exp"), Just("nbf"), Just("jti"), Just("nonce"),
-        Just("authz_id"), Just("sub"), Just("result"), Just("acr"), Just("amr"), Just("age_tag"),
-        Just("guardian_consent"), Just("fields"), Just("consent"), Just("status"), Just("reason"),
-        Just("names"), Just("ct"), Just("alg"), Just("kid"),
+        Just("iss"),
+        Just("aud"),
+        Just("iat"),
+        Just("exp"),
+        Just("nbf"),
+        Just("jti"),
+        Just("nonce"),
+        Just("authz_id"),
+        Just("sub"),
+        Just("result"),
+        Just("acr"),
+        Just("amr"),
+        Just("age_tag"),
+        Just("guardian_consent"),
+        Just("fields"),
+        Just("consent"),
+        Just("status"),
+        Just("reason"),
+        Just("names"),
+        Just("ct"),
+        Just("alg"),
+        Just("kid"),
     ];
     leaf.prop_recursive(4, 64, 8, move |inner| {
         prop_oneof![
             proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            proptest::collection::btree_map(claim_names.clone().prop_map(str::to_owned), inner, 0..16)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            proptest::collection::btree_map(
+                claim_names.clone().prop_map(str::to_owned),
+                inner,
+                0..16
+            )
+            .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
 }

@@ -43,14 +43,29 @@ fn decrypted_fields_and_their_errors_never_reach_the_log() {
 
     tracing::subscriber::with_default(subscriber, || {
         let key = DecryptionKey::new(PrivateKey::generate());
-        let plain = format!(r#"{{"name":"{name}","id_number":"{id}","birth_date":"{birth}","id_type":"resident_id_card"}}"#);
+        let plain = format!(
+            r#"{{"name":"{name}","id_number":"{id}","birth_date":"{birth}","id_type":"resident_id_card"}}"#
+        );
         let enc = EncryptedFields {
             kid: "rp-enc-1".into(),
-            names: [FieldName::Name, FieldName::IdNumber, FieldName::BirthDate, FieldName::IdType].into_iter().collect(),
-            ciphertext: EncryptionKey::new(key.encryption_key().public_key().clone()).encrypt(plain.as_bytes()).unwrap(),
+            names: [
+                FieldName::Name,
+                FieldName::IdNumber,
+                FieldName::BirthDate,
+                FieldName::IdType,
+            ]
+            .into_iter()
+            .collect(),
+            ciphertext: EncryptionKey::new(key.encryption_key().public_key().clone())
+                .encrypt(plain.as_bytes())
+                .unwrap(),
         };
         let fields = enc.decrypt(&key).unwrap();
-        assert_eq!(fields.id_number.as_ref().unwrap().expose_secret(), id, "the value is there");
+        assert_eq!(
+            fields.id_number.as_ref().unwrap().expose_secret(),
+            id,
+            "the value is there"
+        );
         // What an application would naturally log.
         tracing::info!(?fields, "received identity fields");
         tracing::info!(name = %fields.name.as_ref().unwrap(), id = %fields.id_number.as_ref().unwrap(), "display form");
@@ -66,16 +81,25 @@ fn decrypted_fields_and_their_errors_never_reach_the_log() {
         let err = enc_bad.decrypt(&key).unwrap_err();
         tracing::warn!(error = %err, debug = ?err, "rejected fields");
         // Unannounced field.
-        let enc_extra = EncryptedFields { names: [FieldName::Name].into_iter().collect(), ..enc };
+        let enc_extra = EncryptedFields {
+            names: [FieldName::Name].into_iter().collect(),
+            ..enc
+        };
         let err = enc_extra.decrypt(&key).unwrap_err();
         tracing::warn!(error = %err, "rejected fields");
     });
 
     let log = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
-    assert!(log.contains("received identity fields"), "the log was captured: {log}");
+    assert!(
+        log.contains("received identity fields"),
+        "the log was captured: {log}"
+    );
     assert!(log.contains("[redacted"), "{log}");
     assert!(log.contains("rejected fields"));
     for secret in [name, id, birth, "19491231"] {
-        assert!(!log.contains(secret), "`{secret}` leaked into the log:\n{log}");
+        assert!(
+            !log.contains(secret),
+            "`{secret}` leaked into the log:\n{log}"
+        );
     }
 }

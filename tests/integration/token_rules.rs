@@ -31,7 +31,11 @@ fn validation() -> Validation {
     Validation::new(ISS, APP).expect_nonce(NONCE)
 }
 
-fn verify(signer: &TokenSigner, claims: &Value, v: &Validation) -> Result<netid::token::Verified<netid::token::ResultClaims>, TokenError> {
+fn verify(
+    signer: &TokenSigner,
+    claims: &Value,
+    v: &Validation,
+) -> Result<netid::token::Verified<netid::token::ResultClaims>, TokenError> {
     let token = signer.sign(claims.as_object().unwrap()).unwrap();
     UnverifiedToken::parse(&token, v)?.verify_at(signer.signing_key().verifying_key(), v, NOW)
 }
@@ -42,7 +46,9 @@ fn a_good_token_yields_typed_claims_and_its_digest() {
     let token = s.sign(claims().as_object().unwrap()).unwrap();
     let t = UnverifiedToken::parse(&token, &validation()).unwrap();
     assert_eq!(t.kid(), "k1");
-    let v = t.verify_at(s.signing_key().verifying_key(), &validation(), NOW).unwrap();
+    let v = t
+        .verify_at(s.signing_key().verifying_key(), &validation(), NOW)
+        .unwrap();
     assert_eq!(v.assurance, Assurance::CredentialPin);
     assert_eq!(v.age_tag, Some(AgeTag::Age14To17));
     assert_eq!(v.outcome, VerificationOutcome::Verified);
@@ -56,18 +62,31 @@ fn validation_must_name_a_nonce() {
     let err = verify(&s, &claims(), &Validation::new(ISS, APP)).unwrap_err();
     assert_eq!(err.code(), "token.config");
     assert_eq!(err.actor(), netid::Actor::Configuration);
-    let ok = verify(&s, &claims(), &Validation::new(ISS, APP).dangerous_skip_nonce());
+    let ok = verify(
+        &s,
+        &claims(),
+        &Validation::new(ISS, APP).dangerous_skip_nonce(),
+    );
     assert!(ok.is_ok());
 }
 
 #[test]
 fn leeway_is_bounded_and_applied() {
-    assert_eq!(validation().with_leeway(Duration::from_secs(301)).unwrap_err().code(), "token.config");
+    assert_eq!(
+        validation()
+            .with_leeway(Duration::from_secs(301))
+            .unwrap_err()
+            .code(),
+        "token.config"
+    );
     let s = signer();
     let mut c = claims();
     c["exp"] = json!(NOW - 30);
     c["iat"] = json!(NOW - 130);
-    assert!(verify(&s, &c, &validation()).is_ok(), "30 s late is inside the 60 s default");
+    assert!(
+        verify(&s, &c, &validation()).is_ok(),
+        "30 s late is inside the 60 s default"
+    );
     let strict = validation().with_leeway(Duration::from_secs(10)).unwrap();
     assert_eq!(verify(&s, &c, &strict).unwrap_err().code(), "token.expired");
 }
@@ -84,7 +103,10 @@ fn size_limit_is_configurable() {
     c["iss"] = json!("i".repeat(256));
     c["aud"] = json!(vec!["a".repeat(100); 8]);
     let token = s.sign(c.as_object().unwrap()).unwrap();
-    assert_eq!(UnverifiedToken::parse(&token, &small).unwrap_err().code(), "token.too_large");
+    assert_eq!(
+        UnverifiedToken::parse(&token, &small).unwrap_err().code(),
+        "token.too_large"
+    );
     assert!(validation().with_max_token_len(10).is_err());
 }
 
@@ -127,6 +149,17 @@ fn wrong_key_is_a_signature_error_and_a_security_event() {
         .unwrap_err();
     assert_eq!(err.code(), "token.signature_invalid");
     assert_eq!(err.actor(), netid::Actor::SecurityEvent);
+    // A well-signed token for another app is the relying party's configuration to check.
+    let err = verify(
+        &signer(),
+        &claims(),
+        &Validation::new(ISS, "other_app").expect_nonce(NONCE),
+    )
+    .unwrap_err();
+    assert_eq!(
+        (err.code(), err.actor()),
+        ("token.aud", netid::Actor::Configuration)
+    );
 }
 
 #[test]
@@ -138,27 +171,63 @@ fn typ_can_be_required_to_differ() {
 
 #[test]
 fn public_key_points_are_checked() {
-    assert_eq!(PublicKey::from_sec1_bytes(&[0]).unwrap_err(), CryptoError::PointAtInfinity);
-    assert_eq!(PublicKey::from_xy(&[0; 32], &[0; 32]).unwrap_err(), CryptoError::PointAtInfinity);
-    assert_eq!(PublicKey::from_xy(&[1; 32], &[2; 32]).unwrap_err(), CryptoError::PointNotOnCurve);
+    assert_eq!(
+        PublicKey::from_sec1_bytes(&[0]).unwrap_err(),
+        CryptoError::PointAtInfinity
+    );
+    assert_eq!(
+        PublicKey::from_xy(&[0; 32], &[0; 32]).unwrap_err(),
+        CryptoError::PointAtInfinity
+    );
+    assert_eq!(
+        PublicKey::from_xy(&[1; 32], &[2; 32]).unwrap_err(),
+        CryptoError::PointNotOnCurve
+    );
     let good = PrivateKey::generate().public_key().to_sec1_bytes();
     let mut compressed = good[..33].to_vec();
     compressed[0] = 0x02;
-    assert_eq!(PublicKey::from_sec1_bytes(&compressed).unwrap_err().code(), "key.point_encoding");
-    assert_eq!(PublicKey::from_sec1_bytes(&good[..64]).unwrap_err().code(), "key.point_encoding");
+    assert_eq!(
+        PublicKey::from_sec1_bytes(&compressed).unwrap_err().code(),
+        "key.point_encoding"
+    );
+    assert_eq!(
+        PublicKey::from_sec1_bytes(&good[..64]).unwrap_err().code(),
+        "key.point_encoding"
+    );
     assert_eq!(PublicKey::from_hex("04zz").unwrap_err().code(), "key.hex");
-    assert_eq!(PublicKey::from_hex(&"ab".repeat(10)).unwrap_err().code(), "key.hex");
-    assert_eq!(PrivateKey::from_bytes(&[0; 32]).unwrap_err().code(), "key.scalar");
-    assert_eq!(PrivateKey::from_bytes(&[0xff; 32]).unwrap_err().code(), "key.scalar");
-    assert_eq!(PublicKey::from_spki_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n").unwrap_err().code(), "key.pem");
-    assert_eq!(PublicKey::from_spki_pem("hello").unwrap_err().code(), "key.pem");
+    assert_eq!(
+        PublicKey::from_hex(&"ab".repeat(10)).unwrap_err().code(),
+        "key.hex"
+    );
+    assert_eq!(
+        PrivateKey::from_bytes(&[0; 32]).unwrap_err().code(),
+        "key.scalar"
+    );
+    assert_eq!(
+        PrivateKey::from_bytes(&[0xff; 32]).unwrap_err().code(),
+        "key.scalar"
+    );
+    assert_eq!(
+        PublicKey::from_spki_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
+            .unwrap_err()
+            .code(),
+        "key.pem"
+    );
+    assert_eq!(
+        PublicKey::from_spki_pem("hello").unwrap_err().code(),
+        "key.pem"
+    );
 }
 
 #[test]
 fn secrets_do_not_print() {
     let k = PrivateKey::generate();
     let hex_secret = k.to_hex().to_string();
-    for printed in [format!("{k:?}"), format!("{:?}", SigningKey::from(k.clone())), format!("{:?}", netid::crypto::DecryptionKey::new(k.clone()))] {
+    for printed in [
+        format!("{k:?}"),
+        format!("{:?}", SigningKey::from(k.clone())),
+        format!("{:?}", netid::crypto::DecryptionKey::new(k.clone())),
+    ] {
         assert!(printed.contains("[redacted]"), "{printed}");
         assert!(!printed.contains(&hex_secret), "{printed}");
     }

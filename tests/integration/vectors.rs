@@ -19,15 +19,27 @@ fn sm3_matches_gbt_32905_and_openssl() {
     let published = v["published"].as_array().unwrap();
     assert!(published.len() >= 2);
     for p in published {
-        assert_eq!(hex::encode(sm3(s(p, "message_ascii").as_bytes())), s(p, "digest"));
+        assert_eq!(
+            hex::encode(sm3(s(p, "message_ascii").as_bytes())),
+            s(p, "digest")
+        );
     }
     for case in v["sm3"].as_array().unwrap() {
-        assert_eq!(hex::encode(sm3(&unhex(case, "message_hex"))), s(case, "digest"), "{}", s(case, "name"));
+        assert_eq!(
+            hex::encode(sm3(&unhex(case, "message_hex"))),
+            s(case, "digest"),
+            "{}",
+            s(case, "name")
+        );
     }
     for case in v["hmac_sm3"].as_array().unwrap() {
         let mac = hmac_sm3(&unhex(case, "key_hex"), &unhex(case, "message_hex"));
         assert_eq!(hex::encode(mac), s(case, "mac"), "{}", s(case, "name"));
-        assert!(netid::crypto::hmac_sm3_verify(&unhex(case, "key_hex"), &unhex(case, "message_hex"), &mac));
+        assert!(netid::crypto::hmac_sm3_verify(
+            &unhex(case, "key_hex"),
+            &unhex(case, "message_hex"),
+            &mac
+        ));
     }
 }
 
@@ -36,17 +48,31 @@ fn gbt_32918_5_annex_a_signature_verifies() {
     let v = load("sm2-sign.json");
     let p = &v["published"];
     // The standard's own numbers, independent of OpenSSL's reading of them.
-    assert_eq!(s(p, "r"), "f5a03b0648d2c4630eeac513e1bb81a15944da3827d5b74143ac7eaceee720b3");
+    assert_eq!(
+        s(p, "r"),
+        "f5a03b0648d2c4630eeac513e1bb81a15944da3827d5b74143ac7eaceee720b3"
+    );
     let key = PublicKey::from_hex(s(p, "public_hex")).unwrap();
     let private = PrivateKey::from_hex(s(p, "private_hex")).unwrap();
-    assert_eq!(private.public_key(), &key, "public key derives from the published private key");
+    assert_eq!(
+        private.public_key(),
+        &key,
+        "public key derives from the published private key"
+    );
     let vk = VerifyingKey::from(key);
     let sig = Signature::from_bytes(&[unhex(p, "r"), unhex(p, "s")].concat()).unwrap();
-    vk.verify(b"message digest", &sig).expect("the published signature verifies");
+    vk.verify(b"message digest", &sig)
+        .expect("the published signature verifies");
     assert!(vk.verify(b"message digesT", &sig).is_err());
     let empty = VerifyingKey::new(vk.public_key().clone(), DistId::new("").unwrap());
-    assert!(empty.verify(b"message digest", &sig).is_err(), "the ID is part of the hash");
-    assert_eq!(Signature::from_der(&unhex(p, "signature_der_hex")).unwrap(), sig);
+    assert!(
+        empty.verify(b"message digest", &sig).is_err(),
+        "the ID is part of the hash"
+    );
+    assert_eq!(
+        Signature::from_der(&unhex(p, "signature_der_hex")).unwrap(),
+        sig
+    );
     assert_eq!(hex::encode(sig.to_der()), s(p, "signature_der_hex"));
 }
 
@@ -62,10 +88,18 @@ fn openssl_signatures_and_the_empty_distid_trap() {
         assert_eq!(raw, der, "{name}: DER and raw forms agree");
         for (distid, expected) in case["verifies_with_distid"].as_object().unwrap() {
             let vk = VerifyingKey::new(key.clone(), DistId::new(distid.as_str()).unwrap());
-            assert_eq!(vk.verify(&msg, &raw).is_ok(), expected.as_bool().unwrap(), "{name} with distid {distid:?}");
+            assert_eq!(
+                vk.verify(&msg, &raw).is_ok(),
+                expected.as_bool().unwrap(),
+                "{name} with distid {distid:?}"
+            );
         }
         let default_ok = VerifyingKey::from(key).verify(&msg, &raw).is_ok();
-        assert_eq!(default_ok, s(case, "expect_default_id") == "valid", "{name}");
+        assert_eq!(
+            default_ok,
+            s(case, "expect_default_id") == "valid",
+            "{name}"
+        );
     }
 }
 
@@ -76,7 +110,11 @@ fn der_signature_conversion_is_strict() {
         let name = s(case, "name");
         let got = Signature::from_der(&unhex(case, "der_hex"));
         match s(case, "expect") {
-            "ok" => assert_eq!(hex::encode(got.unwrap().to_bytes()), s(case, "raw_hex"), "{name}"),
+            "ok" => assert_eq!(
+                hex::encode(got.unwrap().to_bytes()),
+                s(case, "raw_hex"),
+                "{name}"
+            ),
             code => assert_eq!(got.map(|_| ()).unwrap_err().code(), code, "{name}"),
         }
     }
@@ -86,24 +124,42 @@ fn der_signature_conversion_is_strict() {
 fn openssl_ciphertexts_decrypt_in_both_layouts() {
     let v = load("sm2-encrypt.json");
     let key = DecryptionKey::new(PrivateKey::from_hex(s(&v, "private_hex")).unwrap());
-    assert_eq!(key.encryption_key().public_key().to_hex(), s(&v, "public_hex"));
+    assert_eq!(
+        key.encryption_key().public_key().to_hex(),
+        s(&v, "public_hex")
+    );
     for case in v["vectors"].as_array().unwrap() {
         let name = s(case, "name");
         let plain = unhex(case, "plaintext_hex");
-        assert_eq!(*key.decrypt(&unhex(case, "ciphertext_c1c3c2_hex")).unwrap(), plain, "{name} raw");
-        assert_eq!(*key.decrypt_der(&unhex(case, "ciphertext_der_hex")).unwrap(), plain, "{name} DER");
+        assert_eq!(
+            *key.decrypt(&unhex(case, "ciphertext_c1c3c2_hex")).unwrap(),
+            plain,
+            "{name} raw"
+        );
+        assert_eq!(
+            *key.decrypt_der(&unhex(case, "ciphertext_der_hex")).unwrap(),
+            plain,
+            "{name} DER"
+        );
     }
     let keys = load("keys/keys.json");
     for case in v["rejections"].as_array().unwrap() {
         let name = s(case, "name");
         let key = match case.get("decrypt_with").and_then(Value::as_str) {
             Some(other) => {
-                let k = keys["keys"].as_array().unwrap().iter().find(|k| s(k, "name") == other).unwrap();
+                let k = keys["keys"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|k| s(k, "name") == other)
+                    .unwrap();
                 DecryptionKey::new(PrivateKey::from_hex(s(k, "private_hex")).unwrap())
             }
             None => key.clone(),
         };
-        let err = key.decrypt(&unhex(case, "ciphertext_c1c3c2_hex")).unwrap_err();
+        let err = key
+            .decrypt(&unhex(case, "ciphertext_c1c3c2_hex"))
+            .unwrap_err();
         assert_eq!(err.code(), s(case, "expect"), "{name}");
     }
 }
@@ -118,20 +174,45 @@ fn key_files_import_in_every_form() {
         let public = PublicKey::from_spki_pem(&read_vector_file(s(k, "public_pem"))).unwrap();
         assert_eq!(&public, private.public_key(), "{name}");
         assert_eq!(public.to_hex(), s(k, "public_hex"));
-        assert_eq!(PublicKey::from_hex(s(k, "public_hex_no_prefix")).unwrap(), public, "gmssl form");
+        assert_eq!(
+            PublicKey::from_hex(s(k, "public_hex_no_prefix")).unwrap(),
+            public,
+            "gmssl form"
+        );
         assert_eq!(public.to_hex_xy(), s(k, "public_hex_no_prefix"));
         let jwk = Jwk::from_json(&k["jwk"].to_string()).unwrap();
         assert_eq!(jwk.key, public);
         assert_eq!(jwk.kid, s(k, "kid"));
-        assert_eq!(jwk.to_json_value(), k["jwk"], "JWK export matches OpenSSL-derived JWK");
+        assert_eq!(
+            jwk.to_json_value(),
+            k["jwk"],
+            "JWK export matches OpenSSL-derived JWK"
+        );
         // A private JWK must never be accepted where public keys travel.
-        assert_eq!(Jwk::from_json(&k["jwk_private"].to_string()).unwrap_err().code(), "key.jwk");
+        assert_eq!(
+            Jwk::from_json(&k["jwk_private"].to_string())
+                .unwrap_err()
+                .code(),
+            "key.jwk"
+        );
         // Re-export and re-import.
-        assert_eq!(PublicKey::from_spki_pem(&public.to_spki_pem()).unwrap(), public);
-        assert_eq!(PrivateKey::from_pkcs8_pem(&private.to_pkcs8_pem()).unwrap().public_key(), &public);
+        assert_eq!(
+            PublicKey::from_spki_pem(&public.to_spki_pem()).unwrap(),
+            public
+        );
+        assert_eq!(
+            PrivateKey::from_pkcs8_pem(&private.to_pkcs8_pem())
+                .unwrap()
+                .public_key(),
+            &public
+        );
         for legacy in ["public_pem_legacy_oid", "public_pem_legacy_oid_null"] {
             if let Some(path) = k.get(legacy).and_then(Value::as_str) {
-                assert_eq!(PublicKey::from_spki_pem(&read_vector_file(path)).unwrap(), public, "{name} {legacy}");
+                assert_eq!(
+                    PublicKey::from_spki_pem(&read_vector_file(path)).unwrap(),
+                    public,
+                    "{name} {legacy}"
+                );
             }
         }
     }
@@ -145,7 +226,9 @@ async fn token_cases_reach_the_documented_verdicts() {
     let now = v["now"].as_u64().unwrap();
     let validation = Validation::new(s(val, "issuer"), s(val, "audience"))
         .expect_nonce(s(val, "nonce"))
-        .with_leeway(std::time::Duration::from_secs(val["leeway"].as_u64().unwrap()))
+        .with_leeway(std::time::Duration::from_secs(
+            val["leeway"].as_u64().unwrap(),
+        ))
         .unwrap();
     let keys = KeySet::builder()
         .pin_jwks(&read_vector_file("keys/jwks.json"))
@@ -167,27 +250,55 @@ async fn token_cases_reach_the_documented_verdicts() {
         };
         match (&got, expect) {
             (Ok(verified), "valid") => {
-                assert_eq!(verified.subject.as_str(), case["claims"]["sub"].as_str().unwrap(), "{name}");
-                assert_eq!(verified.authz_id.as_str(), case["claims"]["authz_id"].as_str().unwrap(), "{name}");
+                assert_eq!(
+                    verified.subject.as_str(),
+                    case["claims"]["sub"].as_str().unwrap(),
+                    "{name}"
+                );
+                assert_eq!(
+                    verified.authz_id.as_str(),
+                    case["claims"]["authz_id"].as_str().unwrap(),
+                    "{name}"
+                );
             }
             (Err(code), expected) if *code == expected => {}
-            _ => failures.push(format!("{name}: expected {expect}, got {:?}", got.as_ref().map(|_| "valid"))),
+            _ => failures.push(format!(
+                "{name}: expected {expect}, got {:?}",
+                got.as_ref().map(|_| "valid")
+            )),
         }
     }
-    assert!(failures.is_empty(), "{} cases disagree:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} cases disagree:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[tokio::test]
 async fn encrypted_fields_in_a_valid_token_decrypt_into_redacting_types() {
     use netid::pii::ExposeSecret;
     let v = load("tokens.json");
-    let case = v["cases"].as_array().unwrap().iter().find(|c| s(c, "name") == "valid_fields_with_consent").unwrap();
+    let case = v["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| s(c, "name") == "valid_fields_with_consent")
+        .unwrap();
     let val = &v["validation"];
-    let validation = Validation::new(s(val, "issuer"), s(val, "audience")).expect_nonce(s(val, "nonce"));
-    let keys = KeySet::builder().pin_jwks(&read_vector_file("keys/jwks.json")).unwrap().build().unwrap();
+    let validation =
+        Validation::new(s(val, "issuer"), s(val, "audience")).expect_nonce(s(val, "nonce"));
+    let keys = KeySet::builder()
+        .pin_jwks(&read_vector_file("keys/jwks.json"))
+        .unwrap()
+        .build()
+        .unwrap();
     let t = UnverifiedToken::parse(s(case, "token"), &validation).unwrap();
     let k = keys.key(t.kid()).await.unwrap();
-    let verified = t.verify_at(&k, &validation, v["now"].as_u64().unwrap()).unwrap();
+    let verified = t
+        .verify_at(&k, &validation, v["now"].as_u64().unwrap())
+        .unwrap();
     let enc = verified.fields.as_ref().expect("fields present");
     let consent = verified.consent.as_ref().expect("a receipt covers them");
     assert_eq!(enc.names, consent.fields);
@@ -202,7 +313,16 @@ async fn encrypted_fields_in_a_valid_token_decrypt_into_redacting_types() {
 
 #[test]
 fn signature_format_errors_are_distinct() {
-    assert_eq!(Signature::from_bytes(&[1u8; 63]), Err(SignatureFormatError::Length));
-    assert_eq!(Signature::from_bytes(&[0u8; 64]), Err(SignatureFormatError::ScalarOutOfRange));
-    assert_eq!(Signature::from_bytes(&[0xffu8; 64]), Err(SignatureFormatError::ScalarOutOfRange));
+    assert_eq!(
+        Signature::from_bytes(&[1u8; 63]),
+        Err(SignatureFormatError::Length)
+    );
+    assert_eq!(
+        Signature::from_bytes(&[0u8; 64]),
+        Err(SignatureFormatError::ScalarOutOfRange)
+    );
+    assert_eq!(
+        Signature::from_bytes(&[0xffu8; 64]),
+        Err(SignatureFormatError::ScalarOutOfRange)
+    );
 }
