@@ -44,6 +44,8 @@
 //!   and an [`Actor`]: whether the user, a retry, the operator or security must act.
 //! - Protocol: `docs/PROTOCOL.md` in the repository.
 #![cfg_attr(docsrs, feature(doc_cfg))]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 mod b64;
 pub mod crypto;
@@ -55,3 +57,13 @@ pub mod keys;
 pub mod model;
 pub mod pii;
 pub mod token;
+
+/// The names most applications need, in one import: `use netid::prelude::*;`.
+pub mod prelude {
+    pub use crate::crypto::{DistId, PublicKey};
+    pub use crate::error::{Actor, ErrorCode};
+    pub use crate::keys::{KeySet, VerifyError};
+    pub use crate::model::{AgeTag, Assurance, IdDocumentType, Pseudonym, VerificationOutcome};
+    pub use crate::pii::ExposeSecret;
+    pub use crate::token::{ResultClaims, Validation, Verified};
+}
