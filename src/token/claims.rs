@@ -54,6 +54,77 @@ pub struct ResultClaims {
     pub consent: Option<ConsentReceipt>,
 }
 
+impl ResultClaims {
+    /// The claims in their wire form (as in protocol v1 §4.3), for display and logs. The
+    /// encrypted fields stay encrypted; nothing here is personal data beyond the pseudonym.
+    pub fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("iss".into(), self.issuer.clone().into());
+        m.insert(
+            "aud".into(),
+            match self.audience.as_slice() {
+                [one] => one.clone().into(),
+                many => many.to_vec().into(),
+            },
+        );
+        m.insert("iat".into(), self.issued_at.into());
+        m.insert("exp".into(), self.expires_at.into());
+        if let Some(nbf) = self.not_before {
+            m.insert("nbf".into(), nbf.into());
+        }
+        m.insert("jti".into(), self.token_id.clone().into());
+        m.insert("nonce".into(), self.nonce.clone().into());
+        m.insert("authz_id".into(), self.authz_id.as_str().into());
+        m.insert("sub".into(), self.subject.as_str().into());
+        m.insert(
+            "result".into(),
+            match self.outcome {
+                VerificationOutcome::Verified => serde_json::json!({"status": "verified"}),
+                VerificationOutcome::NotVerified(r) => {
+                    serde_json::json!({"status": "not_verified", "reason": r.as_str()})
+                }
+            },
+        );
+        m.insert("acr".into(), self.assurance.level().into());
+        m.insert(
+            "amr".into(),
+            self.methods
+                .iter()
+                .map(|a| a.as_str())
+                .collect::<Vec<_>>()
+                .into(),
+        );
+        if let Some(t) = self.age_tag {
+            m.insert("age_tag".into(), t.as_str().into());
+        }
+        if let Some(g) = self.guardian_consent {
+            m.insert("guardian_consent".into(), g.into());
+        }
+        if let Some(f) = &self.fields {
+            m.insert(
+                "fields".into(),
+                serde_json::json!({
+                    "alg": "SM2-C1C3C2",
+                    "kid": f.kid,
+                    "names": f.names.iter().map(FieldName::as_str).collect::<Vec<_>>(),
+                    "ct": b64::encode(&f.ciphertext),
+                }),
+            );
+        }
+        if let Some(c) = &self.consent {
+            m.insert(
+                "consent".into(),
+                serde_json::json!({
+                    "id": c.id, "purpose": c.purpose, "legal_basis": c.legal_basis,
+                    "fields": c.fields.iter().map(FieldName::as_str).collect::<Vec<_>>(),
+                    "granted_at": c.granted_at,
+                }),
+            );
+        }
+        Value::Object(m)
+    }
+}
+
 /// The largest integer JSON can carry exactly (2^53 - 1): NumericDates beyond it are refused.
 const MAX_SAFE_INT: u64 = (1 << 53) - 1;
 const MAX_AUDIENCES: usize = 8;
@@ -394,7 +465,7 @@ fn parse_consent(value: &Value) -> Result<ConsentReceipt, TokenError> {
 
 /// `iss`, `aud`, time and `nonce` against the relying party's expectations.
 pub(crate) fn validate(c: &ResultClaims, v: &Validation, now: u64) -> Result<(), TokenError> {
-    if c.issuer != v.issuer {
+    if v.issuer.as_ref().is_some_and(|iss| *iss != c.issuer) {
         return Err(TokenError::Issuer);
     }
     if !c.audience.contains(&v.audience) {

@@ -251,6 +251,11 @@ async fn token_cases_reach_the_documented_verdicts() {
         match (&got, expect) {
             (Ok(verified), "valid") => {
                 assert_eq!(
+                    verified.to_json(),
+                    case["claims"],
+                    "{name}: claims round-trip to their wire form"
+                );
+                assert_eq!(
                     verified.subject.as_str(),
                     case["claims"]["sub"].as_str().unwrap(),
                     "{name}"
