@@ -1,52 +1,42 @@
-//! Quickstart: what a relying party learns from a 网号/网证 verification — and what it does not.
+//! Quickstart: a 网号/网证 verification end to end, against the embedded sandbox platform —
+//! and what the relying party learns from it, and what it does not.
 //!
-//! Until the embedded sandbox platform lands, this plays both sides in one process: it makes a
-//! platform signing key, signs a result token the way protocol v1 says the platform does, and
-//! then verifies it strictly as the relying party would, with nothing but the platform's public
-//! key. Run it with `cargo run --example quickstart`.
-
-use std::time::{SystemTime, UNIX_EPOCH};
+//! `cargo run --example quickstart` — nothing else to install or start.
 
 use netid::ErrorCode;
-use netid::crypto::{PrivateKey, SigningKey};
-use netid::keys::KeySet;
+use netid::client::VerificationRequest;
 use netid::model::FieldName;
-use netid::token::{TokenSigner, Validation};
-use serde_json::json;
-
-const PLATFORM: &str = "https://sandbox.netid.example";
-const APP_ID: &str = "app_quickstart";
+use netid::sandbox::{Fault, Persona, Sandbox};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // --- The platform's side (the sandbox will do this for you) -------------------------------
-    let platform_key = SigningKey::from(PrivateKey::generate());
-    let signer = TokenSigner::new("platform-2026-01", platform_key)?;
-    let platform_public = signer.signing_key().verifying_key().public_key().clone();
+    // The national platform, in-process on 127.0.0.1 (a real deployment uses the endpoint and
+    // keys of its access agreement instead).
+    let sandbox = Sandbox::start().await?;
+    let app = sandbox.register_app("app_quickstart");
+    let client = sandbox.client_builder(&app).discover().await?;
+    println!("netid quickstart — sandbox platform at {}\n", sandbox.url());
 
-    // The relying party sent this nonce with its authorization request; the platform echoes it.
-    let nonce = "n-quickstart-7Yq2";
-    let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
-    let claims = json!({
-        "iss": PLATFORM, "aud": APP_ID, "iat": now, "exp": now + 120,
-        "jti": "res_0001", "nonce": nonce,
-        "authz_id": "Q7bX2kP9mZ4vR8tW1nY6cH3sJ5dF0gLa",
-        "sub": "pw_3Jk8Qm2ZxV7nR4tYw9LbC1Ae6Ud0Hs",
-        "result": {"status": "verified"},
-        "acr": 3, "amr": ["cred", "face"],
-        "age_tag": "adult",
-    });
-    let token = signer.sign(claims.as_object().ok_or("claims are an object")?)?;
+    // 1. The relying party asks for a verification with an age band, nothing more.
+    let pending = client
+        .authorize(VerificationRequest::age_tag("注册账号 / account sign-up"))
+        .await?;
+    println!("1. authorization {} started", pending.authz_id());
+    println!("   show this as a QR code: {}", pending.qr_payload());
 
-    // --- The relying party's side ---------------------------------------------------------------
-    let keys = KeySet::pinned([("platform-2026-01", platform_public)])?;
-    let validation = Validation::new(PLATFORM, APP_ID).expect_nonce(nonce);
-    let verified = keys.verify(&token, &validation).await?;
-
+    // 2. The user scans it with the identity app and approves (the sandbox plays the user).
+    sandbox.approve(pending.authz_id(), Persona::Minor16)?;
     println!(
-        "netid quickstart — a verification result, checked strictly (SM2-SM3 signature, issuer,"
+        "2. the user approved in the identity app (sandbox persona `{}`)",
+        Persona::Minor16
     );
-    println!("audience, nonce, expiry, claim types and consistency)\n");
+
+    // 3. The relying party collects the SM2-signed result and verifies it strictly.
+    let verified = client.wait(&pending).await?;
+    println!(
+        "3. result verified (SM2-SM3 signature, issuer, audience, nonce, expiry, single use)\n"
+    );
+
     println!("What the relying party learned:");
     println!("  outcome        {:?}", verified.outcome);
     println!(
@@ -54,20 +44,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         verified.subject
     );
     println!("  assurance      {}", verified.assurance);
-    println!(
-        "  age band       {}",
-        verified
-            .age_tag
-            .map_or("not asked".into(), |t| t.to_string())
-    );
-    println!("  authorization  {} (single use)", verified.authz_id);
+    let band = verified
+        .age_tag
+        .map_or_else(|| "not asked".to_owned(), |t| t.to_string());
+    println!("  age band       {band}");
     println!("  signed by key  {}", verified.kid());
     println!("  audit digest   SM3 {}", hex::encode(verified.token_sm3()));
+
     let received = |field| {
-        let got = verified
-            .fields
-            .as_ref()
-            .is_some_and(|f| f.names.contains(field));
+        let got = verified.fields.as_ref().is_some_and(|f| f.has(field));
         if got {
             "received (encrypted to the RP)"
         } else {
@@ -83,17 +68,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!("  the 网号 itself not received: `sub` differs at every relying party");
 
-    // A token altered on the way is refused, with a stable code and no data echoed.
-    let mut tampered = token.clone();
-    tampered.insert(token.find('.').ok_or("a compact token")? + 5, 'A');
-    let err = keys
-        .verify(&tampered, &validation)
+    // A forged answer is refused, with a stable code and without echoing any data.
+    sandbox.inject(Fault::BadSignature);
+    let pending = client
+        .authorize(VerificationRequest::verify_only("登录 / sign-in"))
+        .await?;
+    sandbox.approve(pending.authz_id(), Persona::Adult)?;
+    let err = client
+        .wait(&pending)
         .await
         .err()
-        .ok_or("tampering must fail")?;
+        .ok_or("a bad signature must be refused")?;
     println!(
-        "\nA tampered token is refused: {} ({}; who acts: {})",
-        err,
+        "\nA result with a corrupted signature is refused: {err} ({}; who acts: {})",
         err.code(),
         err.actor()
     );

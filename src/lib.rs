@@ -48,9 +48,15 @@
 #![deny(missing_docs)]
 
 mod b64;
+pub mod client;
 pub mod crypto;
 pub mod error;
 mod json;
+mod random;
+pub mod request_auth;
+#[cfg(feature = "sandbox")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sandbox")))]
+pub mod sandbox;
 
 pub use error::{Actor, ErrorCode};
 pub mod keys;

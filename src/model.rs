@@ -314,9 +314,22 @@ fn plain_id(text: &str, min: usize, max: usize, extra: &[u8]) -> bool {
 ///
 /// The same person has a different pseudonym at every relying party, so pseudonyms cannot be
 /// joined across platforms. It is the key to everything an RP keeps about a user.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub struct Pseudonym(String);
+
+impl TryFrom<String> for Pseudonym {
+    type Error = UnknownValue;
+    fn try_from(s: String) -> Result<Self, UnknownValue> {
+        Self::parse(&s)
+    }
+}
+
+impl From<Pseudonym> for String {
+    fn from(v: Pseudonym) -> String {
+        v.0
+    }
+}
 
 impl Pseudonym {
     /// Checks the form: 1–128 characters from `A-Z a-z 0-9 _ -`.
@@ -344,9 +357,22 @@ impl fmt::Display for Pseudonym {
 }
 
 /// An authorization's id: 32 letters and digits, like the real service's `bizSeq`. Single use.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub struct AuthzId(String);
+
+impl TryFrom<String> for AuthzId {
+    type Error = UnknownValue;
+    fn try_from(s: String) -> Result<Self, UnknownValue> {
+        Self::parse(&s)
+    }
+}
+
+impl From<AuthzId> for String {
+    fn from(v: AuthzId) -> String {
+        v.0
+    }
+}
 
 impl AuthzId {
     /// Checks the form.

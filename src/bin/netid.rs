@@ -1,2 +1,210 @@
-//! The `netid` command line (placeholder being replaced by the CLI work).
-fn main() {}
+//! `netid`: the command line of the netid SDK.
+//!
+//! Make SM2 keys, sign result tokens the way a platform (or a test fixture) does, and verify them
+//! as strictly as a relying party must. One subcommand per module under `src/bin/netid/`: each
+//! has an `Args` struct (clap derive) and a `run(Args) -> Result<(), Failure>` function, so a new
+//! subcommand is one [`Command`] variant, one match arm and one module.
+//!
+//! Exit status: 0 on success; 1 when `verify` rejects the token; 2 for usage errors, unreadable
+//! files, invalid keys or claims, and anything else that stopped the command before a verdict.
+#![forbid(unsafe_code)]
+
+// A crate root finds its modules beside itself (src/bin/), so the paths are spelt out: the
+// subcommands live in src/bin/netid/, where Cargo does not take them for binaries of their own.
+#[path = "netid/keygen.rs"]
+mod keygen;
+#[path = "netid/sign.rs"]
+mod sign;
+#[path = "netid/verify.rs"]
+mod verify;
+
+use std::fmt;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use netid::ErrorCode;
+
+/// Most bytes read from a file or standard input. Every legitimate input (a key, a JWKS of at
+/// most 64 KiB, claims, a token of at most 16 KiB) is far smaller; the cap keeps a wrong path
+/// such as `/dev/zero` from eating the machine's memory.
+const MAX_INPUT_BYTES: u64 = 1024 * 1024;
+
+/// The top-level command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "netid",
+    version,
+    about = "Make SM2 keys, sign and strictly verify 网号/网证 result tokens (netid protocol v1).",
+    long_about = "Make SM2 keys, sign and strictly verify 网号/网证 result tokens (netid protocol v1).\n\n\
+        `keygen` and `sign` are the platform's side, for tests and sandboxes; `verify` is what a \
+        relying party does with every result token: SM2-SM3 signature, closed header, strict \
+        claims, issuer, audience, time and nonce, each failure with a stable code \
+        (docs/PROTOCOL.md §9.4).",
+    after_long_help = "\
+Exit status:
+  0  success
+  1  verify: the token was rejected; stderr holds `error: <code>: <message>`
+  2  usage error, unreadable file, invalid key file or claims, refused overwrite
+
+Example, a round trip with a fresh test key:
+  netid keygen --kid test-2026-01 --out keys/
+  netid sign --key keys/private.pem --kid test-2026-01 claims.json > token.txt
+  netid verify --keys keys/jwks.json --aud app_4f9d2c \\
+      --iss https://sandbox.netid.example --nonce n-0S6_WzA2Mj - < token.txt
+
+Run `netid <command> --help` for each command's options and examples."
+)]
+struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The subcommands. Each variant's arguments and behaviour live in the module of the same name.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Generate an SM2 key pair: private.pem (0600), public.pem and jwks.json.
+    #[command(long_about = keygen::LONG_ABOUT, after_long_help = keygen::EXAMPLES)]
+    Keygen(keygen::Args),
+    /// Sign a JSON object of claims as a result token (platform side; no claim checks).
+    #[command(long_about = sign::LONG_ABOUT, after_long_help = sign::EXAMPLES)]
+    Sign(sign::Args),
+    /// Verify a result token strictly and print its claims as JSON.
+    #[command(long_about = verify::LONG_ABOUT, after_long_help = verify::EXAMPLES)]
+    Verify(verify::Args),
+}
+
+impl Command {
+    /// Runs the chosen subcommand.
+    fn run(self) -> Result<(), Failure> {
+        match self {
+            Command::Keygen(args) => keygen::run(args),
+            Command::Sign(args) => sign::run(args),
+            Command::Verify(args) => verify::run(args),
+        }
+    }
+}
+
+/// Why a command failed: decides the exit status and the `error: <code>: <message>` line.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    /// Exit 1 (a verdict: the token was rejected) or exit 2 (no verdict could be reached).
+    kind: FailureKind,
+    /// A stable code: one of the library's (`token.expired`, `key.pem`, …) or `io`, `json`.
+    code: &'static str,
+    /// What went wrong. Never key material, a claim value or a decrypted field.
+    message: String,
+}
+
+/// The two ways a command can fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FailureKind {
+    /// The token was checked and refused (exit 1).
+    Rejected,
+    /// The command could not do its job: bad input, bad key, file system (exit 2).
+    Setup,
+}
+
+impl Failure {
+    /// The token was refused for `error` (exit 1).
+    pub(crate) fn rejected<E: ErrorCode + fmt::Display>(error: &E) -> Self {
+        Self {
+            kind: FailureKind::Rejected,
+            code: error.code(),
+            message: error.to_string(),
+        }
+    }
+
+    /// A library error that stopped the command before any verdict (exit 2).
+    pub(crate) fn setup<E: ErrorCode + fmt::Display>(error: &E) -> Self {
+        Self {
+            kind: FailureKind::Setup,
+            code: error.code(),
+            message: error.to_string(),
+        }
+    }
+
+    /// A failure of the command itself, with its own code (`io`, `json`; exit 2).
+    pub(crate) fn other(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            kind: FailureKind::Setup,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// A file-system or stream error while doing `what` with `path`.
+    pub(crate) fn io(what: &str, path: &Path, error: &std::io::Error) -> Self {
+        Self::other("io", format!("{what} {}: {error}", path.display()))
+    }
+
+    /// The process exit status for this failure.
+    fn exit_code(&self) -> ExitCode {
+        match self.kind {
+            FailureKind::Rejected => ExitCode::from(1),
+            FailureKind::Setup => ExitCode::from(2),
+        }
+    }
+}
+
+/// Reads `path` whole, or standard input when `path` is `-`; at most [`MAX_INPUT_BYTES`].
+pub(crate) fn read_input(path: &Path) -> Result<Vec<u8>, Failure> {
+    let mut buf = Vec::new();
+    let limit = MAX_INPUT_BYTES + 1;
+    let result = if path.as_os_str() == "-" {
+        std::io::stdin().lock().take(limit).read_to_end(&mut buf)
+    } else {
+        std::fs::File::open(path).and_then(|f| f.take(limit).read_to_end(&mut buf))
+    };
+    let shown: &Path = if path.as_os_str() == "-" {
+        Path::new("standard input")
+    } else {
+        path
+    };
+    result.map_err(|e| Failure::io("reading", shown, &e))?;
+    if buf.len() as u64 > MAX_INPUT_BYTES {
+        return Err(Failure::other(
+            "io",
+            format!("{} is larger than 1 MiB", shown.display()),
+        ));
+    }
+    Ok(buf)
+}
+
+/// Writes `text` to standard output; a closed pipe is reported, not a panic.
+pub(crate) fn print_stdout(text: &str) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| Failure::io("writing to", Path::new("standard output"), &e))
+}
+
+/// Writes one line to standard error, ignoring failure (there is nowhere left to report it).
+pub(crate) fn print_stderr(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+fn main() -> ExitCode {
+    // Usage errors exit 2 from here, `--help` and `--version` exit 0.
+    let cli = Cli::parse();
+    match cli.command.run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            print_stderr(&format!("error: {}: {}", failure.code, failure.message));
+            failure.exit_code()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -46,3 +46,15 @@ impl<T> Deref for Verified<T> {
         &self.claims
     }
 }
+
+impl<T> Verified<T> {
+    /// Carries the proof over to a value derived from the verified claims (crate-only: the
+    /// derivation must itself be a check, or at least add nothing unchecked).
+    pub(crate) fn map<U>(self, f: impl FnOnce(T) -> U) -> Verified<U> {
+        Verified {
+            claims: f(self.claims),
+            kid: self.kid,
+            token_sm3: self.token_sm3,
+        }
+    }
+}

@@ -1,0 +1,881 @@
+//! The sandbox's HTTP side: protocol v1 endpoints, request authentication, token issuance,
+//! webhooks, and a small page that plays the identity app.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State as AxState};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Map, Value, json};
+
+use super::{Decision, Fault, Persona, SandboxError, Shared, allowed_fields};
+use crate::crypto::{hmac_sm3, sm3};
+use crate::model::{Assurance, FieldName, FieldSet, NotVerifiedReason};
+use crate::request_auth::{REPLAY_WINDOW_SECS, RequestCredentials, sign_webhook, unix_now};
+
+const MAX_BODY: usize = 64 * 1024;
+
+#[derive(Debug, Clone)]
+pub(super) struct Authorization {
+    app_id: String,
+    kind: Kind,
+    min_assurance: u8,
+    purpose: String,
+    nonce: String,
+    callback_url: Option<String>,
+    expires_at: u64,
+    status: Status,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Kind {
+    VerifyOnly,
+    AgeTag,
+    Fields {
+        fields: FieldSet,
+        legal_basis: String,
+    },
+    Reverify {
+        sub: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+enum Status {
+    Pending,
+    Approved { token: String, exp: u64 },
+    Denied,
+}
+
+type Shr = Arc<Shared>;
+
+pub(super) async fn serve(listener: tokio::net::TcpListener, shared: Shr) {
+    let app = Router::new()
+        .route("/", get(page))
+        .route("/.well-known/netid-configuration", get(configuration))
+        .route("/v1/keys", get(keys))
+        .route("/v1/authorizations", post(create_authorization))
+        .route("/v1/authorizations/{id}", get(poll))
+        .route("/v1/reverifications", post(create_reverification))
+        .route("/sandbox/authorizations/{id}/decision", post(decision))
+        .route("/sandbox/ui/{id}", post(ui_decision))
+        .with_state(shared.clone());
+    let listener = FaultyListener {
+        inner: listener,
+        shared,
+    };
+    if let Err(e) = axum::serve(listener, app).await {
+        tracing::error!(error = %e, "sandbox server stopped");
+    }
+}
+
+/// Drops a connection on demand ([`Fault::DropConnection`]). The server answers every request
+/// with `Connection: close`, so each request arrives on a new connection and can be dropped.
+struct FaultyListener {
+    inner: tokio::net::TcpListener,
+    shared: Shr,
+}
+
+impl axum::serve::Listener for FaultyListener {
+    type Io = tokio::net::TcpStream;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((stream, addr)) = self.inner.accept().await else {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            };
+            let drop_it = {
+                let mut s = self.shared.lock();
+                let hit = matches!(s.http_faults.front(), Some(Fault::DropConnection));
+                if hit {
+                    s.http_faults.pop_front();
+                }
+                hit
+            };
+            if drop_it {
+                drop(stream);
+                continue;
+            }
+            return (stream, addr);
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.inner.local_addr()
+    }
+}
+
+fn problem(status: StatusCode, code: &str, detail: &str) -> Response {
+    let body = json!({
+        "type": format!("https://netid.example/problems/{code}"),
+        "title": code, "status": status.as_u16(), "detail": detail, "code": code,
+    });
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "application/problem+json"),
+            (header::CONNECTION, "close"),
+        ],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CONNECTION, "close"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Applies one pending HTTP fault, if any, to this API request.
+async fn http_fault(shared: &Shared) -> Option<Response> {
+    let fault = {
+        let mut s = shared.lock();
+        match s.http_faults.front() {
+            Some(Fault::DropConnection) | None => None,
+            Some(_) => s.http_faults.pop_front(),
+        }
+    };
+    match fault {
+        Some(Fault::HttpStatus(code)) => Some(problem(
+            StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
+            if code == 429 {
+                "netid.rate_limited"
+            } else {
+                "netid.internal"
+            },
+            "injected by the sandbox",
+        )),
+        Some(Fault::Delay(d)) => {
+            tokio::time::sleep(d).await;
+            None
+        }
+        Some(Fault::MalformedBody) => Some(json_response(StatusCode::OK, b"{\"status\":".to_vec())),
+        Some(Fault::OversizedBody) => Some(json_response(
+            StatusCode::OK,
+            format!(
+                "{{\"status\":\"pending\",\"pad\":\"{}\"}}",
+                "x".repeat(1 << 20)
+            )
+            .into_bytes(),
+        )),
+        _ => None,
+    }
+}
+
+/// Protocol v1 §7.3: size, header, app and key, freshness, signature, then replay.
+// The error is the finished HTTP answer; sandbox-only, off the hot path.
+#[allow(clippy::result_large_err)]
+fn authenticate(
+    shared: &Shared,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<String, Response> {
+    if body.len() > MAX_BODY {
+        return Err(problem(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "netid.payload_too_large",
+            "body over 64 KiB",
+        ));
+    }
+    let unauthenticated = |d: &str| problem(StatusCode::UNAUTHORIZED, "netid.unauthenticated", d);
+    let header = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| unauthenticated("missing Authorization"))?;
+    let creds = RequestCredentials::parse(header).map_err(|e| unauthenticated(&e.to_string()))?;
+    let key = {
+        let s = shared.lock();
+        s.apps
+            .get(&creds.app_id)
+            .and_then(|a| a.signing_keys.get(&creds.kid))
+            .cloned()
+    }
+    .ok_or_else(|| unauthenticated("unknown app_id or kid"))?;
+    let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+    let now = unix_now();
+    creds
+        .verify(&key, method.as_str(), path, body, now)
+        .map_err(|e| {
+            use crate::error::ErrorCode;
+            problem(StatusCode::UNAUTHORIZED, e.code(), &e.to_string())
+        })?;
+    let mut s = shared.lock();
+    s.nonces.retain(|_, until| *until > now);
+    let fresh = s
+        .nonces
+        .insert(
+            (creds.app_id.clone(), creds.nonce.clone()),
+            now + REPLAY_WINDOW_SECS,
+        )
+        .is_none();
+    if !fresh {
+        return Err(problem(
+            StatusCode::UNAUTHORIZED,
+            "netid.request_replayed",
+            "nonce already used",
+        ));
+    }
+    Ok(creds.app_id)
+}
+
+async fn configuration(AxState(shared): AxState<Shr>) -> Response {
+    let iss = &shared.issuer;
+    let body = json!({
+        "issuer": iss,
+        "protocol_versions": ["1"],
+        "jwks_uri": format!("{iss}/v1/keys"),
+        "authorization_endpoint": format!("{iss}/v1/authorizations"),
+        "reverification_endpoint": format!("{iss}/v1/reverifications"),
+        "token_signing_alg_values_supported": ["SM2-SM3"],
+        "field_encryption_alg_values_supported": ["SM2-C1C3C2"],
+        "request_auth_schemes_supported": ["NETID-SM2-SM3"],
+        "distinguishing_id": crate::crypto::DEFAULT_DISTID,
+        "acr_values_supported": [1, 2, 3, 4],
+        "age_tags_supported": crate::model::AgeTag::ALL,
+        "field_names_supported": FieldName::ALL,
+        "id_types_supported": crate::model::IdDocumentType::ALL,
+        "token_max_lifetime": 300,
+        "sandbox": true,
+        "sandbox_decision_endpoint": format!("{iss}/sandbox/authorizations/{{authz_id}}/decision"),
+    });
+    json_response(StatusCode::OK, body.to_string().into_bytes())
+}
+
+async fn keys(AxState(shared): AxState<Shr>) -> Response {
+    let jwks = crate::keys::to_jwks(&shared.lock().published);
+    let mut r = json_response(StatusCode::OK, jwks.into_bytes());
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("max-age=300"),
+    );
+    r
+}
+
+fn text(v: &Value, max: usize) -> Option<String> {
+    v.as_str()
+        .filter(|s| !s.trim().is_empty() && s.len() <= max && !s.chars().any(char::is_control))
+        .map(str::to_owned)
+}
+
+fn nonce_ok(n: &str) -> bool {
+    (8..=128).contains(&n.len())
+        && n.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+fn callback_ok(url: &str) -> bool {
+    url.len() <= 2048
+        && url::Url::parse(url).is_ok_and(|u| {
+            u.scheme() == "https"
+                || (u.scheme() == "http"
+                    && matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")))
+        })
+}
+
+async fn create_authorization(
+    AxState(shared): AxState<Shr>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    create(shared, method, uri, headers, body, false).await
+}
+
+async fn create_reverification(
+    AxState(shared): AxState<Shr>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    create(shared, method, uri, headers, body, true).await
+}
+
+async fn create(
+    shared: Shr,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+    reverify: bool,
+) -> Response {
+    let app_id = match authenticate(&shared, &method, &uri, &headers, &body) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    if let Some(r) = http_fault(&shared).await {
+        return r;
+    }
+    let bad = |d: &str| problem(StatusCode::BAD_REQUEST, "netid.bad_request", d);
+    let Some(idem) = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .filter(|k| {
+            (1..=64).contains(&k.len())
+                && k.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        })
+        .map(str::to_owned)
+    else {
+        return bad("Idempotency-Key is required");
+    };
+    let digest = sm3(&body);
+    if let Some((d, status, resp)) = shared
+        .lock()
+        .idempotency
+        .get(&(app_id.clone(), idem.clone()))
+    {
+        return if *d == digest {
+            json_response(
+                StatusCode::from_u16(*status).unwrap_or(StatusCode::CREATED),
+                resp.clone(),
+            )
+        } else {
+            bad("Idempotency-Key reused with a different body")
+        };
+    }
+    let Ok(Value::Object(req)) = serde_json::from_slice::<Value>(&body) else {
+        return bad("body must be a JSON object");
+    };
+    let parsed = if reverify {
+        parse_reverification(&shared, &app_id, &req)
+    } else {
+        parse_authorization(&req)
+    };
+    let (kind, min_assurance, purpose) = match parsed {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let Some(nonce) = req
+        .get("nonce")
+        .and_then(Value::as_str)
+        .filter(|n| nonce_ok(n))
+    else {
+        return bad("nonce must be 8-128 characters from A-Z a-z 0-9 _ -");
+    };
+    let callback_url = match req.get("callback_url") {
+        None => None,
+        Some(Value::String(u)) if callback_ok(u) => Some(u.clone()),
+        Some(_) => return bad("callback_url must be an https URL (http only to loopback)"),
+    };
+    let authz_id = crate::random::alphanumeric(32);
+    let ttl = shared.options.authorization_ttl;
+    let response = json!({
+        "authz_id": authz_id,
+        "qr_payload": format!("netid://authorize?authz_id={authz_id}"),
+        "app_link": format!("https://app.netid.example/authorize?authz_id={authz_id}"),
+        "expires_in": ttl,
+    })
+    .to_string()
+    .into_bytes();
+    let mut s = shared.lock();
+    s.authorizations.insert(
+        authz_id,
+        Authorization {
+            app_id: app_id.clone(),
+            kind,
+            min_assurance,
+            purpose,
+            nonce: nonce.to_owned(),
+            callback_url,
+            expires_at: unix_now() + ttl,
+            status: Status::Pending,
+        },
+    );
+    s.idempotency
+        .insert((app_id, idem), (digest, 201, response.clone()));
+    json_response(StatusCode::CREATED, response)
+}
+
+// The error is the finished HTTP answer; sandbox-only, off the hot path.
+#[allow(clippy::result_large_err)]
+fn parse_authorization(req: &Map<String, Value>) -> Result<(Kind, u8, String), Response> {
+    let bad = |d: &str| problem(StatusCode::BAD_REQUEST, "netid.bad_request", d);
+    if let Some(k) = req
+        .keys()
+        .find(|k| !matches!(k.as_str(), "request" | "nonce" | "callback_url"))
+    {
+        return Err(bad(&format!(
+            "unknown member `{}`",
+            crate::error::printable_name(k)
+        )));
+    }
+    let Some(Value::Object(r)) = req.get("request") else {
+        return Err(bad("`request` must be an object"));
+    };
+    let min_assurance = r
+        .get("min_assurance")
+        .and_then(Value::as_u64)
+        .and_then(|l| Assurance::from_level(l).ok())
+        .ok_or_else(|| bad("min_assurance must be 1-4"))?
+        .level();
+    let purpose = r
+        .get("purpose")
+        .and_then(|p| text(p, 256))
+        .ok_or_else(|| bad("purpose must be 1-256 bytes"))?;
+    let kind = match r.get("kind").and_then(Value::as_str) {
+        Some("verify_only") => Kind::VerifyOnly,
+        Some("age_tag") => Kind::AgeTag,
+        Some("fields") => {
+            let Some(basis) = r.get("legal_basis").and_then(|b| text(b, 256)) else {
+                return Err(problem(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "netid.legal_basis_required",
+                    "plaintext fields need a legal basis (Art. 8)",
+                ));
+            };
+            let fields: FieldSet = r
+                .get("fields")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .map(|f| f.as_str().and_then(|s| s.parse::<FieldName>().ok()))
+                        .collect::<Option<Vec<_>>>()
+                })
+                .and_then(|v| v)
+                .ok_or_else(|| bad("fields must be field names"))?
+                .into_iter()
+                .collect();
+            if fields.is_empty() {
+                return Err(bad("fields must not be empty"));
+            }
+            if !fields.is_subset(&allowed_fields()) {
+                return Err(problem(
+                    StatusCode::FORBIDDEN,
+                    "netid.fields_exceed_basis",
+                    "fields not allowed",
+                ));
+            }
+            Kind::Fields {
+                fields,
+                legal_basis: basis,
+            }
+        }
+        _ => return Err(bad("kind must be verify_only, age_tag or fields")),
+    };
+    let allowed: &[&str] = match kind {
+        Kind::Fields { .. } => &["kind", "min_assurance", "purpose", "fields", "legal_basis"],
+        _ => &["kind", "min_assurance", "purpose"],
+    };
+    if r.keys().any(|k| !allowed.contains(&k.as_str())) {
+        return Err(bad("unexpected member in `request`"));
+    }
+    Ok((kind, min_assurance, purpose))
+}
+
+// The error is the finished HTTP answer; sandbox-only, off the hot path.
+#[allow(clippy::result_large_err)]
+fn parse_reverification(
+    shared: &Shared,
+    app_id: &str,
+    req: &Map<String, Value>,
+) -> Result<(Kind, u8, String), Response> {
+    let bad = |d: &str| problem(StatusCode::BAD_REQUEST, "netid.bad_request", d);
+    if req
+        .keys()
+        .any(|k| !matches!(k.as_str(), "sub" | "reason" | "nonce" | "callback_url"))
+    {
+        return Err(bad("unexpected member"));
+    }
+    let sub = req
+        .get("sub")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("sub is required"))?;
+    let reason = req
+        .get("reason")
+        .and_then(|r| text(r, 256))
+        .ok_or_else(|| bad("reason must be 1-256 bytes"))?;
+    if !shared
+        .lock()
+        .subjects
+        .contains_key(&(app_id.to_owned(), sub.to_owned()))
+    {
+        return Err(problem(
+            StatusCode::NOT_FOUND,
+            "netid.not_found",
+            "unknown sub",
+        ));
+    }
+    Ok((
+        Kind::Reverify {
+            sub: sub.to_owned(),
+        },
+        Assurance::CredentialFace.level(),
+        reason,
+    ))
+}
+
+async fn poll(
+    AxState(shared): AxState<Shr>,
+    Path(id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let app_id = match authenticate(&shared, &method, &uri, &headers, b"") {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    if let Some(r) = http_fault(&shared).await {
+        return r;
+    }
+    let now = unix_now();
+    let s = shared.lock();
+    let Some(a) = s.authorizations.get(&id).filter(|a| a.app_id == app_id) else {
+        return problem(
+            StatusCode::NOT_FOUND,
+            "netid.not_found",
+            "unknown authorization",
+        );
+    };
+    let body = match &a.status {
+        Status::Pending if now > a.expires_at => json!({"status": "expired"}),
+        Status::Pending => json!({"status": "pending"}),
+        Status::Approved { exp, .. } if now > *exp => json!({"status": "expired"}),
+        Status::Approved { token, .. } => json!({"status": "approved", "token": token}),
+        Status::Denied => json!({"status": "denied"}),
+    };
+    json_response(StatusCode::OK, body.to_string().into_bytes())
+}
+
+async fn decision(
+    AxState(shared): AxState<Shr>,
+    Path(id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = authenticate(&shared, &method, &uri, &headers, &body) {
+        return r;
+    }
+    let bad = |d: &str| problem(StatusCode::BAD_REQUEST, "netid.bad_request", d);
+    let Ok(v) = serde_json::from_slice::<Value>(&body) else {
+        return bad("body must be JSON");
+    };
+    let Some(persona) = v["persona"]
+        .as_str()
+        .and_then(|p| p.parse::<Persona>().ok())
+    else {
+        return bad("unknown persona");
+    };
+    let d = match v["decision"].as_str() {
+        Some("approve") => Decision::Approve,
+        Some("deny") => Decision::Deny,
+        _ => return bad("decision must be approve or deny"),
+    };
+    decision_response(decide(&shared, &id, persona, d))
+}
+
+fn decision_response(r: Result<(), SandboxError>) -> Response {
+    use crate::error::ErrorCode;
+    match r {
+        Ok(()) => json_response(StatusCode::OK, br#"{"status":"decided"}"#.to_vec()),
+        Err(e) => {
+            let status = match e {
+                SandboxError::NotFound => StatusCode::NOT_FOUND,
+                SandboxError::AlreadyDecided => StatusCode::CONFLICT,
+                SandboxError::Expired => StatusCode::GONE,
+                SandboxError::Start(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            problem(status, e.code(), &e.to_string())
+        }
+    }
+}
+
+/// The user's answer, as the identity app would give it.
+pub(super) fn decide(
+    shared: &Arc<Shared>,
+    authz_id: &str,
+    persona: Persona,
+    decision: Decision,
+) -> Result<(), SandboxError> {
+    let now = unix_now();
+    let mut s = shared.lock();
+    let a = s
+        .authorizations
+        .get(authz_id)
+        .ok_or(SandboxError::NotFound)?
+        .clone();
+    if !matches!(a.status, Status::Pending) {
+        return Err(SandboxError::AlreadyDecided);
+    }
+    if now > a.expires_at {
+        return Err(SandboxError::Expired);
+    }
+    let decision = match persona {
+        Persona::NeverAnswers => return Ok(()),
+        Persona::Declines => Decision::Deny,
+        _ => decision,
+    };
+    let status = match decision {
+        Decision::Deny => Status::Denied,
+        Decision::Approve => {
+            let (token, exp) = issue(shared, &mut s, authz_id, &a, persona, now);
+            Status::Approved { token, exp }
+        }
+    };
+    if let Some(entry) = s.authorizations.get_mut(authz_id) {
+        entry.status = status.clone();
+    }
+    if let Some(url) = a.callback_url.clone() {
+        let (event, token) = match &status {
+            Status::Approved { token, .. } => ("authorization.approved", Some(token.clone())),
+            _ => ("authorization.denied", None),
+        };
+        let shared = shared.clone();
+        let authz = authz_id.to_owned();
+        tokio::spawn(async move { deliver_webhook(shared, url, authz, event, token).await });
+    }
+    Ok(())
+}
+
+/// Signs a result token for `persona`, applying a pending token fault if any.
+fn issue(
+    shared: &Shared,
+    s: &mut super::State,
+    authz_id: &str,
+    a: &Authorization,
+    persona: Persona,
+    now: u64,
+) -> (String, u64) {
+    let skewed = now.saturating_add_signed(shared.clock_skew.load(Ordering::SeqCst));
+    let fault = s.token_faults.pop_front();
+    // How long polls hand the token out: by the platform's true clock, so skewed or
+    // deliberately expired tokens still reach the client (which must refuse them).
+    let deliver_until = now + 120;
+    if let (Some(Fault::ReplayToken), Some(last)) = (&fault, &s.last_token) {
+        return (last.clone(), deliver_until);
+    }
+    let (iat, exp) = match fault {
+        Some(Fault::ExpiredToken) => (skewed - 400, skewed - 280),
+        _ => (skewed, skewed + 120),
+    };
+    let pairwise = |app: &str, persona: Persona| -> String {
+        let mut input = app.as_bytes().to_vec();
+        input.push(0);
+        input.extend_from_slice(persona.network_number().as_bytes());
+        format!(
+            "pw_{}",
+            crate::b64::encode(&hmac_sm3(&shared.secret, &input))
+        )
+    };
+    let own_sub = pairwise(&a.app_id, persona);
+    let acr = a.min_assurance.max(Assurance::CredentialFace.level());
+    let assurance = Assurance::from_level(u64::from(acr)).unwrap_or(Assurance::CredentialFace);
+    let mut claims = json!({
+        "iss": shared.issuer, "aud": a.app_id, "iat": iat, "exp": exp,
+        "jti": crate::random::token(12), "nonce": a.nonce, "authz_id": authz_id,
+        "sub": own_sub, "result": {"status": "verified"},
+        "acr": acr, "amr": assurance.methods().iter().map(|m| m.as_str()).collect::<Vec<_>>(),
+    });
+    match &a.kind {
+        Kind::Reverify { sub } if *sub != own_sub => {
+            claims["sub"] = json!(sub);
+            claims["result"] = json!({"status": "not_verified", "reason": NotVerifiedReason::IdentityMismatch.as_str()});
+        }
+        Kind::AgeTag | Kind::Fields { .. } => {
+            claims["age_tag"] = json!(persona.age_tag());
+            if let Some(g) = persona.guardian_consent() {
+                claims["guardian_consent"] = json!(g);
+            }
+        }
+        _ => {}
+    }
+    if let (
+        Kind::Fields {
+            fields,
+            legal_basis,
+        },
+        Some(app),
+    ) = (&a.kind, s.apps.get(&a.app_id))
+    {
+        let today = super::persona::civil_date(now);
+        let birth = persona.birth_date(today);
+        let mut plain = Map::new();
+        for f in fields.iter() {
+            let v = match f {
+                FieldName::Name => persona.name().to_owned(),
+                FieldName::IdNumber => persona.document_number(birth),
+                FieldName::IdType => persona.document().as_str().to_owned(),
+                FieldName::BirthDate => format!("{:04}-{:02}-{:02}", birth.0, birth.1, birth.2),
+            };
+            plain.insert(f.as_str().to_owned(), Value::String(v));
+        }
+        let names: Vec<&str> = fields.iter().map(FieldName::as_str).collect();
+        let plaintext = zeroize::Zeroizing::new(Value::Object(plain).to_string());
+        if let Ok(ct) = app.encryption.1.encrypt(plaintext.as_bytes()) {
+            claims["fields"] = json!({"alg": "SM2-C1C3C2", "kid": app.encryption.0, "names": names, "ct": crate::b64::encode(&ct)});
+            claims["consent"] = json!({
+                "id": format!("cst_{}", crate::random::alphanumeric(16)),
+                "purpose": a.purpose, "legal_basis": legal_basis, "fields": names, "granted_at": now,
+            });
+        }
+    }
+    s.subjects.insert((a.app_id.clone(), own_sub), persona);
+    let map = claims.as_object().cloned().unwrap_or_default();
+    let signer = match fault {
+        Some(Fault::UnknownKid) => super::new_signer("sbx-unpublished"),
+        _ => s.signer.clone(),
+    };
+    let mut token = signer.sign(&map).unwrap_or_default();
+    if fault == Some(Fault::BadSignature) {
+        // Flip a bit of r: still 64 bytes in range (almost surely), but no longer valid.
+        let cut = token.rfind('.').map_or(0, |i| i + 1);
+        let mut sig = crate::b64::decode(&token[cut..]).unwrap_or_default();
+        if let Some(b) = sig.get_mut(5) {
+            *b ^= 0x01;
+        }
+        token = format!("{}{}", &token[..cut], crate::b64::encode(&sig));
+    }
+    s.last_token = Some(token.clone());
+    (token, deliver_until)
+}
+
+async fn deliver_webhook(
+    shared: Arc<Shared>,
+    url: String,
+    authz_id: String,
+    event: &'static str,
+    token: Option<String>,
+) {
+    let id = format!("wh_{}", crate::random::alphanumeric(16));
+    let mut body = json!({"id": id, "event": event, "authz_id": authz_id});
+    if let Some(t) = token {
+        body["token"] = json!(t);
+    }
+    let body = body.to_string();
+    let mut delay = shared.options.webhook_retry_base;
+    for _attempt in 0..8 {
+        let signature = {
+            let mut s = shared.lock();
+            *s.webhook_attempts.entry(authz_id.clone()).or_default() += 1;
+            sign_webhook(
+                s.signer.kid(),
+                s.signer.signing_key(),
+                &id,
+                unix_now(),
+                body.as_bytes(),
+            )
+        };
+        let Ok(signature) = signature else { return };
+        let sent = shared
+            .webhook_http
+            .post(&url)
+            .header("content-type", "application/json")
+            .header("netid-webhook-id", &id)
+            .header("netid-signature", signature)
+            .body(body.clone())
+            .send()
+            .await;
+        if sent.is_ok_and(|r| r.status().is_success()) {
+            return;
+        }
+        tokio::time::sleep(delay).await;
+        delay *= 2;
+    }
+    tracing::warn!(authz_id, "sandbox webhook not delivered after 8 attempts");
+}
+
+pub(super) fn pending(shared: &Shared) -> Vec<crate::model::AuthzId> {
+    let now = unix_now();
+    let s = shared.lock();
+    let mut out: Vec<_> = s
+        .authorizations
+        .iter()
+        .filter(|(_, a)| matches!(a.status, Status::Pending) && now <= a.expires_at)
+        .filter_map(|(id, _)| crate::model::AuthzId::parse(id).ok())
+        .collect();
+    out.sort();
+    out
+}
+
+/// The page that plays the identity app: pending authorizations, approve or decline as a persona.
+async fn page(AxState(shared): AxState<Shr>) -> Html<String> {
+    let rows: String = pending(&shared)
+        .iter()
+        .map(|id| {
+            let (app, what) = {
+                let s = shared.lock();
+                s.authorizations.get(id.as_str()).map_or((String::new(), String::new()), |a| {
+                    (a.app_id.clone(), match &a.kind {
+                        Kind::VerifyOnly => "verification result".to_owned(),
+                        Kind::AgeTag => "result + age band".to_owned(),
+                        Kind::Fields { fields, legal_basis } => format!(
+                            "result + age band + fields {} under {}",
+                            fields.iter().map(FieldName::as_str).collect::<Vec<_>>().join(", "),
+                            html_escape(legal_basis)
+                        ),
+                        Kind::Reverify { .. } => "re-verification".to_owned(),
+                    })
+                })
+            };
+            let options: String = Persona::ALL
+                .iter()
+                .map(|p| format!("<option value=\"{0}\">{0} ({1})</option>", p.id(), p.name()))
+                .collect();
+            format!(
+                "<tr><td><code>{id}</code></td><td>{app}</td><td>{what}</td><td><form method=post action=\"/sandbox/ui/{id}\">\
+                 <select name=persona>{options}</select> <button name=decision value=approve>Approve</button> \
+                 <button name=decision value=deny>Decline</button></form></td></tr>",
+                app = html_escape(&app)
+            )
+        })
+        .collect();
+    Html(format!(
+        "<!doctype html><html lang=zh-CN><meta charset=utf-8><title>netid sandbox — 国家网络身份认证 (模拟)</title>\
+         <style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:.4em;border-bottom:1px solid #ddd}}</style>\
+         <h1>netid sandbox</h1><p>This page plays the national network identity app. Issuer: <code>{iss}</code></p>\
+         <table><tr><th>authorization</th><th>app</th><th>asks for</th><th>answer as</th></tr>{rows}</table>\
+         <p>{n} pending. Reload to refresh.</p></html>",
+        iss = html_escape(&shared.issuer),
+        n = pending(&shared).len()
+    ))
+}
+
+async fn ui_decision(
+    AxState(shared): AxState<Shr>,
+    Path(id): Path<String>,
+    axum::extract::Form(form): axum::extract::Form<std::collections::HashMap<String, String>>,
+) -> Response {
+    let persona = form.get("persona").and_then(|p| p.parse::<Persona>().ok());
+    let d = match form.get("decision").map(String::as_str) {
+        Some("deny") => Decision::Deny,
+        _ => Decision::Approve,
+    };
+    match persona {
+        Some(p) => match decide(&shared, &id, p, d) {
+            Ok(()) => axum::response::Redirect::to("/").into_response(),
+            Err(e) => decision_response(Err(e)),
+        },
+        None => problem(
+            StatusCode::BAD_REQUEST,
+            "netid.bad_request",
+            "unknown persona",
+        ),
+    }
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}

@@ -1,0 +1,766 @@
+//! The `netid` binary, run as a subprocess: keygen, sign and verify, their exit statuses and
+//! messages, OpenSSL-made keys, and every committed token vector.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use base64::Engine;
+
+use netid::crypto::{KeyUse, PrivateKey, PublicKey, sm3};
+use serde_json::{Value, json};
+
+use crate::support::{load, openssl, run_openssl, s, vectors_dir};
+
+const ISS: &str = "https://sandbox.netid.example";
+const AUD: &str = "app_4f9d2c";
+const NONCE: &str = "n-0S6_WzA2Mj";
+/// The clock of every token made here (2026-01-01T00:00:00Z).
+const NOW: u64 = 1_767_225_600;
+
+/// Runs `netid args…` with `stdin` (empty when `None`).
+fn netid(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_netid"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn netid");
+    let mut pipe = child.stdin.take().expect("stdin");
+    // A command that fails before reading its input closes the pipe: that is not an error here.
+    let _ = pipe.write_all(stdin.unwrap_or_default());
+    drop(pipe);
+    child.wait_with_output().expect("netid output")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("utf-8 stdout")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).expect("utf-8 stderr")
+}
+
+/// Asserts the exit status, showing both streams when it is wrong.
+fn assert_status(o: &Output, code: i32) {
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(o),
+        stderr(o)
+    );
+}
+
+/// Asserts a rejection: exit 1, nothing on stdout, `error: <code>: …` as the last stderr line.
+fn assert_rejected(o: &Output, code: &str) {
+    assert_status(o, 1);
+    assert!(o.stdout.is_empty(), "no output on rejection");
+    let err = stderr(o);
+    let last = err.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with(&format!("error: {code}: ")),
+        "expected `error: {code}: …`, got:\n{err}"
+    );
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().expect("utf-8 temp path")
+}
+
+/// Valid claims, shaped like the `valid_verify_only` vector, issued at `iat`.
+fn claims(iat: u64) -> Value {
+    json!({
+        "iss": ISS, "aud": AUD, "iat": iat, "exp": iat + 120,
+        "jti": "jti.cli-test", "nonce": NONCE, "authz_id": "Q7bX2kP9mZ4vR8tW1nY6cH3sJ5dF0gLa",
+        "sub": "pw_3Jk8Qm2ZxV7nR4tYw9LbC1Ae6Ud0Hs", "result": {"status": "verified"},
+        "acr": 3, "amr": ["cred", "face"],
+    })
+}
+
+/// `netid keygen --kid kid --out dir`, which must succeed.
+fn keygen(dir: &Path, kid: &str) -> Output {
+    let o = netid(&["keygen", "--kid", kid, "--out", path_str(dir)], None);
+    assert_status(&o, 0);
+    o
+}
+
+/// Signs `claims` with `key` under `kid` through `netid sign`, claims from a file.
+fn sign(dir: &Path, key: &Path, kid: &str, claims: &Value) -> String {
+    let file = dir.join("claims.json");
+    std::fs::write(&file, claims.to_string()).unwrap();
+    let o = netid(
+        &[
+            "sign",
+            "--key",
+            path_str(key),
+            "--kid",
+            kid,
+            path_str(&file),
+        ],
+        None,
+    );
+    assert_status(&o, 0);
+    let out = stdout(&o);
+    let token = out.strip_suffix('\n').expect("token ends with a newline");
+    assert!(!token.contains(['\n', ' ']), "one token, one line");
+    token.to_owned()
+}
+
+/// `netid verify` with every check (iss, nonce, --now) and the given key file and extra args.
+fn verify(keys: &Path, token: &str, now: u64, extra: &[&str]) -> Output {
+    let now = now.to_string();
+    let mut args = vec![
+        "verify",
+        "--keys",
+        path_str(keys),
+        "--aud",
+        AUD,
+        "--iss",
+        ISS,
+        "--nonce",
+        NONCE,
+        "--now",
+        &now,
+    ];
+    args.extend_from_slice(extra);
+    args.push(token);
+    netid(&args, None)
+}
+
+/// A fresh key in a temp dir, and a valid token it signed at [`NOW`].
+fn signed_fixture(kid: &str) -> (tempfile::TempDir, PathBuf, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().join("keys");
+    keygen(&keys, kid);
+    let token = sign(dir.path(), &keys.join("private.pem"), kid, &claims(NOW));
+    (dir, keys, token)
+}
+
+/// The parsed success output of `netid verify`.
+fn accepted(o: &Output) -> Value {
+    assert_status(o, 0);
+    serde_json::from_str(&stdout(o)).expect("verify prints JSON")
+}
+
+#[test]
+fn help_lists_the_commands_with_examples() {
+    let o = netid(&["--help"], None);
+    assert_status(&o, 0);
+    let out = stdout(&o);
+    for cmd in ["keygen", "sign", "verify", "Exit status"] {
+        assert!(out.contains(cmd), "--help mentions {cmd}");
+    }
+    for cmd in ["keygen", "sign", "verify"] {
+        let o = netid(&[cmd, "--help"], None);
+        assert_status(&o, 0);
+        assert!(
+            stdout(&o).contains("Examples:"),
+            "{cmd} --help has examples"
+        );
+    }
+}
+
+#[test]
+fn keygen_writes_the_key_pair_and_a_jwks_that_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("new/keys");
+    let o = keygen(&out_dir, "platform-2026-01");
+
+    let private =
+        PrivateKey::from_pkcs8_pem(&std::fs::read_to_string(out_dir.join("private.pem")).unwrap())
+            .unwrap();
+    let public =
+        PublicKey::from_spki_pem(&std::fs::read_to_string(out_dir.join("public.pem")).unwrap())
+            .unwrap();
+    assert_eq!(private.public_key(), &public);
+
+    let jwks = netid::keys::parse_jwks(&std::fs::read(out_dir.join("jwks.json")).unwrap())
+        .expect("strict JWKS");
+    assert_eq!(jwks.len(), 1);
+    assert_eq!(jwks[0].kid, "platform-2026-01");
+    assert_eq!(jwks[0].key_use, KeyUse::Signature);
+    assert_eq!(jwks[0].key, public);
+
+    let out = stdout(&o);
+    assert!(out.contains("platform-2026-01"), "prints the kid: {out}");
+    assert!(out.contains(&public.to_hex()), "prints the public key hex");
+    let secret = private.to_hex();
+    for stream in [stdout(&o), stderr(&o)] {
+        assert!(
+            !stream.contains(secret.as_str()),
+            "the private key is never printed"
+        );
+        assert!(!stream.contains("PRIVATE KEY"));
+    }
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |name: &str| {
+            std::fs::metadata(out_dir.join(name))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        assert_eq!(mode("private.pem"), 0o600, "private key is owner-only");
+        assert_eq!(
+            mode("public.pem") & 0o600,
+            0o600,
+            "public files are readable"
+        );
+        assert_eq!(mode("jwks.json") & 0o600, 0o600);
+    }
+}
+
+#[test]
+fn keygen_enc_key_is_marked_for_encryption() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = netid(
+        &[
+            "keygen",
+            "--kid",
+            "rp-enc-1",
+            "--use",
+            "enc",
+            "--out",
+            path_str(dir.path()),
+        ],
+        None,
+    );
+    assert_status(&o, 0);
+    let jwks: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("jwks.json")).unwrap())
+            .unwrap();
+    let jwk = netid::crypto::Jwk::from_json_object(jwks["keys"][0].as_object().unwrap()).unwrap();
+    assert_eq!(jwk.key_use, KeyUse::Encryption);
+    assert_eq!(jwks["keys"][0]["alg"], "SM2-C1C3C2");
+    // A key set of signature keys only skips it.
+    assert!(
+        netid::keys::parse_jwks(&std::fs::read(dir.path().join("jwks.json")).unwrap())
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn keygen_refuses_to_overwrite_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    keygen(dir.path(), "k1");
+    let before = std::fs::read(dir.path().join("private.pem")).unwrap();
+
+    let o = netid(
+        &["keygen", "--kid", "k2", "--out", path_str(dir.path())],
+        None,
+    );
+    assert_status(&o, 2);
+    assert!(stderr(&o).starts_with("error: io: "), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--force"));
+    assert_eq!(
+        std::fs::read(dir.path().join("private.pem")).unwrap(),
+        before
+    );
+    assert!(
+        std::fs::read_to_string(dir.path().join("jwks.json"))
+            .unwrap()
+            .contains("\"k1\""),
+        "nothing was replaced"
+    );
+
+    // One existing file is enough to refuse, and nothing else is written.
+    let partial = tempfile::tempdir().unwrap();
+    std::fs::write(partial.path().join("jwks.json"), "keep me").unwrap();
+    let o = netid(
+        &["keygen", "--kid", "k2", "--out", path_str(partial.path())],
+        None,
+    );
+    assert_status(&o, 2);
+    assert!(!partial.path().join("private.pem").exists());
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            dir.path().join("private.pem"),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+    }
+    let o = netid(
+        &[
+            "keygen",
+            "--kid",
+            "k2",
+            "--out",
+            path_str(dir.path()),
+            "--force",
+        ],
+        None,
+    );
+    assert_status(&o, 0);
+    assert_ne!(
+        std::fs::read(dir.path().join("private.pem")).unwrap(),
+        before
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("private.pem"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "a replaced private key is owner-only");
+    }
+}
+
+#[test]
+fn keygen_rejects_a_bad_kid() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("keys");
+    let o = netid(
+        &["keygen", "--kid", "bad kid!", "--out", path_str(&out)],
+        None,
+    );
+    assert_status(&o, 2);
+    assert!(stderr(&o).starts_with("error: key.jwk: "), "{}", stderr(&o));
+    assert!(!out.exists(), "nothing written");
+}
+
+#[test]
+fn sign_then_verify_round_trip() {
+    let (_dir, keys, token) = signed_fixture("k1");
+    let o = verify(&keys.join("jwks.json"), &token, NOW + 10, &[]);
+    let report = accepted(&o);
+    assert!(
+        o.stderr.is_empty(),
+        "every check on, no warning: {}",
+        stderr(&o)
+    );
+    assert_eq!(report["claims"], claims(NOW));
+    assert_eq!(report["kid"], "k1");
+    assert_eq!(report["token_sm3"], hex::encode(sm3(token.as_bytes())));
+    assert_eq!(
+        report.as_object().unwrap().len(),
+        3,
+        "kid, token_sm3, claims"
+    );
+}
+
+#[test]
+fn sign_reads_claims_from_stdin_and_refuses_non_objects() {
+    let dir = tempfile::tempdir().unwrap();
+    keygen(dir.path(), "k1");
+    let key = dir.path().join("private.pem");
+    let args = ["sign", "--key", path_str(&key), "--kid", "k1", "-"];
+    let o = netid(&args, Some(claims(NOW).to_string().as_bytes()));
+    assert_status(&o, 0);
+    let token = stdout(&o);
+    let o = verify(&dir.path().join("jwks.json"), token.trim_end(), NOW, &[]);
+    assert_eq!(accepted(&o)["claims"], claims(NOW));
+
+    for bad in [&b"[1,2]"[..], b"\"text\"", b"{\"iss\":", b""] {
+        let o = netid(&args, Some(bad));
+        assert_status(&o, 2);
+        assert!(stderr(&o).starts_with("error: json: "), "{}", stderr(&o));
+        assert!(o.stdout.is_empty());
+    }
+
+    // Not a private key: the public PEM, then a missing file.
+    let public = dir.path().join("public.pem");
+    let o = netid(
+        &["sign", "--key", path_str(&public), "--kid", "k1", "-"],
+        Some(b"{}"),
+    );
+    assert_status(&o, 2);
+    assert!(stderr(&o).starts_with("error: key.pem: "), "{}", stderr(&o));
+    let missing = dir.path().join("missing.pem");
+    let o = netid(
+        &["sign", "--key", path_str(&missing), "--kid", "k1", "-"],
+        Some(b"{}"),
+    );
+    assert_status(&o, 2);
+    assert!(stderr(&o).starts_with("error: io: "), "{}", stderr(&o));
+}
+
+#[test]
+fn verify_with_a_pem_public_key_warns_about_skipped_checks() {
+    let (_dir, keys, token) = signed_fixture("platform-2026-07");
+    let now = NOW.to_string();
+    let o = netid(
+        &[
+            "verify",
+            "--keys",
+            path_str(&keys.join("public.pem")),
+            "--aud",
+            AUD,
+            "--now",
+            &now,
+            &token,
+        ],
+        None,
+    );
+    let report = accepted(&o);
+    assert_eq!(
+        report["kid"], "platform-2026-07",
+        "pinned under the token's kid"
+    );
+    assert_eq!(report["claims"], claims(NOW));
+    let err = stderr(&o);
+    let warnings: Vec<&str> = err.lines().collect();
+    assert_eq!(warnings.len(), 2, "{err}");
+    assert!(warnings.iter().all(|l| l.starts_with("warning: ")));
+    assert!(err.contains("--iss") && err.contains("--nonce"));
+
+    // With every check given, the PEM form is silent too.
+    let o = verify(&keys.join("public.pem"), &token, NOW, &[]);
+    accepted(&o);
+    assert!(o.stderr.is_empty());
+}
+
+#[test]
+fn verify_reads_the_token_from_stdin() {
+    let (_dir, keys, token) = signed_fixture("k1");
+    let jwks = keys.join("jwks.json");
+    let now = NOW.to_string();
+    let args = [
+        "verify",
+        "--keys",
+        path_str(&jwks),
+        "--aud",
+        AUD,
+        "--iss",
+        ISS,
+        "--nonce",
+        NONCE,
+        "--now",
+        &now,
+        "-",
+    ];
+    for input in [token.clone(), format!("{token}\n")] {
+        let o = netid(&args, Some(input.as_bytes()));
+        assert_eq!(accepted(&o)["claims"], claims(NOW));
+    }
+    // Only one newline is forgiven; a CR or a second newline is trailing data.
+    for input in [format!("{token}\n\n"), format!("{token}\r\n")] {
+        let o = netid(&args, Some(input.as_bytes()));
+        assert_rejected(&o, "token.trailing_data");
+    }
+}
+
+#[test]
+fn tampered_token_is_rejected() {
+    let (_dir, keys, token) = signed_fixture("k1");
+    let jwks = keys.join("jwks.json");
+    let parts: Vec<&str> = token.split('.').collect();
+    // Flip one character in the middle of the payload: the signature no longer matches.
+    let mut payload = parts[1].to_owned().into_bytes();
+    let i = payload.len() / 2;
+    payload[i] = if payload[i] == b'A' { b'B' } else { b'A' };
+    let tampered = format!(
+        "{}.{}.{}",
+        parts[0],
+        String::from_utf8(payload).unwrap(),
+        parts[2]
+    );
+    let o = verify(&jwks, &tampered, NOW, &[]);
+    assert_rejected(&o, "token.signature_invalid");
+    assert_eq!(stderr(&o).lines().count(), 1, "exactly the error line");
+
+    // Signed by another key under the same kid.
+    let other = tempfile::tempdir().unwrap();
+    keygen(other.path(), "k1");
+    let o = verify(&other.path().join("public.pem"), &token, NOW, &[]);
+    assert_rejected(&o, "token.signature_invalid");
+}
+
+#[test]
+fn wrong_audience_issuer_or_nonce_is_rejected() {
+    let (_dir, keys, token) = signed_fixture("k1");
+    let jwks = keys.join("jwks.json");
+    let now = NOW.to_string();
+    let base = |aud: &str, iss: &str, nonce: &str| {
+        netid(
+            &[
+                "verify",
+                "--keys",
+                path_str(&jwks),
+                "--aud",
+                aud,
+                "--iss",
+                iss,
+                "--nonce",
+                nonce,
+                "--now",
+                &now,
+                &token,
+            ],
+            None,
+        )
+    };
+    assert_rejected(&base("app_other", ISS, NONCE), "token.aud");
+    assert_rejected(
+        &base(AUD, "https://sandbox.netid.example/", NONCE),
+        "token.iss",
+    );
+    assert_rejected(&base(AUD, ISS, "n-someone-else"), "token.nonce");
+    accepted(&base(AUD, ISS, NONCE));
+}
+
+#[test]
+fn expiry_follows_now_and_leeway() {
+    let (_dir, keys, token) = signed_fixture("k1");
+    let jwks = keys.join("jwks.json");
+    let exp = NOW + 120;
+    // Expired iff now > exp + leeway (60 by default).
+    assert_rejected(&verify(&jwks, &token, exp + 61, &[]), "token.expired");
+    accepted(&verify(&jwks, &token, exp + 60, &[]));
+    accepted(&verify(&jwks, &token, NOW + 5, &[]));
+    accepted(&verify(&jwks, &token, exp + 61, &["--leeway", "61"]));
+    assert_rejected(
+        &verify(&jwks, &token, exp + 1, &["--leeway", "0"]),
+        "token.expired",
+    );
+    assert_rejected(&verify(&jwks, &token, NOW - 61, &[]), "token.not_yet_valid");
+
+    // A leeway over 300 s is a configuration error, not a verdict.
+    let o = verify(&jwks, &token, NOW, &["--leeway", "301"]);
+    assert_status(&o, 2);
+    assert!(
+        stderr(&o).starts_with("error: token.config: "),
+        "{}",
+        stderr(&o)
+    );
+
+    // Without --now, the system clock: a token from 2026-01-01 has long expired.
+    let o = netid(
+        &[
+            "verify",
+            "--keys",
+            path_str(&jwks),
+            "--aud",
+            AUD,
+            "--iss",
+            ISS,
+            "--nonce",
+            NONCE,
+            &token,
+        ],
+        None,
+    );
+    assert_rejected(&o, "token.expired");
+}
+
+#[test]
+fn usage_and_input_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    keygen(dir.path(), "k1");
+    let jwks = dir.path().join("jwks.json");
+    let jwks = path_str(&jwks);
+    for args in [
+        &[][..],
+        &["verify"],
+        &["verify", "--keys", jwks, "--aud", AUD],
+        &["verify", "--keys", jwks, "tok"],
+        &["verify", "--keys", jwks, "--aud", "", "tok"],
+        &[
+            "verify",
+            "--keys",
+            jwks,
+            "--aud",
+            AUD,
+            "--now",
+            "yesterday",
+            "tok",
+        ],
+        &["sign", "--kid", "k1", "-"],
+        &["sign", "--key", "k.pem", "-"],
+        &["keygen", "--out", "x"],
+        &["keygen", "--kid", "k1"],
+        &["keygen", "--kid", "k1", "--out", "x", "--use", "auth"],
+        &["frobnicate"],
+    ] {
+        let o = netid(args, None);
+        assert_status(&o, 2);
+        assert!(o.stdout.is_empty(), "{args:?}");
+    }
+
+    let token = "eyJhbGciOiJTTTItU00zIn0.e30.AA";
+    let missing = dir.path().join("missing.json");
+    let garbage = dir.path().join("garbage");
+    std::fs::write(&garbage, "{\"keys\":[{\"kty\":\"RSA\"}]}").unwrap();
+    let bad_pem = dir.path().join("bad.pem");
+    std::fs::write(
+        &bad_pem,
+        "-----BEGIN PUBLIC KEY-----\nMAA=\n-----END PUBLIC KEY-----\n",
+    )
+    .unwrap();
+    let private_pem = dir.path().join("private.pem");
+    let enc_dir = dir.path().join("enc");
+    let o = netid(
+        &[
+            "keygen",
+            "--kid",
+            "e1",
+            "--use",
+            "enc",
+            "--out",
+            path_str(&enc_dir),
+        ],
+        None,
+    );
+    assert_status(&o, 0);
+    let enc_only = enc_dir.join("jwks.json");
+    for (keys, code) in [
+        (&missing, "io"),
+        (&garbage, "keys.jwks_invalid"),
+        (&bad_pem, "key.der"),
+        (&private_pem, "key.pem"),
+        (&enc_only, "keys.jwks_invalid"),
+    ] {
+        let o = netid(
+            &["verify", "--keys", path_str(keys), "--aud", AUD, token],
+            None,
+        );
+        assert_status(&o, 2);
+        let err = stderr(&o);
+        assert!(
+            err.lines()
+                .last()
+                .unwrap_or_default()
+                .starts_with(&format!("error: {code}: ")),
+            "{keys:?}: {err}"
+        );
+        assert!(!err.contains("BEGIN"), "no key material echoed");
+    }
+}
+
+#[test]
+fn openssl_key_signs_through_netid_and_verifies_both_ways() {
+    if openssl().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("sm2.pem");
+    let public = dir.path().join("sm2.pub.pem");
+    run_openssl(
+        &["genpkey", "-algorithm", "SM2", "-out", path_str(&key)],
+        b"",
+    );
+    run_openssl(
+        &[
+            "pkey",
+            "-in",
+            path_str(&key),
+            "-pubout",
+            "-out",
+            path_str(&public),
+        ],
+        b"",
+    );
+
+    let token = sign(dir.path(), &key, "ossl-1", &claims(NOW));
+    let report = accepted(&verify(&public, &token, NOW, &[]));
+    assert_eq!(report["kid"], "ossl-1");
+    assert_eq!(report["claims"], claims(NOW));
+
+    // OpenSSL agrees the token's signature is SM2-SM3 with the default distinguishing ID.
+    let (signing_input, sig) = token.rsplit_once('.').unwrap();
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(sig)
+        .unwrap();
+    let der = netid::crypto::Signature::from_bytes(&raw).unwrap().to_der();
+    let sig_path = dir.path().join("sig.der");
+    std::fs::write(&sig_path, der).unwrap();
+    let out = run_openssl(
+        &[
+            "dgst",
+            "-sm3",
+            "-verify",
+            path_str(&public),
+            "-sigopt",
+            "distid:1234567812345678",
+            "-signature",
+            path_str(&sig_path),
+        ],
+        signing_input.as_bytes(),
+    );
+    assert!(String::from_utf8_lossy(&out).contains("Verified OK"));
+}
+
+#[test]
+fn every_token_vector_gets_its_verdict_from_the_cli() {
+    let v = load("tokens.json");
+    let val = &v["validation"];
+    assert_eq!(
+        s(val, "typ"),
+        netid::token::RESULT_TYP,
+        "the CLI's default typ"
+    );
+    assert_eq!(
+        val["max_token_bytes"].as_u64().unwrap(),
+        netid::token::DEFAULT_MAX_TOKEN_LEN as u64,
+        "the CLI's default size limit"
+    );
+    let jwks = vectors_dir().join(s(val, "jwks"));
+    let now = v["now"].as_u64().unwrap().to_string();
+    let leeway = val["leeway"].as_u64().unwrap().to_string();
+    let fixed = [
+        "verify",
+        "--keys",
+        path_str(&jwks),
+        "--iss",
+        s(val, "issuer"),
+        "--aud",
+        s(val, "audience"),
+        "--nonce",
+        s(val, "nonce"),
+        "--now",
+        &now,
+        "--leeway",
+        &leeway,
+        "--distid",
+        s(val, "distid"),
+        // Some vectors are empty or start oddly; after `--` every token is the positional.
+        "--",
+    ];
+    let cases = v["cases"].as_array().unwrap();
+    assert!(cases.len() >= 100, "all the vectors: {}", cases.len());
+    let mut failures = Vec::new();
+    for case in cases {
+        let name = s(case, "name");
+        let expect = s(case, "expect");
+        let mut args = fixed.to_vec();
+        args.push(s(case, "token"));
+        let o = netid(&args, None);
+        let err = stderr(&o);
+        let verdict_ok = match expect {
+            "valid" => {
+                o.status.code() == Some(0)
+                    && serde_json::from_slice::<Value>(&o.stdout)
+                        .is_ok_and(|r| r["claims"] == case["claims"] && r["kid"].is_string())
+                    && err.is_empty()
+            }
+            code => {
+                o.status.code() == Some(1)
+                    && o.stdout.is_empty()
+                    && err.lines().count() == 1
+                    && err.starts_with(&format!("error: {code}: "))
+            }
+        };
+        if !verdict_ok {
+            failures.push(format!(
+                "{name}: expected {expect}, got exit {:?}, stderr {err:?}",
+                o.status.code()
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases disagree:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
