@@ -64,13 +64,23 @@ pub enum Fault {
     ExpiredToken,
     /// The next approval hands out the previously issued token again.
     ReplayToken,
+    /// The next token says more than was asked: an age tag on a verify-only request, and all
+    /// plaintext fields (with a receipt) when none were asked for.
+    OverShare,
+    /// The next token reports a lower assurance (`acr` 1) than the request's minimum.
+    LowerAssurance,
 }
 
 impl Fault {
     fn is_token_fault(&self) -> bool {
         matches!(
             self,
-            Fault::BadSignature | Fault::UnknownKid | Fault::ExpiredToken | Fault::ReplayToken
+            Fault::BadSignature
+                | Fault::UnknownKid
+                | Fault::ExpiredToken
+                | Fault::ReplayToken
+                | Fault::OverShare
+                | Fault::LowerAssurance
         )
     }
 }

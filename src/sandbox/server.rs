@@ -678,7 +678,10 @@ fn issue(
         )
     };
     let own_sub = pairwise(&a.app_id, persona);
-    let acr = a.min_assurance.max(Assurance::CredentialFace.level());
+    let acr = match fault {
+        Some(Fault::LowerAssurance) => Assurance::Credential.level(),
+        _ => a.min_assurance.max(Assurance::CredentialFace.level()),
+    };
     let assurance = Assurance::from_level(u64::from(acr)).unwrap_or(Assurance::CredentialFace);
     let mut claims = json!({
         "iss": shared.issuer, "aud": a.app_id, "iat": iat, "exp": exp,
@@ -686,7 +689,16 @@ fn issue(
         "sub": own_sub, "result": {"status": "verified"},
         "acr": acr, "amr": assurance.methods().iter().map(|m| m.as_str()).collect::<Vec<_>>(),
     });
-    match &a.kind {
+    // Over-sharing turns any request into one for everything, as a misbehaving platform would.
+    let everything = Kind::Fields {
+        fields: allowed_fields(),
+        legal_basis: "sandbox over-share".to_owned(),
+    };
+    let kind = match fault {
+        Some(Fault::OverShare) => &everything,
+        _ => &a.kind,
+    };
+    match kind {
         Kind::Reverify { sub } if *sub != own_sub => {
             claims["sub"] = json!(sub);
             claims["result"] = json!({"status": "not_verified", "reason": NotVerifiedReason::IdentityMismatch.as_str()});
@@ -705,7 +717,7 @@ fn issue(
             legal_basis,
         },
         Some(app),
-    ) = (&a.kind, s.apps.get(&a.app_id))
+    ) = (kind, s.apps.get(&a.app_id))
     {
         let today = super::persona::civil_date(now);
         let birth = persona.birth_date(today);

@@ -288,6 +288,34 @@ async fn token_faults_are_refused_with_their_codes() {
 }
 
 #[tokio::test]
+async fn answers_beyond_the_request_are_refused_not_trimmed() {
+    let (sandbox, _, client) = setup().await;
+    let basis = LegalBasis::new("某法第一条", [FieldName::Name]).unwrap();
+    let requests = [
+        VerificationRequest::verify_only("登录"),
+        VerificationRequest::age_tag("注册"),
+        VerificationRequest::fields("开户", [FieldName::Name], basis).unwrap(),
+    ];
+    for request in requests {
+        sandbox.inject(Fault::OverShare);
+        let err = run(&sandbox, &client, request.clone(), Persona::Adult)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (err.code(), err.kind()),
+            ("client.mismatch", Actor::SecurityEvent),
+            "{request:?}"
+        );
+        sandbox.inject(Fault::LowerAssurance);
+        let err = run(&sandbox, &client, request, Persona::Adult)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "client.mismatch");
+        assert!(err.to_string().contains("assurance"), "{err}");
+    }
+}
+
+#[tokio::test]
 async fn key_rotation_and_clock_skew() {
     let (sandbox, _, client) = setup().await;
     let req = || VerificationRequest::verify_only("登录");

@@ -331,3 +331,84 @@ fn signature_format_errors_are_distinct() {
         Err(SignatureFormatError::ScalarOutOfRange)
     );
 }
+
+/// RP request signatures made by OpenSSL, checked the way the platform checks them.
+#[test]
+fn request_signature_vectors() {
+    use netid::request_auth::{RequestCredentials, string_to_sign};
+    let v = load("request-signature.json");
+    let key = VerifyingKey::from(
+        PublicKey::from_spki_pem(&read_vector_file("keys/rp-sign.public.pem")).unwrap(),
+    );
+    let examples = v["examples"].as_array().unwrap();
+    let example = |name: &str| examples.iter().find(|e| s(e, "name") == name).unwrap();
+    for e in examples {
+        let body = unhex(e, "body_hex");
+        let ts = e["timestamp"].as_u64().unwrap();
+        let sts = string_to_sign(
+            s(e, "method"),
+            s(e, "path"),
+            s(e, "app_id"),
+            ts,
+            s(e, "nonce"),
+            &body,
+        );
+        assert_eq!(sts, s(e, "string_to_sign"), "{}", s(e, "name"));
+        let creds = RequestCredentials::parse(s(e, "authorization")).unwrap();
+        assert_eq!(
+            (creds.app_id.as_str(), creds.kid.as_str(), creds.timestamp),
+            (s(e, "app_id"), s(e, "kid"), ts)
+        );
+    }
+    for check in v["platform_checks"].as_array().unwrap() {
+        let now = check["platform_now"].as_u64().unwrap();
+        let mut seen = std::collections::HashSet::new();
+        let requests = check["requests"].as_array().unwrap();
+        let expects = check["expect"].as_array().unwrap();
+        for (req, expect) in requests.iter().zip(expects) {
+            let e = example(req.as_str().unwrap());
+            let body = match check.get("replace_body_hex").and_then(Value::as_str) {
+                Some(h) => hex::decode(h).unwrap(),
+                None => unhex(e, "body_hex"),
+            };
+            let creds = RequestCredentials::parse(s(e, "authorization")).unwrap();
+            let got = match creds.verify(&key, s(e, "method"), s(e, "path"), &body, now) {
+                Err(err) => err.code().to_owned(),
+                Ok(()) if !seen.insert(creds.nonce.clone()) => "netid.request_replayed".to_owned(),
+                Ok(()) => "ok".to_owned(),
+            };
+            assert_eq!(got, expect.as_str().unwrap(), "{}", s(check, "name"));
+        }
+    }
+}
+
+/// A webhook signed by OpenSSL with the platform key, checked the way the RP checks it.
+#[test]
+fn webhook_signature_vector() {
+    use netid::request_auth::{WebhookSignature, webhook_string_to_sign};
+    let v = load("webhook-signature.json");
+    let key = VerifyingKey::from(
+        PublicKey::from_spki_pem(&read_vector_file("keys/platform-sign.public.pem")).unwrap(),
+    );
+    let id = s(&v, "webhook_id");
+    let body = s(&v, "body_utf8").as_bytes().to_vec();
+    let ts = v["timestamp"].as_u64().unwrap();
+    assert_eq!(
+        webhook_string_to_sign(id, ts, &body),
+        s(&v, "string_to_sign")
+    );
+    let sig = WebhookSignature::parse(v["headers"]["NetID-Signature"].as_str().unwrap()).unwrap();
+    for check in v["receiver_checks"].as_array().unwrap() {
+        let body = check
+            .get("replace_body_utf8")
+            .and_then(Value::as_str)
+            .map_or(body.clone(), |b| b.as_bytes().to_vec());
+        let got = match sig.verify(&key, id, &body, check["receiver_now"].as_u64().unwrap()) {
+            Ok(()) => "ok",
+            Err(netid::request_auth::RequestAuthError::Stale) => "stale",
+            Err(netid::request_auth::RequestAuthError::SignatureInvalid) => "signature_invalid",
+            Err(e) => panic!("unexpected {e}"),
+        };
+        assert_eq!(got, s(check, "expect"));
+    }
+}
