@@ -204,6 +204,18 @@ impl KeySet {
         Ok(unverified.verify(&key, validation)?)
     }
 
+    /// [`KeySet::verify`] as if the time were `now` (Unix seconds): for tools and tests.
+    pub async fn verify_at(
+        &self,
+        token: &str,
+        validation: &Validation,
+        now: u64,
+    ) -> Result<Verified<ResultClaims>, VerifyError> {
+        let unverified = UnverifiedToken::parse(token, validation)?;
+        let key = self.key(unverified.kid()).await?;
+        Ok(unverified.verify_at(&key, validation, now)?)
+    }
+
     /// Fetches the JWKS now, whatever the cache says. Useful at start-up, to fail fast on a
     /// wrong URL.
     pub async fn refresh(&self) -> Result<(), KeySetError> {

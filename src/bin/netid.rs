@@ -13,6 +13,8 @@
 // subcommands live in src/bin/netid/, where Cargo does not take them for binaries of their own.
 #[path = "netid/keygen.rs"]
 mod keygen;
+#[path = "netid/sandbox.rs"]
+mod sandbox;
 #[path = "netid/sign.rs"]
 mod sign;
 #[path = "netid/verify.rs"]
@@ -71,6 +73,9 @@ enum Command {
     /// Sign a JSON object of claims as a result token (platform side; no claim checks).
     #[command(long_about = sign::LONG_ABOUT, after_long_help = sign::EXAMPLES)]
     Sign(sign::Args),
+    /// Run the sandbox platform on 127.0.0.1, with a page that plays the identity app.
+    #[command(long_about = sandbox::LONG_ABOUT, after_long_help = sandbox::EXAMPLES)]
+    Sandbox(sandbox::Args),
     /// Verify a result token strictly and print its claims as JSON.
     #[command(long_about = verify::LONG_ABOUT, after_long_help = verify::EXAMPLES)]
     Verify(verify::Args),
@@ -82,6 +87,7 @@ impl Command {
         match self {
             Command::Keygen(args) => keygen::run(args),
             Command::Sign(args) => sign::run(args),
+            Command::Sandbox(args) => sandbox::run(args),
             Command::Verify(args) => verify::run(args),
         }
     }

@@ -87,6 +87,11 @@ impl DecryptionKey {
             .map_err(|_| CryptoError::Decrypt)
     }
 
+    /// The private key (to store it, e.g. as PKCS#8 PEM).
+    pub fn private_key(&self) -> &PrivateKey {
+        &self.0
+    }
+
     /// The matching encryption key.
     pub fn encryption_key(&self) -> EncryptionKey {
         EncryptionKey(self.0.public_key().clone())

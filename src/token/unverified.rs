@@ -128,7 +128,7 @@ impl UnverifiedToken {
         validation: &Validation,
         now: u64,
     ) -> Result<Verified<ResultClaims>, TokenError> {
-        validation.check_config()?;
+        validation.check()?;
         let sig_b64 = &self.raw[self.signing_input_end + 1..];
         let sig = b64::decode(sig_b64).ok_or(TokenError::Base64(Segment::Signature))?;
         let sig = Signature::from_bytes(&sig).map_err(|e| match e {

@@ -114,7 +114,9 @@ impl Validation {
         self.max_token_len
     }
 
-    pub(crate) fn check_config(&self) -> Result<(), TokenError> {
+    /// Checks the settings themselves (issuer, audience, a nonce to expect), without a token.
+    /// Verification does this first; call it at start-up to fail fast on a bad configuration.
+    pub fn check(&self) -> Result<(), TokenError> {
         if self.issuer.as_deref() == Some("") {
             return Err(TokenError::Config("issuer is empty"));
         }

@@ -764,3 +764,114 @@ fn every_token_vector_gets_its_verdict_from_the_cli() {
         failures.join("\n")
     );
 }
+
+/// `netid sandbox` serves protocol v1 and a page that plays the identity app; a relying party
+/// in another process uses the keys it wrote.
+#[tokio::test]
+async fn sandbox_command_serves_the_protocol_and_the_identity_app_page() {
+    use netid::client::{NetIdClient, VerificationRequest};
+    use netid::crypto::{DecryptionKey, PrivateKey, SigningKey};
+    use std::io::BufRead;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_netid"))
+        .args(["sandbox", "--port", "0", "--app", "app_cli", "--out"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let url = first.trim().to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    // The keys are written right after the URL is printed.
+    let app_dir = dir.path().join("app_cli");
+    let mut config = None;
+    for _ in 0..100 {
+        if let Ok(text) = std::fs::read_to_string(app_dir.join("app.json")) {
+            config = serde_json::from_str::<serde_json::Value>(&text).ok();
+            if config.is_some() {
+                break;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let config = config.expect("app.json written");
+    let pem = |name: &str| std::fs::read_to_string(app_dir.join(name)).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(app_dir.join("request-signing.private.pem"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let client = NetIdClient::builder(&url)
+        .app_id("app_cli")
+        .signing_key(
+            config["signing_kid"].as_str().unwrap(),
+            SigningKey::from(
+                PrivateKey::from_pkcs8_pem(&pem("request-signing.private.pem")).unwrap(),
+            ),
+        )
+        .decryption_key(
+            config["encryption_kid"].as_str().unwrap(),
+            DecryptionKey::new(PrivateKey::from_pkcs8_pem(&pem("encryption.private.pem")).unwrap()),
+        )
+        .allow_sandbox()
+        .poll_interval(std::time::Duration::from_millis(50))
+        .discover()
+        .await
+        .unwrap();
+    let pending = client
+        .authorize(VerificationRequest::age_tag("cli"))
+        .await
+        .unwrap();
+
+    // The page lists the pending authorization; its form approves it as a persona.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = http
+        .get(format!("{url}/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(pending.authz_id().as_str()),
+        "the page lists the authorization"
+    );
+    assert!(page.contains("senior_67"), "and offers the personas");
+    let answer = http
+        .post(format!("{url}/sandbox/ui/{}", pending.authz_id()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("persona=senior_67&decision=approve")
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_redirection());
+    let result = client.wait(&pending).await.unwrap();
+    assert_eq!(result.age_tag, Some(netid::model::AgeTag::Senior));
+    let page = http
+        .get(format!("{url}/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !page.contains(pending.authz_id().as_str()),
+        "decided authorizations leave the list"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

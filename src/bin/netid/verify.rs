@@ -4,7 +4,6 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::builder::NonEmptyStringValueParser;
-use netid::ErrorCode;
 use netid::crypto::{DEFAULT_DISTID, DistId, PublicKey};
 use netid::keys::KeySet;
 use netid::token::{DEFAULT_LEEWAY_SECS, UnverifiedToken, Validation};
@@ -93,6 +92,8 @@ pub(crate) fn run(args: Args) -> Result<(), Failure> {
     let keys = read_keys(&args.keys, distid.clone())?;
     let token = read_token(&args.token)?;
 
+    // The settings, not the token, can be wrong: then no verdict is reached (exit 2).
+    validation.check().map_err(|e| Failure::setup(&e))?;
     let unverified =
         UnverifiedToken::parse(&token, &validation).map_err(|e| Failure::rejected(&e))?;
     let keys = match keys {
@@ -112,11 +113,7 @@ pub(crate) fn run(args: Args) -> Result<(), Failure> {
     let now = args.now.unwrap_or_else(unix_now);
     let verified = unverified
         .verify_at(&key, &validation, now)
-        .map_err(|e| match e.code() {
-            // The settings, not the token, are wrong: no verdict was reached.
-            "token.config" => Failure::setup(&e),
-            _ => Failure::rejected(&e),
-        })?;
+        .map_err(|e| Failure::rejected(&e))?;
 
     let report = serde_json::json!({
         "kid": verified.kid(),
