@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Measures netid's verification figures and OpenSSL's reference figure in one run, on one
-# machine, so benches/README.md can put them side by side.
+# Measures netid's figures and OpenSSL's reference figures in one run, on one machine, so
+# benches/README.md can put them side by side.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 openssl version
 echo "== openssl speed sm2 (reference)"
-openssl speed -seconds 5 sm2 2>/dev/null | tail -3
+openssl speed -seconds 5 sm2 2>/dev/null | tail -2
 echo "== openssl speed sm3, 1 KiB blocks (reference)"
 openssl speed -seconds 3 -bytes 1024 -evp sm3 2>/dev/null | tail -2
 echo "== netid (criterion)"
-cargo bench --bench verify -- --warm-up-time 2 --measurement-time 5 2>/dev/null \
-  | grep -E "^[a-z0-9_]+ +time:|^[a-z0-9_]+$|^ +time:"
+for bench in verify sandbox; do
+  cargo bench --bench "$bench" -- --warm-up-time 2 --measurement-time 5 2>/dev/null \
+    | grep -E "^[a-z0-9_]+ +time:|^[a-z0-9_]+$|^ +time:"
+done
