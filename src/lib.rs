@@ -73,3 +73,8 @@ pub mod prelude {
     pub use crate::pii::ExposeSecret;
     pub use crate::token::{ResultClaims, Validation, Verified};
 }
+
+/// The README's examples, compiled as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

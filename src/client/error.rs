@@ -180,8 +180,9 @@ pub fn launch_result(code: &str) -> Result<(), ClientError> {
             "the identity app could not be launched (C0412001)".into(),
         )),
         "C0412002" => Err(ClientError::AppNotInstalled),
-        _ => Err(ClientError::InvalidResponse(
-            "unknown identity-app launch result code".into(),
+        // Reported by a front end, not signed by anyone: log it and offer another try.
+        _ => Err(ClientError::Unavailable(
+            "the identity app reported an unknown launch result code".into(),
         )),
     }
 }

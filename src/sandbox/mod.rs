@@ -304,7 +304,7 @@ impl Sandbox {
         persona: Persona,
         decision: Decision,
     ) -> Result<(), SandboxError> {
-        server::decide(&self.shared, authz_id.as_str(), persona, decision)
+        server::decide(&self.shared, authz_id.as_str(), persona, decision).map(|_| ())
     }
 
     /// `persona` approves `authz_id`.

@@ -584,10 +584,13 @@ async fn decision(
     decision_response(decide(&shared, &id, persona, d))
 }
 
-fn decision_response(r: Result<(), SandboxError>) -> Response {
+fn decision_response(r: Result<&'static str, SandboxError>) -> Response {
     use crate::error::ErrorCode;
     match r {
-        Ok(()) => json_response(StatusCode::OK, br#"{"status":"decided"}"#.to_vec()),
+        Ok(status) => json_response(
+            StatusCode::OK,
+            json!({ "status": status }).to_string().into_bytes(),
+        ),
         Err(e) => {
             let status = match e {
                 SandboxError::NotFound => StatusCode::NOT_FOUND,
@@ -606,7 +609,7 @@ pub(super) fn decide(
     authz_id: &str,
     persona: Persona,
     decision: Decision,
-) -> Result<(), SandboxError> {
+) -> Result<&'static str, SandboxError> {
     let now = unix_now();
     let mut s = shared.lock();
     let a = s
@@ -621,9 +624,13 @@ pub(super) fn decide(
         return Err(SandboxError::Expired);
     }
     let decision = match persona {
-        Persona::NeverAnswers => return Ok(()),
+        Persona::NeverAnswers => return Ok("pending"),
         Persona::Declines => Decision::Deny,
         _ => decision,
+    };
+    let answer = match decision {
+        Decision::Deny => "denied",
+        Decision::Approve => "approved",
     };
     let status = match decision {
         Decision::Deny => Status::Denied,
@@ -644,7 +651,7 @@ pub(super) fn decide(
         let authz = authz_id.to_owned();
         tokio::spawn(async move { deliver_webhook(shared, url, authz, event, token).await });
     }
-    Ok(())
+    Ok(answer)
 }
 
 /// Signs a result token for `persona`, applying a pending token fault if any.
@@ -874,7 +881,7 @@ async fn ui_decision(
     };
     match persona {
         Some(p) => match decide(&shared, &id, p, d) {
-            Ok(()) => axum::response::Redirect::to("/").into_response(),
+            Ok(_) => axum::response::Redirect::to("/").into_response(),
             Err(e) => decision_response(Err(e)),
         },
         None => problem(

@@ -717,3 +717,48 @@ fn base64_url(s: &str) -> Vec<u8> {
         .decode(s)
         .unwrap()
 }
+
+/// The sandbox-only decision endpoint (PROTOCOL §6.8), over signed HTTP.
+#[tokio::test]
+async fn decision_endpoint_follows_the_protocol() {
+    let (sandbox, app, client) = setup().await;
+    let signer =
+        RequestSigner::new(&app.app_id, &app.signing_kid, app.signing_key.clone()).unwrap();
+    let pending = client
+        .authorize(VerificationRequest::verify_only("登录"))
+        .await
+        .unwrap();
+    let decide = |id: String, body: &'static str| {
+        let path = format!("/sandbox/authorizations/{id}/decision");
+        let auth = signer
+            .authorization_now("POST", &path, body.as_bytes())
+            .unwrap();
+        let url = format!("{}{path}", sandbox.url());
+        async move {
+            let r = reqwest::Client::new()
+                .post(url)
+                .header("authorization", auth)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (
+                r.status().as_u16(),
+                r.json::<serde_json::Value>().await.unwrap(),
+            )
+        }
+    };
+    let id = pending.authz_id().to_string();
+    let (s, v) = decide(id.clone(), r#"{"persona":"nobody","decision":"approve"}"#).await;
+    assert_eq!((s, v["code"].as_str()), (400, Some("netid.bad_request")));
+    let (s, v) = decide(id.clone(), r#"{"persona":"adult","decision":"approve"}"#).await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("approved")));
+    let (s, v) = decide(id, r#"{"persona":"adult","decision":"deny"}"#).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (409, Some("netid.authorization_used"))
+    );
+    let (s, v) = decide("B".repeat(32), r#"{"persona":"adult","decision":"deny"}"#).await;
+    assert_eq!((s, v["code"].as_str()), (404, Some("netid.not_found")));
+    assert!(client.wait(&pending).await.unwrap().outcome.is_verified());
+}
