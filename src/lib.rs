@@ -62,6 +62,7 @@ pub use error::{Actor, ErrorCode};
 pub mod keys;
 pub mod model;
 pub mod pii;
+pub mod policy;
 pub mod token;
 
 /// The names most applications need, in one import: `use netid::prelude::*;`.

@@ -150,7 +150,7 @@ pub struct WebhookEvent {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum WebhookKind {
-    /// Approved; finish with [`NetIdClient::complete_webhook`].
+    /// Approved; finish with [`NetIdClient::complete_callback`].
     Approved {
         /// The result token, not yet verified.
         token: String,
@@ -345,7 +345,7 @@ impl NetIdClient {
 
     /// Verifies a webhook: `NetID-Webhook-Id` and `NetID-Signature` headers and the raw body.
     /// Duplicates (the platform retries) come back with `duplicate: true`.
-    pub async fn verify_webhook(
+    pub async fn verify_callback(
         &self,
         headers: &http::HeaderMap,
         body: &[u8],
@@ -401,7 +401,7 @@ impl NetIdClient {
     }
 
     /// Finishes an authorization from a verified webhook.
-    pub async fn complete_webhook(
+    pub async fn complete_callback(
         &self,
         pending: &PendingAuthorization,
         event: &WebhookEvent,

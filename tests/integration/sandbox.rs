@@ -572,7 +572,7 @@ async fn webhooks_are_signed_retried_and_deduplicated() {
                     let tx = tx.clone();
                     let calls = calls.clone();
                     async move {
-                        let event = client.verify_webhook(&headers, &body).await;
+                        let event = client.verify_callback(&headers, &body).await;
                         let first = calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0;
                         tx.send(event).unwrap();
                         // Fail the first delivery to make the platform retry.
@@ -613,7 +613,7 @@ async fn webhooks_are_signed_retried_and_deduplicated() {
     );
     assert_eq!(second.id, first.id);
     assert!(sandbox.webhook_attempts(pending.authz_id()) >= 2);
-    let r = client.complete_webhook(&pending, &first).await.unwrap();
+    let r = client.complete_callback(&pending, &first).await.unwrap();
     assert_eq!(r.age_tag, Some(AgeTag::Age14To17));
 
     // A forged webhook: right shape, wrong signature.
@@ -628,7 +628,7 @@ async fn webhooks_are_signed_retried_and_deduplicated() {
         "A".repeat(86)
     );
     headers.insert("netid-signature", sig.parse().unwrap());
-    let err = client.verify_webhook(&headers, br#"{"id":"wh_forged","event":"authorization.denied","authz_id":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}"#).await.unwrap_err();
+    let err = client.verify_callback(&headers, br#"{"id":"wh_forged","event":"authorization.denied","authz_id":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}"#).await.unwrap_err();
     assert!(
         matches!(
             err.code(),

@@ -1,0 +1,1 @@
+//! Finds plaintext identity data in request bodies and query strings (Art. 7 §2).
