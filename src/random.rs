@@ -1,5 +1,6 @@
 //! Identifiers from the operating system's random generator.
 
+#[cfg_attr(not(feature = "sandbox"), allow(dead_code))]
 const ALPHANUMERIC: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 /// Fills `buf` from the OS generator. Without randomness there are no safe nonces or keys, so a
@@ -12,6 +13,7 @@ pub(crate) fn fill(buf: &mut [u8]) {
 }
 
 /// `len` characters from `A-Z a-z 0-9`, uniformly (rejection sampling: 62 does not divide 256).
+#[cfg_attr(not(feature = "sandbox"), allow(dead_code))]
 pub(crate) fn alphanumeric(len: usize) -> String {
     let mut out = String::with_capacity(len);
     let mut buf = [0u8; 64];
