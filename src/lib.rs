@@ -6,6 +6,9 @@
 //! - [`keys`]: the platform's key set (pinned keys, JWKS with cache and rotation).
 //! - [`model`]: outcome, assurance, age band, document type, pseudonym, consent receipt.
 //! - [`pii`]: the types personal data lives in (redacted, zeroized).
+//! - [`client`]: the typed async client of the platform.
+//! - [`policy`]: the rules in middleware, framework-free; adapters in `axum` and `actix`.
+//! - [`request_auth`]: request and webhook signatures.
 //! - [`error`]: what every error shares: a stable code and who must act.
 //!
 //! # Example
@@ -34,8 +37,13 @@
 //! ```
 //!
 //! # Features
-//! No optional features yet; `sandbox`, `cli`, `axum`, `actix`, `redis` and `postgres` arrive
-//! with the parts that need them. None is on by default.
+//! None is on by default.
+//! - `axum`: the [`axum`] adapter — a tower layer, the [`policy::VerifiedUser`]
+//!   extractor, the login routes; `testing::EqualService::check_axum`.
+//! - `actix`: the actix-web 4 adapter, the same things for actix.
+//! - `sandbox`: the embedded sandbox platform. Never in a production build.
+//! - `cli`: the `netid` binary (implies `sandbox`).
+//! - `redis`, `postgres`: storage backends (coming).
 //!
 //! # Security
 //! - No `unsafe`, no OpenSSL: RustCrypto `sm2`/`sm3`, `rustls`.
@@ -47,6 +55,14 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(feature = "actix")]
+#[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
+#[path = "adapters/actix.rs"]
+pub mod actix;
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+#[path = "adapters/axum.rs"]
+pub mod axum;
 mod b64;
 pub mod client;
 pub mod crypto;
@@ -63,6 +79,7 @@ pub mod keys;
 pub mod model;
 pub mod pii;
 pub mod policy;
+pub mod testing;
 pub mod token;
 
 /// The names most applications need, in one import: `use netid::prelude::*;`.

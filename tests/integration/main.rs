@@ -1,13 +1,21 @@
 //! Integration tests, one binary (see STYLE: faster to link, one place to look).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[cfg(feature = "actix")]
+mod actix_adapter;
+#[cfg(feature = "axum")]
+mod axum_adapter;
 #[cfg(feature = "cli")]
 mod cli;
+mod detector;
 mod keyset;
 mod no_panic;
 mod openssl;
 mod pii_logs;
+mod policy;
 mod sandbox;
+#[cfg(any(feature = "axum", feature = "actix"))]
+mod scenarios;
 mod support;
 mod token_rules;
 mod vectors;

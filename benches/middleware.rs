@@ -1,0 +1,87 @@
+//! What the netid layer adds to an axum handler, in process (no sockets): a bare handler, the
+//! same handler behind the layer for a signed-in 网号/网证 user (session check + body scan),
+//! and behind the layer with no session. Figures: benches/README.md.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::routing::post;
+use criterion::{Criterion, criterion_group, criterion_main};
+use netid::axum::NetId;
+use netid::policy::{LoginFlow, LoginStatus, Rules, SessionManager};
+use netid::sandbox::{Persona, Sandbox};
+use tower::ServiceExt;
+
+async fn handler(body: Bytes) -> String {
+    body.len().to_string()
+}
+
+const BODY: &str = r#"{"nickname":"bob","address":{"city":"杭州","street":"文三路 90 号"},"phone":"13800138000","items":[{"sku":"A-1","qty":2},{"sku":"B-7","qty":1}],"note":"请尽快发货"}"#;
+
+fn request(cookie: Option<&str>) -> axum::http::Request<Body> {
+    let mut b = axum::http::Request::builder()
+        .method("POST")
+        .uri("/profile")
+        .header("content-type", "application/json");
+    if let Some(c) = cookie {
+        b = b.header("cookie", format!("netid_session={c}"));
+    }
+    b.body(Body::from(BODY)).unwrap()
+}
+
+fn layer(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (bare, guarded, session, _sandbox) = rt.block_on(async {
+        let sandbox = Sandbox::start().await.unwrap();
+        let app = sandbox.register_app("app_bench");
+        let client = sandbox.client_builder(&app).build().unwrap();
+        let sessions = SessionManager::builder("app_bench")
+            .key("k", &[5; 32])
+            .build()
+            .unwrap();
+        let login = LoginFlow::builder(client, sessions).build();
+        let start = login.start().await.unwrap();
+        sandbox
+            .approve(
+                &netid::model::AuthzId::parse(&start.authz_id).unwrap(),
+                Persona::Adult,
+            )
+            .unwrap();
+        let LoginStatus::Completed { session, .. } =
+            login.poll(&start.browser_binding).await.unwrap()
+        else {
+            panic!("login")
+        };
+        let netid = NetId::new(login, Rules::builder().build());
+        let bare = Router::new().route("/profile", post(handler));
+        let guarded = Router::new()
+            .route("/profile", post(handler))
+            .layer(netid.layer());
+        (bare, guarded, session, sandbox)
+    });
+    c.bench_function("axum_handler_bare", |b| {
+        b.to_async(&rt)
+            .iter(|| async { bare.clone().oneshot(request(None)).await.unwrap() })
+    });
+    c.bench_function("axum_handler_netid_layer_signed_in", |b| {
+        b.to_async(&rt).iter(|| async {
+            guarded
+                .clone()
+                .oneshot(request(Some(&session)))
+                .await
+                .unwrap()
+        })
+    });
+    c.bench_function("axum_handler_netid_layer_anonymous", |b| {
+        b.to_async(&rt)
+            .iter(|| async { guarded.clone().oneshot(request(None)).await.unwrap() })
+    });
+}
+
+criterion_group!(benches, layer);
+criterion_main!(benches);

@@ -1,0 +1,362 @@
+//! axum adapter (feature `axum`): a tower [`Layer`](tower::Layer) that runs the rules, the
+//! [`VerifiedUser`] extractor, and the login routes. Every rule lives in [`crate::policy`];
+//! this module only translates HTTP.
+//!
+//! ```no_run
+//! # async fn demo(login: netid::policy::LoginFlow, rules: netid::policy::Rules) {
+//! use axum::{Router, routing::get};
+//! use netid::axum::NetId;
+//! use netid::policy::VerifiedUser;
+//!
+//! async fn me(user: VerifiedUser) -> String {
+//!     format!("hello {}", user.subject())
+//! }
+//!
+//! let netid = NetId::new(login, rules);
+//! let app: Router = Router::new()
+//!     .route("/me", get(me))
+//!     .merge(netid.routes())
+//!     .layer(netid.layer());
+//! # }
+//! ```
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use ::axum::Router;
+use ::axum::body::{Body, Bytes};
+use ::axum::extract::{FromRequestParts, MatchedPath, Path, Request};
+use ::axum::http::request::Parts;
+use ::axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use ::axum::response::{IntoResponse, Response};
+use ::axum::routing::post;
+use serde_json::json;
+
+use crate::policy::{
+    LoginFlow, LoginStatus, Problem, RequestFacts, Rules, SessionError, Verdict, VerifiedUser,
+};
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "netid_session";
+/// The cookie that binds a login in progress to its browser.
+pub const LOGIN_COOKIE: &str = "netid_login";
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            self.to_json().to_string(),
+        )
+            .into_response()
+    }
+}
+
+/// Why there is no user on a request, kept for the extractor to report precisely.
+#[derive(Debug, Clone)]
+struct NoUser(Problem);
+
+impl<S: Send + Sync> FromRequestParts<S> for VerifiedUser {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Problem> {
+        if let Some(user) = parts.extensions.get::<VerifiedUser>() {
+            return Ok(user.clone());
+        }
+        Err(parts
+            .extensions
+            .get::<NoUser>()
+            .map(|n| n.0.clone())
+            .unwrap_or_else(|| Problem::unauthenticated("sign in first")))
+    }
+}
+
+/// netid for an axum app: the layer and the login routes share one configuration.
+#[derive(Clone, Debug)]
+pub struct NetId {
+    login: LoginFlow,
+    rules: Rules,
+    secure_cookies: bool,
+}
+
+impl NetId {
+    /// netid with this login flow and these rules.
+    pub fn new(login: LoginFlow, rules: Rules) -> Self {
+        Self {
+            login,
+            rules,
+            secure_cookies: true,
+        }
+    }
+
+    /// Cookies without the `Secure` flag, for plain-http development on localhost only.
+    pub fn insecure_cookies_for_local_development(mut self) -> Self {
+        self.secure_cookies = false;
+        self
+    }
+
+    /// The layer: authenticates the session, then applies the rules (age gate, no extra
+    /// plaintext) before the handler. Apply it with `Router::layer`, after the routes.
+    pub fn layer(&self) -> NetIdLayer {
+        NetIdLayer {
+            netid: self.clone(),
+        }
+    }
+
+    /// The login routes, under `/netid`: `POST login/start`, `POST login/poll`,
+    /// `POST login/other/{method}`, `POST callback` (the platform's webhook), `POST logout`.
+    pub fn routes(&self) -> Router {
+        let n = self.clone();
+        let (n1, n2, n3, n4, n5) = (n.clone(), n.clone(), n.clone(), n.clone(), n);
+        Router::new()
+            .route("/netid/login/start", post(move || async move { n1.start().await }))
+            .route("/netid/login/poll", post(move |h: HeaderMap| async move { n2.poll(&h).await }))
+            .route(
+                "/netid/login/other/{method}",
+                post(move |Path(m): Path<String>, body: Bytes| async move { n3.other(&m, &body).await }),
+            )
+            .route(
+                "/netid/callback",
+                post(move |h: HeaderMap, body: Bytes| async move { n4.callback(&h, &body).await }),
+            )
+            .route("/netid/logout", post(move |h: HeaderMap| async move { n5.logout(&h).await }))
+    }
+
+    fn cookie(&self, name: &str, value: &str, path: &str, max_age: u64) -> HeaderValue {
+        let secure = if self.secure_cookies { "; Secure" } else { "" };
+        let text = format!(
+            "{name}={value}; HttpOnly; SameSite=Lax; Path={path}; Max-Age={max_age}{secure}"
+        );
+        HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
+    }
+
+    async fn start(&self) -> Response {
+        match self.login.start().await {
+            Ok(start) => {
+                let body = json!({
+                    "authz_id": start.authz_id, "qr_payload": start.qr_payload,
+                    "app_link": start.app_link, "expires_at": start.expires_at,
+                });
+                let mut r = (StatusCode::CREATED, ::axum::Json(body)).into_response();
+                r.headers_mut().append(
+                    header::SET_COOKIE,
+                    self.cookie(LOGIN_COOKIE, &start.browser_binding, "/netid", 600),
+                );
+                r
+            }
+            Err(p) => p.into_response(),
+        }
+    }
+
+    async fn poll(&self, headers: &HeaderMap) -> Response {
+        let Some(binding) = cookie(headers, LOGIN_COOKIE) else {
+            return Problem::new(
+                401,
+                "netid.login_unknown",
+                "No sign-in in progress",
+                "no sign-in was started from this browser",
+            )
+            .into_response();
+        };
+        match self.login.poll(&binding).await {
+            Ok(LoginStatus::Pending) => (
+                StatusCode::ACCEPTED,
+                ::axum::Json(json!({"status": "pending"})),
+            )
+                .into_response(),
+            Ok(LoginStatus::Completed { user, session }) => self.signed_in(&user, &session),
+            Err(p) => p.into_response(),
+        }
+    }
+
+    fn signed_in(&self, user: &VerifiedUser, session: &str) -> Response {
+        let body = json!({
+            "status": "signed_in", "subject": user.subject(),
+            "assurance": user.assurance().level(), "age_tag": user.age_tag(),
+        });
+        let mut r = (StatusCode::OK, ::axum::Json(body)).into_response();
+        let h = r.headers_mut();
+        h.append(
+            header::SET_COOKIE,
+            self.cookie(SESSION_COOKIE, session, "/", 24 * 3600),
+        );
+        h.append(
+            header::SET_COOKIE,
+            self.cookie(LOGIN_COOKIE, "", "/netid", 0),
+        );
+        r
+    }
+
+    async fn other(&self, method: &str, evidence: &[u8]) -> Response {
+        match self.login.login_other(method, evidence).await {
+            Ok((user, session)) => self.signed_in(&user, &session),
+            Err(p) => p.into_response(),
+        }
+    }
+
+    async fn callback(&self, headers: &HeaderMap, body: &[u8]) -> Response {
+        match self.login.callback(headers, body).await {
+            Ok(()) => StatusCode::NO_CONTENT.into_response(),
+            Err(p) => p.into_response(),
+        }
+    }
+
+    async fn logout(&self, headers: &HeaderMap) -> Response {
+        if let Some(token) = session_token(headers) {
+            if let Err(p) = self.login.logout(&token).await {
+                if p.status >= 500 {
+                    return p.into_response();
+                }
+            }
+        }
+        let mut r = StatusCode::NO_CONTENT.into_response();
+        r.headers_mut()
+            .append(header::SET_COOKIE, self.cookie(SESSION_COOKIE, "", "/", 0));
+        r
+    }
+}
+
+/// A cookie's value from the `Cookie` headers.
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// The session token: `Authorization: Bearer …` or the session cookie.
+fn session_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned())
+        .or_else(|| cookie(headers, SESSION_COOKIE))
+}
+
+/// The tower layer made by [`NetId::layer`].
+#[derive(Clone, Debug)]
+pub struct NetIdLayer {
+    netid: NetId,
+}
+
+impl<S> tower::Layer<S> for NetIdLayer {
+    type Service = NetIdService<S>;
+    fn layer(&self, inner: S) -> NetIdService<S> {
+        NetIdService {
+            inner,
+            netid: self.netid.clone(),
+        }
+    }
+}
+
+/// The service made by [`NetIdLayer`].
+#[derive(Clone, Debug)]
+pub struct NetIdService<S> {
+    inner: S,
+    netid: NetId,
+}
+
+impl<S> tower::Service<Request> for NetIdService<S>
+where
+    S: tower::Service<Request, Response = Response> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        // The clone that was polled ready is the one to call (tower's usual dance).
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let netid = self.netid.clone();
+        Box::pin(async move {
+            match prepare(&netid, req).await {
+                Ok(req) => inner.call(req).await,
+                Err(problem) => Ok(problem.into_response()),
+            }
+        })
+    }
+}
+
+/// Authenticates and applies the rules; the request to pass on, or the refusal.
+async fn prepare(netid: &NetId, mut req: Request) -> Result<Request, Problem> {
+    let user = match session_token(req.headers()) {
+        None => None,
+        Some(token) => match netid.login.sessions().authenticate(&token).await {
+            Ok(user) => Some(user),
+            Err(e @ SessionError::Store(_)) => return Err(e.to_problem()),
+            Err(e) => {
+                req.extensions_mut().insert(NoUser(e.to_problem()));
+                None
+            }
+        },
+    };
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| req.uri().path().to_owned(), |m| m.as_str().to_owned());
+    // Only bodies of 网号/网证 users are inspected (Art. 7 §2); others stream through untouched.
+    let inspect_body = user.as_ref().is_some_and(|u| u.is_netid());
+    let (mut parts, body) = req.into_parts();
+    let (bytes, untouched) = if inspect_body {
+        let bytes = ::axum::body::to_bytes(body, netid.rules.max_body())
+            .await
+            .map_err(|_| {
+                Problem::new(
+                    413,
+                    "netid.payload_too_large",
+                    "Body too large",
+                    "the request body is over the limit",
+                )
+            })?;
+        (bytes, None)
+    } else {
+        (Bytes::new(), Some(body))
+    };
+    let verdict = {
+        let header = |name| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|v: &HeaderValue| v.to_str().ok())
+        };
+        let facts = RequestFacts {
+            route: &route,
+            user: user.as_ref(),
+            content_type: header(header::CONTENT_TYPE),
+            content_encoding: header(header::CONTENT_ENCODING),
+            query: parts.uri.query(),
+            body: &bytes,
+        };
+        netid.rules.check(facts).await?
+    };
+    let body = match (untouched, verdict) {
+        (Some(body), _) => body,
+        (None, Verdict::Pass) => Body::from(bytes),
+        (None, Verdict::Replace(new_body)) => {
+            parts
+                .headers
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(new_body.len()));
+            Body::from(new_body)
+        }
+    };
+    let mut req = Request::from_parts(parts, body);
+    if let Some(user) = user {
+        req.extensions_mut().insert(user);
+    }
+    Ok(req)
+}

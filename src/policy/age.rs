@@ -1,0 +1,81 @@
+//! The age gate (Art. 4, 5, 10): decides on age bands, never on birth dates.
+
+use super::{Problem, VerifiedUser};
+use crate::model::AgeTag;
+
+/// Who may use a route, by age band.
+///
+/// ```
+/// use netid::policy::AgeGate;
+/// let gate = AgeGate::allow_minors().with_guardian_consent_for_under_14();
+/// # let _ = gate;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgeGate {
+    allowed: Vec<AgeTag>,
+    under_14_with_guardian: bool,
+}
+
+impl AgeGate {
+    /// Adults and seniors only.
+    pub fn adults_only() -> Self {
+        Self {
+            allowed: vec![AgeTag::Adult, AgeTag::Senior],
+            under_14_with_guardian: false,
+        }
+    }
+
+    /// Everyone from 14 up; under-14s are refused (see [`AgeGate::with_guardian_consent_for_under_14`]).
+    pub fn allow_minors() -> Self {
+        Self {
+            allowed: vec![AgeTag::Age14To17, AgeTag::Adult, AgeTag::Senior],
+            under_14_with_guardian: false,
+        }
+    }
+
+    /// Also admit under-14s whose parent or guardian consented (Art. 4).
+    pub fn with_guardian_consent_for_under_14(mut self) -> Self {
+        self.under_14_with_guardian = true;
+        self
+    }
+
+    /// Exactly these bands (e.g. seniors-only services, Art. 10).
+    pub fn bands(allowed: impl IntoIterator<Item = AgeTag>) -> Self {
+        Self {
+            allowed: allowed.into_iter().collect(),
+            under_14_with_guardian: false,
+        }
+    }
+
+    /// Lets `user` through or says why not (403, with a code per refusal). A user whose band is
+    /// unknown is refused: the gate fails closed.
+    pub fn check(&self, user: &VerifiedUser) -> Result<(), Problem> {
+        let refuse =
+            |code, detail: &str| Err(Problem::new(403, code, "Not available at your age", detail));
+        match user.age_tag {
+            None => refuse(
+                "netid.age_unknown",
+                "this service needs an age band; verify again with one",
+            ),
+            // Under 14 always needs a guardian's consent (Art. 4), whatever bands are allowed.
+            Some(AgeTag::Under14)
+                if self.under_14_with_guardian || self.allowed.contains(&AgeTag::Under14) =>
+            {
+                match user.guardian_consent {
+                    Some(true) => Ok(()),
+                    _ => refuse(
+                        "netid.age_guardian_consent_required",
+                        "under 14: a parent or guardian must consent",
+                    ),
+                }
+            }
+            Some(tag) if self.allowed.contains(&tag) => Ok(()),
+            Some(AgeTag::Under14) => refuse("netid.age_under_14", "not available under 14"),
+            Some(AgeTag::Age14To17) => refuse("netid.age_minor", "not available to minors"),
+            Some(_) => refuse(
+                "netid.age_band_not_allowed",
+                "not available in your age band",
+            ),
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! The error of a scan.
+
+use crate::error::{Actor, ErrorCode};
+
+/// Why a body could not be scanned.
+///
+/// A body the detector cannot read is a body it cannot vouch for: middleware should refuse it
+/// (`413` for [`BodyTooLarge`](Self::BodyTooLarge), `400` for the others) rather than pass it
+/// through unscanned. Messages give sizes and byte offsets, never content.
+///
+/// Every variant's [`actor`](ErrorCode::actor) is [`Actor::Configuration`]: nothing here is for
+/// the end user to fix in the identity app, and nothing came from the platform. Either the relying
+/// party's own client sends bodies its own server cannot read, or the limits
+/// ([`Detector::max_body`](super::Detector::max_body),
+/// [`Detector::max_depth`](super::Detector::max_depth)) are too tight for a route, or the traffic
+/// is junk; in each case the operator decides.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ScanError {
+    /// The body is larger than [`Detector::max_body`](super::Detector::max_body).
+    #[error("body is {len} bytes, over the detector's limit of {max}")]
+    BodyTooLarge {
+        /// The body's length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// JSON objects and arrays nest deeper than [`Detector::max_depth`](super::Detector::max_depth).
+    #[error("JSON nests deeper than {max} levels")]
+    JsonTooDeep {
+        /// The limit.
+        max: usize,
+    },
+    /// The body (or a percent-decoded form field) is not UTF-8.
+    #[error("body is not UTF-8 (at byte {offset})")]
+    InvalidUtf8 {
+        /// Where the first invalid byte is; for a form field whose percent-decoded bytes are not
+        /// UTF-8, where that field's name or value starts.
+        offset: usize,
+    },
+    /// The body is not one well-formed JSON value.
+    #[error("body is not well-formed JSON (at byte {offset})")]
+    InvalidJson {
+        /// Where the parser stopped.
+        offset: usize,
+    },
+    /// A `%` in a form body or query string is not followed by two hex digits.
+    #[error("form body or query string has a malformed percent escape (at byte {offset})")]
+    InvalidForm {
+        /// Where the `%` is.
+        offset: usize,
+    },
+}
+
+impl ErrorCode for ScanError {
+    fn code(&self) -> &'static str {
+        match self {
+            ScanError::BodyTooLarge { .. } => "netid.body_too_large",
+            ScanError::JsonTooDeep { .. } => "netid.json_too_deep",
+            ScanError::InvalidUtf8 { .. } => "netid.invalid_utf8",
+            ScanError::InvalidJson { .. } => "netid.invalid_json",
+            ScanError::InvalidForm { .. } => "netid.invalid_form",
+        }
+    }
+
+    fn actor(&self) -> Actor {
+        Actor::Configuration
+    }
+}

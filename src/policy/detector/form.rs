@@ -1,0 +1,177 @@
+//! Named text fields: `application/x-www-form-urlencoded` bodies, query strings, multipart text
+//! parts.
+//!
+//! Percent-decoding is strict: a `%` must be followed by two hex digits, and the decoded bytes
+//! must be UTF-8. `+` is a space. Pairs are split on `&`; a pair without `=` is a name with an
+//! empty value.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use super::fields::{FieldClass, field_location};
+use super::finding::{Confidence, Finding, FindingKind};
+use super::rules::{Scratch, ValueCtx, match_value, worth_matching};
+use super::{Detector, Found, REDACTED, ScanError};
+use crate::model::FieldName;
+
+/// One field to scan.
+pub(super) struct Field<'a> {
+    /// The field or part name; `None` for text with no name.
+    pub(super) name: Option<Cow<'a, str>>,
+    pub(super) value: Cow<'a, str>,
+    /// Where the name and the value are in the body (for redaction; field order otherwise).
+    pub(super) name_span: Range<usize>,
+    pub(super) value_span: Range<usize>,
+}
+
+/// Splits and decodes a form body or query string.
+pub(super) fn parse(body: &[u8]) -> Result<Vec<Field<'_>>, ScanError> {
+    let mut fields = Vec::new();
+    let mut at = 0;
+    for pair in body.split(|&b| b == b'&') {
+        let start = at;
+        at += pair.len() + 1;
+        if pair.is_empty() {
+            continue;
+        }
+        let (name, value, eq) = match pair.iter().position(|&b| b == b'=') {
+            Some(i) => (&pair[..i], &pair[i + 1..], i),
+            None => (pair, &pair[pair.len()..], pair.len()),
+        };
+        let name_span = start..start + eq;
+        let value_span = (start + eq + 1).min(start + pair.len())..start + pair.len();
+        fields.push(Field {
+            name: Some(decode(name, name_span.start)?),
+            value: decode(value, value_span.start)?,
+            name_span,
+            value_span,
+        });
+    }
+    Ok(fields)
+}
+
+fn decode(raw: &[u8], offset: usize) -> Result<Cow<'_, str>, ScanError> {
+    let utf8 = |bytes| ScanError::InvalidUtf8 { offset: bytes };
+    if !raw.iter().any(|&b| b == b'%' || b == b'+') {
+        return std::str::from_utf8(raw)
+            .map(Cow::Borrowed)
+            .map_err(|e| utf8(offset + e.valid_up_to()));
+    }
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        match raw[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = |j: usize| raw.get(j).and_then(|&c| char::from(c).to_digit(16));
+                match (hex(i + 1), hex(i + 2)) {
+                    (Some(h), Some(l)) => out.push((h * 16 + l) as u8),
+                    _ => return Err(ScanError::InvalidForm { offset: offset + i }),
+                }
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out)
+        .map(Cow::Owned)
+        .map_err(|_| utf8(offset))
+}
+
+/// Scans named fields as the members of one object: a `name` field is identity data only when
+/// another field of the same body blocks.
+pub(super) fn scan(det: &Detector, fields: &[Field<'_>], today: u32) -> Vec<Found> {
+    let mut out = Vec::new();
+    let mut scratch = Scratch::default();
+    let mut pending = Vec::new();
+    let mut blocking = false;
+    for field in fields {
+        let location = || {
+            field.name.as_deref().map_or_else(
+                || "(text)".to_owned(),
+                |n| field_location(n, det.names.known(n)),
+            )
+        };
+        let mut record = |scratch: &Scratch, span: &Range<usize>, out: &mut Vec<Found>| {
+            let mut blocks = false;
+            for hit in &scratch.hits {
+                blocks |= hit.confidence.is_blocking();
+                out.push(Found {
+                    span: span.clone(),
+                    finding: Finding {
+                        location: location(),
+                        kind: hit.kind,
+                        confidence: hit.confidence,
+                        field: hit.field,
+                    },
+                });
+            }
+            blocking |= blocks;
+            blocks
+        };
+        let class = match field.name.as_deref() {
+            Some(name) => {
+                let (digits, stars) = counts(name);
+                if worth_matching(digits, stars) {
+                    match_value(&mut scratch, name, ValueCtx::default(), today);
+                    record(&scratch, &field.name_span, &mut out);
+                }
+                det.names.classify(name)
+            }
+            None => FieldClass::Neutral,
+        };
+        let direct = match class {
+            FieldClass::Identity(f) => Some(f),
+            _ => None,
+        };
+        let ctx = ValueCtx {
+            direct,
+            inherited: None,
+            whole: direct,
+            company: class == FieldClass::Company,
+        };
+        let value = field.value.as_ref();
+        let (digits, stars) = counts(value);
+        let blocks = if ctx.direct.is_some() || worth_matching(digits, stars) {
+            match_value(&mut scratch, value, ctx, today);
+            record(&scratch, &field.value_span, &mut out)
+        } else {
+            false
+        };
+        if class == FieldClass::Name && !blocks && !value.trim().is_empty() && value != REDACTED {
+            pending.push((location(), field.value_span.clone()));
+        }
+    }
+    if blocking {
+        for (location, span) in pending {
+            out.push(Found {
+                span,
+                finding: Finding {
+                    location,
+                    kind: FindingKind::IdentityFieldName,
+                    confidence: Confidence::Contextual,
+                    field: FieldName::Name,
+                },
+            });
+        }
+    }
+    out
+}
+
+fn counts(text: &str) -> (usize, usize) {
+    let mut digits = 0;
+    let mut stars = 0;
+    for &b in text.as_bytes() {
+        match b {
+            b'0'..=b'9' => digits += 1,
+            b'*' => stars += 1,
+            _ => {}
+        }
+    }
+    // Full-width digits (EF BC 90..99) count too; they are rare enough to count separately.
+    if text.len() != digits + stars && !text.is_ascii() {
+        digits += text.chars().filter(|c| ('０'..='９').contains(c)).count();
+    }
+    (digits, stars)
+}

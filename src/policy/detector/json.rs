@@ -1,0 +1,610 @@
+//! A strict, iterative, single-pass JSON walker that matches values as it reads them.
+//!
+//! It does not build a tree: objects and arrays are frames on an explicit stack bounded by the
+//! detector's depth limit, strings are read in place and copied only when they have escapes, and
+//! the JSON path of a value is rendered only when something is found in it. Work is linear in the
+//! body's length.
+//!
+//! Strictness follows RFC 8259 as `serde_json` reads it: UTF-8, no control characters in
+//! strings, valid escapes, no lone surrogates, the number grammar, one value and only whitespace
+//! after it. Duplicate keys are accepted and every copy is scanned: whichever one the
+//! application's parser keeps has been looked at.
+
+use std::ops::Range;
+
+use super::fields::{FieldClass, IdField, push_index, push_json_key};
+use super::finding::{Confidence, Finding, FindingKind};
+use super::rules::{Scratch, ValueCtx, match_value, worth_matching};
+use super::{Detector, Found, ScanError};
+use crate::model::FieldName;
+
+/// Scans a JSON body. An empty or all-whitespace body has nothing in it.
+pub(super) fn scan(det: &Detector, body: &[u8], today: u32) -> Result<Vec<Found>, ScanError> {
+    let text = std::str::from_utf8(body).map_err(|e| ScanError::InvalidUtf8 {
+        offset: e.valid_up_to(),
+    })?;
+    Walker {
+        det,
+        b: body,
+        text,
+        pos: 0,
+        stack: Vec::new(),
+        pending: Vec::new(),
+        out: Vec::new(),
+        scratch: Scratch::default(),
+        decoded: String::new(),
+        today,
+    }
+    .run()
+}
+
+/// An object key: in place in the body, or decoded (it had escapes).
+#[derive(Debug, Clone)]
+enum Key {
+    None,
+    Raw(usize, usize),
+    Owned(String),
+}
+
+#[derive(Debug)]
+struct Frame {
+    array: bool,
+    /// Arrays: the index of the current element.
+    index: usize,
+    /// Objects: the current key.
+    key: Key,
+    /// Objects: the current key's class. Arrays: the class of the key holding the array, which
+    /// its elements inherit.
+    class: FieldClass,
+    /// The nearest key enclosing this container that is identity-bearing.
+    inherited: Option<IdField>,
+    /// Objects: a direct scalar child blocks, or a container under an identity-bearing key in it
+    /// holds something that blocks. A `name` in this object is then identity data.
+    id_beside: bool,
+    /// Anything in this container blocks.
+    blocking: bool,
+}
+
+/// A non-empty `name` waiting for its object to close.
+#[derive(Debug)]
+struct Pending {
+    depth: usize,
+    key: Key,
+    span: Range<usize>,
+}
+
+/// What [`Walker::string`] learned about a string while finding its end.
+struct Str {
+    start: usize,
+    end: usize,
+    escaped: bool,
+    digits: usize,
+    stars: usize,
+}
+
+struct Walker<'a> {
+    det: &'a Detector,
+    b: &'a [u8],
+    text: &'a str,
+    pos: usize,
+    stack: Vec<Frame>,
+    pending: Vec<Pending>,
+    out: Vec<Found>,
+    scratch: Scratch,
+    decoded: String,
+    today: u32,
+}
+
+impl<'a> Walker<'a> {
+    fn invalid(&self) -> ScanError {
+        ScanError::InvalidJson { offset: self.pos }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.pos).copied()
+    }
+
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn run(mut self) -> Result<Vec<Found>, ScanError> {
+        self.ws();
+        if self.pos == self.b.len() {
+            return Ok(Vec::new());
+        }
+        'value: loop {
+            match self.peek() {
+                Some(b'{') => {
+                    self.open(false)?;
+                    self.pos += 1;
+                    self.ws();
+                    if self.peek() == Some(b'}') {
+                        self.pos += 1;
+                        self.close();
+                    } else {
+                        self.key()?;
+                        continue 'value;
+                    }
+                }
+                Some(b'[') => {
+                    self.open(true)?;
+                    self.pos += 1;
+                    self.ws();
+                    if self.peek() == Some(b']') {
+                        self.pos += 1;
+                        self.close();
+                    } else {
+                        continue 'value;
+                    }
+                }
+                Some(b'"') => self.string_value()?,
+                Some(b'-' | b'0'..=b'9') => self.number_value()?,
+                Some(b't') => self.literal(b"true")?,
+                Some(b'f') => self.literal(b"false")?,
+                Some(b'n') => self.literal(b"null")?,
+                _ => return Err(self.invalid()),
+            }
+            // After a value: close containers until one expects another value.
+            loop {
+                self.ws();
+                let next = self.peek();
+                let Some(top) = self.stack.last_mut() else {
+                    if next.is_some() {
+                        return Err(self.invalid());
+                    }
+                    return Ok(self.out);
+                };
+                match (top.array, next) {
+                    (false, Some(b',')) => {
+                        self.pos += 1;
+                        self.ws();
+                        self.key()?;
+                        continue 'value;
+                    }
+                    (true, Some(b',')) => {
+                        top.index += 1;
+                        self.pos += 1;
+                        self.ws();
+                        continue 'value;
+                    }
+                    (false, Some(b'}')) | (true, Some(b']')) => {
+                        self.pos += 1;
+                        self.close();
+                    }
+                    _ => return Err(self.invalid()),
+                }
+            }
+        }
+    }
+
+    /// The class of the field the next value belongs to, and the nearest enclosing
+    /// identity-bearing field.
+    fn value_class(&self) -> (FieldClass, Option<IdField>) {
+        self.stack
+            .last()
+            .map_or((FieldClass::Neutral, None), |f| (f.class, f.inherited))
+    }
+
+    fn open(&mut self, array: bool) -> Result<(), ScanError> {
+        if self.stack.len() >= self.det.max_depth {
+            return Err(ScanError::JsonTooDeep {
+                max: self.det.max_depth,
+            });
+        }
+        let (class, inherited) = self.value_class();
+        self.stack.push(Frame {
+            array,
+            index: 0,
+            key: Key::None,
+            class: if array { class } else { FieldClass::Neutral },
+            inherited: match class {
+                FieldClass::Identity(f) => Some(f),
+                _ => inherited,
+            },
+            id_beside: false,
+            blocking: false,
+        });
+        Ok(())
+    }
+
+    fn close(&mut self) {
+        let Some(mut frame) = self.stack.pop() else {
+            return;
+        };
+        if !frame.array {
+            let depth = self.stack.len() + 1;
+            while self.pending.last().is_some_and(|p| p.depth == depth) {
+                let Some(p) = self.pending.pop() else { break };
+                if frame.id_beside {
+                    let location = self.path(Some(&p.key));
+                    self.out.push(Found {
+                        span: p.span,
+                        finding: Finding {
+                            location,
+                            kind: FindingKind::IdentityFieldName,
+                            confidence: Confidence::Contextual,
+                            field: FieldName::Name,
+                        },
+                    });
+                    frame.blocking = true;
+                }
+            }
+        }
+        if let Some(parent) = self.stack.last_mut() {
+            if frame.blocking {
+                parent.blocking = true;
+                if !parent.array && matches!(parent.class, FieldClass::Identity(_)) {
+                    parent.id_beside = true;
+                }
+            }
+        }
+    }
+
+    fn key_str<'k>(&'k self, key: &'k Key) -> &'k str {
+        match key {
+            Key::None => "",
+            Key::Raw(s, e) => self.text.get(*s..*e).unwrap_or(""),
+            Key::Owned(k) => k,
+        }
+    }
+
+    /// The JSON path of the current value, with `extra` as one more key.
+    fn path(&self, extra: Option<&Key>) -> String {
+        let mut p = String::from("$");
+        for f in &self.stack {
+            if f.array {
+                push_index(&mut p, f.index);
+            } else {
+                let key = self.key_str(&f.key);
+                push_json_key(&mut p, key, self.det.names.known(key));
+            }
+        }
+        if let Some(k) = extra {
+            let key = self.key_str(k);
+            push_json_key(&mut p, key, self.det.names.known(key));
+        }
+        p
+    }
+
+    /// Reads a string from its opening quote; `pos` ends past the closing quote.
+    fn string(&mut self) -> Result<Str, ScanError> {
+        let b = self.b;
+        let start = self.pos + 1;
+        let mut i = start;
+        let (mut digits, mut stars, mut escaped) = (0, 0, false);
+        loop {
+            // Skip the bytes that need nothing (most of them) a few at a time.
+            while let Some(&c) = b.get(i) {
+                if BYTE_CLASS[usize::from(c)] != PLAIN {
+                    break;
+                }
+                i += 1;
+            }
+            let Some(&c) = b.get(i) else {
+                self.pos = i;
+                return Err(self.invalid());
+            };
+            match BYTE_CLASS[usize::from(c)] {
+                QUOTE => break,
+                DIGIT => digits += 1,
+                BACKSLASH => {
+                    escaped = true;
+                    i += 2;
+                    continue;
+                }
+                CONTROL => {
+                    self.pos = i;
+                    return Err(self.invalid());
+                }
+                STAR => stars += 1,
+                // Full-width digits: U+FF10..U+FF19 is EF BC 90..99.
+                _ => {
+                    if b.get(i + 1) == Some(&0xbc) && matches!(b.get(i + 2), Some(0x90..=0x99)) {
+                        digits += 1;
+                    }
+                }
+            }
+            i += 1;
+        }
+        self.pos = i + 1;
+        Ok(Str {
+            start,
+            end: i,
+            escaped,
+            digits,
+            stars,
+        })
+    }
+
+    /// Decodes the escapes of the string at `s` into `out`, with the digit and `*` counts of the
+    /// decoded text.
+    fn decode(&self, s: &Str, out: &mut String) -> Result<(usize, usize), ScanError> {
+        let raw = &self.b[s.start..s.end];
+        let err = |i: usize| ScanError::InvalidJson {
+            offset: s.start + i,
+        };
+        out.clear();
+        let mut i = 0;
+        while i < raw.len() {
+            if raw[i] != b'\\' {
+                let from = i;
+                while i < raw.len() && raw[i] != b'\\' {
+                    i += 1;
+                }
+                // Splitting valid UTF-8 at ASCII backslashes leaves valid UTF-8.
+                out.push_str(std::str::from_utf8(&raw[from..i]).map_err(|_| err(from))?);
+                continue;
+            }
+            let c = match raw.get(i + 1) {
+                Some(b'"') => '"',
+                Some(b'\\') => '\\',
+                Some(b'/') => '/',
+                Some(b'b') => '\u{8}',
+                Some(b'f') => '\u{c}',
+                Some(b'n') => '\n',
+                Some(b'r') => '\r',
+                Some(b't') => '\t',
+                Some(b'u') => {
+                    let hi = hex4(raw, i + 2).ok_or_else(|| err(i))?;
+                    i += 6;
+                    let code = match hi {
+                        0xd800..=0xdbff => {
+                            if raw.get(i..i + 2) != Some(b"\\u") {
+                                return Err(err(i));
+                            }
+                            let lo = hex4(raw, i + 2).ok_or_else(|| err(i))?;
+                            if !(0xdc00..=0xdfff).contains(&lo) {
+                                return Err(err(i));
+                            }
+                            i += 6;
+                            0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00)
+                        }
+                        0xdc00..=0xdfff => return Err(err(i - 6)),
+                        _ => hi,
+                    };
+                    out.push(char::from_u32(code).ok_or_else(|| err(i))?);
+                    continue;
+                }
+                _ => return Err(err(i)),
+            };
+            out.push(c);
+            i += 2;
+        }
+        Ok(counts(out))
+    }
+
+    fn key(&mut self) -> Result<(), ScanError> {
+        if self.peek() != Some(b'"') {
+            return Err(self.invalid());
+        }
+        let quote = self.pos;
+        let s = self.string()?;
+        let (key, digits, stars) = if s.escaped {
+            let mut decoded = std::mem::take(&mut self.decoded);
+            let (d, st) = self.decode(&s, &mut decoded)?;
+            let key = Key::Owned(decoded.clone());
+            self.decoded = decoded;
+            (key, d, st)
+        } else {
+            (Key::Raw(s.start, s.end), s.digits, s.stars)
+        };
+        let class = self.det.names.classify(self.key_str(&key));
+        if let Some(top) = self.stack.last_mut() {
+            top.key = key;
+            top.class = class;
+        }
+        if worth_matching(digits, stars) {
+            // A number can hide in a key too (`{"11010519491231002X": …}`).
+            let text = match self.stack.last() {
+                Some(Frame {
+                    key: Key::Owned(k), ..
+                }) => k.clone(),
+                _ => self.text.get(s.start..s.end).unwrap_or("").to_owned(),
+            };
+            self.matched(&text, quote..self.pos, ValueCtx::default());
+        }
+        self.ws();
+        if self.peek() != Some(b':') {
+            return Err(self.invalid());
+        }
+        self.pos += 1;
+        self.ws();
+        Ok(())
+    }
+
+    fn string_value(&mut self) -> Result<(), ScanError> {
+        let quote = self.pos;
+        let s = self.string()?;
+        let span = quote..self.pos;
+        if s.escaped {
+            let mut decoded = std::mem::take(&mut self.decoded);
+            let (digits, stars) = self.decode(&s, &mut decoded)?;
+            self.scalar(&decoded, span, digits, stars, true);
+            self.decoded = decoded;
+        } else {
+            let text = self.text.get(s.start..s.end).unwrap_or("");
+            self.scalar(text, span, s.digits, s.stars, true);
+        }
+        Ok(())
+    }
+
+    fn number_value(&mut self) -> Result<(), ScanError> {
+        let start = self.pos;
+        let digit = |w: &Self| w.peek().is_some_and(|c| c.is_ascii_digit());
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => {
+                while digit(self) {
+                    self.pos += 1;
+                }
+            }
+            _ => return Err(self.invalid()),
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            if !digit(self) {
+                return Err(self.invalid());
+            }
+            while digit(self) {
+                self.pos += 1;
+            }
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            if !digit(self) {
+                return Err(self.invalid());
+            }
+            while digit(self) {
+                self.pos += 1;
+            }
+        }
+        let text = self.text.get(start..self.pos).unwrap_or("");
+        let digits = text.bytes().filter(u8::is_ascii_digit).count();
+        self.scalar(text, start..self.pos, digits, 0, false);
+        Ok(())
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Result<(), ScanError> {
+        if self
+            .b
+            .get(self.pos..)
+            .is_some_and(|rest| rest.starts_with(word))
+        {
+            self.pos += word.len();
+            Ok(())
+        } else {
+            Err(self.invalid())
+        }
+    }
+
+    /// A string or number value.
+    fn scalar(
+        &mut self,
+        text: &str,
+        span: Range<usize>,
+        digits: usize,
+        stars: usize,
+        string: bool,
+    ) {
+        let (class, inherited) = self.value_class();
+        let direct = match class {
+            FieldClass::Identity(f) => Some(f),
+            _ => None,
+        };
+        let ctx = ValueCtx {
+            direct,
+            inherited,
+            // A string anywhere under an identity field is identity data; a number there only
+            // when it matches a pattern (`idCard: {type: 1}`).
+            whole: direct.or(if string { inherited } else { None }),
+            company: class == FieldClass::Company,
+        };
+        if ctx.whole.is_none() {
+            let in_object = self.stack.last().is_some_and(|f| !f.array);
+            let wait = string
+                && in_object
+                && class == FieldClass::Name
+                && !text.trim().is_empty()
+                && text != super::REDACTED;
+            let blocks = worth_matching(digits, stars) && self.matched(text, span.clone(), ctx);
+            if wait && !blocks {
+                let key = self.stack.last().map_or(Key::None, |f| f.key.clone());
+                self.pending.push(Pending {
+                    depth: self.stack.len(),
+                    key,
+                    span,
+                });
+            }
+            return;
+        }
+        self.matched(text, span, ctx);
+    }
+
+    /// Matches `text` and records what it holds at the current path. Whether any of it blocks.
+    fn matched(&mut self, text: &str, span: Range<usize>, ctx: ValueCtx) -> bool {
+        match_value(&mut self.scratch, text, ctx, self.today);
+        if self.scratch.hits.is_empty() {
+            return false;
+        }
+        let location = self.path(None);
+        let mut blocks = false;
+        for hit in &self.scratch.hits {
+            blocks |= hit.confidence.is_blocking();
+            self.out.push(Found {
+                span: span.clone(),
+                finding: Finding {
+                    location: location.clone(),
+                    kind: hit.kind,
+                    confidence: hit.confidence,
+                    field: hit.field,
+                },
+            });
+        }
+        if blocks {
+            if let Some(top) = self.stack.last_mut() {
+                top.blocking = true;
+                if !top.array {
+                    top.id_beside = true;
+                }
+            }
+        }
+        blocks
+    }
+}
+
+// What a byte inside a string means to [`Walker::string`].
+const PLAIN: u8 = 0;
+const QUOTE: u8 = 1;
+const BACKSLASH: u8 = 2;
+const CONTROL: u8 = 3;
+const DIGIT: u8 = 4;
+const STAR: u8 = 5;
+const LEAD_EF: u8 = 6;
+
+static BYTE_CLASS: [u8; 256] = {
+    let mut t = [PLAIN; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = CONTROL;
+        i += 1;
+    }
+    let mut d = b'0';
+    while d <= b'9' {
+        t[d as usize] = DIGIT;
+        d += 1;
+    }
+    t[b'"' as usize] = QUOTE;
+    t[b'\\' as usize] = BACKSLASH;
+    t[b'*' as usize] = STAR;
+    t[0xef] = LEAD_EF;
+    t
+};
+
+fn hex4(raw: &[u8], at: usize) -> Option<u32> {
+    let h = raw.get(at..at + 4)?;
+    h.iter()
+        .try_fold(0u32, |n, &c| Some(n * 16 + char::from(c).to_digit(16)?))
+}
+
+/// Digits (ASCII and full-width) and `*` in decoded text.
+fn counts(text: &str) -> (usize, usize) {
+    let mut digits = 0;
+    let mut stars = 0;
+    for c in text.chars() {
+        match c {
+            '0'..='9' | '０'..='９' => digits += 1,
+            '*' => stars += 1,
+            _ => {}
+        }
+    }
+    (digits, stars)
+}

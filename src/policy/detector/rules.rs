@@ -1,0 +1,647 @@
+//! The number rules (check characters, dates, provinces) and the matcher that finds numbers in
+//! one value's text.
+//!
+//! The matcher works on a normalised copy of the text, one byte per character: ASCII stays,
+//! full-width forms (`１２３`, `Ｘ`, `（`) become ASCII, Unicode spaces and dashes become `' '` and
+//! `'-'`, zero-width characters are dropped, the few CJK characters that make up labels
+//! (身份证, 护照, …) become reserved bytes, and everything else becomes one placeholder byte.
+//! Every pass over it is linear.
+
+use super::fields::IdField;
+use super::finding::{Confidence, FindingKind, PermitRegion};
+use crate::model::FieldName;
+
+/// One match in a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Hit {
+    pub(super) kind: FindingKind,
+    pub(super) confidence: Confidence,
+    pub(super) field: FieldName,
+}
+
+impl Hit {
+    fn number(kind: FindingKind, confidence: Confidence) -> Self {
+        Self {
+            kind,
+            confidence,
+            field: FieldName::IdNumber,
+        }
+    }
+}
+
+/// The plaintext field an identity-bearing field name stands for.
+pub(super) fn field_name(field: IdField) -> FieldName {
+    match field {
+        IdField::Number => FieldName::IdNumber,
+        IdField::PersonName => FieldName::Name,
+        IdField::DocType => FieldName::IdType,
+        IdField::BirthDate => FieldName::BirthDate,
+    }
+}
+
+/// What surrounds a value.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct ValueCtx {
+    /// The value's own field is identity-bearing (or it is an element of an array under one).
+    pub(super) direct: Option<IdField>,
+    /// The nearest enclosing field that is identity-bearing (`idCard: {number: …}`).
+    pub(super) inherited: Option<IdField>,
+    /// The value, if not blank, is identity data as a whole, as this field: its own field is
+    /// identity-bearing, or (for strings) an enclosing one is.
+    pub(super) whole: Option<IdField>,
+    /// The value's own field names a company identifier.
+    pub(super) company: bool,
+}
+
+impl ValueCtx {
+    /// Kinds the field context alone allows (label context is looked up per match).
+    fn kinds(&self) -> u8 {
+        match self.direct {
+            Some(IdField::Number) => ALL,
+            Some(_) => ID18,
+            None if self.inherited.is_some() => ALL,
+            None => 0,
+        }
+    }
+}
+
+// Kind masks for context: which kinds a field or label lets through.
+const LEGACY: u8 = 1;
+const HK_MACAU: u8 = 2;
+const TAIWAN: u8 = 4;
+const PASSPORT: u8 = 8;
+const F2017: u8 = 16;
+/// Decides an 18-character number that is also a valid unified social credit code.
+const ID18: u8 = 32;
+const ALL: u8 = 0xff;
+
+/// Reusable buffers for one scan.
+#[derive(Debug, Default)]
+pub(super) struct Scratch {
+    norm: Vec<u8>,
+    groups: Vec<(usize, usize)>,
+    pub(super) hits: Vec<Hit>,
+}
+
+/// Whether a value with these counts (taken while reading it) can hold anything the matcher
+/// would report without field context: every pattern has at least 7 digits; a masked number has
+/// at least 2 digits and 3 `*`.
+pub(super) fn worth_matching(digits: usize, stars: usize) -> bool {
+    digits >= 7 || (digits >= 2 && stars >= 3)
+}
+
+/// Fills `scratch.hits` with what `text` holds, given its context. `today` is `YYYYMMDD`.
+pub(super) fn match_value(scratch: &mut Scratch, text: &str, ctx: ValueCtx, today: u32) {
+    let Scratch { norm, groups, hits } = scratch;
+    hits.clear();
+    let field_kinds = ctx.kinds();
+    let bytes = text.as_bytes();
+    if ctx.whole.is_none() && field_kinds == 0 && bytes.iter().all(u8::is_ascii_digit) {
+        // A bare digit run without context (order ids, timestamps, phone numbers): only an
+        // 18-digit number can be anything.
+        if let Ok(d) = <&[u8; 18]>::try_from(bytes) {
+            let m = Matcher {
+                norm: bytes,
+                ctx,
+                today,
+                field_kinds,
+            };
+            m.id18(d, 0, hits);
+        }
+        return;
+    }
+    let norm: &[u8] = if text.is_ascii() {
+        text.as_bytes()
+    } else {
+        normalise(text, norm);
+        norm
+    };
+    let m = Matcher {
+        norm,
+        ctx,
+        today,
+        field_kinds,
+    };
+    m.numbers(groups, hits);
+    if norm.contains(&b'*') {
+        m.masked(hits);
+    }
+    if let Some(field) = ctx.whole {
+        if !hits.iter().any(|h| h.confidence.is_blocking()) {
+            let (kind, confidence) = if masked_shape(norm) {
+                (FindingKind::MaskedId, Confidence::Report)
+            } else if text.trim().is_empty() || text == super::REDACTED {
+                // Blank, or already redacted by this detector: nothing personal in it.
+                return;
+            } else {
+                (FindingKind::IdentityFieldName, Confidence::Contextual)
+            };
+            push(
+                hits,
+                Hit {
+                    kind,
+                    confidence,
+                    field: field_name(field),
+                },
+            );
+        }
+    }
+}
+
+fn push(hits: &mut Vec<Hit>, hit: Hit) {
+    if !hits.contains(&hit) {
+        hits.push(hit);
+    }
+}
+
+// Reserved bytes for the CJK characters labels are made of.
+const PLACEHOLDER: u8 = 0x80;
+const SHEN: u8 = 0x81; // 身
+const FEN: u8 = 0x82; // 份
+const ZHENG: u8 = 0x83; // 证 證
+const JIAN: u8 = 0x84; // 件
+const HU: u8 = 0x85; // 护 護
+const ZHAO: u8 = 0x86; // 照
+const TONG: u8 = 0x87; // 通
+const XING: u8 = 0x88; // 行
+const HUI: u8 = 0x89; // 回
+const XIANG: u8 = 0x8a; // 乡 鄉
+const BAO: u8 = 0x8b; // 胞
+const JU: u8 = 0x8c; // 居
+const LIU: u8 = 0x8d; // 留
+const GONG: u8 = 0x8e; // 公
+const MIN: u8 = 0x8f; // 民
+
+fn normalise(text: &str, out: &mut Vec<u8>) {
+    out.clear();
+    out.reserve(text.len());
+    for c in text.chars() {
+        let b = match c {
+            '\0'..='\x7f' => c as u8,
+            // Full-width ASCII variants: １ Ｘ （ ＊ －.
+            '\u{ff01}'..='\u{ff5e}' => (c as u32 - 0xfee0) as u8,
+            '\u{3000}' | '\u{a0}' | '\u{2002}'..='\u{200a}' | '\u{202f}' => b' ',
+            '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{fe63}' => b'-',
+            '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{ad}' => continue,
+            '●' | '•' | '\u{d7}' => b'*',
+            '身' => SHEN,
+            '份' => FEN,
+            '证' | '證' => ZHENG,
+            '件' => JIAN,
+            '护' | '護' => HU,
+            '照' => ZHAO,
+            '通' => TONG,
+            '行' => XING,
+            '回' => HUI,
+            '乡' | '鄉' => XIANG,
+            '胞' => BAO,
+            '居' => JU,
+            '留' => LIU,
+            '公' => GONG,
+            '民' => MIN,
+            _ => PLACEHOLDER,
+        };
+        out.push(b);
+    }
+}
+
+/// Labels that give context to a number right after them, and the kinds each lets through.
+const LABELS: &[(&[u8], u8)] = &[
+    (&[SHEN, FEN, ZHENG], LEGACY | ID18),
+    (&[GONG, MIN, SHEN, FEN], LEGACY | ID18),
+    (&[ZHENG, JIAN], ALL),
+    (&[HU, ZHAO], PASSPORT),
+    (&[TONG, XING, ZHENG], HK_MACAU | TAIWAN),
+    (&[HUI, XIANG, ZHENG], HK_MACAU),
+    (&[BAO, ZHENG], TAIWAN),
+    (&[JU, LIU], F2017 | ID18),
+];
+
+/// ASCII labels, matched case-insensitively at a word start.
+const ASCII_LABELS: &[(&[u8], u8)] = &[
+    (b"passport", PASSPORT),
+    (b"id card", LEGACY | ID18),
+    (b"idcard", LEGACY | ID18),
+    (b"id no", LEGACY | ID18),
+    (b"idno", LEGACY | ID18),
+    (b"id number", LEGACY | ID18),
+];
+
+/// How many characters before a number a label may start.
+const LABEL_WINDOW: usize = 20;
+
+/// Plausible province prefixes: 11–65, 71, 81–83.
+fn province_ok(a: u8, b: u8) -> bool {
+    let v = (a - b'0') * 10 + (b - b'0');
+    (11..=65).contains(&v) || v == 71 || (81..=83).contains(&v)
+}
+
+fn num(d: &[u8]) -> u32 {
+    d.iter().fold(0, |n, &c| n * 10 + u32::from(c - b'0'))
+}
+
+/// `YYYYMMDD` is a real date from 1800-01-01 to `today`.
+///
+/// Not 1900: GB 11643's own example `440524188001010014` was born on 1880-01-01.
+fn date_ok(d: &[u8], today: u32) -> bool {
+    let (y, m, day) = (num(&d[0..4]), num(&d[4..6]), num(&d[6..8]));
+    y >= 1800
+        && (1..=12).contains(&m)
+        && day >= 1
+        && day <= days_in_month(y, m)
+        && y * 10000 + m * 100 + day <= today
+}
+
+fn days_in_month(y: u32, m: u32) -> u32 {
+    match m {
+        4 | 6 | 9 | 11 => 30,
+        2 if (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400) => 29,
+        2 => 28,
+        _ => 31,
+    }
+}
+
+const MOD11_WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+
+/// The ISO 7064 MOD 11-2 check character of 17 ASCII digits.
+pub(super) fn mod11_check(d17: &[u8]) -> u8 {
+    let sum: u32 = d17
+        .iter()
+        .zip(MOD11_WEIGHTS)
+        .map(|(&c, w)| u32::from(c - b'0') * w)
+        .sum();
+    b"10X98765432"[(sum % 11) as usize]
+}
+
+const USCC_CHARS: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+const USCC_WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
+
+/// Whether 18 characters are a unified social credit code with a valid GB 32100 check.
+pub(super) fn uscc_ok(code: &[u8]) -> bool {
+    if code.len() != 18 {
+        return false;
+    }
+    let value = |c: u8| {
+        let c = c.to_ascii_uppercase();
+        USCC_CHARS.iter().position(|&x| x == c)
+    };
+    let mut sum = 0u32;
+    for (&c, w) in code[..17].iter().zip(USCC_WEIGHTS) {
+        match value(c) {
+            Some(v) => sum += v as u32 * w,
+            None => return false,
+        }
+    }
+    let check = (31 - sum % 31) % 31;
+    value(code[17]) == Some(check as usize)
+}
+
+/// Classifies an 18-character candidate (17 digits and a digit or `X`) by its form alone.
+fn form18(d: &[u8; 18], today: u32) -> Option<FindingKind> {
+    if d[17].to_ascii_uppercase() != mod11_check(&d[..17]) {
+        return None;
+    }
+    let kind = match &d[..6] {
+        b"810000" => FindingKind::ResidencePermit(PermitRegion::HongKong),
+        b"820000" => FindingKind::ResidencePermit(PermitRegion::Macau),
+        b"830000" => FindingKind::ResidencePermit(PermitRegion::Taiwan),
+        _ if d[0] == b'9' && province_ok(d[1], d[2]) && &d[3..6] != b"000" => {
+            FindingKind::ForeignPermanentResidence2023
+        }
+        _ if d[0] != b'9' && d[0] != b'8' && province_ok(d[0], d[1]) => FindingKind::ResidentId,
+        _ => return None,
+    };
+    date_ok(&d[6..14], today).then_some(kind)
+}
+
+/// Whether a whole value looks masked: it has mask characters and at least a third of its
+/// non-space characters are masks (`张*`, `110101********1233`).
+fn masked_shape(norm: &[u8]) -> bool {
+    let stars = norm.iter().filter(|&&b| b == b'*').count();
+    let solid = norm.iter().filter(|&&b| b != b' ').count();
+    stars > 0 && stars * 3 >= solid
+}
+
+struct Matcher<'n> {
+    norm: &'n [u8],
+    ctx: ValueCtx,
+    today: u32,
+    field_kinds: u8,
+}
+
+impl Matcher<'_> {
+    fn digit(&self, i: usize) -> bool {
+        self.norm.get(i).is_some_and(u8::is_ascii_digit)
+    }
+
+    fn alnum(&self, i: usize) -> bool {
+        self.norm.get(i).is_some_and(u8::is_ascii_alphanumeric)
+    }
+
+    /// Kinds the context allows for a match starting at `start`: the field's, plus any label
+    /// just before it.
+    fn kinds_at(&self, start: usize) -> u8 {
+        let mut kinds = self.field_kinds;
+        if kinds == ALL {
+            return kinds;
+        }
+        let window = &self.norm[start.saturating_sub(LABEL_WINDOW)..start];
+        for (label, k) in LABELS {
+            if window.windows(label.len()).any(|w| w == *label) {
+                kinds |= k;
+            }
+        }
+        for (label, k) in ASCII_LABELS {
+            let n = label.len();
+            if window.len() < n {
+                continue;
+            }
+            for i in 0..=window.len() - n {
+                if window[i..i + n].eq_ignore_ascii_case(label)
+                    && (i == 0 || !window[i - 1].is_ascii_alphabetic())
+                {
+                    kinds |= k;
+                }
+            }
+        }
+        kinds
+    }
+
+    /// Finds digit runs, chains runs split by up to three spaces or dashes, and matches the
+    /// number patterns on them.
+    fn numbers(&self, groups: &mut Vec<(usize, usize)>, hits: &mut Vec<Hit>) {
+        let n = self.norm.len();
+        let mut i = 0;
+        while i < n {
+            if !self.digit(i) {
+                i += 1;
+                continue;
+            }
+            groups.clear();
+            let mut s = i;
+            loop {
+                let mut e = s;
+                while self.digit(e) {
+                    e += 1;
+                }
+                groups.push((s, e));
+                let mut j = e;
+                while j < n && j - e < 3 && matches!(self.norm[j], b' ' | b'-') {
+                    j += 1;
+                }
+                if j > e && self.digit(j) {
+                    s = j;
+                } else {
+                    break;
+                }
+            }
+            self.chain(groups, hits);
+            i = groups.last().map_or(n, |g| g.1);
+        }
+    }
+
+    fn chain(&self, groups: &[(usize, usize)], hits: &mut Vec<Hit>) {
+        let mut long = false;
+        let mut d = [0u8; 18];
+        for a in 0..groups.len() {
+            let mut total = 0;
+            for &(s, e) in &groups[a..] {
+                let len = e - s;
+                if total + len > 18 {
+                    break;
+                }
+                d[total..total + len].copy_from_slice(&self.norm[s..e]);
+                total += len;
+                let start = groups[a].0;
+                match total {
+                    18 => long |= self.id18(&d, start, hits),
+                    17 if matches!(self.norm.get(e), Some(b'X' | b'x')) && !self.digit(e + 1) => {
+                        d[17] = b'X';
+                        long |= self.id18(&d, start, hits);
+                    }
+                    15 => long |= self.legacy(&d[..15], start, hits),
+                    _ => {}
+                }
+            }
+        }
+        if long {
+            // The chain is a long number: its groups are not short numbers of their own.
+            return;
+        }
+        for (idx, &(s, e)) in groups.iter().enumerate() {
+            let prefix = if idx == 0 { self.prefix(s) } else { Some(s) };
+            if let Some(p) = prefix {
+                self.short(p, s, e, hits);
+            }
+        }
+    }
+
+    /// Whether `d` is an 18-character number (reported or, under a company field, deliberately
+    /// not).
+    fn id18(&self, d: &[u8; 18], start: usize, hits: &mut Vec<Hit>) -> bool {
+        let Some(kind) = form18(d, self.today) else {
+            return false;
+        };
+        // A valid credit code too: an identity field or label decides, else a company field,
+        // else it is only reported.
+        let hit = if !uscc_ok(d) || self.kinds_at(start) & ID18 != 0 {
+            Hit::number(kind, Confidence::Checked)
+        } else if self.ctx.company {
+            return true;
+        } else {
+            Hit::number(FindingKind::Ambiguous, Confidence::Report)
+        };
+        push(hits, hit);
+        true
+    }
+
+    /// Whether `d` is a 15-digit legacy number in context.
+    fn legacy(&self, d: &[u8], start: usize, hits: &mut Vec<Hit>) -> bool {
+        if d[0] == b'8' || d[0] == b'9' || !province_ok(d[0], d[1]) {
+            return false;
+        }
+        let mut date = [b'1', b'9', 0, 0, 0, 0, 0, 0];
+        date[2..].copy_from_slice(&d[6..12]);
+        let found = date_ok(&date, self.today) && self.kinds_at(start) & LEGACY != 0;
+        if found {
+            push(
+                hits,
+                Hit::number(FindingKind::LegacyResidentId, Confidence::Contextual),
+            );
+        }
+        found
+    }
+
+    /// Where the letters just before the digit run at `s` start (`s` itself when there are
+    /// none), or `None` when they are not a separate word of at most three letters.
+    fn prefix(&self, s: usize) -> Option<usize> {
+        let mut p = s;
+        while p > 0 && self.norm[p - 1].is_ascii_alphabetic() {
+            if s - p == 3 {
+                return None;
+            }
+            p -= 1;
+        }
+        if p > 0 && self.alnum(p - 1) {
+            return None;
+        }
+        Some(p)
+    }
+
+    /// The patterns without a check character: travel permits, passports, the 2017 foreigner
+    /// card. `p..s` are the prefix letters, `s..e` the digits.
+    fn short(&self, p: usize, s: usize, e: usize, hits: &mut Vec<Hit>) {
+        let letters = &self.norm[p..s];
+        let digits = e - s;
+        let after_ok = !self.alnum(e);
+        let mut up = [0u8; 3];
+        for (u, &l) in up.iter_mut().zip(letters) {
+            *u = l.to_ascii_uppercase();
+        }
+        let up = &up[..letters.len()];
+        let (kind, mask) = match (up, digits) {
+            (b"", 8) if after_ok => (FindingKind::TaiwanTravelPermit, TAIWAN),
+            (b"", 10) if self.bracketed_letter(e) => (FindingKind::TaiwanTravelPermit, TAIWAN),
+            (b"H" | b"M", 8 | 10) if after_ok => (FindingKind::HkMacauTravelPermit, HK_MACAU),
+            (b"HA" | b"MA", 7) if after_ok => (FindingKind::HkMacauTravelPermit, HK_MACAU),
+            (b"E" | b"G", 8) if after_ok => (FindingKind::ChinesePassport, PASSPORT),
+            (b"PE" | b"SE" | b"DE", 7) if after_ok => (FindingKind::ChinesePassport, PASSPORT),
+            ([b'E', l], 7) if after_ok && !matches!(l, b'I' | b'O') => {
+                (FindingKind::ChinesePassport, PASSPORT)
+            }
+            ([_, _, _], 12) if after_ok => (FindingKind::ForeignPermanentResidence2017, F2017),
+            _ => return,
+        };
+        if self.kinds_at(p) & mask != 0 {
+            push(hits, Hit::number(kind, Confidence::Contextual));
+        }
+    }
+
+    /// `(D)` right after position `e`.
+    fn bracketed_letter(&self, e: usize) -> bool {
+        matches!(self.norm.get(e..e + 3), Some([b'(', l, b')']) if l.is_ascii_alphabetic())
+    }
+
+    /// Masked numbers in free text: 15 or 18 characters of digits and `*` (and a final `X`),
+    /// starting with a digit, with at least 3 `*` and 2 digits, not inside a longer run.
+    fn masked(&self, hits: &mut Vec<Hit>) {
+        let norm = self.norm;
+        let n = norm.len();
+        let in_run = |b: u8| b.is_ascii_digit() || b == b'*';
+        let mut i = 0;
+        while i < n {
+            if !in_run(norm[i]) {
+                i += 1;
+                continue;
+            }
+            let s = i;
+            while i < n && in_run(norm[i]) {
+                i += 1;
+            }
+            let mut e = i;
+            if matches!(norm.get(e), Some(b'X' | b'x')) {
+                e += 1;
+                i = e;
+            }
+            let run = &norm[s..e];
+            if !matches!(run.len(), 15 | 18) {
+                continue;
+            }
+            let stars = run.iter().filter(|&&b| b == b'*').count();
+            let digits = run.iter().filter(|b| b.is_ascii_digit()).count();
+            let starts_ok = run[0].is_ascii_digit()
+                && (!run[1].is_ascii_digit()
+                    || province_ok(run[0], run[1])
+                    || (run[0] == b'9' && run.get(2).is_some_and(u8::is_ascii_digit)));
+            if stars >= 3
+                && digits >= 2
+                && starts_ok
+                && (s == 0 || !norm[s - 1].is_ascii_alphanumeric())
+                && !self.alnum(e)
+            {
+                push(hits, Hit::number(FindingKind::MaskedId, Confidence::Report));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TODAY: u32 = 2026_01_01;
+
+    fn hits(text: &str, ctx: ValueCtx) -> Vec<Hit> {
+        let mut s = Scratch::default();
+        match_value(&mut s, text, ctx, TODAY);
+        s.hits
+    }
+
+    #[test]
+    fn check_characters() {
+        assert_eq!(mod11_check(b"11010519491231002"), b'X');
+        assert_eq!(mod11_check(b"44052418800101001"), b'4');
+    }
+
+    #[test]
+    fn uscc_check() {
+        // The code on a well-known sample licence; its check is computed, not trusted.
+        let ok = uscc_ok(b"91350100M000100Y43");
+        let mut bad = *b"91350100M000100Y43";
+        bad[17] = if bad[17] == b'3' { b'4' } else { b'3' };
+        assert!(ok, "sample USCC check");
+        assert!(!uscc_ok(&bad));
+        assert!(!uscc_ok(b"91350100I000100Y43"), "I is not in the charset");
+    }
+
+    #[test]
+    fn dates() {
+        assert!(date_ok(b"19491231", TODAY));
+        assert!(date_ok(b"20000229", TODAY));
+        assert!(!date_ok(b"19000229", TODAY));
+        assert!(date_ok(b"18800101", TODAY));
+        assert!(!date_ok(b"17991231", TODAY));
+        assert!(!date_ok(b"20260102", TODAY));
+        assert!(!date_ok(b"19491232", TODAY));
+    }
+
+    #[test]
+    fn free_text_and_boundaries() {
+        let neutral = ValueCtx::default();
+        let h = hits("身份证号11010519491231002X，谢谢", neutral);
+        assert_eq!(h.len(), 1);
+        assert_eq!(h[0].kind, FindingKind::ResidentId);
+        assert!(hits("911010519491231002X", neutral).is_empty());
+        assert!(hits("11010519491231002X1", neutral).is_empty());
+        assert_eq!(hits("a 110105 1949 1231 002x b", neutral).len(), 1);
+        assert_eq!(
+            hits("１１０１０５１９４９１２３１００２Ｘ", neutral).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn labels_give_context() {
+        let neutral = ValueCtx::default();
+        assert!(hits("E12345678", neutral).is_empty());
+        assert_eq!(
+            hits("护照号：E12345678", neutral)[0].kind,
+            FindingKind::ChinesePassport
+        );
+        assert_eq!(
+            hits("Passport No. EA1234567", neutral)[0].kind,
+            FindingKind::ChinesePassport
+        );
+        assert!(hits("valid no 110105491231002", neutral).is_empty());
+        assert_eq!(
+            hits("身份证 110105491231002", neutral)[0].kind,
+            FindingKind::LegacyResidentId
+        );
+        assert_eq!(
+            hits("台胞证 0561682001(D)", neutral)[0].kind,
+            FindingKind::TaiwanTravelPermit
+        );
+    }
+}

@@ -1,0 +1,138 @@
+use super::*;
+
+fn kinds(scan: &Scan) -> Vec<(String, FindingKind, Confidence)> {
+    scan.findings
+        .iter()
+        .map(|f| (f.location.clone(), f.kind, f.confidence))
+        .collect()
+}
+
+#[test]
+fn civil_dates() {
+    assert_eq!(civil_date(0), 1970_01_01);
+    assert_eq!(civil_date(11_016), 2000_02_29);
+    assert_eq!(civil_date(20_454), 2026_01_01);
+    assert!(today() >= 2025_01_01);
+}
+
+#[test]
+fn json_paths_and_order() {
+    let d = Detector::new();
+    let body = br#"{"a":[1,{"cert":"11010519491231002X"}],"idNo":"x","b":{"c":null}}"#;
+    let scan = d.scan_json(body).unwrap();
+    assert_eq!(
+        kinds(&scan),
+        vec![
+            (
+                "$.a[1].cert".to_owned(),
+                FindingKind::ResidentId,
+                Confidence::Checked
+            ),
+            (
+                "$.idNo".to_owned(),
+                FindingKind::IdentityFieldName,
+                Confidence::Contextual
+            ),
+        ]
+    );
+}
+
+#[test]
+fn strict_json() {
+    let d = Detector::new();
+    for bad in [
+        &b"{"[..],
+        b"[1,]",
+        b"{\"a\" 1}",
+        b"01",
+        b"1.",
+        b"-",
+        b"\"\\x\"",
+        b"\"\\ud800\"",
+        b"\"\\udc00\"",
+        b"\"a\nb\"",
+        b"{} {}",
+        b"tru",
+        b"\xef\xbb\xbf{}",
+        b"{\"a\":1,}",
+    ] {
+        assert!(
+            matches!(d.scan_json(bad), Err(ScanError::InvalidJson { .. })),
+            "{:?}",
+            String::from_utf8_lossy(bad)
+        );
+    }
+    assert!(matches!(
+        d.scan_json(b"\"\xff\""),
+        Err(ScanError::InvalidUtf8 { offset: 1 })
+    ));
+    assert!(d.scan_json(b"").unwrap().is_clean());
+    assert!(d.scan_json(b" \n").unwrap().is_clean());
+    assert!(d.scan_json(br#""\ud83d\ude00""#).unwrap().is_clean());
+    assert!(
+        d.scan_json(br#"[1e5,-0.5E-3,true,false,null,{}]"#)
+            .unwrap()
+            .is_clean()
+    );
+}
+
+#[test]
+fn depth_limit() {
+    let d = Detector::new().max_depth(3);
+    assert!(d.scan_json(b"[[[1]]]").is_ok());
+    assert_eq!(
+        d.scan_json(b"[[[[1]]]]"),
+        Err(ScanError::JsonTooDeep { max: 3 })
+    );
+    let deep = "[".repeat(100_000);
+    assert!(matches!(
+        Detector::new().scan_json(deep.as_bytes()),
+        Err(ScanError::JsonTooDeep { max: 32 })
+    ));
+}
+
+#[test]
+fn escaped_keys_and_values_are_decoded() {
+    let d = Detector::new();
+    let scan = d
+        .scan_json(br#"{"id\u004eo":"abc","r":"\u0031\u0031010519491231002X"}"#)
+        .unwrap();
+    assert_eq!(scan.findings.len(), 2);
+    assert_eq!(scan.findings[0].location, "$.idNo");
+    assert_eq!(scan.findings[1].kind, FindingKind::ResidentId);
+}
+
+#[test]
+fn form_decoding_is_strict() {
+    let d = Detector::new();
+    assert_eq!(
+        d.scan_form(b"a=%zz"),
+        Err(ScanError::InvalidForm { offset: 2 })
+    );
+    assert_eq!(
+        d.scan_form(b"a=%4"),
+        Err(ScanError::InvalidForm { offset: 2 })
+    );
+    assert!(matches!(
+        d.scan_form(b"a=%ff"),
+        Err(ScanError::InvalidUtf8 { .. })
+    ));
+    assert!(d.scan_form(b"&&a&=b&").unwrap().is_clean());
+}
+
+#[test]
+fn splice_replaces_spans() {
+    assert_eq!(splice(b"abcdef", &[1..2, 3..5], b"X"), b"aXcXf");
+    assert_eq!(splice(b"abc", &[], b"X"), b"abc");
+}
+
+#[test]
+fn limits() {
+    let d = Detector::new().max_body(4);
+    assert_eq!(
+        d.scan_json(b"[1,2]"),
+        Err(ScanError::BodyTooLarge { len: 5, max: 4 })
+    );
+    assert!(d.scan_query("?a=12").is_ok());
+    assert!(d.scan_query("?a=123").is_err());
+}

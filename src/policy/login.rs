@@ -1,0 +1,391 @@
+//! The login flow, framework-free: start a 网号/网证 verification bound to the browser that
+//! asked, finish it by poll or webhook, and issue the relying party's own session — or log in a
+//! user verified another lawful way into the very same kind of session.
+//!
+//! Binding: `start` returns a random browser secret the adapter sets as an `HttpOnly` cookie;
+//! only a request carrying it can complete that authorization. An attacker who starts an
+//! authorization and lures a victim to approve it cannot plant the session in anyone's
+//! browser but their own (no login CSRF), and the session token is always freshly issued on
+//! completion (no session fixation).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use super::Problem;
+use super::consent::{ConsentLedger, ConsentRecord};
+use super::session::SessionManager;
+use super::user::{IdentityVerifier, Method, VerifiedUser};
+use crate::client::{
+    ClientError, NetIdClient, PendingAuthorization, PollOutcome, VerificationRequest,
+};
+use crate::crypto::sm3;
+use crate::error::{Actor, ErrorCode};
+use crate::request_auth::unix_now;
+
+/// A started login: what the page shows, and the secret that binds it to this browser.
+#[derive(Clone)]
+pub struct LoginStart {
+    /// The authorization id.
+    pub authz_id: String,
+    /// Render as a QR code for the identity app.
+    pub qr_payload: String,
+    /// Opens the identity app on the same device.
+    pub app_link: String,
+    /// When it lapses (Unix seconds).
+    pub expires_at: u64,
+    /// Set this as an `HttpOnly`, `SameSite=Lax` cookie; never show it.
+    pub browser_binding: String,
+}
+
+impl std::fmt::Debug for LoginStart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginStart")
+            .field("authz_id", &self.authz_id)
+            .field("browser_binding", &"[redacted]")
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where a login stands.
+#[derive(Debug, Clone)]
+pub enum LoginStatus {
+    /// The user has not finished in the identity app.
+    Pending,
+    /// Signed in: the user and a fresh session token.
+    Completed {
+        /// The verified user.
+        user: VerifiedUser,
+        /// The new session token (set it as the session cookie).
+        session: String,
+    },
+}
+
+struct PendingLogin {
+    pending: PendingAuthorization,
+    /// Set when a webhook completed the authorization before the browser polled.
+    completed: Option<VerifiedUser>,
+}
+
+/// The login flow. Cheap to clone.
+#[derive(Clone)]
+pub struct LoginFlow {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: NetIdClient,
+    sessions: SessionManager,
+    request: VerificationRequest,
+    consents: Option<Arc<dyn ConsentLedger>>,
+    verifiers: HashMap<&'static str, Arc<dyn IdentityVerifier>>,
+    /// SM3(browser binding) → login.
+    logins: Mutex<HashMap<[u8; 32], PendingLogin>>,
+}
+
+impl std::fmt::Debug for LoginFlow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginFlow").finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`LoginFlow`].
+pub struct LoginFlowBuilder {
+    client: NetIdClient,
+    sessions: SessionManager,
+    request: VerificationRequest,
+    consents: Option<Arc<dyn ConsentLedger>>,
+    verifiers: HashMap<&'static str, Arc<dyn IdentityVerifier>>,
+}
+
+impl std::fmt::Debug for LoginFlowBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginFlowBuilder").finish_non_exhaustive()
+    }
+}
+
+impl LoginFlowBuilder {
+    /// What each login asks the platform for (default: the result and an age band).
+    pub fn request(mut self, request: VerificationRequest) -> Self {
+        self.request = request;
+        self
+    }
+
+    /// Where consent receipts that come with plaintext fields are recorded.
+    pub fn consents(mut self, ledger: Arc<dyn ConsentLedger>) -> Self {
+        self.consents = Some(ledger);
+        self
+    }
+
+    /// Adds another lawful way of verifying users (equal service, Art. 7 §3).
+    pub fn verifier(mut self, verifier: Arc<dyn IdentityVerifier>) -> Self {
+        self.verifiers.insert(verifier.method(), verifier);
+        self
+    }
+
+    /// Builds the flow.
+    pub fn build(self) -> LoginFlow {
+        LoginFlow {
+            inner: Arc::new(Inner {
+                client: self.client,
+                sessions: self.sessions,
+                request: self.request,
+                consents: self.consents,
+                verifiers: self.verifiers,
+                logins: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+}
+
+/// Records one verification outcome per method, so a platform can show parity (Art. 7 §3).
+pub(crate) fn record_outcome(method: &Method, outcome: &'static str) {
+    metrics::counter!(
+        "netid_verification_outcomes_total",
+        "method" => method.label().to_owned(),
+        "outcome" => outcome
+    )
+    .increment(1);
+}
+
+fn client_problem(e: &ClientError) -> Problem {
+    match e {
+        ClientError::Declined => Problem::new(
+            403,
+            "netid.login_declined",
+            "Sign-in declined",
+            "the verification was declined in the identity app",
+        ),
+        ClientError::NotAnswered => Problem::new(
+            410,
+            "netid.login_expired",
+            "Sign-in expired",
+            "the verification expired; start again",
+        ),
+        e => match e.kind() {
+            Actor::RetryLater => {
+                Problem::unavailable("the identity platform is unavailable; retry")
+            }
+            Actor::SecurityEvent => {
+                tracing::warn!(code = e.code(), "identity platform answer refused");
+                Problem::new(
+                    502,
+                    "netid.platform_invalid",
+                    "Verification failed",
+                    "the identity platform's answer was refused",
+                )
+            }
+            _ => {
+                tracing::error!(code = e.code(), error = %e, "login misconfigured");
+                Problem::internal()
+            }
+        },
+    }
+}
+
+impl LoginFlow {
+    /// A flow that logs users in with `client` and issues sessions with `sessions`.
+    pub fn builder(client: NetIdClient, sessions: SessionManager) -> LoginFlowBuilder {
+        LoginFlowBuilder {
+            client,
+            sessions,
+            request: VerificationRequest::age_tag("登录 / sign-in"),
+            consents: None,
+            verifiers: HashMap::new(),
+        }
+    }
+
+    /// The session manager.
+    pub fn sessions(&self) -> &SessionManager {
+        &self.inner.sessions
+    }
+
+    fn logins(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], PendingLogin>> {
+        self.inner.logins.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Starts a 网号/网证 login for one browser.
+    pub async fn start(&self) -> Result<LoginStart, Problem> {
+        let pending = self
+            .inner
+            .client
+            .authorize(self.inner.request.clone())
+            .await
+            .map_err(|e| client_problem(&e))?;
+        let binding = crate::random::token(24);
+        let start = LoginStart {
+            authz_id: pending.authz_id().to_string(),
+            qr_payload: pending.qr_payload().to_owned(),
+            app_link: pending.app_link().to_owned(),
+            expires_at: pending.expires_at(),
+            browser_binding: binding.clone(),
+        };
+        let now = unix_now();
+        let mut logins = self.logins();
+        logins.retain(|_, l| l.pending.expires_at() + 300 > now);
+        logins.insert(
+            sm3(binding.as_bytes()),
+            PendingLogin {
+                pending,
+                completed: None,
+            },
+        );
+        Ok(start)
+    }
+
+    /// Asks whether the login bound to `browser_binding` is done; on success issues a session.
+    pub async fn poll(&self, browser_binding: &str) -> Result<LoginStatus, Problem> {
+        let key = sm3(browser_binding.as_bytes());
+        let (pending, completed) = {
+            let logins = self.logins();
+            let login = logins.get(&key).ok_or_else(|| {
+                Problem::new(
+                    401,
+                    "netid.login_unknown",
+                    "No sign-in in progress",
+                    "no sign-in was started from this browser",
+                )
+            })?;
+            (login.pending.clone(), login.completed.clone())
+        };
+        let user = match completed {
+            Some(user) => user,
+            None => match self.inner.client.poll(&pending).await {
+                Ok(PollOutcome::Pending) => return Ok(LoginStatus::Pending),
+                Ok(PollOutcome::Done(result)) => self.accept(&result).await?,
+                Err(e) => {
+                    self.logins().remove(&key);
+                    record_outcome(&Method::NetId, outcome_label(&e));
+                    return Err(client_problem(&e));
+                }
+            },
+        };
+        self.logins().remove(&key);
+        let session = self
+            .inner
+            .sessions
+            .issue(&user)
+            .map_err(|e| e.to_problem())?;
+        Ok(LoginStatus::Completed { user, session })
+    }
+
+    /// Completes a login from the platform's signed webhook. The browser that started it still
+    /// has to poll to receive its session.
+    pub async fn callback(&self, headers: &http::HeaderMap, body: &[u8]) -> Result<(), Problem> {
+        let event = self
+            .inner
+            .client
+            .verify_callback(headers, body)
+            .await
+            .map_err(|e| {
+                tracing::warn!(code = e.code(), "webhook refused");
+                Problem::new(
+                    401,
+                    e.code(),
+                    "Webhook refused",
+                    "the webhook's signature or form is invalid",
+                )
+            })?;
+        if event.duplicate {
+            return Ok(());
+        }
+        let found = {
+            let logins = self.logins();
+            logins
+                .iter()
+                .find(|(_, l)| l.pending.authz_id() == &event.authz_id)
+                .map(|(k, l)| (*k, l.pending.clone()))
+        };
+        let Some((key, pending)) = found else {
+            return Ok(()); // not ours, or already finished by polling
+        };
+        match self.inner.client.complete_callback(&pending, &event).await {
+            Ok(result) => {
+                let user = self.accept(&result).await?;
+                if let Some(l) = self.logins().get_mut(&key) {
+                    l.completed = Some(user);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                self.logins().remove(&key);
+                record_outcome(&Method::NetId, outcome_label(&e));
+                Err(client_problem(&e))
+            }
+        }
+    }
+
+    /// Checks a verified result is a verification, records its consent receipt, counts it.
+    async fn accept(
+        &self,
+        result: &crate::token::Verified<crate::client::IdentityResult>,
+    ) -> Result<VerifiedUser, Problem> {
+        let Some(user) = VerifiedUser::from_netid(&result.claims) else {
+            record_outcome(&Method::NetId, "not_verified");
+            return Err(Problem::new(
+                403,
+                "netid.not_verified",
+                "Not verified",
+                "the identity platform could not verify you",
+            ));
+        };
+        if let (Some(ledger), Some(receipt)) = (&self.inner.consents, &result.consent) {
+            ledger
+                .record(ConsentRecord::from_receipt(user.subject(), receipt))
+                .await
+                .map_err(|_| Problem::unavailable("the consent ledger is unreachable; retry"))?;
+        }
+        record_outcome(&Method::NetId, "verified");
+        Ok(user)
+    }
+
+    /// Logs in a user verified by the platform's own lawful method `method`.
+    pub async fn login_other(
+        &self,
+        method: &str,
+        evidence: &[u8],
+    ) -> Result<(VerifiedUser, String), Problem> {
+        let verifier = self.inner.verifiers.get(method).ok_or_else(|| {
+            Problem::new(
+                404,
+                "netid.method_unknown",
+                "Unknown verification method",
+                "no such verification method",
+            )
+        })?;
+        let label = Method::Other(verifier.method().to_owned());
+        let verified = verifier.verify(evidence).await.map_err(|_| {
+            record_outcome(&label, "not_verified");
+            Problem::new(
+                403,
+                "netid.not_verified",
+                "Not verified",
+                "the verification failed",
+            )
+        })?;
+        let user = VerifiedUser::from_other(verifier.method(), verified, unix_now());
+        record_outcome(&label, "verified");
+        let session = self
+            .inner
+            .sessions
+            .issue(&user)
+            .map_err(|e| e.to_problem())?;
+        Ok((user, session))
+    }
+
+    /// Ends a session.
+    pub async fn logout(&self, session: &str) -> Result<(), Problem> {
+        self.inner
+            .sessions
+            .revoke(session)
+            .await
+            .map_err(|e| e.to_problem())
+    }
+}
+
+fn outcome_label(e: &ClientError) -> &'static str {
+    match e {
+        ClientError::Declined => "declined",
+        ClientError::NotAnswered => "expired",
+        _ => "error",
+    }
+}

@@ -1,0 +1,74 @@
+//! RFC 9457 problem details: the one shape every refusal of the rules takes on the wire.
+
+use serde_json::{Value, json};
+
+/// A refusal, framework-free. Adapters turn it into an HTTP response
+/// (`application/problem+json`); applications can replace the rendering.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// HTTP status.
+    pub status: u16,
+    /// Stable code, e.g. `netid.extra_plaintext`.
+    pub code: &'static str,
+    /// A short, fixed title.
+    pub title: &'static str,
+    /// What was wrong — names paths and fields, never values.
+    pub detail: String,
+    /// Extra members (e.g. `locations` for extra plaintext).
+    pub extra: Option<Value>,
+}
+
+impl Problem {
+    /// A problem without extra members.
+    pub fn new(
+        status: u16,
+        code: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            code,
+            title,
+            detail: detail.into(),
+            extra: None,
+        }
+    }
+
+    /// The JSON body.
+    pub fn to_json(&self) -> Value {
+        let mut body = json!({
+            "type": format!("https://netid.example/problems/{}", self.code),
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+            "code": self.code,
+        });
+        if let (Some(Value::Object(extra)), Some(map)) = (&self.extra, body.as_object_mut()) {
+            for (k, v) in extra {
+                map.insert(k.clone(), v.clone());
+            }
+        }
+        body
+    }
+
+    /// 401: no (valid) session.
+    pub fn unauthenticated(detail: impl Into<String>) -> Self {
+        Self::new(401, "netid.unauthenticated", "Sign-in required", detail)
+    }
+
+    /// 500 without internals: what went wrong stays in the log.
+    pub fn internal() -> Self {
+        Self::new(
+            500,
+            "netid.internal",
+            "Internal error",
+            "the request could not be processed",
+        )
+    }
+
+    /// 503: a backing store is unreachable; retry.
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        Self::new(503, "netid.unavailable", "Temporarily unavailable", detail)
+    }
+}

@@ -1,0 +1,231 @@
+//! The scenario table through the actix-web adapter: the same app and the same table as
+//! `axum_adapter`, so both adapters are held to one behaviour.
+//!
+//! actix services are `!Send` (they live on one thread's runtime) while the scenario harness is
+//! `Send + Sync`, so the app runs on its own actix system thread and the harness hands it each
+//! request over a channel.
+
+use actix_web::http::Method;
+use actix_web::{App, HttpResponse, test, web};
+use netid::actix::NetId;
+use netid::policy::{LoginFlow, Problem, Rules, VerifiedUser};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::scenarios::{Harness, Req, Resp, World, run_table, world};
+
+async fn me(user: VerifiedUser) -> HttpResponse {
+    HttpResponse::Ok()
+        .json(serde_json::json!({ "subject": user.subject(), "age_tag": user.age_tag() }))
+}
+
+async fn echo(user: VerifiedUser, body: web::Bytes) -> HttpResponse {
+    HttpResponse::Ok().json(
+        serde_json::json!({ "subject": user.subject(), "body": String::from_utf8_lossy(&body) }),
+    )
+}
+
+async fn ok(_user: VerifiedUser) -> &'static str {
+    "ok"
+}
+
+/// A handler that fails the way an application's own code might.
+async fn broken(_user: VerifiedUser) -> Result<HttpResponse, Problem> {
+    Err(Problem::internal())
+}
+
+type Job = (Req, oneshot::Sender<Resp>);
+
+/// The app of `axum_adapter::app`, on its own actix system thread.
+struct ActixHarness(mpsc::UnboundedSender<Job>);
+
+fn spawn_app(login: LoginFlow, rules: Rules) -> ActixHarness {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Job>();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let netid = NetId::new(login, rules).insecure_cookies_for_local_development();
+            let app = test::init_service(
+                App::new()
+                    .route("/me", web::get().to(me))
+                    .route("/profile", web::post().to(echo))
+                    .route("/notes", web::post().to(echo))
+                    .route("/kyc", web::post().to(echo))
+                    .route("/vip", web::post().to(echo))
+                    .route("/upload", web::post().to(echo))
+                    .route("/adult/shop", web::get().to(ok))
+                    .route("/teen/forum", web::get().to(ok))
+                    .route("/kids/club", web::get().to(ok))
+                    .route("/seniors", web::get().to(ok))
+                    .route("/broken", web::get().to(broken))
+                    .configure(|cfg| netid.configure(cfg))
+                    .wrap(netid.middleware()),
+            )
+            .await;
+            while let Some((r, reply)) = rx.recv().await {
+                let mut b = test::TestRequest::default()
+                    .method(Method::from_bytes(r.method.as_bytes()).unwrap())
+                    .uri(&r.path);
+                for (k, v) in &r.headers {
+                    b = b.append_header((k.as_str(), v.as_str()));
+                }
+                if !r.body.is_empty() {
+                    b = b.set_payload(r.body);
+                }
+                let resp = test::call_service(&app, b.to_request()).await;
+                let status = resp.status().as_u16();
+                let headers = resp
+                    .headers()
+                    .iter()
+                    .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+                    .collect();
+                let body = test::read_body(resp).await.to_vec();
+                let _ = reply.send(Resp {
+                    status,
+                    headers,
+                    body,
+                });
+            }
+        });
+    });
+    ActixHarness(tx)
+}
+
+#[async_trait::async_trait]
+impl Harness for ActixHarness {
+    async fn send(&self, r: Req) -> Resp {
+        let (tx, rx) = oneshot::channel();
+        self.0
+            .send((r, tx))
+            .expect("the actix app thread is running");
+        rx.await
+            .expect("the actix app answered (see its panic above)")
+    }
+}
+
+fn app(w: &World) -> ActixHarness {
+    spawn_app(w.login.clone(), w.rules.clone())
+}
+
+#[tokio::test]
+async fn scenario_table_through_actix() {
+    let w = world().await;
+    let h = app(&w);
+    let n = run_table(&h, &w).await;
+    assert!(n >= 40, "the table has {n} scenarios");
+}
+
+#[tokio::test]
+async fn actix_problems_are_problem_json_and_internal_errors_stay_opaque() {
+    let w = world().await;
+    let h = app(&w);
+    let other = crate::scenarios::sign_in_other(&h, "staff-9", Some("adult")).await;
+    let r = h
+        .send(Req {
+            method: "GET",
+            path: "/broken".into(),
+            headers: vec![("cookie".into(), format!("netid_session={other}"))],
+            body: Vec::new(),
+        })
+        .await;
+    assert_eq!(r.status, 500);
+    assert!(
+        r.headers
+            .iter()
+            .any(|(k, v)| k == "content-type" && v == "application/problem+json")
+    );
+    let body = r.json();
+    assert_eq!(body["code"], "netid.internal");
+    let mut keys: Vec<_> = body.as_object().unwrap().keys().cloned().collect();
+    keys.sort();
+    assert_eq!(keys, ["code", "detail", "status", "title", "type"]);
+    assert_eq!(body["detail"], "the request could not be processed");
+}
+
+#[tokio::test]
+async fn actix_session_cookies_have_the_flags_of_the_axum_adapter() {
+    let w = world().await;
+    let h = app(&w);
+    let start = h
+        .send(Req {
+            method: "POST",
+            path: "/netid/login/start".into(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        })
+        .await;
+    let login = start
+        .headers
+        .iter()
+        .find(|(k, _)| k == "set-cookie")
+        .map(|(_, v)| v.clone())
+        .unwrap();
+    assert!(login.starts_with("netid_login="), "{login}");
+    assert!(
+        login.contains("HttpOnly; SameSite=Lax; Path=/netid; Max-Age=600"),
+        "{login}"
+    );
+    assert!(!login.contains("Secure"), "insecure dev mode: {login}");
+    let evidence =
+        serde_json::json!({"approved": true, "subject": "staff-3", "age_tag": "adult"}).to_string();
+    let r = h
+        .send(Req {
+            method: "POST",
+            path: "/netid/login/other/staff_check".into(),
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: evidence.into_bytes(),
+        })
+        .await;
+    let cookies: Vec<_> = r
+        .headers
+        .iter()
+        .filter(|(k, _)| k == "set-cookie")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert!(
+        cookies.iter().any(|c| c.starts_with("netid_session=")
+            && c.contains("HttpOnly; SameSite=Lax; Path=/; Max-Age=86400")),
+        "{cookies:?}"
+    );
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.starts_with("netid_login=;") && c.contains("Max-Age=0")),
+        "{cookies:?}"
+    );
+    // A bearer token works as well as the cookie.
+    let session = r.set_cookie("netid_session").unwrap();
+    let me = h
+        .send(Req {
+            method: "GET",
+            path: "/me".into(),
+            headers: vec![("authorization".into(), format!("Bearer {session}"))],
+            body: Vec::new(),
+        })
+        .await;
+    assert_eq!(me.status, 200);
+    assert_eq!(me.json()["subject"], "staff-3");
+}
+
+/// actix routes on the percent-decoded path (`/adult/%73hop` reaches `/adult/shop`): the rules
+/// must see the route the router will pick, or an encoded path would skip the age gate.
+#[tokio::test]
+async fn actix_percent_encoded_path_does_not_skip_the_age_gate() {
+    let w = world().await;
+    let h = app(&w);
+    let minor =
+        crate::scenarios::sign_in_netid(&h, &w.sandbox, netid::sandbox::Persona::Minor16).await;
+    for path in ["/adult/shop", "/adult/%73hop", "/%61dult/shop"] {
+        let r = h
+            .send(Req {
+                method: "GET",
+                path: path.into(),
+                headers: vec![("cookie".into(), format!("netid_session={minor}"))],
+                body: Vec::new(),
+            })
+            .await;
+        assert_eq!(
+            (r.status, r.code().as_deref()),
+            (403, Some("netid.age_minor")),
+            "{path}"
+        );
+    }
+}

@@ -1,0 +1,131 @@
+//! The scenario table through the axum adapter.
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::routing::{get, post};
+use netid::axum::NetId;
+use netid::policy::VerifiedUser;
+use tower::ServiceExt;
+
+use crate::scenarios::{Harness, Req, Resp, World, run_table, world};
+
+async fn me(user: VerifiedUser) -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({ "subject": user.subject(), "age_tag": user.age_tag() }))
+}
+
+async fn echo(user: VerifiedUser, body: Bytes) -> axum::Json<serde_json::Value> {
+    axum::Json(
+        serde_json::json!({ "subject": user.subject(), "body": String::from_utf8_lossy(&body) }),
+    )
+}
+
+async fn ok(_user: VerifiedUser) -> &'static str {
+    "ok"
+}
+
+pub(crate) fn app(w: &World) -> Router {
+    let netid =
+        NetId::new(w.login.clone(), w.rules.clone()).insecure_cookies_for_local_development();
+    Router::new()
+        .route("/me", get(me))
+        .route("/profile", post(echo))
+        .route("/notes", post(echo))
+        .route("/kyc", post(echo))
+        .route("/vip", post(echo))
+        .route("/upload", post(echo))
+        .route("/adult/shop", get(ok))
+        .route("/teen/forum", get(ok))
+        .route("/kids/club", get(ok))
+        .route("/seniors", get(ok))
+        .merge(netid.routes())
+        .layer(netid.layer())
+}
+
+struct AxumHarness(Router);
+
+#[async_trait::async_trait]
+impl Harness for AxumHarness {
+    async fn send(&self, r: Req) -> Resp {
+        let mut b = axum::http::Request::builder().method(r.method).uri(&r.path);
+        for (k, v) in &r.headers {
+            b = b.header(k, v);
+        }
+        let resp = self
+            .0
+            .clone()
+            .oneshot(b.body(Body::from(r.body)).unwrap())
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+            .collect();
+        let body = axum::body::to_bytes(resp.into_body(), 4 << 20)
+            .await
+            .unwrap()
+            .to_vec();
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+}
+
+#[tokio::test]
+async fn scenario_table_through_axum() {
+    let w = world().await;
+    let h = AxumHarness(app(&w));
+    let n = run_table(&h, &w).await;
+    eprintln!("axum: {n} scenarios passed");
+    assert!(n >= 40, "the table has {n} scenarios");
+}
+
+#[tokio::test]
+async fn equal_service_holds_and_its_violations_are_reported() {
+    use netid::testing::EqualService;
+    let w = world().await;
+    let app = app(&w);
+    let sessions = w.login.sessions().clone();
+    let compared = EqualService::new()
+        .get("/me")
+        .get("/adult/shop")
+        .send(
+            "POST",
+            "/profile",
+            "application/json",
+            r#"{"nickname":"bob"}"#,
+        )
+        .send(
+            "POST",
+            "/notes",
+            "application/json",
+            r#"{"remark":"hello"}"#,
+        )
+        .method_specific("/netid/")
+        .send("POST", "/netid/logout", "application/json", "{}")
+        .check_axum(app.clone(), &sessions)
+        .await
+        .unwrap();
+    assert_eq!(compared, 4, "the login route is skipped as method-specific");
+
+    // The one lawful difference (Art. 7 §2) shows up as a readable diff.
+    let err = EqualService::new()
+        .send(
+            "POST",
+            "/profile",
+            "application/json",
+            r#"{"idNo":"11010519491231002X"}"#,
+        )
+        .check_axum(app, &sessions)
+        .await
+        .unwrap_err();
+    assert_eq!(err.0.len(), 1);
+    assert!(
+        err.to_string()
+            .contains("POST /profile: status 422 (网证) vs 200 (other)"),
+        "{err}"
+    );
+}

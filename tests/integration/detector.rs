@@ -1,0 +1,1166 @@
+//! The plaintext-identity detector (Art. 7 §2): each kind with positive and negative examples,
+//! normalisation, locations, redaction, a measured false-positive rate, and no panics or leaks.
+
+use netid::Actor;
+use netid::ErrorCode;
+use netid::model::{FieldName, IdDocumentType};
+use netid::policy::detector::{
+    Confidence, Detector, Finding, FindingKind, PermitRegion, Scan, ScanError,
+};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+// ---------------------------------------------------------------------------------------------
+// Independent implementations of the two checks, to build test numbers and to prove that the
+// look-alikes used below really pass the check they are meant to pass.
+
+fn mod11(d17: &str) -> char {
+    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = d17
+        .chars()
+        .zip(W)
+        .map(|(c, w)| c.to_digit(10).unwrap() * w)
+        .sum();
+    "10X98765432".as_bytes()[(sum % 11) as usize] as char
+}
+
+fn with_check(d17: &str) -> String {
+    format!("{d17}{}", mod11(d17))
+}
+
+fn uscc_check(c17: &str) -> char {
+    const C: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+    const W: [usize; 17] = [
+        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+    ];
+    let sum: usize = c17
+        .chars()
+        .zip(W)
+        .map(|(c, w)| C.find(c).unwrap() * w)
+        .sum();
+    C.as_bytes()[(31 - sum % 31) % 31] as char
+}
+
+fn uscc_valid(code: &str) -> bool {
+    code.len() == 18 && code.ends_with(uscc_check(&code[..17]))
+}
+
+fn luhn_valid(n: &str) -> bool {
+    let sum: u32 = n
+        .chars()
+        .rev()
+        .enumerate()
+        .map(|(i, c)| {
+            let d = c.to_digit(10).unwrap();
+            if i % 2 == 1 {
+                let d2 = d * 2;
+                if d2 > 9 { d2 - 9 } else { d2 }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+/// The standard's own examples.
+const ID_A: &str = "11010519491231002X";
+const ID_B: &str = "440524188001010014";
+
+fn det() -> Detector {
+    Detector::new()
+}
+
+fn json_value(key: &str, value: &str) -> Scan {
+    det()
+        .scan_json(json!({ key: value }).to_string().as_bytes())
+        .unwrap()
+}
+
+fn only(scan: &Scan) -> (FindingKind, Confidence) {
+    assert_eq!(scan.findings.len(), 1, "{scan:?}");
+    (scan.findings[0].kind, scan.findings[0].confidence)
+}
+
+fn clean(scan: &Scan, what: &str) {
+    assert!(scan.is_clean(), "{what}: {scan:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kinds with a check character.
+
+#[test]
+fn standard_examples_are_checked_resident_ids() {
+    assert_eq!(with_check("11010519491231002"), ID_A);
+    assert_eq!(with_check("44052418800101001"), ID_B);
+    for id in [ID_A, ID_B, &ID_A.to_lowercase()] {
+        for (key, value) in [
+            ("orderId", id.to_owned()),
+            ("remark", format!("客户身份证{id}，已核验")),
+            ("note", format!("see {id} please")),
+        ] {
+            let scan = json_value(key, &value);
+            assert_eq!(
+                only(&scan),
+                (FindingKind::ResidentId, Confidence::Checked),
+                "{key}"
+            );
+            let f = &scan.findings[0];
+            assert_eq!(f.location, format!("$.{key}"));
+            assert_eq!(f.kind.document(), Some(IdDocumentType::ResidentIdCard));
+            assert_eq!(f.field, FieldName::IdNumber);
+            assert!(scan.should_block());
+        }
+    }
+    // As a JSON number, too.
+    let scan = det().scan_json(br#"{"n":440524188001010014}"#).unwrap();
+    assert_eq!(only(&scan), (FindingKind::ResidentId, Confidence::Checked));
+}
+
+#[test]
+fn wrong_check_digit_is_not_flagged() {
+    for id in [
+        "110105194912310021",
+        "11010519491231002Y",
+        "440524188001010015",
+    ] {
+        clean(&json_value("remark", id), id);
+        clean(&json_value("remark", &format!("身份证 {id}")), id);
+    }
+    // Under an identity field it is still identity data, by the field name.
+    assert_eq!(
+        only(&json_value("idNo", "110105194912310021")),
+        (FindingKind::IdentityFieldName, Confidence::Contextual)
+    );
+}
+
+#[test]
+fn dates_and_provinces_must_be_plausible() {
+    for d17 in [
+        "11010517991231002", // 1799
+        "11010520991231002", // the future
+        "11010519490230002", // 30 February
+        "10010519491231002", // province 10
+        "70010519491231002", // province 70
+        "84010519491231002", // province 84
+        "81010519491231002", // 81 without 0000
+    ] {
+        clean(&json_value("remark", &with_check(d17)), d17);
+    }
+    // Leap day, and the province ends of the range.
+    for d17 in [
+        "11010520000229001",
+        "65010519491231002",
+        "71010519491231002",
+    ] {
+        assert_eq!(
+            only(&json_value("remark", &with_check(d17))).1,
+            Confidence::Checked,
+            "{d17}"
+        );
+    }
+}
+
+#[test]
+fn residence_permits() {
+    for (d17, region, doc) in [
+        (
+            "81000019900101002",
+            PermitRegion::HongKong,
+            IdDocumentType::HkMacauResidencePermit,
+        ),
+        (
+            "82000019850615002",
+            PermitRegion::Macau,
+            IdDocumentType::HkMacauResidencePermit,
+        ),
+        (
+            "83000020000229003",
+            PermitRegion::Taiwan,
+            IdDocumentType::TaiwanResidencePermit,
+        ),
+    ] {
+        let id = with_check(d17);
+        assert!(
+            !uscc_valid(&id),
+            "pick numbers that are not also credit codes"
+        );
+        let scan = json_value("remark", &id);
+        assert_eq!(
+            only(&scan),
+            (FindingKind::ResidencePermit(region), Confidence::Checked)
+        );
+        assert_eq!(scan.findings[0].kind.document(), Some(doc));
+        assert_eq!(scan.findings[0].kind.as_str(), "residence_permit");
+        // Wrong check character.
+        let wrong = format!("{d17}{}", if id.ends_with('0') { '1' } else { '0' });
+        clean(&json_value("remark", &wrong), &wrong);
+    }
+}
+
+#[test]
+fn foreigner_2023_form() {
+    let id = with_check("91184019900101001");
+    assert!(!uscc_valid(&id));
+    let scan = json_value("remark", &id);
+    assert_eq!(
+        only(&scan),
+        (
+            FindingKind::ForeignPermanentResidence2023,
+            Confidence::Checked
+        )
+    );
+    assert_eq!(
+        scan.findings[0].kind.document(),
+        Some(IdDocumentType::ForeignPermanentResidenceCard)
+    );
+    // Province after the 9 must be plausible; the date must be real.
+    clean(
+        &json_value("remark", &with_check("90084019900101001")),
+        "9+00",
+    );
+    clean(
+        &json_value("remark", &with_check("91184019901301001")),
+        "month 13",
+    );
+    clean(&json_value("remark", "911840199001010010"), "wrong check");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Normalisation.
+
+#[test]
+fn full_width_spaced_and_dashed_forms() {
+    for text in [
+        "１１０１０５１９４９１２３１００２Ｘ",
+        "１１０１０５１９４９１２３１００２ｘ",
+        "110105 1949 1231 002X",
+        "110105-19491231-002X",
+        "1101 0519 4912 3100 2X",
+        "110105\u{3000}19491231\u{3000}002X",
+        "110105\u{200b}19491231002X",
+        "4405 2418 8001 0100 14",
+        "证件号：４４０５２４－１８８００１０１－００１４。",
+        "ordered 2024-05-17 10:30, ID 110105 1949 1231 002X, thanks",
+    ] {
+        assert_eq!(
+            only(&json_value("remark", text)),
+            (FindingKind::ResidentId, Confidence::Checked),
+            "{text}"
+        );
+    }
+    // JSON escapes are decoded before matching.
+    let scan = det()
+        .scan_json(br#"{"r":"\u0031\u0031\u0030105 1949 1231 002\u0058"}"#)
+        .unwrap();
+    assert_eq!(only(&scan).0, FindingKind::ResidentId);
+}
+
+#[test]
+fn digit_boundaries() {
+    for text in [
+        "911010519491231002X",       // a longer run before
+        "11010519491231002X7",       // a digit after the check character
+        "4405241880010100145",       // 19 digits
+        "14405241880010100145",      // 20 digits
+        "4405241880010100140000000", // inside a longer run
+    ] {
+        clean(&json_value("remark", text), text);
+    }
+    // Letters around it are not digits.
+    assert_eq!(
+        only(&json_value("remark", "ID11010519491231002Xok")).0,
+        FindingKind::ResidentId
+    );
+}
+
+#[test]
+fn percent_encoded_in_a_form_and_a_query() {
+    let scan = det()
+        .scan_form(b"orderId=42&remark=%E8%BA%AB%E4%BB%BD%E8%AF%81+110105%2019491231%20002X&x=")
+        .unwrap();
+    assert_eq!(only(&scan), (FindingKind::ResidentId, Confidence::Checked));
+    assert_eq!(scan.findings[0].location, "remark");
+
+    // Full-width digits, percent-encoded.
+    let fw: String = ID_B
+        .chars()
+        .map(|c| {
+            let full = char::from_u32(c as u32 + 0xfee0).unwrap();
+            let mut b = [0; 4];
+            full.encode_utf8(&mut b)
+                .bytes()
+                .map(|x| format!("%{x:02X}"))
+                .collect::<String>()
+        })
+        .collect();
+    let scan = det().scan_query(&format!("?page=2&q={fw}")).unwrap();
+    assert_eq!(only(&scan), (FindingKind::ResidentId, Confidence::Checked));
+    assert_eq!(scan.findings[0].location, "q");
+
+    let scan = det().scan_query("user%5BidNo%5D=110105491231002").unwrap();
+    assert_eq!(
+        only(&scan),
+        (FindingKind::LegacyResidentId, Confidence::Contextual)
+    );
+    assert_eq!(scan.findings[0].location, "user[idNo]");
+
+    clean(
+        &det()
+            .scan_query("page=2&sort=desc&ts=1700000000000")
+            .unwrap(),
+        "plain query",
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Locations.
+
+#[test]
+fn nested_json_paths() {
+    let body = json!({
+        "data": {"users": [
+            {"id": 1},
+            {"profile": {"cert": ID_A, "my-key": ID_B}},
+        ]},
+        "items": [[{"sfzh": "x"}]],
+        ID_A: true,
+        "a\"b\u{1}": ID_B,
+    });
+    let scan = det().scan_json(body.to_string().as_bytes()).unwrap();
+    let mut locations: Vec<_> = scan.findings.iter().map(|f| f.location.as_str()).collect();
+    locations.sort_unstable();
+    assert_eq!(
+        locations,
+        vec![
+            r#"$.data.users[1].profile.cert"#,
+            r#"$.data.users[1].profile["my-key"]"#,
+            r#"$.items[0][0].sfzh"#,
+            r#"$["<18 bytes>"]"#,
+            r#"$["<4 bytes>"]"#,
+        ]
+    );
+    // Keys that are people's names are not shown; known Chinese field names are.
+    let body = json!({"李四": {"身份证号": ID_A}});
+    let scan = det().scan_json(body.to_string().as_bytes()).unwrap();
+    assert_eq!(scan.findings[0].location, r#"$["<6 bytes>"].身份证号"#);
+    // A top-level scalar is at `$`.
+    let scan = det().scan_json(format!("\"{ID_A}\"").as_bytes()).unwrap();
+    assert_eq!(scan.findings[0].location, "$");
+    // Findings come in document order.
+    let scan = det()
+        .scan_json(format!(r#"{{"b":"{ID_B}","a":"{ID_A}"}}"#).as_bytes())
+        .unwrap();
+    assert_eq!(scan.findings[0].location, "$.b");
+    assert_eq!(scan.findings[1].location, "$.a");
+}
+
+#[test]
+fn identity_context_is_inherited_by_nested_values() {
+    let body = json!({"idCard": {"number": "110105491231002", "front": "img-1"},
+                      "idNo": ["E12345678", ""]});
+    let scan = det().scan_json(body.to_string().as_bytes()).unwrap();
+    let got: Vec<_> = scan
+        .findings
+        .iter()
+        .map(|f| (f.location.as_str(), f.kind))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            // Any string under an identity field is identity data (a photo reference too).
+            ("$.idCard.front", FindingKind::IdentityFieldName),
+            ("$.idCard.number", FindingKind::LegacyResidentId),
+            ("$.idNo[0]", FindingKind::ChinesePassport),
+        ]
+    );
+    // Numbers and booleans under one count only when they match a pattern.
+    clean(
+        &det()
+            .scan_json(br#"{"idCard":{"type":1,"verified":true,"images":[]}}"#)
+            .unwrap(),
+        "numbers under an identity field",
+    );
+    let scan = det()
+        .scan_json(br#"{"realName":{"first":"San","last":"Zhang"}}"#)
+        .unwrap();
+    assert_eq!(scan.findings.len(), 2);
+    assert!(scan.findings.iter().all(|f| f.field == FieldName::Name));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report-only kinds.
+
+#[test]
+fn masked_ids_are_reported_not_blocking() {
+    for (key, value) in [
+        ("remark", "110101********1233"),
+        ("remark", "证件号 1101**********123X 已脱敏"),
+        ("remark", "110***********1233"),
+        ("remark", "110101*****1233"),
+        ("idNo", "110101********1233"),
+        ("realName", "张*"),
+        ("idNo", "1************3"),
+    ] {
+        let scan = json_value(key, value);
+        assert_eq!(
+            only(&scan),
+            (FindingKind::MaskedId, Confidence::Report),
+            "{key}={value}"
+        );
+        assert!(!scan.should_block());
+        assert!(scan.blocking().is_empty());
+        assert!(!scan.is_clean());
+    }
+    // Masked phone numbers and short star runs are nothing.
+    clean(&json_value("phone", "138****8000"), "masked phone");
+    clean(&json_value("remark", "rating ***** 12"), "stars");
+}
+
+#[test]
+fn uscc_that_also_passes_the_id_check_is_ambiguous() {
+    // All-digit strings that pass both checks, found by construction.
+    let both: Vec<String> = ["11010519491231", "91184019900101"]
+        .iter()
+        .map(|prefix| {
+            (0..1000)
+                .map(|seq| format!("{prefix}{seq:03}"))
+                .map(|d17| with_check(&d17))
+                .find(|id| uscc_valid(id))
+                .unwrap()
+        })
+        .collect();
+    for id in &both {
+        assert!(uscc_valid(id) && id.ends_with(mod11(&id[..17])));
+        assert_eq!(
+            only(&json_value("orderId", id)),
+            (FindingKind::Ambiguous, Confidence::Report),
+            "{id}"
+        );
+        assert_eq!(only(&json_value("idNo", id)).1, Confidence::Checked, "{id}");
+        assert_eq!(
+            only(&json_value("remark", &format!("身份证号 {id}"))).1,
+            Confidence::Checked
+        );
+        clean(&json_value("creditCode", id), id);
+    }
+    assert_eq!(
+        only(&json_value("remark", &both[1])).0,
+        FindingKind::Ambiguous
+    );
+    assert_eq!(
+        only(&json_value("zjhm", &both[1])).0,
+        FindingKind::ForeignPermanentResidence2023
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Look-alikes.
+
+#[test]
+fn look_alikes_are_not_flagged() {
+    let uscc = "91350100M000100Y43";
+    assert!(uscc_valid(uscc), "the sample code's GB 32100 check");
+    // All-digit codes with a valid GB 32100 check that fail MOD 11-2, under neutral names.
+    let digit_uscc: Vec<String> = (0..200_000u32)
+        .map(|n| format!("9111000060{n:07}"))
+        .filter(|c17| uscc_check(c17).is_ascii_digit())
+        .map(|c17| format!("{c17}{}", uscc_check(&c17)))
+        .filter(|code| !code.ends_with(mod11(&code[..17])))
+        .take(3)
+        .collect();
+    assert_eq!(digit_uscc.len(), 3);
+    let card = (0..10)
+        .map(|d| format!("622202100112345678{d}"))
+        .find(|c| luhn_valid(c))
+        .unwrap();
+    let mut cases: Vec<(&str, String)> = vec![
+        ("phone", "13800138000".into()),
+        ("mobile", "+86 138 0013 8000".into()),
+        ("remark", "call 13912345678 or 15800001111".into()),
+        ("uscc", uscc.into()),
+        ("remark", format!("统一社会信用代码 {uscc}")),
+        ("createdAt", "1700000000".into()),
+        ("createdAtMs", "1700000000000".into()),
+        ("amount", "12345678.90".into()),
+        ("cardNo", card.clone()),
+        ("bankCard", "6222 0210 0112 3456 789".into()),
+        ("orderId", "1790123456789012345".into()),
+        ("traceId", "4bf92f3577b34da6a3ce929d0e0e4736".into()),
+        ("remark", "订单 20240517103000123 已发货".into()),
+        ("code", "H12345678".into()),
+        ("remark", "E12345678 M12345678 12345678".into()),
+        ("orderNo", "110105491231002".into()),
+        ("name", "张三".into()),
+        ("date", "2024-05-17T10:30:00+08:00".into()),
+    ];
+    for code in &digit_uscc {
+        cases.push(("creditCode", code.clone()));
+        cases.push(("orderId", code.clone()));
+    }
+    for (key, value) in &cases {
+        clean(&json_value(key, value), &format!("{key}={value}"));
+    }
+    // Numbers as JSON numbers.
+    clean(
+        &det()
+            .scan_json(br#"{"ts":1700000000000,"amount":1234567.5,"phone":13800138000,"big":1790123456789012345}"#)
+            .unwrap(),
+        "numbers",
+    );
+    // A card number with a valid MOD 11-2 ID inside is an ID.
+    assert_eq!(only(&json_value("cardNo", ID_B)).0, FindingKind::ResidentId);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kinds that need context.
+
+#[test]
+fn legacy_15_digit_needs_a_field_name_or_label() {
+    let legacy = "110105491231002";
+    clean(&json_value("orderNo", legacy), "neutral");
+    clean(
+        &json_value("remark", &format!("编号 {legacy}")),
+        "neutral label",
+    );
+    for (key, value) in [
+        ("idNo", legacy.to_owned()),
+        ("gmsfhm", legacy.to_owned()),
+        ("SFZH", legacy.to_owned()),
+        ("remark", format!("身份证：{legacy}")),
+        ("remark", format!("ID No. {legacy}")),
+        ("remark", "证件号码 110105 491231 002".to_owned()),
+    ] {
+        let scan = json_value(key, &value);
+        assert_eq!(
+            only(&scan),
+            (FindingKind::LegacyResidentId, Confidence::Contextual),
+            "{key}={value}"
+        );
+        assert_eq!(
+            scan.findings[0].kind.document(),
+            Some(IdDocumentType::ResidentIdCard)
+        );
+    }
+    // The date must be valid (19491331); the field name still flags it.
+    clean(&json_value("remark", "身份证 110105491331002"), "bad date");
+    assert_eq!(
+        only(&json_value("idNo", "110105491331002")).0,
+        FindingKind::IdentityFieldName
+    );
+}
+
+#[test]
+fn passports_need_context() {
+    for p in [
+        "E12345678",
+        "EA1234567",
+        "G12345678",
+        "PE1234567",
+        "SE1234567",
+        "DE1234567",
+    ] {
+        clean(&json_value("code", p), p);
+        for key in ["passportNo", "hzhm", "passport_no", "zjhm"] {
+            let scan = json_value(key, p);
+            assert_eq!(
+                only(&scan),
+                (FindingKind::ChinesePassport, Confidence::Contextual),
+                "{key}={p}"
+            );
+            assert_eq!(
+                scan.findings[0].kind.document(),
+                Some(IdDocumentType::PassportSettledAbroad)
+            );
+        }
+        assert_eq!(
+            only(&json_value("remark", &format!("护照号码：{p}"))).0,
+            FindingKind::ChinesePassport
+        );
+        assert_eq!(
+            only(&json_value("remark", &format!("Passport No: {p}"))).0,
+            FindingKind::ChinesePassport
+        );
+    }
+    // Not the passport form: under the field it is still identity data, elsewhere nothing.
+    for not in ["EI1234567", "EO1234567", "E1234567", "X12345678"] {
+        assert_eq!(
+            only(&json_value("passportNo", not)).0,
+            FindingKind::IdentityFieldName
+        );
+        clean(&json_value("remark", &format!("护照 {not}")), not);
+    }
+    // A passport label does not make a permit number a passport.
+    clean(&json_value("remark", "护照 H12345678"), "label kind");
+}
+
+#[test]
+fn travel_permits_need_context() {
+    for (p, kind) in [
+        ("H12345678", FindingKind::HkMacauTravelPermit),
+        ("M12345678", FindingKind::HkMacauTravelPermit),
+        ("H1234567801", FindingKind::HkMacauTravelPermit),
+        ("HA1234567", FindingKind::HkMacauTravelPermit),
+        ("12345678", FindingKind::TaiwanTravelPermit),
+        ("0561682001(D)", FindingKind::TaiwanTravelPermit),
+    ] {
+        clean(&json_value("code", p), p);
+        let scan = json_value("certNo", p);
+        assert_eq!(only(&scan), (kind, Confidence::Contextual), "{p}");
+        assert!(scan.findings[0].kind.document().is_some());
+        assert_eq!(
+            only(&json_value("remark", &format!("通行证号码 {p}"))).0,
+            kind,
+            "{p}"
+        );
+    }
+    assert_eq!(
+        only(&json_value("remark", "台胞证：12345678")).0,
+        FindingKind::TaiwanTravelPermit
+    );
+    assert_eq!(
+        only(&json_value("remark", "回乡证 M12345678")).0,
+        FindingKind::HkMacauTravelPermit
+    );
+    // Labels too far away do not count.
+    clean(
+        &json_value(
+            "remark",
+            "通行证已过期，请于三十日内携带材料到窗口办理，单号 12345678",
+        ),
+        "far label",
+    );
+}
+
+#[test]
+fn foreigner_2017_form_needs_context() {
+    let p = "USA110019900101";
+    clean(&json_value("sku", p), p);
+    let scan = json_value("zjhm", p);
+    assert_eq!(
+        only(&scan),
+        (
+            FindingKind::ForeignPermanentResidence2017,
+            Confidence::Contextual
+        )
+    );
+    assert_eq!(
+        only(&json_value("remark", &format!("永久居留证 {p}"))).0,
+        FindingKind::ForeignPermanentResidence2017
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Field names.
+
+#[test]
+fn identity_field_names() {
+    for (key, field) in [
+        ("idCard", FieldName::IdNumber),
+        ("ID_CARD", FieldName::IdNumber),
+        ("id-card-number", FieldName::IdNumber),
+        ("certNo", FieldName::IdNumber),
+        ("cred_id", FieldName::IdNumber),
+        ("gmsfhm", FieldName::IdNumber),
+        ("身份证号", FieldName::IdNumber),
+        ("realName", FieldName::Name),
+        ("real_name", FieldName::Name),
+        ("trueName", FieldName::Name),
+        ("xm", FieldName::Name),
+        ("certName", FieldName::Name),
+        ("csrq", FieldName::BirthDate),
+        ("certType", FieldName::IdType),
+        ("zjlx", FieldName::IdType),
+    ] {
+        let scan = json_value(key, "某值");
+        assert_eq!(
+            only(&scan),
+            (FindingKind::IdentityFieldName, Confidence::Contextual),
+            "{key}"
+        );
+        assert_eq!(scan.findings[0].field, field, "{key}");
+        assert_eq!(scan.findings[0].kind.document(), None);
+        clean(&json_value(key, ""), key);
+        clean(&json_value(key, "  "), key);
+        clean(
+            &det()
+                .scan_json(json!({ key: null, "x": true }).to_string().as_bytes())
+                .unwrap(),
+            key,
+        );
+    }
+    // A number under a type field.
+    assert_eq!(
+        only(&det().scan_json(br#"{"certType":1}"#).unwrap()).0,
+        FindingKind::IdentityFieldName
+    );
+    for key in [
+        "nickname",
+        "userName",
+        "idempotencyKey",
+        "orderId",
+        "video_id",
+    ] {
+        clean(&json_value(key, "张三"), key);
+    }
+}
+
+#[test]
+fn name_only_beside_an_id_field() {
+    clean(&json_value("name", "张三"), "name alone");
+    clean(
+        &det()
+            .scan_json(
+                json!({"name": "张三", "phone": "13800138000", "idNo": ""})
+                    .to_string()
+                    .as_bytes(),
+            )
+            .unwrap(),
+        "empty id beside",
+    );
+    let body = json!({"orders": [{"name": "张三", "idNo": ID_A}, {"name": "Acme", "sku": "x"}],
+                      "name": "top"});
+    let scan = det().scan_json(body.to_string().as_bytes()).unwrap();
+    let got: Vec<_> = scan
+        .findings
+        .iter()
+        .map(|f| (f.location.as_str(), f.kind, f.field))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            // `json!` sorts keys: idNo comes first in the body.
+            (
+                "$.orders[0].idNo",
+                FindingKind::ResidentId,
+                FieldName::IdNumber
+            ),
+            (
+                "$.orders[0].name",
+                FindingKind::IdentityFieldName,
+                FieldName::Name
+            ),
+        ]
+    );
+    // Beside an identity field whose value is an object or array with identity data.
+    let body = json!({"Name": "张三", "idCard": {"no": ID_B}});
+    let scan = det().scan_json(body.to_string().as_bytes()).unwrap();
+    assert_eq!(scan.findings[0].location, "$.Name");
+    // Forms and multipart fields: the whole body is one object.
+    let scan = det()
+        .scan_form(format!("name=%E5%BC%A0%E4%B8%89&sfzh={ID_A}").as_bytes())
+        .unwrap();
+    assert_eq!(scan.findings.len(), 2);
+    assert_eq!(scan.findings[0].location, "name");
+    clean(
+        &det().scan_form(b"name=Zhang&city=Beijing").unwrap(),
+        "form name alone",
+    );
+    let scan = det().scan_fields([("name", "张三"), ("file_note", ID_A)]);
+    assert_eq!(scan.findings.len(), 2);
+}
+
+#[test]
+fn custom_field_names() {
+    let d = Detector::new().with_field_names(["memberCode", "pid"]);
+    let scan = d
+        .scan_json(br#"{"member_code":"abc","idNo":"abc","PID":"E12345678"}"#)
+        .unwrap();
+    let got: Vec<_> = scan
+        .findings
+        .iter()
+        .map(|f| (f.location.as_str(), f.kind))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("$.member_code", FindingKind::IdentityFieldName),
+            ("$.PID", FindingKind::ChinesePassport),
+        ]
+    );
+    // Checked numbers are found whatever the names.
+    assert_eq!(
+        only(
+            &d.scan_json(format!(r#"{{"idNo":"{ID_A}"}}"#).as_bytes())
+                .unwrap()
+        )
+        .0,
+        FindingKind::ResidentId
+    );
+    let d = Detector::new().add_field_names(["memberCode"]);
+    assert_eq!(
+        d.scan_json(br#"{"memberCode":"a","idNo":"b"}"#)
+            .unwrap()
+            .findings
+            .len(),
+        2
+    );
+}
+
+#[test]
+fn multipart_text_parts() {
+    let d = det();
+    assert_eq!(
+        only(&d.scan_text(Some("passportNo"), "E12345678")),
+        (FindingKind::ChinesePassport, Confidence::Contextual)
+    );
+    assert_eq!(
+        d.scan_text(Some("passportNo"), "E12345678").findings[0].location,
+        "passportNo"
+    );
+    clean(&d.scan_text(Some("comment"), "E12345678"), "no context");
+    let scan = d.scan_text(None, &format!("上传说明：本人身份证 {ID_A}"));
+    assert_eq!(only(&scan).0, FindingKind::ResidentId);
+    assert_eq!(scan.findings[0].location, "(text)");
+    let scan = d.scan_text(Some(ID_A), "x");
+    assert_eq!(scan.findings[0].location, "<18 bytes>");
+    // A part named after a person is not shown; a known Chinese field name is.
+    let scan = d.scan_text(Some("张三"), ID_A);
+    assert_eq!(scan.findings[0].location, "<6 bytes>");
+    let scan = d.scan_text(Some("身份证号"), "E12345678");
+    assert_eq!(scan.findings[0].location, "身份证号");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Redaction.
+
+#[test]
+fn redact_json_keeps_everything_else() {
+    let body = format!(
+        "{{\n  \"user\": {{\"name\": \"张三\", \"idNo\": \"{ID_A}\", \"age\": 30}},\n  \"n\": 440524188001010014,\n  \"masked\": \"110101********1233\", \"ok\": [1, \"x\"]\n}}"
+    );
+    let (out, scan) = det().redact_json(body.as_bytes()).unwrap();
+    let out = String::from_utf8(out).unwrap();
+    assert_eq!(scan.findings.len(), 4);
+    assert_eq!(
+        out,
+        "{\n  \"user\": {\"name\": \"[redacted]\", \"idNo\": \"[redacted]\", \"age\": 30},\n  \"n\": \"[redacted]\",\n  \"masked\": \"[redacted]\", \"ok\": [1, \"x\"]\n}"
+    );
+    // A redacted body scans clean.
+    let again = det().scan_json(out.as_bytes()).unwrap();
+    assert!(again.is_clean(), "{again:?}");
+    let (same, scan) = det().redact_json(br#"{"a":1}"#).unwrap();
+    assert!(scan.is_clean());
+    assert_eq!(same, br#"{"a":1}"#);
+}
+
+#[test]
+fn redact_form_and_query() {
+    let (out, scan) = det()
+        .redact_form(format!("a=1&idNo={ID_A}&b=%E4%BD%A0&remark=ID+{ID_B}").as_bytes())
+        .unwrap();
+    assert_eq!(scan.findings.len(), 2);
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "a=1&idNo=%5Bredacted%5D&b=%E4%BD%A0&remark=%5Bredacted%5D"
+    );
+    let (out, _) = det().redact_query(&format!("?q={ID_B}&page=1")).unwrap();
+    assert_eq!(out, "?q=%5Bredacted%5D&page=1");
+    let (out, scan) = det().redact_query("page=1").unwrap();
+    assert!(scan.is_clean());
+    assert_eq!(out, "page=1");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors.
+
+#[test]
+fn errors_have_stable_codes_and_no_content() {
+    let d = Detector::new().max_body(64).max_depth(4);
+    let cases: Vec<(Result<Scan, ScanError>, &str)> = vec![
+        (
+            d.scan_json(format!("[\"{ID_A}\"{}]", " ".repeat(64)).as_bytes()),
+            "netid.body_too_large",
+        ),
+        (d.scan_json(b"[[[[[1]]]]]"), "netid.json_too_deep"),
+        (
+            d.scan_json(&[&b"[\""[..], ID_A.as_bytes(), &b"\xff\"]"[..]].concat()),
+            "netid.invalid_utf8",
+        ),
+        (
+            d.scan_json(format!("[\"{ID_A}\" \"{ID_B}\"]").as_bytes()),
+            "netid.invalid_json",
+        ),
+        (
+            d.scan_form(format!("idNo={ID_A}%G0").as_bytes()),
+            "netid.invalid_form",
+        ),
+        (
+            d.scan_form(format!("idNo={ID_A}%FF").as_bytes()),
+            "netid.invalid_utf8",
+        ),
+        (
+            d.scan_query(&format!("q={ID_A}{}", "x".repeat(64))),
+            "netid.body_too_large",
+        ),
+    ];
+    for (result, code) in cases {
+        let e = result.unwrap_err();
+        assert_eq!(e.code(), code);
+        assert_eq!(e.actor(), Actor::Configuration);
+        for shown in [e.to_string(), format!("{e:?}")] {
+            assert!(
+                !shown.contains("1949") && !shown.contains("4405"),
+                "{shown}"
+            );
+        }
+    }
+}
+
+#[test]
+fn detector_is_cheap_to_share() {
+    fn assert_send_sync<T: Send + Sync + Clone + 'static>() {}
+    assert_send_sync::<Detector>();
+    assert_send_sync::<Scan>();
+    assert_send_sync::<ScanError>();
+    let d = Detector::default();
+    let d2 = d.clone();
+    std::thread::spawn(move || d2.scan_json(b"{}").unwrap())
+        .join()
+        .unwrap();
+    assert!(d.scan_json(b"{}").unwrap().is_clean());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measured false-positive rate.
+
+/// splitmix64: a deterministic PRNG, so the measured rate is reproducible.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn digits(&mut self, n: usize) -> String {
+        (0..n)
+            .map(|_| char::from(b'0' + (self.next() % 10) as u8))
+            .collect()
+    }
+}
+
+#[test]
+fn random_18_digit_numbers_rarely_pass() {
+    const N: usize = 200_000;
+    const CHUNK: usize = 10_000;
+    let d = Detector::new().max_body(4 << 20);
+    let mut rng = SplitMix(0x6e65_7469_6400_0001);
+    let (mut checked_resident, mut checked_any, mut ambiguous, mut other) = (0, 0, 0, 0);
+    for _ in 0..N / CHUNK {
+        let mut body = String::from("[");
+        for i in 0..CHUNK {
+            if i > 0 {
+                body.push(',');
+            }
+            body.push_str(&format!(r#"{{"orderId":"{}"}}"#, rng.digits(18)));
+        }
+        body.push(']');
+        let scan = d.scan_json(body.as_bytes()).unwrap();
+        for f in &scan.findings {
+            match (f.kind, f.confidence) {
+                (FindingKind::ResidentId, Confidence::Checked) => checked_resident += 1,
+                (_, Confidence::Checked) => {}
+                (FindingKind::Ambiguous, _) => ambiguous += 1,
+                _ => other += 1,
+            }
+            if f.confidence == Confidence::Checked {
+                checked_any += 1;
+            }
+        }
+    }
+    let rate = checked_resident as f64 / N as f64;
+    eprintln!(
+        "false positives: {checked_resident} of {N} random 18-digit numbers flagged as checked \
+         resident IDs = {:.4}% ({checked_any} checked of any kind = {:.4}%; {ambiguous} \
+         ambiguous, report-only)",
+        rate * 100.0,
+        checked_any as f64 / N as f64 * 100.0,
+    );
+    assert_eq!(other, 0);
+    assert!(rate < 0.0005, "rate {rate}");
+    assert!(
+        (checked_any as f64 / N as f64) < 0.0005,
+        "rate of checked findings of any kind"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Properties.
+
+/// A valid 18-character ID number (resident, residence permit or 2023 foreigner form).
+fn arb_id() -> impl Strategy<Value = String> {
+    (
+        prop::sample::select(vec![
+            "11", "12", "31", "44", "50", "65", "71", "810000", "830000", "911840",
+        ]),
+        0u32..10_000,
+        1900u32..2020,
+        1u32..13,
+        1u32..29,
+        0u32..1000,
+    )
+        .prop_map(|(prefix, area, y, m, d, seq)| {
+            let area = format!("{prefix}{area:04}");
+            with_check(&format!("{}{y}{m:02}{d:02}{seq:03}", &area[..6]))
+        })
+}
+
+fn arb_leaf() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        arb_id().prop_map(Value::String),
+        "[a-z 张三证件号：0-9*]{0,20}".prop_map(Value::String),
+        any::<i64>().prop_map(Value::from),
+        any::<bool>().prop_map(Value::from),
+        Just(Value::Null),
+        "1[3-9][0-9]{9}".prop_map(Value::String),
+    ]
+}
+
+fn arb_json() -> impl Strategy<Value = Value> {
+    let keys = prop::sample::select(vec![
+        "name", "idNo", "remark", "orderId", "items", "realName", "a", "b", "c", "phone",
+    ]);
+    arb_leaf().prop_recursive(4, 48, 6, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::btree_map(keys.clone(), inner, 0..6).prop_map(|m| Value::Object(
+                m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+            )),
+        ]
+    })
+}
+
+/// Same structure and keys; each leaf is equal or `"[redacted]"`.
+fn same_shape(original: &Value, redacted: &Value) -> bool {
+    match (original, redacted) {
+        (Value::Object(a), Value::Object(b)) => {
+            a.len() == b.len()
+                && a.iter()
+                    .zip(b.iter())
+                    .all(|((ka, va), (kb, vb))| ka == kb && same_shape(va, vb))
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_shape(x, y))
+        }
+        (a, b) => a == b || b == "[redacted]",
+    }
+}
+
+fn ids_in(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s)
+            if s.len() == 18
+                && s.as_bytes()[..17].iter().all(u8::is_ascii_digit)
+                && s.ends_with(mod11(&s[..17])) =>
+        {
+            out.push(s.clone())
+        }
+        Value::Array(a) => a.iter().for_each(|x| ids_in(x, out)),
+        Value::Object(m) => m.values().for_each(|x| ids_in(x, out)),
+        _ => {}
+    }
+}
+
+fn assert_hidden(shown: &str, id: &str) {
+    assert!(!shown.contains(id), "{shown}");
+    for w in id.as_bytes().windows(8) {
+        let w = std::str::from_utf8(w).unwrap();
+        assert!(!shown.contains(w), "{w} in {shown}");
+    }
+}
+
+fn show(scan: &Scan) -> String {
+    let mut s = format!("{scan:?} {scan}");
+    for f in &scan.findings {
+        let f: &Finding = f;
+        s.push_str(&format!(" {f} {f:?} {}", f.kind));
+    }
+    s
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, .. ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..1024)) {
+        let d = Detector::new().max_depth(8);
+        let _ = d.scan_json(&bytes);
+        let _ = d.redact_json(&bytes);
+        let _ = d.scan_form(&bytes);
+        let _ = d.redact_form(&bytes);
+        let text = String::from_utf8_lossy(&bytes);
+        let _ = d.scan_query(&text);
+        let _ = d.redact_query(&text);
+        let _ = d.scan_text(None, &text);
+        let _ = d.scan_text(Some(&text), &text);
+        let _ = d.scan_fields([(text.as_ref(), text.as_ref()), ("name", "x")]);
+    }
+
+    #[test]
+    fn json_like_text_never_panics(text in r#"[\[\]{}":,0-9a-zX\\u* .eE+\-]{0,400}"#) {
+        let d = Detector::new().max_depth(6);
+        let _ = d.scan_json(text.as_bytes());
+        let _ = d.redact_json(text.as_bytes());
+        let _ = d.scan_form(text.as_bytes());
+        let _ = d.scan_text(Some("idNo"), &text);
+    }
+
+    #[test]
+    fn numberish_text_never_panics(text in "[0-9Xx*（）() 　\\-—E-HMPS身份证护照通行台胞１２Ｘ]{0,200}") {
+        let d = Detector::new();
+        let _ = d.scan_text(None, &text);
+        let _ = d.scan_text(Some("idNo"), &text);
+        let _ = d.scan_json(serde_json::to_string(&text).unwrap().as_bytes()).unwrap();
+    }
+
+    #[test]
+    fn redact_json_keeps_keys_and_hides_every_id(value in arb_json(), pretty in any::<bool>()) {
+        let body = if pretty { serde_json::to_string_pretty(&value) } else { serde_json::to_string(&value) }.unwrap();
+        let (out, scan) = Detector::new().redact_json(body.as_bytes()).unwrap();
+        let redacted: Value = serde_json::from_slice(&out).unwrap();
+        prop_assert!(same_shape(&value, &redacted), "{}", String::from_utf8_lossy(&out));
+        let mut ids = Vec::new();
+        ids_in(&value, &mut ids);
+        let out = String::from_utf8(out).unwrap();
+        for id in &ids {
+            prop_assert!(!out.contains(id.as_str()), "{id} survived in {out}");
+            assert_hidden(&show(&scan), id);
+        }
+        // Redacting twice finds nothing new to hide.
+        let (again, _) = Detector::new().redact_json(out.as_bytes()).unwrap();
+        prop_assert_eq!(again, out.into_bytes());
+    }
+
+    #[test]
+    fn values_never_appear_in_findings_or_errors(
+        id in arb_id(),
+        key in "[a-zA-Z_]{1,10}",
+        before in "[a-z 证件号：]{0,8}",
+        spot in 0u8..5,
+    ) {
+        let d = Detector::new().max_depth(3);
+        let text = format!("{before}{id}");
+        let bodies = [
+            json!({ &key: &text }).to_string(),
+            json!({ &id: 1, "idNo": &text }).to_string(),
+            json!({ "a": [{ &key: &text, "name": "张三" }] }).to_string(),
+            format!("{{\"{key}\":\"{text}\"}} trailing"),
+            format!("[[[[\"{text}\"]]]]"),
+        ];
+        let body = &bodies[usize::from(spot)];
+        match d.scan_json(body.as_bytes()) {
+            Ok(scan) => assert_hidden(&show(&scan), &id),
+            Err(e) => assert_hidden(&format!("{e} {e:?}"), &id),
+        }
+        let form = format!("{key}={text}&{id}=x&name=n");
+        assert_hidden(&show(&d.scan_form(form.as_bytes()).unwrap()), &id);
+        assert_hidden(&show(&d.scan_text(Some(&id), &text)), &id);
+        if let Err(e) = d.scan_form(format!("{key}={text}%").as_bytes()) {
+            assert_hidden(&format!("{e} {e:?}"), &id);
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! The framework-free core: sessions (rotation, expiry, revocation), the age gate, consents.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use netid::ErrorCode;
+use netid::model::{AgeTag, FieldName};
+use netid::policy::{
+    ConsentLedger, ConsentRecord, Consented, InMemoryConsentLedger, InMemoryRevocations,
+    SessionManager,
+};
+use netid::sandbox::{Persona, Sandbox};
+
+async fn a_user(sessions: &SessionManager) -> (netid::policy::VerifiedUser, String) {
+    // Real users come from a verification: use the sandbox end to end.
+    let sandbox = Sandbox::start().await.unwrap();
+    let app = sandbox.register_app("app_p");
+    let client = sandbox.client_builder(&app).build().unwrap();
+    let login = netid::policy::LoginFlow::builder(client, sessions.clone()).build();
+    let start = login.start().await.unwrap();
+    sandbox
+        .approve(
+            &netid::model::AuthzId::parse(&start.authz_id).unwrap(),
+            Persona::Minor16,
+        )
+        .unwrap();
+    match login.poll(&start.browser_binding).await.unwrap() {
+        netid::policy::LoginStatus::Completed { user, session } => (user, session),
+        other => panic!("not completed: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn sessions_rotate_expire_and_revoke_across_instances() {
+    let store = Arc::new(InMemoryRevocations::default());
+    let old = SessionManager::builder("app")
+        .key("k1", &[1; 32])
+        .revocations(store.clone())
+        .build()
+        .unwrap();
+    let (user, token) = a_user(&old).await;
+    assert_eq!(user.age_tag(), Some(AgeTag::Age14To17));
+    // Rotation: the new key signs, the old one still verifies.
+    let rotated = SessionManager::builder("app")
+        .key("k2", &[2; 32])
+        .previous_key("k1", &[1; 32])
+        .revocations(store.clone())
+        .build()
+        .unwrap();
+    assert_eq!(rotated.authenticate(&token).await.unwrap(), user);
+    let fresh = rotated.issue(&user).unwrap();
+    assert_eq!(
+        old.authenticate(&fresh).await.unwrap_err().code(),
+        "netid.session_invalid",
+        "the old instance does not know k2"
+    );
+    // Another app's sessions are not ours, even with the same key.
+    let other_app = SessionManager::builder("other")
+        .key("k1", &[1; 32])
+        .build()
+        .unwrap();
+    assert_eq!(
+        other_app.authenticate(&token).await.unwrap_err().code(),
+        "netid.session_invalid"
+    );
+    // Revocation at one instance holds at the other (shared store).
+    rotated.revoke(&token).await.unwrap();
+    assert_eq!(
+        old.authenticate(&token).await.unwrap_err().code(),
+        "netid.session_revoked"
+    );
+    // Tampering.
+    let mut t = fresh.clone();
+    t.pop();
+    t.push(if fresh.ends_with('A') { 'B' } else { 'A' });
+    assert_eq!(
+        rotated.authenticate(&t).await.unwrap_err().code(),
+        "netid.session_invalid"
+    );
+}
+
+#[tokio::test]
+async fn sessions_expire() {
+    let short = SessionManager::builder("app")
+        .key("k", &[3; 32])
+        .ttl(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let (_, token) = a_user(&short).await;
+    tokio::time::sleep(Duration::from_millis(7_000)).await;
+    assert_eq!(
+        short.authenticate(&token).await.unwrap_err().code(),
+        "netid.session_expired"
+    );
+}
+
+#[test]
+fn session_settings_are_checked() {
+    assert!(
+        SessionManager::builder("a").build().is_err(),
+        "a key is required"
+    );
+    assert!(
+        SessionManager::builder("a")
+            .key("k", &[0; 16])
+            .build()
+            .is_err(),
+        "short keys are refused"
+    );
+    assert!(
+        SessionManager::builder("a")
+            .key("k", &[0; 32])
+            .ttl(Duration::ZERO)
+            .build()
+            .is_err()
+    );
+    assert!(
+        SessionManager::builder("a")
+            .key("k", &[0; 32])
+            .previous_key("k", &[1; 32])
+            .build()
+            .is_err(),
+        "duplicate kids"
+    );
+    let dbg = format!(
+        "{:?}",
+        SessionManager::builder("a")
+            .key("k", &[9; 32])
+            .build()
+            .unwrap()
+    );
+    assert!(dbg.contains("[redacted]"));
+}
+
+#[tokio::test]
+async fn withdrawn_consent_makes_data_unusable() {
+    let ledger = InMemoryConsentLedger::default();
+    ledger
+        .record(ConsentRecord {
+            id: "c1".into(),
+            subject: "s".into(),
+            fields: vec![FieldName::Name],
+            purpose: "开户".into(),
+            legal_basis: None,
+            granted_at: 1,
+            expires_at: None,
+            withdrawn_at: None,
+        })
+        .await
+        .unwrap();
+    let data = Consented::new("张三".to_owned(), "s", "c1");
+    assert_eq!(data.get(&ledger).await.unwrap(), "张三");
+    assert!(
+        ledger
+            .live_consent("s", FieldName::Name, "开户")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        ledger
+            .live_consent("s", FieldName::IdNumber, "开户")
+            .await
+            .unwrap()
+            .is_none(),
+        "per field"
+    );
+    assert!(
+        ledger
+            .live_consent("s", FieldName::Name, "营销")
+            .await
+            .unwrap()
+            .is_none(),
+        "per purpose"
+    );
+    assert!(ledger.withdraw("s", "c1", 2).await.unwrap());
+    assert!(
+        data.get(&ledger).await.is_err(),
+        "withdrawn: the data is locked"
+    );
+    assert!(
+        !ledger.withdraw("s", "c1", 3).await.unwrap(),
+        "withdrawing twice changes nothing"
+    );
+    let expired = Consented::new(1, "s", "nope");
+    assert!(expired.get(&ledger).await.is_err(), "unknown consent");
+}

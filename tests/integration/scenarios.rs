@@ -1,0 +1,729 @@
+//! One scenario table for the rules, run through a framework adapter exactly as a browser or an
+//! API client would send it. Every adapter must give the same status and code for each row.
+
+use std::sync::Arc;
+
+use netid::client::LegalBasis;
+use netid::model::{AgeTag, Assurance, FieldName};
+use netid::policy::{
+    AgeGate, ConsentRecord, IdentityVerifier, LoginFlow, OtherVerification, PlaintextRule,
+    RoutePolicy, Rules, SessionManager, VerifierError,
+};
+use netid::sandbox::{Persona, Sandbox};
+
+/// A request in the table, framework-free.
+#[derive(Debug, Clone)]
+pub(crate) struct Req {
+    pub(crate) method: &'static str,
+    pub(crate) path: String,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
+}
+
+/// A response, framework-free.
+#[derive(Debug, Clone)]
+pub(crate) struct Resp {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
+}
+
+impl Resp {
+    pub(crate) fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+    pub(crate) fn code(&self) -> Option<String> {
+        self.json()["code"].as_str().map(str::to_owned)
+    }
+    pub(crate) fn set_cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
+            .filter_map(|(_, v)| v.split(';').next()?.split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_owned())
+    }
+}
+
+/// An app under test, behind some framework adapter.
+#[async_trait::async_trait]
+pub(crate) trait Harness: Send + Sync {
+    async fn send(&self, req: Req) -> Resp;
+}
+
+/// The platform's own real-name check, standing in for "another lawful way" (Art. 7 §3).
+pub(crate) struct StaffCheck;
+
+#[async_trait::async_trait]
+impl IdentityVerifier for StaffCheck {
+    fn method(&self) -> &'static str {
+        "staff_check"
+    }
+    async fn verify(&self, evidence: &[u8]) -> Result<OtherVerification, VerifierError> {
+        let v: serde_json::Value =
+            serde_json::from_slice(evidence).map_err(|_| VerifierError("not JSON".into()))?;
+        if v["approved"] != true {
+            return Err(VerifierError("refused".into()));
+        }
+        Ok(OtherVerification {
+            subject: v["subject"].as_str().unwrap_or("staff-user").to_owned(),
+            assurance: Assurance::CredentialFace,
+            age_tag: v["age_tag"].as_str().and_then(|t| t.parse::<AgeTag>().ok()),
+            guardian_consent: None,
+        })
+    }
+}
+
+/// Everything an adapter needs to build the test app.
+pub(crate) struct World {
+    pub(crate) sandbox: Sandbox,
+    pub(crate) login: LoginFlow,
+    pub(crate) rules: Rules,
+}
+
+pub(crate) async fn world() -> World {
+    let sandbox = Sandbox::start().await.unwrap();
+    let app = sandbox.register_app("app_shop");
+    let client = sandbox.client_builder(&app).build().unwrap();
+    let sessions = SessionManager::builder("app_shop")
+        .key("s1", &[7u8; 32])
+        .build()
+        .unwrap();
+    let login = LoginFlow::builder(client, sessions)
+        .verifier(Arc::new(StaffCheck))
+        .build();
+    let kyc = LegalBasis::new(
+        "《反洗钱法》第二十八条",
+        [FieldName::Name, FieldName::IdNumber],
+    )
+    .unwrap();
+    let rules = Rules::builder()
+        .max_body(64 * 1024)
+        .route("/notes", RoutePolicy::plaintext(PlaintextRule::Redact))
+        .route(
+            "/kyc",
+            RoutePolicy::plaintext(PlaintextRule::AllowUnderLaw(kyc)),
+        )
+        .route(
+            "/vip",
+            RoutePolicy::plaintext(PlaintextRule::AllowWithConsent {
+                purpose: "会员实名".into(),
+            }),
+        )
+        .route("/upload", RoutePolicy::default().with_opaque_type("image/"))
+        .route(
+            "/adult/shop",
+            RoutePolicy::default().with_age_gate(AgeGate::adults_only()),
+        )
+        .route(
+            "/teen/forum",
+            RoutePolicy::default().with_age_gate(AgeGate::allow_minors()),
+        )
+        .route(
+            "/kids/club",
+            RoutePolicy::default()
+                .with_age_gate(AgeGate::allow_minors().with_guardian_consent_for_under_14()),
+        )
+        .route(
+            "/seniors",
+            RoutePolicy::default().with_age_gate(AgeGate::bands([AgeTag::Senior])),
+        )
+        .build();
+    World {
+        sandbox,
+        login,
+        rules,
+    }
+}
+
+fn req(method: &'static str, path: &str) -> Req {
+    Req {
+        method,
+        path: path.to_owned(),
+        headers: Vec::new(),
+        body: Vec::new(),
+    }
+}
+
+fn with_session(mut r: Req, session: Option<&str>) -> Req {
+    if let Some(s) = session {
+        r.headers
+            .push(("cookie".into(), format!("netid_session={s}")));
+    }
+    r
+}
+
+fn body(mut r: Req, content_type: &str, body: impl Into<Vec<u8>>) -> Req {
+    r.headers.push(("content-type".into(), content_type.into()));
+    r.body = body.into();
+    r
+}
+
+/// Signs in through the login routes as a sandbox persona; returns the session token.
+pub(crate) async fn sign_in_netid(h: &dyn Harness, sandbox: &Sandbox, persona: Persona) -> String {
+    let start = h.send(req("POST", "/netid/login/start")).await;
+    assert_eq!(
+        start.status,
+        201,
+        "{:?}",
+        String::from_utf8_lossy(&start.body)
+    );
+    let binding = start.set_cookie("netid_login").expect("login cookie");
+    let authz = netid::model::AuthzId::parse(start.json()["authz_id"].as_str().unwrap()).unwrap();
+    // Another browser (no binding cookie) cannot finish this login.
+    let stranger = h.send(req("POST", "/netid/login/poll")).await;
+    assert_eq!(stranger.code().as_deref(), Some("netid.login_unknown"));
+    let mut poll = req("POST", "/netid/login/poll");
+    poll.headers
+        .push(("cookie".into(), format!("netid_login={binding}")));
+    assert_eq!(
+        h.send(poll.clone()).await.status,
+        202,
+        "pending before the user answers"
+    );
+    sandbox.approve(&authz, persona).unwrap();
+    let done = h.send(poll.clone()).await;
+    assert_eq!(done.status, 200, "{}", String::from_utf8_lossy(&done.body));
+    assert_eq!(done.json()["status"], "signed_in");
+    // The binding is single use.
+    assert_eq!(
+        h.send(poll).await.code().as_deref(),
+        Some("netid.login_unknown")
+    );
+    done.set_cookie("netid_session").expect("session cookie")
+}
+
+pub(crate) async fn sign_in_other(h: &dyn Harness, subject: &str, age: Option<&str>) -> String {
+    let evidence =
+        serde_json::json!({"approved": true, "subject": subject, "age_tag": age}).to_string();
+    let r = h
+        .send(body(
+            req("POST", "/netid/login/other/staff_check"),
+            "application/json",
+            evidence,
+        ))
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    r.set_cookie("netid_session").expect("session cookie")
+}
+
+/// (name, session, request, expected status, expected problem code).
+type Row<'a> = (&'a str, Option<String>, Req, u16, Option<&'a str>);
+
+/// Runs the whole table against one adapter. Returns the number of scenarios run.
+pub(crate) async fn run_table(h: &dyn Harness, w: &World) -> usize {
+    let adult = sign_in_netid(h, &w.sandbox, Persona::Adult).await;
+    let minor16 = sign_in_netid(h, &w.sandbox, Persona::Minor16).await;
+    let kid_ok = sign_in_netid(h, &w.sandbox, Persona::Minor13WithGuardian).await;
+    let kid_no = sign_in_netid(h, &w.sandbox, Persona::Minor13WithoutGuardian).await;
+    let senior = sign_in_netid(h, &w.sandbox, Persona::Senior67).await;
+    let other = sign_in_other(h, "staff-1", Some("adult")).await;
+    let other_no_age = sign_in_other(h, "staff-2", None).await;
+    let json = "application/json";
+    let form = "application/x-www-form-urlencoded";
+    let id = "11010519491231002X";
+    let deep = format!("{}1{}", "[".repeat(100), "]".repeat(100));
+    let big = format!("{{\"pad\":\"{}\"}}", "x".repeat(70 * 1024));
+    let multipart_ct = "multipart/form-data; boundary=XyZ";
+    let multipart = format!(
+        "--XyZ\r\nContent-Disposition: form-data; name=\"nickname\"\r\n\r\nbob\r\n--XyZ\r\nContent-Disposition: form-data; name=\"idNo\"\r\n\r\n{id}\r\n--XyZ--\r\n"
+    );
+
+    let s = |t: &str| Some(t.to_owned());
+    // (name, session, request, expected status, expected code)
+    let table: Vec<Row<'_>> = vec![
+        (
+            "no session",
+            None,
+            req("GET", "/me"),
+            401,
+            Some("netid.unauthenticated"),
+        ),
+        (
+            "forged session",
+            s("abc.def.ghi"),
+            req("GET", "/me"),
+            401,
+            Some("netid.session_invalid"),
+        ),
+        ("netid user", s(&adult), req("GET", "/me"), 200, None),
+        ("other-method user", s(&other), req("GET", "/me"), 200, None),
+        (
+            "plain JSON",
+            s(&adult),
+            body(req("POST", "/profile"), json, r#"{"nickname":"bob"}"#),
+            200,
+            None,
+        ),
+        (
+            "ID under idNo",
+            s(&adult),
+            body(
+                req("POST", "/profile"),
+                json,
+                format!(r#"{{"idNo":"{id}"}}"#),
+            ),
+            422,
+            Some("netid.extra_plaintext"),
+        ),
+        (
+            "ID in free text",
+            s(&adult),
+            body(
+                req("POST", "/profile"),
+                json,
+                format!(r#"{{"bio":"我的身份证号是{id}"}}"#),
+            ),
+            422,
+            Some("netid.extra_plaintext"),
+        ),
+        (
+            "ID nested",
+            s(&adult),
+            body(
+                req("POST", "/profile"),
+                json,
+                format!(r#"{{"a":{{"b":[{{"c":"{id}"}}]}}}}"#),
+            ),
+            422,
+            Some("netid.extra_plaintext"),
+        ),
+        (
+            "other user may send an ID",
+            s(&other),
+            body(
+                req("POST", "/profile"),
+                json,
+                format!(r#"{{"idNo":"{id}"}}"#),
+            ),
+            200,
+            None,
+        ),
+        (
+            "order id, check digit fails",
+            s(&adult),
+            body(
+                req("POST", "/profile"),
+                json,
+                r#"{"orderId":"110105194912310021"}"#,
+            ),
+            200,
+            None,
+        ),
+        (
+            "mobile number",
+            s(&adult),
+            body(req("POST", "/profile"), json, r#"{"phone":"13800138000"}"#),
+            200,
+            None,
+        ),
+        (
+            "masked ID is report-only",
+            s(&adult),
+            body(
+                req("POST", "/profile"),
+                json,
+                r#"{"idNo":"110101********1233"}"#,
+            ),
+            200,
+            None,
+        ),
+        (
+            "ID in a form",
+            s(&adult),
+            body(
+                req("POST", "/profile"),
+                form,
+                format!("nickname=bob&id_card={id}"),
+            ),
+            422,
+            Some("netid.extra_plaintext"),
+        ),
+        (
+            "percent-encoded ID in a form",
+            s(&adult),
+            body(req("POST", "/profile"), form, "note=110105%2019491231002X"),
+            422,
+            Some("netid.extra_plaintext"),
+        ),
+        (
+            "ID in the query",
+            s(&adult),
+            req("GET", &format!("/me?sfzh={id}")),
+            422,
+            Some("netid.extra_plaintext"),
+        ),
+        (
+            "ID in a multipart text part",
+            s(&adult),
+            body(req("POST", "/profile"), multipart_ct, multipart.clone()),
+            422,
+            Some("netid.extra_plaintext"),
+        ),
+        (
+            "passport under passportNo",
+            s(&adult),
+            body(
+                req("POST", "/profile"),
+                json,
+                r#"{"passportNo":"E12345678"}"#,
+            ),
+            422,
+            Some("netid.extra_plaintext"),
+        ),
+        (
+            "passport-like code without context",
+            s(&adult),
+            body(req("POST", "/profile"), json, r#"{"coupon":"E12345678"}"#),
+            200,
+            None,
+        ),
+        (
+            "real name field",
+            s(&adult),
+            body(req("POST", "/profile"), json, r#"{"real_name":"张三"}"#),
+            422,
+            Some("netid.extra_plaintext"),
+        ),
+        (
+            "redacted route",
+            s(&adult),
+            body(
+                req("POST", "/notes"),
+                json,
+                format!(r#"{{"remark":"{id}","n":1}}"#),
+            ),
+            200,
+            None,
+        ),
+        (
+            "law covers name and ID",
+            s(&adult),
+            body(
+                req("POST", "/kyc"),
+                json,
+                format!(r#"{{"real_name":"张三","idNo":"{id}"}}"#),
+            ),
+            200,
+            None,
+        ),
+        (
+            "law does not cover birth date",
+            s(&adult),
+            body(req("POST", "/kyc"), json, r#"{"csrq":"1949-12-31"}"#),
+            422,
+            Some("netid.extra_plaintext"),
+        ),
+        (
+            "consent route without consent",
+            s(&adult),
+            body(req("POST", "/vip"), json, format!(r#"{{"idNo":"{id}"}}"#)),
+            422,
+            Some("netid.extra_plaintext"),
+        ),
+        (
+            "body over the limit",
+            s(&adult),
+            body(req("POST", "/profile"), json, big),
+            413,
+            Some("netid.payload_too_large"),
+        ),
+        (
+            "compressed body",
+            s(&adult),
+            {
+                let mut r = body(req("POST", "/profile"), json, vec![0x1f, 0x8b, 8, 0]);
+                r.headers.push(("content-encoding".into(), "gzip".into()));
+                r
+            },
+            415,
+            Some("netid.compressed_body"),
+        ),
+        (
+            "body without content type",
+            s(&adult),
+            {
+                let mut r = req("POST", "/profile");
+                r.body = b"{}".to_vec();
+                r
+            },
+            415,
+            Some("netid.unsupported_media_type"),
+        ),
+        (
+            "opaque type not allowed here",
+            s(&adult),
+            body(
+                req("POST", "/profile"),
+                "application/octet-stream",
+                vec![1, 2, 3],
+            ),
+            415,
+            Some("netid.unsupported_media_type"),
+        ),
+        (
+            "opaque upload route",
+            s(&adult),
+            body(
+                req("POST", "/upload"),
+                "image/png",
+                vec![0x89, b'P', b'N', b'G'],
+            ),
+            200,
+            None,
+        ),
+        (
+            "invalid UTF-8",
+            s(&adult),
+            body(
+                req("POST", "/profile"),
+                json,
+                vec![b'{', b'"', 0xff, b'"', b':', b'1', b'}'],
+            ),
+            400,
+            Some("netid.invalid_utf8"),
+        ),
+        (
+            "JSON too deep",
+            s(&adult),
+            body(req("POST", "/profile"), json, deep),
+            400,
+            Some("netid.json_too_deep"),
+        ),
+        (
+            "malformed JSON",
+            s(&adult),
+            body(req("POST", "/profile"), json, r#"{"a":"#),
+            400,
+            Some("netid.invalid_json"),
+        ),
+        (
+            "adult at the adult shop",
+            s(&adult),
+            req("GET", "/adult/shop"),
+            200,
+            None,
+        ),
+        (
+            "16-year-old at the adult shop",
+            s(&minor16),
+            req("GET", "/adult/shop"),
+            403,
+            Some("netid.age_minor"),
+        ),
+        (
+            "13-year-old at the adult shop",
+            s(&kid_ok),
+            req("GET", "/adult/shop"),
+            403,
+            Some("netid.age_under_14"),
+        ),
+        (
+            "senior at the adult shop",
+            s(&senior),
+            req("GET", "/adult/shop"),
+            200,
+            None,
+        ),
+        (
+            "16-year-old at the teen forum",
+            s(&minor16),
+            req("GET", "/teen/forum"),
+            200,
+            None,
+        ),
+        (
+            "13-year-old at the teen forum",
+            s(&kid_ok),
+            req("GET", "/teen/forum"),
+            403,
+            Some("netid.age_under_14"),
+        ),
+        (
+            "13-year-old with guardian at the kids club",
+            s(&kid_ok),
+            req("GET", "/kids/club"),
+            200,
+            None,
+        ),
+        (
+            "13-year-old without guardian at the kids club",
+            s(&kid_no),
+            req("GET", "/kids/club"),
+            403,
+            Some("netid.age_guardian_consent_required"),
+        ),
+        (
+            "adult at the seniors' service",
+            s(&adult),
+            req("GET", "/seniors"),
+            403,
+            Some("netid.age_band_not_allowed"),
+        ),
+        (
+            "senior at the seniors' service",
+            s(&senior),
+            req("GET", "/seniors"),
+            200,
+            None,
+        ),
+        (
+            "other-method adult at the adult shop",
+            s(&other),
+            req("GET", "/adult/shop"),
+            200,
+            None,
+        ),
+        (
+            "other-method user without an age band",
+            s(&other_no_age),
+            req("GET", "/adult/shop"),
+            403,
+            Some("netid.age_unknown"),
+        ),
+        (
+            "no session at the adult shop",
+            None,
+            req("GET", "/adult/shop"),
+            401,
+            Some("netid.unauthenticated"),
+        ),
+        (
+            "poll without a login in progress",
+            None,
+            req("POST", "/netid/login/poll"),
+            401,
+            Some("netid.login_unknown"),
+        ),
+        (
+            "unknown verification method",
+            None,
+            body(req("POST", "/netid/login/other/nope"), json, "{}"),
+            404,
+            Some("netid.method_unknown"),
+        ),
+        (
+            "refused other verification",
+            None,
+            body(
+                req("POST", "/netid/login/other/staff_check"),
+                json,
+                r#"{"approved":false}"#,
+            ),
+            403,
+            Some("netid.not_verified"),
+        ),
+        (
+            "forged webhook",
+            None,
+            {
+                let mut r = body(req("POST", "/netid/callback"), json, r#"{"id":"x"}"#);
+                r.headers.push(("netid-webhook-id".into(), "x".into()));
+                r
+            },
+            401,
+            Some("netid.unauthenticated"),
+        ),
+    ];
+    let mut failures = Vec::new();
+    let count = table.len();
+    for (name, session, r, status, code) in table {
+        let resp = h.send(with_session(r, session.as_deref())).await;
+        let ok = resp.status == status && resp.code().as_deref() == code;
+        let content_type_ok = code.is_none()
+            || resp.headers.iter().any(|(k, v)| {
+                k.eq_ignore_ascii_case("content-type") && v == "application/problem+json"
+            });
+        if !ok || !content_type_ok {
+            failures.push(format!(
+                "{name}: expected {status} {code:?}, got {} {:?} ({})",
+                resp.status,
+                resp.code(),
+                String::from_utf8_lossy(&resp.body)
+            ));
+        }
+        // No refusal ever echoes the identity number.
+        assert!(
+            !String::from_utf8_lossy(&resp.body).contains(id) || resp.status == 200,
+            "{name} echoed the ID"
+        );
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {count} scenarios failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    count + stateful(h, w, &adult).await
+}
+
+/// Scenarios that depend on what happened before: redaction, consent granted and withdrawn,
+/// logout.
+async fn stateful(h: &dyn Harness, w: &World, adult: &str) -> usize {
+    let id = "11010519491231002X";
+    // Redaction passes the request on, without the number.
+    let r = h
+        .send(with_session(
+            body(
+                req("POST", "/notes"),
+                "application/json",
+                format!(r#"{{"remark":"{id}","n":1}}"#),
+            ),
+            Some(adult),
+        ))
+        .await;
+    let echoed = r.json()["body"].as_str().unwrap_or("").to_owned();
+    assert!(
+        echoed.contains("[redacted]") && !echoed.contains(id) && echoed.contains("\"n\":1"),
+        "{echoed}"
+    );
+
+    // Consent: granted → allowed; withdrawn → refused again.
+    let me = h
+        .send(with_session(req("GET", "/me"), Some(adult)))
+        .await
+        .json()["subject"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let vip = || {
+        with_session(
+            body(
+                req("POST", "/vip"),
+                "application/json",
+                format!(r#"{{"idNo":"{id}"}}"#),
+            ),
+            Some(adult),
+        )
+    };
+    w.rules
+        .consents()
+        .record(ConsentRecord {
+            id: "c1".into(),
+            subject: me.clone(),
+            fields: vec![FieldName::IdNumber],
+            purpose: "会员实名".into(),
+            legal_basis: None,
+            granted_at: 0,
+            expires_at: None,
+            withdrawn_at: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(h.send(vip()).await.status, 200, "a live consent covers it");
+    assert!(w.rules.consents().withdraw(&me, "c1", 1).await.unwrap());
+    assert_eq!(
+        h.send(vip()).await.code().as_deref(),
+        Some("netid.extra_plaintext"),
+        "withdrawn consent covers nothing"
+    );
+
+    // Logout revokes the session token itself, not just the cookie.
+    let logout = h
+        .send(with_session(req("POST", "/netid/logout"), Some(adult)))
+        .await;
+    assert_eq!(logout.status, 204);
+    let after = h.send(with_session(req("GET", "/me"), Some(adult))).await;
+    assert_eq!(after.code().as_deref(), Some("netid.session_revoked"));
+    4
+}
