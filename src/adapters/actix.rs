@@ -49,16 +49,13 @@ use ::actix_web::http::StatusCode;
 use ::actix_web::http::header::{self, HeaderMap, HeaderValue};
 use ::actix_web::web::{self, Bytes};
 use ::actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, Responder, ResponseError};
-use serde_json::json;
 
+use crate::policy::web as conventions;
 use crate::policy::{
     LoginFlow, LoginStatus, Problem, RequestFacts, Rules, SessionError, Verdict, VerifiedUser,
 };
 
-/// The session cookie's name.
-pub const SESSION_COOKIE: &str = "netid_session";
-/// The cookie that binds a login in progress to its browser.
-pub const LOGIN_COOKIE: &str = "netid_login";
+pub use crate::policy::web::{LOGIN_COOKIE, SESSION_COOKIE};
 
 /// The problem document as a response: its status, `application/problem+json`, and only the
 /// members of [`Problem::to_json`] (an internal error stays opaque).
@@ -210,22 +207,21 @@ impl NetId {
     }
 
     fn cookie(&self, name: &str, value: &str, path: &str, max_age: u64) -> Option<HeaderValue> {
-        let secure = if self.secure_cookies { "; Secure" } else { "" };
-        let text = format!(
-            "{name}={value}; HttpOnly; SameSite=Lax; Path={path}; Max-Age={max_age}{secure}"
-        );
+        let text = conventions::set_cookie(name, value, path, max_age, self.secure_cookies);
         HeaderValue::from_str(&text).ok()
     }
 
     async fn start(&self) -> HttpResponse {
         match self.login.start().await {
             Ok(start) => {
-                let body = json!({
-                    "authz_id": start.authz_id, "qr_payload": start.qr_payload,
-                    "app_link": start.app_link, "expires_at": start.expires_at,
-                });
+                let body = conventions::start_body(&start);
                 let mut r = HttpResponse::Created();
-                if let Some(c) = self.cookie(LOGIN_COOKIE, &start.browser_binding, "/netid", 600) {
+                if let Some(c) = self.cookie(
+                    LOGIN_COOKIE,
+                    &start.browser_binding,
+                    conventions::LOGIN_COOKIE_PATH,
+                    conventions::LOGIN_COOKIE_MAX_AGE,
+                ) {
                     r.append_header((header::SET_COOKIE, c));
                 }
                 r.json(body)
@@ -235,34 +231,29 @@ impl NetId {
     }
 
     async fn poll(&self, headers: &HeaderMap) -> HttpResponse {
-        let Some(binding) = cookie(headers, LOGIN_COOKIE) else {
-            return render(&Problem::new(
-                401,
-                "netid.login_unknown",
-                "No sign-in in progress",
-                "no sign-in was started from this browser",
-            ));
+        let Some(binding) = conventions::cookie_value(cookie_headers(headers), LOGIN_COOKIE) else {
+            return render(&conventions::login_unknown());
         };
         match self.login.poll(&binding).await {
-            Ok(LoginStatus::Pending) => HttpResponse::Accepted().json(json!({"status": "pending"})),
+            Ok(LoginStatus::Pending) => HttpResponse::Accepted().json(conventions::pending_body()),
             Ok(LoginStatus::Completed { user, session }) => self.signed_in(&user, &session),
             Err(p) => render(&p),
         }
     }
 
     fn signed_in(&self, user: &VerifiedUser, session: &str) -> HttpResponse {
-        let body = json!({
-            "status": "signed_in", "subject": user.subject(),
-            "assurance": user.assurance().level(), "age_tag": user.age_tag(),
-        });
         let mut r = HttpResponse::Ok();
-        if let Some(c) = self.cookie(SESSION_COOKIE, session, "/", 24 * 3600) {
+        let session_cookie = self.cookie(
+            SESSION_COOKIE,
+            session,
+            "/",
+            conventions::SESSION_COOKIE_MAX_AGE,
+        );
+        let clear_login = self.cookie(LOGIN_COOKIE, "", conventions::LOGIN_COOKIE_PATH, 0);
+        for c in [session_cookie, clear_login].into_iter().flatten() {
             r.append_header((header::SET_COOKIE, c));
         }
-        if let Some(c) = self.cookie(LOGIN_COOKIE, "", "/netid", 0) {
-            r.append_header((header::SET_COOKIE, c));
-        }
-        r.json(body)
+        r.json(conventions::signed_in_body(user))
     }
 
     async fn other(&self, method: &str, evidence: &[u8]) -> HttpResponse {
@@ -309,26 +300,18 @@ fn to_http_headers(headers: &HeaderMap) -> http::HeaderMap {
     out
 }
 
-/// A cookie's value from the `Cookie` headers.
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+fn cookie_headers(headers: &HeaderMap) -> impl Iterator<Item = &str> {
     headers
         .get_all(header::COOKIE)
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
-        .filter(|v| !v.is_empty())
 }
 
 /// The session token: `Authorization: Bearer …` or the session cookie.
 fn session_token(headers: &HeaderMap) -> Option<String> {
-    headers
+    let authorization = headers
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| t.trim().to_owned())
-        .or_else(|| cookie(headers, SESSION_COOKIE))
+        .and_then(|v| v.to_str().ok());
+    conventions::session_token(authorization, cookie_headers(headers))
 }
 
 /// The middleware factory made by [`NetId::middleware`]; register it with `App::wrap`.

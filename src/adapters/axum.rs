@@ -31,16 +31,13 @@ use ::axum::http::request::Parts;
 use ::axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use ::axum::response::{IntoResponse, Response};
 use ::axum::routing::post;
-use serde_json::json;
 
+use crate::policy::web;
 use crate::policy::{
     LoginFlow, LoginStatus, Problem, RequestFacts, Rules, SessionError, Verdict, VerifiedUser,
 };
 
-/// The session cookie's name.
-pub const SESSION_COOKIE: &str = "netid_session";
-/// The cookie that binds a login in progress to its browser.
-pub const LOGIN_COOKIE: &str = "netid_login";
+pub use crate::policy::web::{LOGIN_COOKIE, SESSION_COOKIE};
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
@@ -125,24 +122,23 @@ impl NetId {
     }
 
     fn cookie(&self, name: &str, value: &str, path: &str, max_age: u64) -> HeaderValue {
-        let secure = if self.secure_cookies { "; Secure" } else { "" };
-        let text = format!(
-            "{name}={value}; HttpOnly; SameSite=Lax; Path={path}; Max-Age={max_age}{secure}"
-        );
+        let text = web::set_cookie(name, value, path, max_age, self.secure_cookies);
         HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
     }
 
     async fn start(&self) -> Response {
         match self.login.start().await {
             Ok(start) => {
-                let body = json!({
-                    "authz_id": start.authz_id, "qr_payload": start.qr_payload,
-                    "app_link": start.app_link, "expires_at": start.expires_at,
-                });
+                let body = web::start_body(&start);
                 let mut r = (StatusCode::CREATED, ::axum::Json(body)).into_response();
                 r.headers_mut().append(
                     header::SET_COOKIE,
-                    self.cookie(LOGIN_COOKIE, &start.browser_binding, "/netid", 600),
+                    self.cookie(
+                        LOGIN_COOKIE,
+                        &start.browser_binding,
+                        web::LOGIN_COOKIE_PATH,
+                        web::LOGIN_COOKIE_MAX_AGE,
+                    ),
                 );
                 r
             }
@@ -151,40 +147,28 @@ impl NetId {
     }
 
     async fn poll(&self, headers: &HeaderMap) -> Response {
-        let Some(binding) = cookie(headers, LOGIN_COOKIE) else {
-            return Problem::new(
-                401,
-                "netid.login_unknown",
-                "No sign-in in progress",
-                "no sign-in was started from this browser",
-            )
-            .into_response();
+        let Some(binding) = web::cookie_value(cookie_headers(headers), LOGIN_COOKIE) else {
+            return web::login_unknown().into_response();
         };
         match self.login.poll(&binding).await {
-            Ok(LoginStatus::Pending) => (
-                StatusCode::ACCEPTED,
-                ::axum::Json(json!({"status": "pending"})),
-            )
-                .into_response(),
+            Ok(LoginStatus::Pending) => {
+                (StatusCode::ACCEPTED, ::axum::Json(web::pending_body())).into_response()
+            }
             Ok(LoginStatus::Completed { user, session }) => self.signed_in(&user, &session),
             Err(p) => p.into_response(),
         }
     }
 
     fn signed_in(&self, user: &VerifiedUser, session: &str) -> Response {
-        let body = json!({
-            "status": "signed_in", "subject": user.subject(),
-            "assurance": user.assurance().level(), "age_tag": user.age_tag(),
-        });
-        let mut r = (StatusCode::OK, ::axum::Json(body)).into_response();
+        let mut r = (StatusCode::OK, ::axum::Json(web::signed_in_body(user))).into_response();
         let h = r.headers_mut();
         h.append(
             header::SET_COOKIE,
-            self.cookie(SESSION_COOKIE, session, "/", 24 * 3600),
+            self.cookie(SESSION_COOKIE, session, "/", web::SESSION_COOKIE_MAX_AGE),
         );
         h.append(
             header::SET_COOKIE,
-            self.cookie(LOGIN_COOKIE, "", "/netid", 0),
+            self.cookie(LOGIN_COOKIE, "", web::LOGIN_COOKIE_PATH, 0),
         );
         r
     }
@@ -218,27 +202,19 @@ impl NetId {
     }
 }
 
-/// A cookie's value from the `Cookie` headers.
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+fn cookie_headers(headers: &HeaderMap) -> impl Iterator<Item = &str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
-        .filter(|v| !v.is_empty())
 }
 
 /// The session token: `Authorization: Bearer …` or the session cookie.
 fn session_token(headers: &HeaderMap) -> Option<String> {
-    headers
+    let authorization = headers
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| t.trim().to_owned())
-        .or_else(|| cookie(headers, SESSION_COOKIE))
+        .and_then(|v| v.to_str().ok());
+    web::session_token(authorization, cookie_headers(headers))
 }
 
 /// The tower layer made by [`NetId::layer`].

@@ -17,6 +17,7 @@ mod rules;
 mod session;
 mod store;
 pub(crate) mod user;
+pub(crate) mod web;
 
 pub use age::AgeGate;
 pub use consent::{ConsentError, ConsentLedger, ConsentRecord, Consented, InMemoryConsentLedger};
