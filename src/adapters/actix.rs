@@ -40,6 +40,7 @@ use std::fmt;
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use ::actix_web::body::{BodyStream, BoxBody, EitherBody, MessageBody, to_bytes_limited};
 use ::actix_web::dev::{
@@ -110,6 +111,32 @@ impl ResponseError for ProblemError {
 #[derive(Debug, Clone)]
 struct NoUser(Problem);
 
+/// How refusals are rendered: the app's renderer if it set one, else problem+json.
+#[derive(Clone, Default)]
+struct Renderer(Option<Arc<RenderFn>>);
+
+/// An app's own rendering of a refusal.
+type RenderFn = dyn Fn(&Problem) -> HttpResponse + Send + Sync;
+
+impl Renderer {
+    fn render(&self, problem: &Problem) -> HttpResponse {
+        match &self.0 {
+            Some(f) => f(problem),
+            None => render(problem),
+        }
+    }
+}
+
+impl fmt::Debug for Renderer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Renderer(custom)"
+        } else {
+            "Renderer(problem+json)"
+        })
+    }
+}
+
 impl FromRequest for VerifiedUser {
     type Error = ::actix_web::Error;
     type Future = Ready<Result<Self, Self::Error>>;
@@ -118,11 +145,22 @@ impl FromRequest for VerifiedUser {
         let extensions = req.extensions();
         let result = match extensions.get::<VerifiedUser>() {
             Some(user) => Ok(user.clone()),
-            None => Err(extensions
-                .get::<NoUser>()
-                .map(|n| n.0.clone())
-                .unwrap_or_else(|| Problem::unauthenticated("sign in first"))
-                .into()),
+            None => {
+                let problem = extensions
+                    .get::<NoUser>()
+                    .map(|n| n.0.clone())
+                    .unwrap_or_else(|| Problem::unauthenticated("sign in first"));
+                Err(match extensions.get::<Renderer>() {
+                    Some(r @ Renderer(Some(_))) => {
+                        ::actix_web::error::InternalError::from_response(
+                            problem.code,
+                            r.render(&problem),
+                        )
+                        .into()
+                    }
+                    _ => problem.into(),
+                })
+            }
         };
         ready(result)
     }
@@ -134,6 +172,7 @@ pub struct NetId {
     login: LoginFlow,
     rules: Rules,
     secure_cookies: bool,
+    renderer: Renderer,
 }
 
 impl NetId {
@@ -143,12 +182,23 @@ impl NetId {
             login,
             rules,
             secure_cookies: true,
+            renderer: Renderer::default(),
         }
     }
 
     /// Cookies without the `Secure` flag, for plain-http development on localhost only.
     pub fn insecure_cookies_for_local_development(mut self) -> Self {
         self.secure_cookies = false;
+        self
+    }
+
+    /// Renders every refusal (the middleware's, the extractor's and the login routes') with `f`
+    /// instead of the default `application/problem+json` — for an app with its own error format.
+    pub fn with_problem_renderer(
+        mut self,
+        f: impl Fn(&Problem) -> HttpResponse + Send + Sync + 'static,
+    ) -> Self {
+        self.renderer = Renderer(Some(Arc::new(f)));
         self
     }
 
@@ -226,18 +276,18 @@ impl NetId {
                 }
                 r.json(body)
             }
-            Err(p) => render(&p),
+            Err(p) => self.renderer.render(&p),
         }
     }
 
     async fn poll(&self, headers: &HeaderMap) -> HttpResponse {
         let Some(binding) = conventions::cookie_value(cookie_headers(headers), LOGIN_COOKIE) else {
-            return render(&conventions::login_unknown());
+            return self.renderer.render(&conventions::login_unknown());
         };
         match self.login.poll(&binding).await {
             Ok(LoginStatus::Pending) => HttpResponse::Accepted().json(conventions::pending_body()),
             Ok(LoginStatus::Completed { user, session }) => self.signed_in(&user, &session),
-            Err(p) => render(&p),
+            Err(p) => self.renderer.render(&p),
         }
     }
 
@@ -259,14 +309,14 @@ impl NetId {
     async fn other(&self, method: &str, evidence: &[u8]) -> HttpResponse {
         match self.login.login_other(method, evidence).await {
             Ok((user, session)) => self.signed_in(&user, &session),
-            Err(p) => render(&p),
+            Err(p) => self.renderer.render(&p),
         }
     }
 
     async fn callback(&self, headers: &HeaderMap, body: &[u8]) -> HttpResponse {
         match self.login.callback(&to_http_headers(headers), body).await {
             Ok(()) => HttpResponse::NoContent().finish(),
-            Err(p) => render(&p),
+            Err(p) => self.renderer.render(&p),
         }
     }
 
@@ -274,7 +324,7 @@ impl NetId {
         if let Some(token) = session_token(headers) {
             if let Err(p) = self.login.logout(&token).await {
                 if p.status >= 500 {
-                    return render(&p);
+                    return self.renderer.render(&p);
                 }
             }
         }
@@ -366,7 +416,9 @@ where
                     .call(req)
                     .await
                     .map(ServiceResponse::map_into_left_body),
-                Err(problem) => Ok(req.into_response(render(&problem)).map_into_right_body()),
+                Err(problem) => Ok(req
+                    .into_response(netid.renderer.render(&problem))
+                    .map_into_right_body()),
             }
         })
     }
@@ -442,5 +494,6 @@ async fn prepare(netid: &NetId, req: &mut ServiceRequest) -> Result<(), Problem>
     if let Some(user) = user {
         req.extensions_mut().insert(user);
     }
+    req.extensions_mut().insert(netid.renderer.clone());
     Ok(())
 }

@@ -22,6 +22,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use ::axum::Router;
@@ -55,18 +56,51 @@ impl IntoResponse for Problem {
 #[derive(Debug, Clone)]
 struct NoUser(Problem);
 
-impl<S: Send + Sync> FromRequestParts<S> for VerifiedUser {
-    type Rejection = Problem;
+/// How refusals are rendered: the app's renderer if it set one, else problem+json.
+#[derive(Clone, Default)]
+struct Renderer(Option<Arc<RenderFn>>);
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Problem> {
+/// An app's own rendering of a refusal.
+type RenderFn = dyn Fn(&Problem) -> Response + Send + Sync;
+
+impl Renderer {
+    fn render(&self, problem: Problem) -> Response {
+        match &self.0 {
+            Some(f) => f(&problem),
+            None => problem.into_response(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Renderer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Renderer(custom)"
+        } else {
+            "Renderer(problem+json)"
+        })
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for VerifiedUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Response> {
         if let Some(user) = parts.extensions.get::<VerifiedUser>() {
             return Ok(user.clone());
         }
-        Err(parts
+        let renderer = parts
             .extensions
-            .get::<NoUser>()
-            .map(|n| n.0.clone())
-            .unwrap_or_else(|| Problem::unauthenticated("sign in first")))
+            .get::<Renderer>()
+            .cloned()
+            .unwrap_or_default();
+        Err(renderer.render(
+            parts
+                .extensions
+                .get::<NoUser>()
+                .map(|n| n.0.clone())
+                .unwrap_or_else(|| Problem::unauthenticated("sign in first")),
+        ))
     }
 }
 
@@ -76,6 +110,7 @@ pub struct NetId {
     login: LoginFlow,
     rules: Rules,
     secure_cookies: bool,
+    renderer: Renderer,
 }
 
 impl NetId {
@@ -85,6 +120,7 @@ impl NetId {
             login,
             rules,
             secure_cookies: true,
+            renderer: Renderer::default(),
         }
     }
 
@@ -92,6 +128,20 @@ impl NetId {
     pub fn insecure_cookies_for_local_development(mut self) -> Self {
         self.secure_cookies = false;
         self
+    }
+
+    /// Renders every refusal (the layer's, the extractor's and the login routes') with `f`
+    /// instead of the default `application/problem+json` — for an app with its own error format.
+    pub fn with_problem_renderer(
+        mut self,
+        f: impl Fn(&Problem) -> Response + Send + Sync + 'static,
+    ) -> Self {
+        self.renderer = Renderer(Some(Arc::new(f)));
+        self
+    }
+
+    fn render(&self, problem: Problem) -> Response {
+        self.renderer.render(problem)
     }
 
     /// The layer: authenticates the session, then applies the rules (age gate, no extra
@@ -142,20 +192,20 @@ impl NetId {
                 );
                 r
             }
-            Err(p) => p.into_response(),
+            Err(p) => self.render(p),
         }
     }
 
     async fn poll(&self, headers: &HeaderMap) -> Response {
         let Some(binding) = web::cookie_value(cookie_headers(headers), LOGIN_COOKIE) else {
-            return web::login_unknown().into_response();
+            return self.render(web::login_unknown());
         };
         match self.login.poll(&binding).await {
             Ok(LoginStatus::Pending) => {
                 (StatusCode::ACCEPTED, ::axum::Json(web::pending_body())).into_response()
             }
             Ok(LoginStatus::Completed { user, session }) => self.signed_in(&user, &session),
-            Err(p) => p.into_response(),
+            Err(p) => self.render(p),
         }
     }
 
@@ -176,14 +226,14 @@ impl NetId {
     async fn other(&self, method: &str, evidence: &[u8]) -> Response {
         match self.login.login_other(method, evidence).await {
             Ok((user, session)) => self.signed_in(&user, &session),
-            Err(p) => p.into_response(),
+            Err(p) => self.render(p),
         }
     }
 
     async fn callback(&self, headers: &HeaderMap, body: &[u8]) -> Response {
         match self.login.callback(headers, body).await {
             Ok(()) => StatusCode::NO_CONTENT.into_response(),
-            Err(p) => p.into_response(),
+            Err(p) => self.render(p),
         }
     }
 
@@ -191,7 +241,7 @@ impl NetId {
         if let Some(token) = session_token(headers) {
             if let Err(p) = self.login.logout(&token).await {
                 if p.status >= 500 {
-                    return p.into_response();
+                    return self.render(p);
                 }
             }
         }
@@ -262,7 +312,7 @@ where
         Box::pin(async move {
             match prepare(&netid, req).await {
                 Ok(req) => inner.call(req).await,
-                Err(problem) => Ok(problem.into_response()),
+                Err(problem) => Ok(netid.render(problem)),
             }
         })
     }
@@ -334,5 +384,6 @@ async fn prepare(netid: &NetId, mut req: Request) -> Result<Request, Problem> {
     if let Some(user) = user {
         req.extensions_mut().insert(user);
     }
+    req.extensions_mut().insert(netid.renderer.clone());
     Ok(req)
 }

@@ -38,11 +38,17 @@ type Job = (Req, oneshot::Sender<Resp>);
 /// The app of `axum_adapter::app`, on its own actix system thread.
 struct ActixHarness(mpsc::UnboundedSender<Job>);
 
-fn spawn_app(login: LoginFlow, rules: Rules) -> ActixHarness {
+fn spawn_app(login: LoginFlow, rules: Rules, custom_renderer: bool) -> ActixHarness {
     let (tx, mut rx) = mpsc::unbounded_channel::<Job>();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            let netid = NetId::new(login, rules).insecure_cookies_for_local_development();
+            let mut netid = NetId::new(login, rules).insecure_cookies_for_local_development();
+            if custom_renderer {
+                netid = netid.with_problem_renderer(|p| {
+                    HttpResponse::build(actix_web::http::StatusCode::IM_A_TEAPOT)
+                        .body(format!("custom:{}", p.code))
+                });
+            }
             let app = test::init_service(
                 App::new()
                     .route("/me", web::get().to(me))
@@ -102,7 +108,7 @@ impl Harness for ActixHarness {
 }
 
 fn app(w: &World) -> ActixHarness {
-    spawn_app(w.login.clone(), w.rules.clone())
+    spawn_app(w.login.clone(), w.rules.clone(), false)
 }
 
 #[tokio::test]
@@ -228,4 +234,38 @@ async fn actix_percent_encoded_path_does_not_skip_the_age_gate() {
             "{path}"
         );
     }
+}
+
+#[tokio::test]
+async fn the_app_can_render_refusals_its_own_way() {
+    let w = crate::scenarios::world().await;
+    let h = spawn_app(w.login.clone(), w.rules.clone(), true);
+    let mk = |m, p: &str| Req {
+        method: m,
+        path: p.to_owned(),
+        headers: vec![],
+        body: vec![],
+    };
+    for (req, code) in [
+        (mk("GET", "/me"), "netid.unauthenticated"),
+        (mk("POST", "/netid/login/poll"), "netid.login_unknown"),
+    ] {
+        let r = h.send(req).await;
+        assert_eq!(
+            (r.status, String::from_utf8_lossy(&r.body).into_owned()),
+            (418, format!("custom:{code}"))
+        );
+    }
+    let session = crate::scenarios::session_for(&w, netid::sandbox::Persona::Adult).await;
+    let mut req = mk("POST", "/profile");
+    req.headers = vec![
+        ("cookie".into(), format!("netid_session={session}")),
+        ("content-type".into(), "application/json".into()),
+    ];
+    req.body = br#"{"idNo":"11010519491231002X"}"#.to_vec();
+    let r = h.send(req).await;
+    assert_eq!(
+        (r.status, String::from_utf8_lossy(&r.body).into_owned()),
+        (418, "custom:netid.extra_plaintext".to_owned())
+    );
 }

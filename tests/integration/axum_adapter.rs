@@ -129,3 +129,53 @@ async fn equal_service_holds_and_its_violations_are_reported() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn the_app_can_render_refusals_its_own_way() {
+    use axum::response::IntoResponse;
+    let w = world().await;
+    let netid = NetId::new(w.login.clone(), w.rules.clone()).with_problem_renderer(|p| {
+        (
+            axum::http::StatusCode::IM_A_TEAPOT,
+            format!("custom:{}", p.code),
+        )
+            .into_response()
+    });
+    let app = Router::new()
+        .route("/me", get(me))
+        .route("/profile", post(echo))
+        .merge(netid.routes())
+        .layer(netid.layer());
+    let h = AxumHarness(app);
+    let send = |r: Req| h.send(r);
+    let mk = |m, p: &str| Req {
+        method: m,
+        path: p.to_owned(),
+        headers: vec![],
+        body: vec![],
+    };
+    // The extractor's refusal, the login routes' refusal.
+    for (req, code) in [
+        (mk("GET", "/me"), "netid.unauthenticated"),
+        (mk("POST", "/netid/login/poll"), "netid.login_unknown"),
+    ] {
+        let r = send(req).await;
+        assert_eq!(
+            (r.status, String::from_utf8_lossy(&r.body).into_owned()),
+            (418, format!("custom:{code}"))
+        );
+    }
+    // The layer's refusal, for a signed-in 网证 user sending an ID number.
+    let session = crate::scenarios::session_for(&w, netid::sandbox::Persona::Adult).await;
+    let mut req = mk("POST", "/profile");
+    req.headers = vec![
+        ("cookie".into(), format!("netid_session={session}")),
+        ("content-type".into(), "application/json".into()),
+    ];
+    req.body = br#"{"idNo":"11010519491231002X"}"#.to_vec();
+    let r = h.send(req).await;
+    assert_eq!(
+        (r.status, String::from_utf8_lossy(&r.body).into_owned()),
+        (418, "custom:netid.extra_plaintext".to_owned())
+    );
+}

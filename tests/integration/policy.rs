@@ -185,3 +185,97 @@ async fn withdrawn_consent_makes_data_unusable() {
     let expired = Consented::new(1, "s", "nope");
     assert!(expired.get(&ledger).await.is_err(), "unknown consent");
 }
+
+/// Per-method outcome counters let a platform show parity (Art. 7 §3).
+#[test]
+fn outcomes_are_counted_per_method() {
+    use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+
+    struct Counter;
+    #[async_trait::async_trait]
+    impl netid::policy::IdentityVerifier for Counter {
+        fn method(&self) -> &'static str {
+            "counter_check"
+        }
+        async fn verify(
+            &self,
+            evidence: &[u8],
+        ) -> Result<netid::policy::OtherVerification, netid::policy::VerifierError> {
+            if evidence == b"ok" {
+                Ok(netid::policy::OtherVerification {
+                    subject: "c1".into(),
+                    assurance: netid::model::Assurance::CredentialFace,
+                    age_tag: Some(AgeTag::Adult),
+                    guardian_consent: None,
+                })
+            } else {
+                Err(netid::policy::VerifierError("no".into()))
+            }
+        }
+    }
+
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    // A current-thread runtime keeps every task on this thread, where the local recorder lives.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    metrics::with_local_recorder(&recorder, || {
+        rt.block_on(async {
+            let sessions = SessionManager::builder("app")
+                .key("k", &[4; 32])
+                .build()
+                .unwrap();
+            let sandbox = Sandbox::start().await.unwrap();
+            let app = sandbox.register_app("app_m");
+            let client = sandbox.client_builder(&app).build().unwrap();
+            let login = netid::policy::LoginFlow::builder(client, sessions)
+                .verifier(Arc::new(Counter))
+                .build();
+            for persona in [Persona::Adult, Persona::Declines] {
+                let start = login.start().await.unwrap();
+                sandbox
+                    .approve(
+                        &netid::model::AuthzId::parse(&start.authz_id).unwrap(),
+                        persona,
+                    )
+                    .unwrap();
+                let _ = login.poll(&start.browser_binding).await;
+            }
+            assert!(login.login_other("counter_check", b"ok").await.is_ok());
+            assert!(login.login_other("counter_check", b"bad").await.is_err());
+        })
+    });
+    let mut counts = std::collections::BTreeMap::new();
+    for (key, _, _, value) in snapshotter.snapshot().into_vec() {
+        let labels: Vec<String> = key
+            .key()
+            .labels()
+            .map(|l| format!("{}={}", l.key(), l.value()))
+            .collect();
+        if let DebugValue::Counter(n) = value {
+            counts.insert(labels.join(","), n);
+        }
+    }
+    assert_eq!(
+        counts.get("method=netid,outcome=verified"),
+        Some(&1),
+        "{counts:?}"
+    );
+    assert_eq!(
+        counts.get("method=netid,outcome=declined"),
+        Some(&1),
+        "{counts:?}"
+    );
+    assert_eq!(
+        counts.get("method=counter_check,outcome=verified"),
+        Some(&1),
+        "{counts:?}"
+    );
+    assert_eq!(
+        counts.get("method=counter_check,outcome=not_verified"),
+        Some(&1),
+        "{counts:?}"
+    );
+}

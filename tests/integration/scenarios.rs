@@ -193,6 +193,21 @@ pub(crate) async fn sign_in_netid(h: &dyn Harness, sandbox: &Sandbox, persona: P
     done.set_cookie("netid_session").expect("session cookie")
 }
 
+/// A session straight from the login flow (no HTTP), for tests that change the rendering.
+pub(crate) async fn session_for(w: &World, persona: Persona) -> String {
+    let start = w.login.start().await.unwrap();
+    w.sandbox
+        .approve(
+            &netid::model::AuthzId::parse(&start.authz_id).unwrap(),
+            persona,
+        )
+        .unwrap();
+    match w.login.poll(&start.browser_binding).await.unwrap() {
+        netid::policy::LoginStatus::Completed { session, .. } => session,
+        other => panic!("login not completed: {other:?}"),
+    }
+}
+
 pub(crate) async fn sign_in_other(h: &dyn Harness, subject: &str, age: Option<&str>) -> String {
     let evidence =
         serde_json::json!({"approved": true, "subject": subject, "age_tag": age}).to_string();
