@@ -211,6 +211,8 @@ impl Rules {
                     .findings,
             );
         }
+        // Remembered for the redact rule: a query string cannot be redacted in place.
+        let query_blocks = findings.iter().any(Finding::is_blocking);
         let body_kind = classify(&req, policy)?;
         let body_scan = match body_kind {
             BodyKind::Empty | BodyKind::Opaque => Scan::default(),
@@ -293,12 +295,7 @@ impl Rules {
                         ));
                     }
                 };
-                if req.query.is_some_and(|q| {
-                    self.inner
-                        .detector
-                        .scan_query(q)
-                        .is_ok_and(|s| !s.blocking().is_empty())
-                }) {
+                if query_blocks {
                     return Err(extra_plaintext(
                         &blocking,
                         "identity data in the query string cannot be redacted; remove it",
@@ -370,12 +367,11 @@ fn classify(req: &RequestFacts<'_>, policy: &RoutePolicy) -> Result<BodyKind, Pr
     if req.body.is_empty() {
         return Ok(BodyKind::Empty);
     }
-    if let Some(enc) = req
+    if req
         .content_encoding
         .map(str::trim)
-        .filter(|e| !e.eq_ignore_ascii_case("identity"))
+        .is_some_and(|e| !e.eq_ignore_ascii_case("identity"))
     {
-        let _ = enc;
         return Err(Problem::new(
             415,
             "netid.compressed_body",
