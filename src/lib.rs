@@ -9,6 +9,7 @@
 //! - [`client`]: the typed async client of the platform.
 //! - [`policy`]: the rules in middleware, framework-free; adapters in `axum` and `actix`.
 //! - [`request_auth`]: request and webhook signatures.
+//! - [`store`]: shared state — replay guard, and the traits Redis and PostgreSQL back.
 //! - [`error`]: what every error shares: a stable code and who must act.
 //!
 //! # Example
@@ -43,7 +44,8 @@
 //! - `actix`: the actix-web 4 adapter, the same things for actix.
 //! - `sandbox`: the embedded sandbox platform. Never in a production build.
 //! - `cli`: the `netid` binary (implies `sandbox`).
-//! - `redis`, `postgres`: storage backends (coming).
+//! - `redis`: `store::redis::RedisStore` — replay guard and session revocations in Redis.
+//! - `postgres`: the PostgreSQL consent ledger, field vault and audit log.
 //!
 //! # Security
 //! - No `unsafe`, no OpenSSL: RustCrypto `sm2`/`sm3`, `rustls`.
@@ -64,12 +66,14 @@ pub mod actix;
 #[path = "adapters/axum.rs"]
 pub mod axum;
 mod b64;
+pub mod audit;
 pub mod client;
 pub mod crypto;
 pub mod error;
 mod json;
 mod random;
 pub mod request_auth;
+pub mod store;
 #[cfg(feature = "sandbox")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sandbox")))]
 pub mod sandbox;

@@ -6,10 +6,7 @@ use std::sync::Mutex;
 
 use crate::request_auth::unix_now;
 
-/// A backing store failed (unreachable, timed out). Rules that depend on it fail closed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct StoreError(pub String);
+pub use crate::store::StoreError;
 
 /// Where ended sessions are remembered until they would have expired anyway.
 #[async_trait::async_trait]

@@ -3,6 +3,7 @@
 
 #[cfg(feature = "actix")]
 mod actix_adapter;
+mod audit;
 #[cfg(feature = "axum")]
 mod axum_adapter;
 #[cfg(feature = "cli")]

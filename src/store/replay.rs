@@ -1,0 +1,83 @@
+//! Single use: an `authz_id`, a result token's `jti`, a webhook id or a request nonce is
+//! accepted once, on whichever instance sees it first.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use super::StoreError;
+use crate::request_auth::unix_now;
+
+/// What a single-use value is. Each kind has its own namespace, so an `authz_id` can never
+/// collide with a webhook id of the same spelling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ReplayKind {
+    /// An authorization whose result the relying party accepted.
+    Authorization,
+    /// A result token's `jti`.
+    ResultToken,
+    /// A webhook delivery's id.
+    Webhook,
+    /// A nonce the relying party sent (or received) once.
+    Nonce,
+}
+
+impl ReplayKind {
+    /// A short, stable tag used in storage keys.
+    pub fn tag(self) -> &'static str {
+        match self {
+            ReplayKind::Authorization => "az",
+            ReplayKind::ResultToken => "jti",
+            ReplayKind::Webhook => "wh",
+            ReplayKind::Nonce => "nc",
+        }
+    }
+}
+
+/// Remembers single-use values for a while and says whether one was seen before.
+///
+/// Implementations must be atomic across every instance that shares them: of two concurrent
+/// `first_use` calls with the same value, exactly one returns `Ok(true)`.
+#[async_trait::async_trait]
+pub trait ReplayGuard: Send + Sync + 'static {
+    /// Records `value` of `kind` as used for `ttl`; `Ok(true)` if this is its first use,
+    /// `Ok(false)` if it was used before. On [`StoreError`] nothing is known, and the caller
+    /// must refuse (fail closed).
+    async fn first_use(
+        &self,
+        kind: ReplayKind,
+        value: &str,
+        ttl: Duration,
+    ) -> Result<bool, StoreError>;
+}
+
+/// Single-use values remembered in this process (one instance, tests, development).
+#[derive(Debug, Default)]
+pub struct InMemoryReplayGuard {
+    seen: Mutex<HashMap<(ReplayKind, String), u64>>,
+}
+
+impl InMemoryReplayGuard {
+    /// An empty guard.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+#[async_trait::async_trait]
+impl ReplayGuard for InMemoryReplayGuard {
+    async fn first_use(
+        &self,
+        kind: ReplayKind,
+        value: &str,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        let now = unix_now();
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.retain(|_, until| *until > now);
+        Ok(seen
+            .insert((kind, value.to_owned()), now + ttl.as_secs().max(1))
+            .is_none())
+    }
+}
