@@ -61,22 +61,22 @@
 #[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
 #[path = "adapters/actix.rs"]
 pub mod actix;
+pub mod audit;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 #[path = "adapters/axum.rs"]
 pub mod axum;
 mod b64;
-pub mod audit;
 pub mod client;
 pub mod crypto;
 pub mod error;
 mod json;
 mod random;
 pub mod request_auth;
-pub mod store;
 #[cfg(feature = "sandbox")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sandbox")))]
 pub mod sandbox;
+pub mod store;
 
 pub use error::{Actor, ErrorCode};
 pub mod keys;

@@ -61,6 +61,10 @@ pub enum ClientError {
     /// The platform sent something that is not protocol v1.
     #[error("the platform's response is invalid: {0}")]
     InvalidResponse(String),
+    /// The replay guard could not be asked whether a result or webhook was already used, so
+    /// it was not accepted (fail closed). The authorization stays pending: retry.
+    #[error("replay guard: {0}")]
+    Store(#[from] crate::store::StoreError),
 }
 
 impl ClientError {
@@ -113,6 +117,7 @@ impl ErrorCode for ClientError {
             ClientError::Webhook(e) => e.code(),
             ClientError::Mismatch(_) => "client.mismatch",
             ClientError::InvalidResponse(_) => "client.invalid_response",
+            ClientError::Store(e) => e.code(),
         }
     }
 
@@ -128,6 +133,7 @@ impl ErrorCode for ClientError {
             ClientError::Fields(e) => e.actor(),
             ClientError::Webhook(e) => e.actor(),
             ClientError::Mismatch(_) | ClientError::InvalidResponse(_) => Actor::SecurityEvent,
+            ClientError::Store(e) => e.actor(),
         }
     }
 }

@@ -12,7 +12,7 @@ mod error;
 mod request;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -26,6 +26,7 @@ use crate::crypto::{DecryptionKey, SigningKey};
 use crate::keys::KeySet;
 use crate::model::{AuthzId, IdentityFields, NotVerifiedReason, Pseudonym, VerificationOutcome};
 use crate::request_auth::{REPLAY_WINDOW_SECS, RequestSigner, WebhookSignature, unix_now};
+use crate::store::{InMemoryReplayGuard, ReplayGuard, ReplayKind};
 use crate::token::{ResultClaims, Validation, Verified};
 
 /// Largest response body the client reads.
@@ -180,9 +181,9 @@ struct Inner {
     poll_interval: Duration,
     leeway: Duration,
     callback_url: Option<String>,
-    /// authz_ids already completed and webhook ids already seen, with when to forget them.
-    /// In-process only; several instances need a shared replay guard.
-    used: Mutex<HashMap<String, u64>>,
+    /// authz_ids, result-token ids and webhook ids already used: shared by every instance
+    /// when the guard is (Redis).
+    replay: Arc<dyn ReplayGuard>,
 }
 
 /// Builds a [`NetIdClient`].
@@ -200,6 +201,7 @@ pub struct ClientBuilder {
     leeway: Duration,
     callback_url: Option<String>,
     allow_sandbox: bool,
+    replay: Option<Arc<dyn ReplayGuard>>,
 }
 
 impl NetIdClient {
@@ -219,6 +221,7 @@ impl NetIdClient {
             leeway: Duration::from_secs(crate::token::DEFAULT_LEEWAY_SECS),
             callback_url: None,
             allow_sandbox: false,
+            replay: None,
         }
     }
 
@@ -391,7 +394,7 @@ impl NetIdClient {
             ("authorization.expired", None) => WebhookKind::Expired,
             _ => return Err(ClientError::InvalidResponse("unknown webhook event".into())),
         };
-        let duplicate = !self.mark_used(&format!("wh:{}", b.id));
+        let duplicate = !self.first_use(ReplayKind::Webhook, &b.id).await?;
         Ok(WebhookEvent {
             id: b.id,
             authz_id,
@@ -434,10 +437,18 @@ impl NetIdClient {
                 "the token answers another authorization",
             ));
         }
-        if !self.mark_used(&format!("az:{}", c.authz_id)) {
+        // The authorization first, then the token id: a second token for the same
+        // authorization is as much a replay as the same token twice.
+        if !self
+            .first_use(ReplayKind::Authorization, c.authz_id.as_str())
+            .await?
+        {
             return Err(ClientError::Mismatch(
                 "this authorization's result was already used",
             ));
+        }
+        if !self.first_use(ReplayKind::ResultToken, &c.token_id).await? {
+            return Err(ClientError::Mismatch("this result token was already used"));
         }
         check_against_request(c, &pending.request)?;
         let fields = match &c.fields {
@@ -455,13 +466,15 @@ impl NetIdClient {
         Ok(verified.map(|claims| IdentityResult { claims, fields }))
     }
 
-    /// Records `key` as used; false if it already was. Forgets entries after the replay window.
-    fn mark_used(&self, key: &str) -> bool {
-        let now = unix_now();
-        let mut used = self.inner.used.lock().unwrap_or_else(|p| p.into_inner());
-        used.retain(|_, until| *until > now);
-        used.insert(key.to_owned(), now + REPLAY_WINDOW_SECS)
-            .is_none()
+    /// Records a single-use value; `false` if it was used before (on any instance sharing the
+    /// guard). A guard that cannot answer refuses: the caller gets a retryable error and the
+    /// authorization stays pending.
+    async fn first_use(&self, kind: ReplayKind, value: &str) -> Result<bool, ClientError> {
+        Ok(self
+            .inner
+            .replay
+            .first_use(kind, value, Duration::from_secs(REPLAY_WINDOW_SECS))
+            .await?)
     }
 
     async fn send(
@@ -688,6 +701,15 @@ impl ClientBuilder {
         self
     }
 
+    /// Where single use of authorizations, result tokens and webhook ids is recorded (default:
+    /// this process only). With several instances, give every instance the same shared guard
+    /// (e.g. `netid::store::redis::RedisStore`), or a result used at one instance passes at
+    /// another.
+    pub fn replay_guard(mut self, guard: Arc<dyn ReplayGuard>) -> Self {
+        self.replay = Some(guard);
+        self
+    }
+
     /// Accept a platform whose configuration says `"sandbox": true`. Never in production.
     pub fn allow_sandbox(mut self) -> Self {
         self.allow_sandbox = true;
@@ -794,7 +816,9 @@ impl ClientBuilder {
                 poll_interval: self.poll_interval,
                 leeway: self.leeway,
                 callback_url: self.callback_url,
-                used: Mutex::new(HashMap::new()),
+                replay: self
+                    .replay
+                    .unwrap_or_else(|| Arc::new(InMemoryReplayGuard::new())),
             }),
         })
     }

@@ -252,6 +252,9 @@ impl LoginFlow {
             None => match self.inner.client.poll(&pending).await {
                 Ok(PollOutcome::Pending) => return Ok(LoginStatus::Pending),
                 Ok(PollOutcome::Done(result)) => self.accept(&result).await?,
+                // A store or network that cannot answer now keeps the login: the browser's
+                // next poll finishes it. Anything else ends it.
+                Err(e) if e.kind() == Actor::RetryLater => return Err(client_problem(&e)),
                 Err(e) => {
                     self.logins().remove(&key);
                     record_outcome(&Method::NetId, outcome_label(&e));
@@ -306,6 +309,7 @@ impl LoginFlow {
                 }
                 Ok(())
             }
+            Err(e) if e.kind() == Actor::RetryLater => Err(client_problem(&e)),
             Err(e) => {
                 self.logins().remove(&key);
                 record_outcome(&Method::NetId, outcome_label(&e));

@@ -181,7 +181,12 @@ impl SessionManager {
     /// The user a session token stands for, if it is valid, unexpired and not revoked.
     pub async fn authenticate(&self, token: &str) -> Result<VerifiedUser, SessionError> {
         let (claims, user) = self.decode(token)?;
-        if self.inner.revocations.is_revoked(&claims.jti).await? {
+        if self
+            .inner
+            .revocations
+            .is_revoked(&claims.jti, &claims.sub, claims.iat)
+            .await?
+        {
             return Err(SessionError::Revoked);
         }
         Ok(user)
@@ -196,6 +201,20 @@ impl SessionManager {
             .revoke(&claims.jti, claims.exp)
             .await?;
         Ok(())
+    }
+
+    /// Ends every session of `subject` issued until now, on every instance that shares the
+    /// revocation store (deletion on request, a forced sign-out). Returns the time from which
+    /// new sessions are accepted again.
+    pub async fn revoke_subject(&self, subject: &str) -> Result<u64, SessionError> {
+        let now = unix_now();
+        // Sessions issued in this very second are revoked too (`iat` has one-second
+        // resolution), so new ones are accepted from the next second.
+        self.inner
+            .revocations
+            .revoke_subject(subject, now, now + self.inner.ttl.as_secs() + 5)
+            .await?;
+        Ok(now + 1)
     }
 
     fn decode(&self, token: &str) -> Result<(Claims, VerifiedUser), SessionError> {

@@ -11,6 +11,9 @@
 //! [`StoreError::Unavailable`] (retryable), and the rule that needed it refuses rather than
 //! passes.
 
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub mod redis;
 mod replay;
 
 pub use replay::{InMemoryReplayGuard, ReplayGuard, ReplayKind};
@@ -30,6 +33,14 @@ pub enum StoreError {
         /// Which backend (`redis`, `postgres`, `file`, `memory`).
         backend: &'static str,
         /// What went wrong, without keys or values.
+        detail: String,
+    },
+    /// The store's settings are unusable (a malformed URL, a bad key prefix or schema name).
+    #[error("{backend} is misconfigured: {detail}")]
+    Misconfigured {
+        /// Which backend.
+        backend: &'static str,
+        /// What is wrong.
         detail: String,
     },
     /// The backend holds data netid cannot read (another writer, a wrong schema, a damaged
@@ -60,6 +71,14 @@ impl StoreError {
         }
     }
 
+    /// The store's settings are unusable.
+    pub fn misconfigured(backend: &'static str, detail: impl std::fmt::Display) -> Self {
+        StoreError::Misconfigured {
+            backend,
+            detail: detail.to_string(),
+        }
+    }
+
     /// Whether retrying later may succeed.
     pub fn is_retryable(&self) -> bool {
         matches!(self, StoreError::Unavailable { .. })
@@ -71,13 +90,14 @@ impl ErrorCode for StoreError {
         match self {
             StoreError::Unavailable { .. } => "store.unavailable",
             StoreError::Corrupt { .. } => "store.corrupt",
+            StoreError::Misconfigured { .. } => "store.misconfigured",
         }
     }
 
     fn actor(&self) -> Actor {
         match self {
             StoreError::Unavailable { .. } => Actor::RetryLater,
-            StoreError::Corrupt { .. } => Actor::Configuration,
+            StoreError::Corrupt { .. } | StoreError::Misconfigured { .. } => Actor::Configuration,
         }
     }
 }

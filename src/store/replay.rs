@@ -40,7 +40,7 @@ impl ReplayKind {
 /// Implementations must be atomic across every instance that shares them: of two concurrent
 /// `first_use` calls with the same value, exactly one returns `Ok(true)`.
 #[async_trait::async_trait]
-pub trait ReplayGuard: Send + Sync + 'static {
+pub trait ReplayGuard: Send + Sync + std::fmt::Debug + 'static {
     /// Records `value` of `kind` as used for `ttl`; `Ok(true)` if this is its first use,
     /// `Ok(false)` if it was used before. On [`StoreError`] nothing is known, and the caller
     /// must refuse (fail closed).

@@ -14,9 +14,12 @@ mod no_panic;
 mod openssl;
 mod pii_logs;
 mod policy;
+#[cfg(feature = "redis")]
+mod redis_store;
 mod sandbox;
 #[cfg(any(feature = "axum", feature = "actix"))]
 mod scenarios;
+mod servers;
 mod support;
 mod token_rules;
 mod vectors;

@@ -1,0 +1,321 @@
+//! Redis: the replay guard and session revocations, shared by every instance of an application.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), netid::store::StoreError> {
+//! use std::sync::Arc;
+//! use netid::store::redis::RedisStore;
+//!
+//! let redis = Arc::new(RedisStore::builder("redis://127.0.0.1:6379").key_prefix("shop").connect().await?);
+//! // The same store is the client's replay guard and the sessions' revocation list:
+//! // `ClientBuilder::replay_guard(redis.clone())`, `SessionManagerBuilder::revocations(redis)`.
+//! # let _ = redis; Ok(()) }
+//! ```
+//!
+//! # Failure
+//! Every operation has a deadline (default 500 ms, retries included). When Redis cannot answer
+//! in time, the operation returns [`StoreError::Unavailable`]: a result is not accepted and a
+//! session is not trusted (fail closed), and the caller can retry. There is deliberately no
+//! "fail open" switch: a replay guard that lets values through while it cannot see them is no
+//! guard. The connection re-establishes itself in the background (`redis`'s
+//! `ConnectionManager`), so service recovers without a restart when Redis is back.
+//!
+//! # Keys
+//! `{prefix}:{kind}:{SM3 of the value, hex}`, each with an expiry, so nothing outlives its use
+//! and no pseudonym or id appears in a key name.
+
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{ErrorKind, RedisError};
+
+use super::{ReplayGuard, ReplayKind, StoreError};
+use crate::crypto::sm3;
+use crate::policy::RevocationStore;
+
+const BACKEND: &str = "redis";
+
+/// The replay guard and session revocations in Redis. Cheap to clone: clones share one
+/// multiplexed connection.
+#[derive(Clone)]
+pub struct RedisStore {
+    conn: ConnectionManager,
+    prefix: String,
+    timeout: Duration,
+    attempts: u32,
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may carry a password: it is not kept, and never printed.
+        f.debug_struct("RedisStore")
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .field("attempts", &self.attempts)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Settings for a [`RedisStore`].
+pub struct RedisStoreBuilder {
+    url: String,
+    prefix: String,
+    timeout: Duration,
+    attempts: u32,
+}
+
+impl std::fmt::Debug for RedisStoreBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStoreBuilder")
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .field("attempts", &self.attempts)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisStore {
+    /// Settings for the Redis at `url` (`redis://[:password@]host:port[/db]`).
+    pub fn builder(url: impl Into<String>) -> RedisStoreBuilder {
+        RedisStoreBuilder {
+            url: url.into(),
+            prefix: "netid".to_owned(),
+            timeout: Duration::from_millis(500),
+            attempts: 2,
+        }
+    }
+
+    /// Connects with the default settings and checks Redis answers.
+    pub async fn connect(url: impl Into<String>) -> Result<Self, StoreError> {
+        Self::builder(url).connect().await
+    }
+
+    /// The prefix of every key this store writes.
+    pub fn key_prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// Checks Redis answers (a readiness probe).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.run(|| redis::cmd("PING"), |_: String| ()).await
+    }
+
+    fn key(&self, tag: &str, value: &str) -> String {
+        format!(
+            "{}:{tag}:{}",
+            self.prefix,
+            hex::encode(sm3(value.as_bytes()))
+        )
+    }
+
+    /// Runs one command, retrying once a dropped connection has been replaced, all within the
+    /// deadline. Only used for commands that are safe to repeat (see `first_use`).
+    async fn run<T: redis::FromRedisValue, R>(
+        &self,
+        command: impl Fn() -> redis::Cmd,
+        then: impl FnOnce(T) -> R,
+    ) -> Result<R, StoreError> {
+        let attempt = async {
+            let mut last = None;
+            for _ in 0..self.attempts {
+                let mut conn = self.conn.clone();
+                match command().query_async::<T>(&mut conn).await {
+                    Ok(v) => return Ok(v),
+                    Err(e) if is_transient(&e) => last = Some(e),
+                    Err(e) => return Err(describe(&e)),
+                }
+            }
+            Err(last.map_or_else(
+                || StoreError::unavailable(BACKEND, "no attempt was made"),
+                |e| describe(&e),
+            ))
+        };
+        match tokio::time::timeout(self.timeout, attempt).await {
+            Ok(r) => r.map(then),
+            Err(_) => Err(StoreError::unavailable(
+                BACKEND,
+                format!("no answer within {} ms", self.timeout.as_millis()),
+            )),
+        }
+    }
+}
+
+impl RedisStoreBuilder {
+    /// The prefix of every key (default `netid`): 1–64 of `A-Z a-z 0-9 _ - . :`. Give each
+    /// application sharing a Redis its own.
+    pub fn key_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// How long one operation may take, retries included (default 500 ms; 10 ms to 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// How many times an operation is tried when the connection drops under it (default 2:
+    /// one retry on the re-established connection; 1 to 5).
+    pub fn attempts(mut self, attempts: u32) -> Self {
+        self.attempts = attempts;
+        self
+    }
+
+    /// Builds the store without contacting Redis: the connection is made on first use and
+    /// re-made whenever it drops. An application can start while Redis is down; until it is
+    /// back, operations fail closed.
+    pub fn build(self) -> Result<RedisStore, StoreError> {
+        let valid_prefix = (1..=64).contains(&self.prefix.len())
+            && self
+                .prefix
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_-.:".contains(&b));
+        if !valid_prefix {
+            return Err(StoreError::misconfigured(
+                BACKEND,
+                "the key prefix must be 1-64 of A-Z a-z 0-9 _ - . :",
+            ));
+        }
+        if self.timeout < Duration::from_millis(10) || self.timeout > Duration::from_secs(30) {
+            return Err(StoreError::misconfigured(
+                BACKEND,
+                "the operation timeout must be 10 ms to 30 s",
+            ));
+        }
+        if !(1..=5).contains(&self.attempts) {
+            return Err(StoreError::misconfigured(
+                BACKEND,
+                "attempts must be 1 to 5",
+            ));
+        }
+        // The error would quote the URL, password included: say only what kind it was.
+        let client = redis::Client::open(self.url.as_str())
+            .map_err(|_| StoreError::misconfigured(BACKEND, "the Redis URL is not valid"))?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(self.timeout))
+            .set_response_timeout(Some(self.timeout))
+            .set_number_of_retries(3)
+            .set_max_delay(Duration::from_secs(2));
+        let conn = ConnectionManager::new_lazy_with_config(client, config)
+            .map_err(|e| StoreError::misconfigured(BACKEND, format!("{:?}", e.kind())))?;
+        Ok(RedisStore {
+            conn,
+            prefix: self.prefix,
+            timeout: self.timeout,
+            attempts: self.attempts,
+        })
+    }
+
+    /// Builds the store and checks Redis answers: a deployment finds a wrong URL at start-up.
+    pub async fn connect(self) -> Result<RedisStore, StoreError> {
+        let store = self.build()?;
+        store.ping().await?;
+        Ok(store)
+    }
+}
+
+/// A failure that a fresh connection may not repeat.
+fn is_transient(e: &RedisError) -> bool {
+    e.is_io_error() || e.is_connection_dropped() || e.is_timeout() || e.is_connection_refusal()
+}
+
+/// The error's kind, never its text: a server error may quote a key, a client error the URL.
+fn describe(e: &RedisError) -> StoreError {
+    let kind = format!("{:?}", e.kind());
+    if is_transient(e) {
+        StoreError::unavailable(BACKEND, format!("connection failed ({kind})"))
+    } else if matches!(e.kind(), ErrorKind::UnexpectedReturnType | ErrorKind::Parse) {
+        StoreError::corrupt(BACKEND, format!("unexpected reply ({kind})"))
+    } else {
+        StoreError::unavailable(BACKEND, format!("command failed ({kind})"))
+    }
+}
+
+#[async_trait::async_trait]
+impl ReplayGuard for RedisStore {
+    async fn first_use(
+        &self,
+        kind: ReplayKind,
+        value: &str,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        let key = self.key(kind.tag(), value);
+        // A plain SET NX cannot be retried: if the first attempt was applied but its reply
+        // lost with the connection, the retry would see the key and call our own first use a
+        // replay. So each call writes a token of its own and asks for the previous value
+        // (`SET … NX GET`, Redis 7): nothing before, or our own token, means first use.
+        let token = crate::random::token(16);
+        let ttl = ttl.as_secs().max(1);
+        let previous: Option<String> = self
+            .run(
+                || {
+                    let mut c = redis::cmd("SET");
+                    c.arg(&key)
+                        .arg(&token)
+                        .arg("NX")
+                        .arg("GET")
+                        .arg("EX")
+                        .arg(ttl);
+                    c
+                },
+                |v| v,
+            )
+            .await?;
+        Ok(previous.is_none_or(|p| p == token))
+    }
+}
+
+#[async_trait::async_trait]
+impl RevocationStore for RedisStore {
+    async fn revoke(&self, jti: &str, until: u64) -> Result<(), StoreError> {
+        let key = self.key("rv", jti);
+        self.run(
+            || {
+                let mut c = redis::cmd("SET");
+                c.arg(&key).arg(1).arg("EXAT").arg(until.max(1));
+                c
+            },
+            |_: redis::Value| (),
+        )
+        .await
+    }
+
+    async fn revoke_subject(&self, subject: &str, at: u64, until: u64) -> Result<(), StoreError> {
+        let key = self.key("rs", subject);
+        // Two instances may erase at once: keep the later cut-off and the later expiry, in one
+        // atomic step.
+        const KEEP_LATER: &str = "\
+            local cut = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), tonumber(ARGV[1])) \
+            local untl = math.max(tonumber(redis.call('EXPIRETIME', KEYS[1])), tonumber(ARGV[2])) \
+            redis.call('SET', KEYS[1], cut, 'EXAT', untl) \
+            return 1";
+        self.run(
+            || {
+                let mut c = redis::cmd("EVAL");
+                c.arg(KEEP_LATER).arg(1).arg(&key).arg(at).arg(until.max(1));
+                c
+            },
+            |_: redis::Value| (),
+        )
+        .await
+    }
+
+    async fn is_revoked(
+        &self,
+        jti: &str,
+        subject: &str,
+        issued_at: u64,
+    ) -> Result<bool, StoreError> {
+        let (session, subject_key) = (self.key("rv", jti), self.key("rs", subject));
+        let (session, cut_off): (Option<String>, Option<u64>) = self
+            .run(
+                || {
+                    let mut c = redis::cmd("MGET");
+                    c.arg(&session).arg(&subject_key);
+                    c
+                },
+                |v| v,
+            )
+            .await?;
+        Ok(session.is_some() || cut_off.is_some_and(|at| issued_at <= at))
+    }
+}

@@ -1,0 +1,177 @@
+//! The real Redis and PostgreSQL every machine of this project runs. Tests read
+//! `NETID_TEST_REDIS_URL` / `NETID_TEST_POSTGRES_URL` (defaults: 127.0.0.1:6379, and
+//! 127.0.0.1:5432 database `test`). Without a server a test is skipped, except under `CI=true`,
+//! where a missing server fails the run.
+//!
+//! Each test gets a scope of its own — a Redis ACL user allowed only its key prefix, a
+//! PostgreSQL schema — so tests run in parallel and leave nothing behind.
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A name no other test (or test run) uses.
+pub(crate) fn unique(stem: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!(
+        "{stem}_{}_{}_{nanos:x}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Fails under `CI=true`, else says why the test is skipped.
+pub(crate) fn skip_or_fail(what: &str, url: &str, e: &dyn std::fmt::Display) {
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{what} at {url} is required under CI=true: {e}"
+    );
+    eprintln!("skipping: {what} at {url} unreachable: {e}");
+}
+
+#[cfg(feature = "redis")]
+pub(crate) mod redis_scope {
+    use super::*;
+
+    pub(crate) fn redis_url() -> String {
+        std::env::var("NETID_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+    }
+
+    /// A Redis ACL user of its own, allowed only keys under its prefix: a test can kill its
+    /// own connections (`CLIENT KILL USER`) or lock itself out without touching another test.
+    pub(crate) struct RedisScope {
+        pub(crate) prefix: String,
+        pub(crate) user: String,
+        admin: redis::aio::MultiplexedConnection,
+    }
+
+    impl RedisScope {
+        /// `None` (skip) when Redis is unreachable outside CI.
+        pub(crate) async fn new() -> Option<Self> {
+            let url = redis_url();
+            let connected = match redis::Client::open(url.as_str()) {
+                Ok(c) => c.get_multiplexed_async_connection().await,
+                Err(e) => Err(e),
+            };
+            let admin = match connected {
+                Ok(conn) => conn,
+                Err(e) => {
+                    skip_or_fail("Redis", &url, &e);
+                    return None;
+                }
+            };
+            let name = unique("t");
+            let scope = RedisScope {
+                prefix: name.clone(),
+                user: format!("netid_{name}"),
+                admin,
+            };
+            scope
+                .admin_cmd(
+                    redis::cmd("ACL")
+                        .arg("SETUSER")
+                        .arg(&scope.user)
+                        .arg("reset")
+                        .arg("on")
+                        .arg("nopass")
+                        .arg(format!("~{}:*", scope.prefix))
+                        .arg("+@all"),
+                )
+                .await;
+            Some(scope)
+        }
+
+        /// The URL that logs in as this scope's user.
+        pub(crate) fn url(&self) -> String {
+            let mut url = url::Url::parse(&redis_url()).unwrap();
+            url.set_username(&self.user).unwrap();
+            // redis-rs logs in only with a password; the user is `nopass`, so any will do.
+            url.set_password(Some("any")).unwrap();
+            url.to_string()
+        }
+
+        pub(crate) async fn admin_cmd(&self, cmd: &redis::Cmd) -> redis::Value {
+            let mut conn = self.admin.clone();
+            cmd.query_async(&mut conn).await.unwrap()
+        }
+
+        /// Closes every connection of this scope's user, as a failing network would.
+        pub(crate) async fn kill_connections(&self) -> i64 {
+            let v = self
+                .admin_cmd(redis::cmd("CLIENT").arg("KILL").arg("USER").arg(&self.user))
+                .await;
+            redis::from_redis_value(v).unwrap()
+        }
+
+        /// Refuses (`false`) or allows this scope's user to log in.
+        pub(crate) async fn set_enabled(&self, on: bool) {
+            self.admin_cmd(redis::cmd("ACL").arg("SETUSER").arg(&self.user).arg(if on {
+                "on"
+            } else {
+                "off"
+            }))
+            .await;
+        }
+
+        /// Every key under the prefix, with its remaining lifetime in seconds.
+        pub(crate) async fn keys(&self) -> Vec<(String, i64)> {
+            let v = self
+                .admin_cmd(redis::cmd("KEYS").arg(format!("{}:*", self.prefix)))
+                .await;
+            let keys: Vec<String> = redis::from_redis_value(v).unwrap();
+            let mut out = Vec::new();
+            for k in keys {
+                let ttl: i64 =
+                    redis::from_redis_value(self.admin_cmd(redis::cmd("TTL").arg(&k)).await)
+                        .unwrap();
+                out.push((k, ttl));
+            }
+            out
+        }
+
+        /// Every value under the prefix, as text.
+        pub(crate) async fn values(&self) -> Vec<String> {
+            let mut out = Vec::new();
+            for (k, _) in self.keys().await {
+                let v: Option<String> =
+                    redis::from_redis_value(self.admin_cmd(redis::cmd("GET").arg(&k)).await)
+                        .unwrap();
+                out.extend(v);
+            }
+            out
+        }
+
+        /// Deletes the keys and the user (also done on drop, so a failed test leaves
+        /// nothing behind either).
+        pub(crate) async fn cleanup(self) {
+            drop(self);
+        }
+    }
+}
+
+#[cfg(feature = "redis")]
+impl Drop for redis_scope::RedisScope {
+    fn drop(&mut self) {
+        // A blocking connection: drop cannot await, and may run while a test unwinds.
+        let Ok(client) = redis::Client::open(redis_scope::redis_url()) else {
+            return;
+        };
+        let Ok(mut conn) = client.get_connection() else {
+            return;
+        };
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg(format!("{}:*", self.prefix))
+            .query(&mut conn)
+            .unwrap_or_default();
+        for k in keys {
+            let _: redis::RedisResult<i64> = redis::cmd("DEL").arg(&k).query(&mut conn);
+        }
+        let _: redis::RedisResult<i64> = redis::cmd("ACL")
+            .arg("DELUSER")
+            .arg(&self.user)
+            .query(&mut conn);
+    }
+}
