@@ -10,6 +10,8 @@
 //! - [`policy`]: the rules in middleware, framework-free; adapters in `axum` and `actix`.
 //! - [`request_auth`]: request and webhook signatures.
 //! - [`store`]: shared state — replay guard, and the traits Redis and PostgreSQL back.
+//! - [`audit`]: the tamper-evident audit log (SM3 hash chain).
+//! - [`erasure`]: deletion on request, with a receipt (Art. 9).
 //! - [`error`]: what every error shares: a stable code and who must act.
 //!
 //! # Example
@@ -69,6 +71,7 @@ pub mod axum;
 mod b64;
 pub mod client;
 pub mod crypto;
+pub mod erasure;
 pub mod error;
 mod json;
 mod random;

@@ -15,12 +15,14 @@ use super::Problem;
 use super::consent::{ConsentLedger, ConsentRecord};
 use super::session::SessionManager;
 use super::user::{IdentityVerifier, Method, VerifiedUser};
+use crate::audit::{AuditAction, AuditEvent, AuditLog};
 use crate::client::{
     ClientError, NetIdClient, PendingAuthorization, PollOutcome, VerificationRequest,
 };
 use crate::crypto::sm3;
 use crate::error::{Actor, ErrorCode};
 use crate::request_auth::unix_now;
+use crate::store::Vault;
 
 /// A started login: what the page shows, and the secret that binds it to this browser.
 #[derive(Clone)]
@@ -62,8 +64,9 @@ pub enum LoginStatus {
 
 struct PendingLogin {
     pending: PendingAuthorization,
-    /// Set when a webhook completed the authorization before the browser polled.
-    completed: Option<VerifiedUser>,
+    /// Set when a webhook completed the authorization before the browser polled, or when the
+    /// audit log could not record it yet: the user, and the record still to append.
+    completed: Option<(VerifiedUser, Option<AuditEvent>)>,
 }
 
 /// The login flow. Cheap to clone.
@@ -77,6 +80,8 @@ struct Inner {
     sessions: SessionManager,
     request: VerificationRequest,
     consents: Option<Arc<dyn ConsentLedger>>,
+    audit: Option<Arc<dyn AuditLog>>,
+    vault: Option<Vault>,
     verifiers: HashMap<&'static str, Arc<dyn IdentityVerifier>>,
     /// SM3(browser binding) → login.
     logins: Mutex<HashMap<[u8; 32], PendingLogin>>,
@@ -94,6 +99,8 @@ pub struct LoginFlowBuilder {
     sessions: SessionManager,
     request: VerificationRequest,
     consents: Option<Arc<dyn ConsentLedger>>,
+    audit: Option<Arc<dyn AuditLog>>,
+    vault: Option<Vault>,
     verifiers: HashMap<&'static str, Arc<dyn IdentityVerifier>>,
 }
 
@@ -116,6 +123,20 @@ impl LoginFlowBuilder {
         self
     }
 
+    /// Where every verification the application relies on is recorded (and every logout): a
+    /// login is refused with a retryable 503 until its record is written (fail closed).
+    pub fn audit(mut self, log: Arc<dyn AuditLog>) -> Self {
+        self.audit = Some(log);
+        self
+    }
+
+    /// Where plaintext fields released with consent are kept (sealed). Without a vault they
+    /// are dropped, and zeroized, after login.
+    pub fn vault(mut self, vault: Vault) -> Self {
+        self.vault = Some(vault);
+        self
+    }
+
     /// Adds another lawful way of verifying users (equal service, Art. 7 §3).
     pub fn verifier(mut self, verifier: Arc<dyn IdentityVerifier>) -> Self {
         self.verifiers.insert(verifier.method(), verifier);
@@ -130,6 +151,8 @@ impl LoginFlowBuilder {
                 sessions: self.sessions,
                 request: self.request,
                 consents: self.consents,
+                audit: self.audit,
+                vault: self.vault,
                 verifiers: self.verifiers,
                 logins: Mutex::new(HashMap::new()),
             }),
@@ -190,6 +213,8 @@ impl LoginFlow {
             sessions,
             request: VerificationRequest::age_tag("登录 / sign-in"),
             consents: None,
+            audit: None,
+            vault: None,
             verifiers: HashMap::new(),
         }
     }
@@ -247,11 +272,14 @@ impl LoginFlow {
             })?;
             (login.pending.clone(), login.completed.clone())
         };
-        let user = match completed {
-            Some(user) => user,
+        let (user, record) = match completed {
+            Some(done) => done,
             None => match self.inner.client.poll(&pending).await {
                 Ok(PollOutcome::Pending) => return Ok(LoginStatus::Pending),
-                Ok(PollOutcome::Done(result)) => self.accept(&result).await?,
+                Ok(PollOutcome::Done(result)) => {
+                    let (user, event) = self.accept(&result).await?;
+                    (user, Some(event))
+                }
                 // A store or network that cannot answer now keeps the login: the browser's
                 // next poll finishes it. Anything else ends it.
                 Err(e) if e.kind() == Actor::RetryLater => return Err(client_problem(&e)),
@@ -262,6 +290,16 @@ impl LoginFlow {
                 }
             },
         };
+        if let Some(event) = record {
+            if let Err(problem) = self.record(event.clone()).await {
+                // The result is used up at the platform: keep the user, and write the record
+                // on the browser's next poll.
+                if let Some(l) = self.logins().get_mut(&key) {
+                    l.completed = Some((user, Some(event)));
+                }
+                return Err(problem);
+            }
+        }
         self.logins().remove(&key);
         let session = self
             .inner
@@ -303,9 +341,9 @@ impl LoginFlow {
         };
         match self.inner.client.complete_callback(&pending, &event).await {
             Ok(result) => {
-                let user = self.accept(&result).await?;
+                let (user, event) = self.accept(&result).await?;
                 if let Some(l) = self.logins().get_mut(&key) {
-                    l.completed = Some(user);
+                    l.completed = Some((user, Some(event)));
                 }
                 Ok(())
             }
@@ -318,11 +356,30 @@ impl LoginFlow {
         }
     }
 
-    /// Checks a verified result is a verification, records its consent receipt, counts it.
+    /// Appends `event` to the audit log, if there is one.
+    async fn record(&self, event: AuditEvent) -> Result<(), Problem> {
+        let Some(log) = &self.inner.audit else {
+            return Ok(());
+        };
+        match log.append(event).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.actor() == Actor::RetryLater => {
+                tracing::warn!(code = e.code(), "audit log unavailable; login held");
+                Err(Problem::unavailable("the audit log is unreachable; retry"))
+            }
+            Err(e) => {
+                tracing::error!(code = e.code(), error = %e, "audit log refused a record");
+                Err(Problem::internal())
+            }
+        }
+    }
+
+    /// Checks a verified result is a verification, records its consent receipt (and keeps the
+    /// fields it covers, sealed), counts it, and returns the user with their audit record.
     async fn accept(
         &self,
         result: &crate::token::Verified<crate::client::IdentityResult>,
-    ) -> Result<VerifiedUser, Problem> {
+    ) -> Result<(VerifiedUser, AuditEvent), Problem> {
         let Some(user) = VerifiedUser::from_netid(&result.claims) else {
             record_outcome(&Method::NetId, "not_verified");
             return Err(Problem::new(
@@ -332,14 +389,34 @@ impl LoginFlow {
                 "the identity platform could not verify you",
             ));
         };
+        let mut event = AuditEvent::new(
+            AuditAction::Verification,
+            user.subject(),
+            "verified",
+            Method::NetId.label(),
+        )
+        .assurance(user.assurance().level())
+        .authz_id(result.authz_id.as_str())
+        .token_sm3(result.token_sm3());
+        if let Some(fields) = &result.fields {
+            event = event.fields(fields.names().iter());
+        }
         if let (Some(ledger), Some(receipt)) = (&self.inner.consents, &result.consent) {
+            let consent = ConsentRecord::from_receipt(user.subject(), receipt);
             ledger
-                .record(ConsentRecord::from_receipt(user.subject(), receipt))
+                .record(consent.clone())
                 .await
                 .map_err(|_| Problem::unavailable("the consent ledger is unreachable; retry"))?;
+            if let (Some(vault), Some(fields)) = (&self.inner.vault, &result.fields) {
+                vault.keep(&consent, fields).await.map_err(|e| {
+                    tracing::warn!(code = e.code(), "consented fields not kept");
+                    Problem::unavailable("the field vault is unreachable; retry")
+                })?;
+            }
+            event = event.consent_id(&receipt.id);
         }
         record_outcome(&Method::NetId, "verified");
-        Ok(user)
+        Ok((user, event))
     }
 
     /// Logs in a user verified by the platform's own lawful method `method`.
@@ -367,6 +444,16 @@ impl LoginFlow {
             )
         })?;
         let user = VerifiedUser::from_other(verifier.method(), verified, unix_now());
+        self.record(
+            AuditEvent::new(
+                AuditAction::Verification,
+                user.subject(),
+                "verified",
+                label.label(),
+            )
+            .assurance(user.assurance().level()),
+        )
+        .await?;
         record_outcome(&label, "verified");
         let session = self
             .inner
@@ -376,13 +463,21 @@ impl LoginFlow {
         Ok((user, session))
     }
 
-    /// Ends a session.
+    /// Ends a session, and records the logout in the audit log. Safe to repeat.
     pub async fn logout(&self, session: &str) -> Result<(), Problem> {
-        self.inner
+        let user = self
+            .inner
             .sessions
             .revoke(session)
             .await
-            .map_err(|e| e.to_problem())
+            .map_err(|e| e.to_problem())?;
+        self.record(AuditEvent::new(
+            AuditAction::Logout,
+            user.subject(),
+            "logged_out",
+            user.method.label(),
+        ))
+        .await
     }
 }
 

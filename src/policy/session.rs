@@ -193,14 +193,14 @@ impl SessionManager {
     }
 
     /// Ends the session (logout): the token is refused from now on, on every instance that
-    /// shares the revocation store.
-    pub async fn revoke(&self, token: &str) -> Result<(), SessionError> {
-        let (claims, _) = self.decode(token)?;
+    /// shares the revocation store. Returns whose session it was.
+    pub async fn revoke(&self, token: &str) -> Result<VerifiedUser, SessionError> {
+        let (claims, user) = self.decode(token)?;
         self.inner
             .revocations
             .revoke(&claims.jti, claims.exp)
             .await?;
-        Ok(())
+        Ok(user)
     }
 
     /// Ends every session of `subject` issued until now, on every instance that shares the

@@ -11,12 +11,17 @@
 //! [`StoreError::Unavailable`] (retryable), and the rule that needed it refuses rather than
 //! passes.
 
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub mod postgres;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub mod redis;
 mod replay;
+mod vault;
 
 pub use replay::{InMemoryReplayGuard, ReplayGuard, ReplayKind};
+pub use vault::{InMemorySealedFields, SealedFieldStore, Vault, VaultError};
 
 use crate::error::{Actor, ErrorCode};
 

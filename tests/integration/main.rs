@@ -14,6 +14,8 @@ mod no_panic;
 mod openssl;
 mod pii_logs;
 mod policy;
+#[cfg(feature = "postgres")]
+mod postgres_store;
 #[cfg(feature = "redis")]
 mod redis_store;
 mod sandbox;

@@ -175,3 +175,113 @@ impl Drop for redis_scope::RedisScope {
             .query(&mut conn);
     }
 }
+
+#[cfg(feature = "postgres")]
+pub(crate) mod pg_scope {
+    use super::*;
+    use netid::store::postgres::PgStore;
+
+    pub(crate) fn postgres_url() -> String {
+        std::env::var("NETID_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    }
+
+    /// A schema of its own, dropped (with everything in it) when the scope is dropped.
+    pub(crate) struct PgScope {
+        pub(crate) schema: String,
+        pub(crate) admin: sqlx::PgPool,
+    }
+
+    impl PgScope {
+        /// `None` (skip) when PostgreSQL is unreachable outside CI.
+        pub(crate) async fn new() -> Option<Self> {
+            let url = postgres_url();
+            let admin = match sqlx::postgres::PgPoolOptions::new()
+                .max_connections(2)
+                .acquire_timeout(std::time::Duration::from_secs(5))
+                .connect(&url)
+                .await
+            {
+                Ok(p) => p,
+                Err(e) => {
+                    skip_or_fail("PostgreSQL", &url, &e);
+                    return None;
+                }
+            };
+            Some(PgScope {
+                schema: unique("t").to_lowercase(),
+                admin,
+            })
+        }
+
+        /// One application instance's store, migrated.
+        pub(crate) async fn store(&self) -> PgStore {
+            let store = PgStore::builder(postgres_url())
+                .schema(&self.schema)
+                .build()
+                .unwrap();
+            store.migrate().await.unwrap();
+            store
+        }
+
+        /// Runs `sql` in the scope's schema (as the owner: triggers can be switched off).
+        pub(crate) async fn exec(&self, sql: &str) -> Result<u64, sqlx::Error> {
+            let mut tx = self.admin.begin().await?;
+            sqlx::query(&format!("SET LOCAL search_path TO {}", self.schema))
+                .execute(&mut *tx)
+                .await?;
+            let n = sqlx::query(sql).execute(&mut *tx).await?.rows_affected();
+            tx.commit().await?;
+            Ok(n)
+        }
+
+        /// Every row of every table in the schema, as JSON text.
+        pub(crate) async fn dump(&self) -> String {
+            let tables: Vec<String> = sqlx::query_scalar(
+                "SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1",
+            )
+            .bind(&self.schema)
+            .fetch_all(&self.admin)
+            .await
+            .unwrap();
+            let mut out = String::new();
+            for t in tables {
+                let rows: Vec<String> = sqlx::query_scalar(&format!(
+                    "SELECT row_to_json(r)::text FROM {}.{t} r",
+                    self.schema
+                ))
+                .fetch_all(&self.admin)
+                .await
+                .unwrap();
+                out.push_str(&rows.join("\n"));
+                out.push('\n');
+            }
+            out
+        }
+    }
+
+    impl Drop for PgScope {
+        fn drop(&mut self) {
+            let schema = self.schema.clone();
+            // Drop cannot await: a thread with a runtime of its own does it.
+            let _ = std::thread::spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                // A connection of its own: the test's pool belongs to the test's runtime.
+                rt.block_on(async {
+                    use sqlx::Connection;
+                    if let Ok(mut conn) = sqlx::PgConnection::connect(&postgres_url()).await {
+                        let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                            .execute(&mut conn)
+                            .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}

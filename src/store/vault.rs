@@ -1,0 +1,271 @@
+//! The field vault: plaintext identity fields a user released with separate consent (Art. 8),
+//! kept sealed and handed out only while that consent is live.
+//!
+//! Fields are sealed with SM2 encryption (GB/T 32918.4) to the relying party's vault key before
+//! they reach any store, so a database dump holds ciphertext only; opening asks the
+//! [`ConsentLedger`] first, so a withdrawn or expired consent locks the data at once; and
+//! [`Vault::erase_subject`] deletes everything kept for a user (Art. 9).
+
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use super::StoreError;
+use crate::crypto::DecryptionKey;
+use crate::error::{Actor, ErrorCode};
+use crate::model::{FieldName, IdentityFields};
+use crate::pii::{BirthDate, ExposeSecret, IdNumber, PersonalName};
+use crate::policy::{ConsentLedger, ConsentRecord, Consented};
+use crate::request_auth::unix_now;
+
+/// Where sealed fields are kept. Implementations store opaque ciphertext; they never see a
+/// plaintext value.
+#[async_trait::async_trait]
+pub trait SealedFieldStore: Send + Sync + 'static {
+    /// Keeps `sealed` for (`subject`, `consent_id`), replacing what was there.
+    async fn put(
+        &self,
+        subject: &str,
+        consent_id: &str,
+        sealed: &[u8],
+        at: u64,
+    ) -> Result<(), StoreError>;
+    /// The sealed fields for (`subject`, `consent_id`), if any.
+    async fn get(&self, subject: &str, consent_id: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Deletes everything kept for `subject`; returns how many records went.
+    async fn erase_subject(&self, subject: &str) -> Result<usize, StoreError>;
+    /// How many records are kept for `subject` (for deletion proofs and tests).
+    async fn count_for_subject(&self, subject: &str) -> Result<usize, StoreError>;
+}
+
+/// Sealed fields in this process's memory.
+#[derive(Debug, Default)]
+pub struct InMemorySealedFields {
+    records: Mutex<Vec<(String, String, Vec<u8>)>>,
+}
+
+impl InMemorySealedFields {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Vec<(String, String, Vec<u8>)>) -> T) -> T {
+        f(&mut self.records.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+#[async_trait::async_trait]
+impl SealedFieldStore for InMemorySealedFields {
+    async fn put(
+        &self,
+        subject: &str,
+        consent_id: &str,
+        sealed: &[u8],
+        _at: u64,
+    ) -> Result<(), StoreError> {
+        self.with(|r| {
+            r.retain(|(s, c, _)| !(s == subject && c == consent_id));
+            r.push((subject.to_owned(), consent_id.to_owned(), sealed.to_vec()));
+        });
+        Ok(())
+    }
+
+    async fn get(&self, subject: &str, consent_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.with(|r| {
+            r.iter()
+                .find(|(s, c, _)| s == subject && c == consent_id)
+                .map(|(_, _, v)| v.clone())
+        }))
+    }
+
+    async fn erase_subject(&self, subject: &str) -> Result<usize, StoreError> {
+        Ok(self.with(|r| {
+            let before = r.len();
+            r.retain(|(s, _, _)| s != subject);
+            before - r.len()
+        }))
+    }
+
+    async fn count_for_subject(&self, subject: &str) -> Result<usize, StoreError> {
+        Ok(self.with(|r| r.iter().filter(|(s, _, _)| s == subject).count()))
+    }
+}
+
+/// Why the vault refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VaultError {
+    /// No live consent covers these fields for this subject: nothing is kept or opened.
+    #[error("no live consent covers the field `{0}`")]
+    NotCovered(FieldName),
+    /// The consent is withdrawn, expired or unknown.
+    #[error("the consent is not live")]
+    NotLive,
+    /// Nothing is kept for this subject and consent.
+    #[error("nothing is kept under this consent")]
+    NotFound,
+    /// The sealed record cannot be opened with the vault key (another key, damaged data).
+    #[error("the sealed record cannot be opened with this vault key")]
+    Unsealable,
+    /// A store could not be used.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ErrorCode for VaultError {
+    fn code(&self) -> &'static str {
+        match self {
+            VaultError::NotCovered(_) => "vault.not_covered",
+            VaultError::NotLive => "vault.consent_not_live",
+            VaultError::NotFound => "vault.not_found",
+            VaultError::Unsealable => "vault.unsealable",
+            VaultError::Store(e) => e.code(),
+        }
+    }
+
+    fn actor(&self) -> Actor {
+        match self {
+            VaultError::NotCovered(_) => Actor::Configuration,
+            VaultError::NotLive | VaultError::NotFound => Actor::User,
+            VaultError::Unsealable => Actor::SecurityEvent,
+            VaultError::Store(e) => e.actor(),
+        }
+    }
+}
+
+/// Keeps and opens consented fields. Cheap to clone.
+#[derive(Clone)]
+pub struct Vault {
+    store: Arc<dyn SealedFieldStore>,
+    ledger: Arc<dyn ConsentLedger>,
+    key: Arc<DecryptionKey>,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vault")
+            .field("key", &"[redacted]")
+            .finish_non_exhaustive()
+    }
+}
+
+/// The sealed form: wire names to values, zeroized after use.
+#[derive(Serialize, Deserialize, Default)]
+struct Plain {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id_type: Option<crate::model::IdDocumentType>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    birth_date: Option<String>,
+}
+
+impl Drop for Plain {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.name.zeroize();
+        self.id_number.zeroize();
+        self.birth_date.zeroize();
+    }
+}
+
+impl Vault {
+    /// A vault over `store`, checking consents in `ledger`, sealing to `key`.
+    pub fn new(
+        store: Arc<dyn SealedFieldStore>,
+        ledger: Arc<dyn ConsentLedger>,
+        key: DecryptionKey,
+    ) -> Self {
+        Self {
+            store,
+            ledger,
+            key: Arc::new(key),
+        }
+    }
+
+    /// Keeps `fields` under `consent`, which must be live and cover every field present.
+    pub async fn keep(
+        &self,
+        consent: &ConsentRecord,
+        fields: &IdentityFields,
+    ) -> Result<(), VaultError> {
+        let now = unix_now();
+        if !consent.is_live(now) {
+            return Err(VaultError::NotLive);
+        }
+        if let Some(f) = fields.names().iter().find(|f| !consent.fields.contains(f)) {
+            return Err(VaultError::NotCovered(f));
+        }
+        let plain = Plain {
+            name: fields.name.as_ref().map(|v| v.expose_secret().to_owned()),
+            id_number: fields
+                .id_number
+                .as_ref()
+                .map(|v| v.expose_secret().to_owned()),
+            id_type: fields.id_type,
+            birth_date: fields
+                .birth_date
+                .as_ref()
+                .map(|v| v.expose_secret().to_owned()),
+        };
+        let bytes = Zeroizing::new(serde_json::to_vec(&plain).map_err(|_| VaultError::Unsealable)?);
+        let sealed = self
+            .key
+            .encryption_key()
+            .encrypt(&bytes)
+            .map_err(|_| VaultError::Unsealable)?;
+        self.store
+            .put(&consent.subject, &consent.id, &sealed, now)
+            .await?;
+        Ok(())
+    }
+
+    /// The fields kept under `consent_id`, if that consent is still live — bound to it, so a
+    /// later withdrawal locks them again.
+    pub async fn open(
+        &self,
+        subject: &str,
+        consent_id: &str,
+    ) -> Result<Consented<IdentityFields>, VaultError> {
+        let now = unix_now();
+        let live = self
+            .ledger
+            .for_subject(subject)
+            .await?
+            .iter()
+            .any(|c| c.id == consent_id && c.is_live(now));
+        if !live {
+            return Err(VaultError::NotLive);
+        }
+        let sealed = self
+            .store
+            .get(subject, consent_id)
+            .await?
+            .ok_or(VaultError::NotFound)?;
+        let bytes = self
+            .key
+            .decrypt(&sealed)
+            .map_err(|_| VaultError::Unsealable)?;
+        let plain: Plain = serde_json::from_slice(&bytes).map_err(|_| VaultError::Unsealable)?;
+        let mut fields = IdentityFields::default();
+        fields.name = plain.name.as_deref().map(PersonalName::new);
+        fields.id_number = plain.id_number.as_deref().map(IdNumber::new);
+        fields.id_type = plain.id_type;
+        fields.birth_date = plain.birth_date.as_deref().map(BirthDate::new);
+        Ok(Consented::new(fields, subject, consent_id))
+    }
+
+    /// Deletes every record kept for `subject`; returns how many went.
+    pub async fn erase_subject(&self, subject: &str) -> Result<usize, VaultError> {
+        Ok(self.store.erase_subject(subject).await?)
+    }
+
+    /// How many records are kept for `subject`.
+    pub async fn count_for_subject(&self, subject: &str) -> Result<usize, VaultError> {
+        Ok(self.store.count_for_subject(subject).await?)
+    }
+}

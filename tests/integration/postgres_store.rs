@@ -1,0 +1,426 @@
+//! `PgStore` against the real PostgreSQL: migrations, the consent ledger across instances, one
+//! audit chain from concurrent instances (and tampering caught), and deletion on request that
+//! leaves nothing of the user behind.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use netid::audit::{AuditAction, AuditError, AuditEvent, AuditLog, ChainError, verify_log};
+use netid::client::{LegalBasis, VerificationRequest};
+use netid::crypto::{DecryptionKey, PrivateKey};
+use netid::erasure::Erasure;
+use netid::model::{AuthzId, FieldName};
+use netid::pii::ExposeSecret;
+use netid::policy::{
+    ConsentError, ConsentLedger, ConsentRecord, Consented, LoginFlow, LoginStatus, SessionManager,
+};
+use netid::sandbox::{Persona, Sandbox};
+use netid::store::postgres::PgStore;
+use netid::store::{StoreError, Vault, VaultError};
+use netid::{Actor, ErrorCode};
+
+use crate::servers::pg_scope::PgScope;
+
+fn consent(subject: &str, id: &str) -> ConsentRecord {
+    ConsentRecord {
+        id: id.into(),
+        subject: subject.into(),
+        fields: vec![FieldName::Name, FieldName::IdNumber],
+        purpose: "实名登记".into(),
+        legal_basis: Some("《网络游戏管理办法》第十条".into()),
+        granted_at: 1_700_000_000,
+        expires_at: Some(4_000_000_000),
+        withdrawn_at: None,
+    }
+}
+
+#[tokio::test]
+async fn migrations_apply_once_even_from_racing_instances() {
+    let Some(scope) = PgScope::new().await else {
+        return;
+    };
+    let url = crate::servers::pg_scope::postgres_url();
+    let a = PgStore::builder(&url)
+        .schema(&scope.schema)
+        .build()
+        .unwrap();
+    let b = PgStore::builder(&url)
+        .schema(&scope.schema)
+        .build()
+        .unwrap();
+    let (ra, rb) = tokio::join!(a.migrate(), b.migrate());
+    ra.unwrap();
+    rb.unwrap();
+    a.migrate().await.unwrap();
+    let applied: i64 = sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM {}._sqlx_migrations",
+        scope.schema
+    ))
+    .fetch_one(&scope.admin)
+    .await
+    .unwrap();
+    assert_eq!(applied, 1);
+
+    // Before migrations, a store says what to do, not what PostgreSQL said.
+    let other = PgScope::new().await.unwrap();
+    let bare = PgStore::builder(&url)
+        .schema(&other.schema)
+        .build()
+        .unwrap();
+    sqlx::query(&format!("CREATE SCHEMA {}", other.schema))
+        .execute(&other.admin)
+        .await
+        .unwrap();
+    let e = bare.for_subject("pw_1").await.unwrap_err();
+    assert_eq!(e.code(), "store.misconfigured", "{e}");
+    assert!(e.to_string().contains("migrate"), "{e}");
+}
+
+#[tokio::test]
+async fn a_consent_given_at_one_instance_is_honoured_and_withdrawn_at_another() {
+    let Some(scope) = PgScope::new().await else {
+        return;
+    };
+    let (a, b) = (scope.store().await, scope.store().await);
+    let c = consent("pw_alice", "cr_1");
+    a.record(c.clone()).await.unwrap();
+    assert_eq!(b.for_subject("pw_alice").await.unwrap(), vec![c.clone()]);
+    let live = b
+        .live_consent("pw_alice", FieldName::IdNumber, "实名登记")
+        .await
+        .unwrap();
+    assert_eq!(live.map(|c| c.id), Some("cr_1".to_owned()));
+
+    let data = Consented::new("kept value", "pw_alice", "cr_1");
+    assert_eq!(*data.get(&a).await.unwrap(), "kept value");
+    assert!(b.withdraw("pw_alice", "cr_1", 1_800_000_000).await.unwrap());
+    assert!(!a.withdraw("pw_alice", "cr_1", 1_800_000_001).await.unwrap());
+    assert_eq!(data.get(&a).await.unwrap_err(), ConsentError::NotLive);
+    let stored = a.for_subject("pw_alice").await.unwrap();
+    assert_eq!(stored[0].withdrawn_at, Some(1_800_000_000));
+
+    a.record(consent("pw_alice", "cr_2")).await.unwrap();
+    a.record(consent("pw_alice", "cr_3")).await.unwrap();
+    assert_eq!(b.withdraw_all("pw_alice", 1_800_000_002).await.unwrap(), 2);
+    assert!(
+        a.for_subject("pw_alice")
+            .await
+            .unwrap()
+            .iter()
+            .all(|c| c.withdrawn_at.is_some())
+    );
+}
+
+fn event(i: usize) -> AuditEvent {
+    AuditEvent::new(
+        AuditAction::Verification,
+        format!("pw_{}", i % 7),
+        "verified",
+        if i % 2 == 0 { "netid" } else { "bank_card" },
+    )
+    .assurance(3)
+    .authz_id(format!("az_{i}"))
+    .token_sm3(&[u8::try_from(i % 256).unwrap(); 32])
+}
+
+#[tokio::test]
+async fn concurrent_appends_from_two_instances_form_one_chain_and_tampering_is_caught() {
+    let Some(scope) = PgScope::new().await else {
+        return;
+    };
+    let (a, b) = (Arc::new(scope.store().await), Arc::new(scope.store().await));
+    let mut tasks = tokio::task::JoinSet::new();
+    for t in 0..8 {
+        let log: Arc<dyn AuditLog> = if t % 2 == 0 { a.clone() } else { b.clone() };
+        tasks.spawn(async move {
+            for i in 0..25 {
+                log.append(event(t * 100 + i)).await.unwrap();
+            }
+        });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r.unwrap();
+    }
+    let head = verify_log(a.as_ref()).await.unwrap();
+    assert_eq!((head.entries, head.last_seq), (200, 200));
+    let entries = b.read(1, 1000).await.unwrap();
+    assert_eq!(entries.len(), 200);
+    assert!(entries.windows(2).all(|w| w[1].prev == w[0].hash));
+
+    // Append-only: the table refuses edits and deletions outright…
+    assert!(
+        scope
+            .exec("UPDATE netid_audit SET outcome = 'declined' WHERE seq = 5")
+            .await
+            .is_err()
+    );
+    assert!(
+        scope
+            .exec("DELETE FROM netid_audit WHERE seq = 5")
+            .await
+            .is_err()
+    );
+    assert!(scope.exec("TRUNCATE netid_audit").await.is_err());
+    // …and whoever switches that off (the table's owner) is caught by the chain.
+    scope
+        .exec("ALTER TABLE netid_audit DISABLE TRIGGER USER")
+        .await
+        .unwrap();
+    scope
+        .exec("UPDATE netid_audit SET outcome = 'declined' WHERE seq = 57")
+        .await
+        .unwrap();
+    match verify_log(a.as_ref()).await.unwrap_err() {
+        AuditError::Chain(ChainError::Edited { seq }) => assert_eq!(seq, 57),
+        other => panic!("expected an edit at 57, got {other:?}"),
+    }
+    scope
+        .exec("UPDATE netid_audit SET outcome = 'verified' WHERE seq = 57")
+        .await
+        .unwrap();
+    verify_log(a.as_ref()).await.unwrap();
+    scope
+        .exec("DELETE FROM netid_audit WHERE seq = 120")
+        .await
+        .unwrap();
+    let e = verify_log(b.as_ref()).await.unwrap_err();
+    assert!(
+        matches!(e, AuditError::Chain(ChainError::Deleted { .. })),
+        "{e:?}"
+    );
+    assert_eq!(e.actor(), Actor::SecurityEvent);
+}
+
+#[tokio::test]
+async fn an_unreachable_database_fails_closed_with_a_retryable_error() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let store = PgStore::builder(format!("postgres://u:hunter2@127.0.0.1:{port}/db"))
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let e = store.for_subject("pw_1").await.unwrap_err();
+    assert!(matches!(e, StoreError::Unavailable { .. }), "{e:?}");
+    assert_eq!(e.actor(), Actor::RetryLater);
+    let e = store.append(event(1)).await.unwrap_err();
+    assert_eq!(e.code(), "store.unavailable");
+    assert!(!format!("{e} {e:?}").contains("hunter2"));
+    let e = PgStore::builder("postgres://x/y")
+        .schema("Bad-Name")
+        .build()
+        .unwrap_err();
+    assert_eq!(e.code(), "store.misconfigured");
+}
+
+/// Erasure leaves nothing of the user in any store, and holds across instances.
+#[cfg(feature = "redis")]
+#[tokio::test]
+async fn erase_subject_leaves_nothing_behind_in_redis_or_postgres() {
+    use crate::servers::redis_scope::RedisScope;
+    use netid::store::redis::RedisStore;
+
+    let Some(pg) = PgScope::new().await else {
+        return;
+    };
+    let Some(redis) = RedisScope::new().await else {
+        return;
+    };
+    let sandbox = Sandbox::start().await.unwrap();
+    let app = sandbox.register_app("app_erase");
+    let vault_key = DecryptionKey::new(PrivateKey::generate());
+
+    // Two instances sharing Redis and PostgreSQL.
+    let mut instances = Vec::new();
+    for _ in 0..2 {
+        let r = Arc::new(
+            RedisStore::builder(redis.url())
+                .key_prefix(&redis.prefix)
+                .connect()
+                .await
+                .unwrap(),
+        );
+        let p = Arc::new(pg.store().await);
+        let client = sandbox
+            .client_builder(&app)
+            .replay_guard(r.clone())
+            .build()
+            .unwrap();
+        let sessions = SessionManager::builder("shop")
+            .key("k1", &[9; 32])
+            .revocations(r)
+            .build()
+            .unwrap();
+        let vault = Vault::new(p.clone(), p.clone(), vault_key.clone());
+        let basis = LegalBasis::new(
+            "《网络游戏管理办法》第十条",
+            [FieldName::Name, FieldName::IdNumber],
+        )
+        .unwrap();
+        let flow = LoginFlow::builder(client, sessions.clone())
+            .request(
+                VerificationRequest::fields(
+                    "实名登记",
+                    [FieldName::Name, FieldName::IdNumber],
+                    basis,
+                )
+                .unwrap(),
+            )
+            .consents(p.clone())
+            .audit(p.clone())
+            .vault(vault.clone())
+            .build();
+        let erasure = Erasure::new(sessions, p.clone(), p.clone()).with_vault(vault.clone());
+        instances.push((flow, vault, erasure, p));
+    }
+    let (a, b) = (&instances[0], &instances[1]);
+
+    // Log in at A with fields released under consent.
+    let start = a.0.start().await.unwrap();
+    sandbox
+        .approve(&AuthzId::parse(&start.authz_id).unwrap(), Persona::Adult)
+        .unwrap();
+    let (user, session) = match a.0.poll(&start.browser_binding).await.unwrap() {
+        LoginStatus::Completed { user, session } => (user, session),
+        other => panic!("not completed: {other:?}"),
+    };
+    let subject = user.subject().to_owned();
+    let consents = b.3.for_subject(&subject).await.unwrap();
+    assert_eq!(consents.len(), 1);
+    // B opens what A kept: the persona's real name, sealed at rest.
+    let fields = b.1.open(&subject, &consents[0].id).await.unwrap();
+    let kept = fields.get(b.3.as_ref()).await.unwrap();
+    let name = kept.name.as_ref().unwrap().expose_secret().to_owned();
+    let id_number = kept.id_number.as_ref().unwrap().expose_secret().to_owned();
+    assert_eq!(name, Persona::Adult.name());
+    let before = pg.dump().await;
+    assert!(
+        !before.contains(&name) && !before.contains(&id_number),
+        "sealed at rest"
+    );
+    let log = b.3.read(1, 100).await.unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(
+        log[0].event.fields,
+        vec![FieldName::Name, FieldName::IdNumber]
+    );
+    assert_eq!(
+        log[0].event.consent_id.as_deref(),
+        Some(consents[0].id.as_str())
+    );
+
+    // The user asks B to erase them.
+    let receipt = b.2.erase_subject(&subject).await.unwrap();
+    assert_eq!(
+        (receipt.consents_withdrawn, receipt.sealed_records_erased),
+        (1, 1)
+    );
+    assert_eq!(receipt.audit_seq, 2);
+
+    // Nothing usable is left, at either instance.
+    let e = a.0.sessions().authenticate(&session).await.unwrap_err();
+    assert_eq!(e.code(), "netid.session_revoked");
+    assert_eq!(a.1.count_for_subject(&subject).await.unwrap(), 0);
+    assert_eq!(
+        a.1.open(&subject, &consents[0].id).await.unwrap_err(),
+        VaultError::NotLive
+    );
+    assert_eq!(
+        fields.get(a.3.as_ref()).await.unwrap_err(),
+        ConsentError::NotLive
+    );
+    assert!(
+        a.3.for_subject(&subject)
+            .await
+            .unwrap()
+            .iter()
+            .all(|c| c.withdrawn_at.is_some())
+    );
+    let after = pg.dump().await;
+    assert!(!after.contains(&name) && !after.contains(&id_number));
+    assert!(!after.contains(hex::encode(name.as_bytes()).as_str()));
+    let sealed_rows: i64 = sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM {}.netid_sealed_fields",
+        pg.schema
+    ))
+    .fetch_one(&pg.admin)
+    .await
+    .unwrap();
+    assert_eq!(sealed_rows, 0);
+    for (k, _) in redis.keys().await {
+        assert!(!k.contains(&subject));
+    }
+    for v in redis.values().await {
+        assert!(!v.contains(&subject) && !v.contains(&name) && !v.contains(&id_number));
+    }
+    // The erasure is the chain's newest link, and the chain is whole.
+    let head = verify_log(a.3.as_ref()).await.unwrap();
+    assert_eq!(
+        (head.last_seq, head.head.as_str()),
+        (2, receipt.audit_hash.as_str())
+    );
+    let last = a.3.read(2, 1).await.unwrap().remove(0);
+    assert_eq!(last.event.action, AuditAction::Erasure);
+
+    // Erasing again is harmless and says nothing was left.
+    let again = a.2.erase_subject(&subject).await.unwrap();
+    assert_eq!(
+        (again.consents_withdrawn, again.sealed_records_erased),
+        (0, 0)
+    );
+}
+
+#[tokio::test]
+async fn an_erasure_interrupted_by_a_failing_store_completes_when_run_again() {
+    let Some(scope) = PgScope::new().await else {
+        return;
+    };
+    let good = Arc::new(scope.store().await);
+    good.record(consent("pw_bob", "cr_b")).await.unwrap();
+    let down = Arc::new(
+        PgStore::builder("postgres://postgres@127.0.0.1:1/test")
+            .timeout(Duration::from_millis(200))
+            .build()
+            .unwrap(),
+    );
+    let sessions = SessionManager::builder("shop")
+        .key("k", &[4; 32])
+        .build()
+        .unwrap();
+    // The ledger is down: the erasure stops with a retryable error and records nothing.
+    let broken = Erasure::new(sessions.clone(), down, good.clone());
+    let e = broken.erase_subject("pw_bob").await.unwrap_err();
+    assert_eq!(e.actor(), Actor::RetryLater, "{e}");
+    assert!(
+        good.read(1, 10).await.unwrap().is_empty(),
+        "no receipt for half an erasure"
+    );
+    assert!(
+        good.for_subject("pw_bob").await.unwrap()[0]
+            .withdrawn_at
+            .is_none()
+    );
+    // Run again with the store back: done, once, and recorded.
+    let receipt = Erasure::new(sessions, good.clone(), good.clone())
+        .erase_subject("pw_bob")
+        .await
+        .unwrap();
+    assert_eq!(receipt.consents_withdrawn, 1);
+    assert_eq!(verify_log(good.as_ref()).await.unwrap().entries, 1);
+    // A subject the log cannot record (here: an ID number) is refused before anything changes.
+    let e = Erasure::new(
+        SessionManager::builder("shop")
+            .key("k", &[4; 32])
+            .build()
+            .unwrap(),
+        good.clone(),
+        good.clone(),
+    )
+    .erase_subject("11010519491231002X")
+    .await
+    .unwrap_err();
+    assert_eq!(e.code(), "erasure.invalid_subject");
+    assert!(!e.to_string().contains("11010519491231002X"));
+}
