@@ -9,7 +9,7 @@ openssl speed -seconds 5 sm2 2>/dev/null | tail -2
 echo "== openssl speed sm3, 1 KiB blocks (reference)"
 openssl speed -seconds 3 -bytes 1024 -evp sm3 2>/dev/null | tail -2
 echo "== netid (criterion)"
-for bench in verify sandbox detector middleware; do
+for bench in verify sandbox detector middleware stores; do
   cargo bench --all-features --bench "$bench" -- --warm-up-time 2 --measurement-time 5 2>/dev/null \
     | grep -E "^[a-z0-9_/]+ +time:|^[a-z0-9_/]+$|^ +time:|thrpt:"
 done

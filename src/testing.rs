@@ -1,5 +1,30 @@
 //! Test helpers for relying parties. [`EqualService`] proves that every route serves a user who
 //! verified with 网号/网证 exactly as it serves a user verified another lawful way (Art. 7 §3).
+//!
+//! List the requests your routes take, then run them against your app — the same app, with the
+//! netid layer or middleware, that you serve:
+//!
+//! - [`EqualService::check_axum`] (feature `axum`) takes your axum `Router`.
+//! - [`EqualService::check_actix`] (feature `actix`) takes your actix-web `App` — what the
+//!   factory you give `HttpServer::new` returns.
+//! - [`EqualService::check_with`] takes any closure that delivers a request, for other
+//!   frameworks or a server over the network.
+//!
+//! Each request is sent twice: once with a session of a 网号/网证 user, once with a session of a
+//! user verified another way (same assurance, same age band), both issued by the
+//! [`SessionManager`] you pass, which must be the one your app's login flow uses
+//! ([`LoginFlow::sessions`](crate::policy::LoginFlow::sessions)). The check fails with
+//! [`UnequalService`], one readable line per request that was served differently:
+//!
+//! ```text
+//! unequal service on 2 request(s):
+//! POST /profile: status 422 (网证) vs 200 (other)
+//! GET /badge: body shape differs at $.verified_badge (present for one user only)
+//! ```
+//!
+//! One difference is lawful and shows up like any other: a 网号/网证 user's request carrying an
+//! ID number is refused (Art. 7 §2) while the other user's passes. Leave such requests out of the
+//! list, or assert on that exact line, as this crate's own tests do.
 
 use crate::model::{AgeTag, Assurance};
 use crate::policy::user::Method;
@@ -22,7 +47,8 @@ pub struct ServiceRequest {
 /// A response as the comparison sees it.
 #[derive(Debug, Clone)]
 pub struct ServiceResponse {
-    /// HTTP status.
+    /// HTTP status; `0` when the request could not be sent (an invalid method, path or header),
+    /// which the check reports as a failure.
     pub status: u16,
     /// `Content-Type`.
     pub content_type: Option<String>,
@@ -139,6 +165,12 @@ impl EqualService {
             let rb = send(req.clone(), b.clone()).await;
             compared += 1;
             let what = format!("{} {}", req.method, req.path);
+            if ra.status == 0 || rb.status == 0 {
+                diffs.push(format!(
+                    "{what}: could not be sent (invalid method, path or header)"
+                ));
+                continue;
+            }
             if ra.status != rb.status {
                 diffs.push(format!(
                     "{what}: status {} (网证) vs {} (other)",
@@ -180,7 +212,34 @@ impl EqualService {
         }
     }
 
-    /// Runs the check against an axum app (`Router` with the netid layer).
+    /// Runs the check against an axum app: the `Router` you serve, with the netid layer. Each
+    /// request goes through a clone of it (`tower::ServiceExt::oneshot`), carrying the session
+    /// cookie. Returns how many requests were compared.
+    ///
+    /// ```no_run
+    /// # async fn demo(login: netid::policy::LoginFlow, rules: netid::policy::Rules) {
+    /// use axum::{Router, routing::{get, post}};
+    /// use netid::axum::NetId;
+    /// use netid::policy::VerifiedUser;
+    /// use netid::testing::EqualService;
+    ///
+    /// async fn me(user: VerifiedUser) -> String { user.subject().to_owned() }
+    ///
+    /// let netid = NetId::new(login.clone(), rules);
+    /// let app = Router::new()
+    ///     .route("/me", get(me))
+    ///     .route("/orders", post(|| async { "ok" }))
+    ///     .merge(netid.routes())
+    ///     .layer(netid.layer());
+    /// let compared = EqualService::new()
+    ///     .get("/me")
+    ///     .send("POST", "/orders", "application/json", r#"{"sku":"wine-1"}"#)
+    ///     .check_axum(app, login.sessions())
+    ///     .await
+    ///     .unwrap_or_else(|diff| panic!("{diff}"));
+    /// assert_eq!(compared, 2);
+    /// # }
+    /// ```
     #[cfg(feature = "axum")]
     pub async fn check_axum(
         &self,
@@ -228,6 +287,148 @@ impl EqualService {
             }
         })
         .await
+    }
+
+    /// Runs the check against an actix-web app: the `App` you serve (call the factory you give
+    /// `HttpServer::new` once), with the netid middleware. The app is started in process with
+    /// `actix_web::test::init_service` and every request goes through it, carrying the session
+    /// cookie. Returns how many requests were compared.
+    ///
+    /// actix services are not `Send`: await this on the thread that runs the test, as
+    /// `#[actix_web::test]` or `#[tokio::test]` (current-thread) do.
+    ///
+    /// A request whose method, path or content type is not valid HTTP is not sent; it is
+    /// reported as a failure line (`could not be sent`).
+    ///
+    /// # Panics
+    ///
+    /// If the app fails to start (a failing `App::data_factory`), as
+    /// `actix_web::test::init_service` does.
+    ///
+    /// ```no_run
+    /// # async fn demo(login: netid::policy::LoginFlow, rules: netid::policy::Rules) {
+    /// use actix_web::{App, HttpResponse, web};
+    /// use netid::actix::NetId;
+    /// use netid::policy::VerifiedUser;
+    /// use netid::testing::EqualService;
+    ///
+    /// async fn me(user: VerifiedUser) -> String { user.subject().to_owned() }
+    ///
+    /// let netid = NetId::new(login.clone(), rules);
+    /// let app = App::new()
+    ///     .route("/me", web::get().to(me))
+    ///     .route("/orders", web::post().to(|| async { HttpResponse::Ok().body("ok") }))
+    ///     .configure(|cfg| netid.configure(cfg))
+    ///     .wrap(netid.middleware());
+    /// let compared = EqualService::new()
+    ///     .get("/me")
+    ///     .send("POST", "/orders", "application/json", r#"{"sku":"wine-1"}"#)
+    ///     .method_specific("/netid/")
+    ///     .check_actix(app, login.sessions())
+    ///     .await
+    ///     .unwrap_or_else(|diff| panic!("{diff}"));
+    /// assert_eq!(compared, 2);
+    /// # }
+    /// ```
+    #[cfg(feature = "actix")]
+    pub async fn check_actix<T, B>(
+        &self,
+        app: ::actix_web::App<T>,
+        sessions: &SessionManager,
+    ) -> Result<usize, UnequalService>
+    where
+        T: ::actix_web::dev::ServiceFactory<
+                ::actix_web::dev::ServiceRequest,
+                Config = (),
+                Response = ::actix_web::dev::ServiceResponse<B>,
+                Error = ::actix_web::Error,
+                InitError = (),
+            > + 'static,
+        B: ::actix_web::body::MessageBody + 'static,
+    {
+        use ::actix_web::dev::Service;
+        use ::actix_web::http::header::{self, HeaderValue};
+        use ::actix_web::http::{Method, Uri};
+
+        let service = std::rc::Rc::new(::actix_web::test::init_service(app).await);
+        let invalid = || ServiceResponse {
+            status: 0,
+            content_type: None,
+            body: b"invalid request".to_vec(),
+        };
+        self.check_with(sessions, |req, token| {
+            let service = std::rc::Rc::clone(&service);
+            async move {
+                // `TestRequest` panics on what it cannot parse: check first.
+                let cookie = HeaderValue::from_str(&format!(
+                    "{}={token}",
+                    crate::policy::web::SESSION_COOKIE
+                ));
+                let content_type = req.content_type.as_deref().map(HeaderValue::from_str);
+                let (Ok(method), Ok(_), Ok(cookie)) = (
+                    Method::from_bytes(req.method.as_bytes()),
+                    req.path.parse::<Uri>(),
+                    cookie,
+                ) else {
+                    return invalid();
+                };
+                let mut b = ::actix_web::test::TestRequest::default()
+                    .method(method)
+                    .uri(&req.path)
+                    .insert_header((header::COOKIE, cookie));
+                match content_type {
+                    Some(Ok(ct)) => b = b.insert_header((header::CONTENT_TYPE, ct)),
+                    Some(Err(_)) => return invalid(),
+                    None => {}
+                }
+                let request = b.set_payload(req.body).to_request();
+                match service.call(request).await {
+                    Ok(resp) => {
+                        let (status, content_type) = actix_head(resp.status(), resp.headers());
+                        let body = actix_body(resp.into_body()).await;
+                        ServiceResponse {
+                            status,
+                            content_type,
+                            body,
+                        }
+                    }
+                    // What actix's server sends for an error that reaches it.
+                    Err(e) => {
+                        let resp = e.error_response();
+                        let (status, content_type) = actix_head(resp.status(), resp.headers());
+                        let body = actix_body(resp.into_body()).await;
+                        ServiceResponse {
+                            status,
+                            content_type,
+                            body,
+                        }
+                    }
+                }
+            }
+        })
+        .await
+    }
+}
+
+/// Status and content type of an actix response.
+#[cfg(feature = "actix")]
+fn actix_head(
+    status: ::actix_web::http::StatusCode,
+    headers: &::actix_web::http::header::HeaderMap,
+) -> (u16, Option<String>) {
+    let content_type = headers
+        .get(::actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    (status.as_u16(), content_type)
+}
+
+/// An actix response body, up to 16 MiB (empty if it fails or is larger).
+#[cfg(feature = "actix")]
+async fn actix_body<B: ::actix_web::body::MessageBody>(body: B) -> Vec<u8> {
+    match ::actix_web::body::to_bytes_limited(body, 16 << 20).await {
+        Ok(Ok(bytes)) => bytes.to_vec(),
+        _ => Vec::new(),
     }
 }
 

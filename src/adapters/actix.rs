@@ -29,7 +29,13 @@
 //! actix runs middleware registered with `App::wrap` before routing, so the rules find a
 //! request's route pattern with [`Rules::match_route`] on the path the router will see:
 //! declare route policies with the full pattern the request path falls under (`/users/{id}`,
-//! including any scope prefix). Middleware that rewrites the path, such as
+//! including any scope prefix). Catch-alls are understood in actix's forms, `/files/{tail:.*}`
+//! and `/files/{tail}*` (see [route patterns](Rules#route-patterns) for every form and the
+//! order). Where declared patterns overlap the most specific wins, while actix's router takes
+//! the first registered route that matches: register static routes before the catch-alls around
+//! them, so both pick the same one, and declare a policy for every route — an undeclared route
+//! gets the policy of the declared pattern its path matches (a catch-all around it included), or
+//! the default. Middleware that rewrites the path, such as
 //! `actix_web::middleware::NormalizePath`, must run before this one: `wrap` it after
 //! `netid.middleware()` (the last `wrap` runs first).
 //!

@@ -1,1 +1,368 @@
-//! The tamper-evident audit log (being written).
+//! The tamper-evident audit log: who verified, consented, withdrew or was erased, and when —
+//! without a single byte of plaintext identity data.
+//!
+//! # The chain
+//! Every [`AuditEntry`] carries a sequence number (`seq`, the first is 1), the hash of the entry
+//! before it (`prev`; [`GENESIS`], 64 zeros, for the first) and its own `hash`: the lowercase hex
+//! SM3 of [`AuditEntry::hashed_bytes`], the entry's compact JSON without `hash`, keys in a fixed
+//! order. Changing any byte of an entry breaks its own hash; deleting, moving or inserting an
+//! entry breaks the `seq` run or the `prev` link of the entry after it. [`verify_chain`] walks
+//! the entries and names the first broken link ([`ChainError`]).
+//!
+//! ```text
+//! seq 1: prev = 000…0      hash = SM3({"seq":1,"prev":"000…0",…,"at":…})   = h1
+//! seq 2: prev = h1         hash = SM3({"seq":2,"prev":"h1",…})             = h2
+//! seq 3: prev = h2         hash = SM3(…)                                   = h3   ← the head
+//! ```
+//!
+//! Anyone can re-check a chain without netid: `docs/AUDIT.md` gives the exact bytes and a shell
+//! loop around `openssl dgst -sm3`.
+//!
+//! # What a chain cannot prove
+//! Removing the *last* entries leaves a shorter chain that is still perfect, and whoever can
+//! rewrite the whole file can recompute every hash. Anchor the head: copy the [`ChainHead`] that
+//! [`verify_log`] returns (or [`AuditEntry::hash`] of the newest entry) somewhere the log's
+//! writer cannot change — a ticket, another system's log, a signed daily report — and check later
+//! with [`verify_chain_to`] / [`verify_log_to`] that the anchored entry is still there,
+//! unchanged.
+//!
+//! # No identity data
+//! An [`AuditEvent`] holds the pseudonym (never a name or an ID number), the *names* of the
+//! plaintext fields received (never their values), ids and digests. [`AuditEvent::validate`]
+//! bounds every field and refuses a subject or id in which the identity-number detector finds a
+//! number ([`crate::policy::detector`]); errors name the field, never the value.
+//!
+//! # Backends
+//! - [`InMemoryAuditLog`]: tests and development; gone when the process ends.
+//! - [`JsonlAuditLog`]: one JSON object per line in a local file, for a single process. Several
+//!   instances of an application must share the PostgreSQL log (`postgres` feature), whose
+//!   appends are serialised in the database.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), netid::audit::AuditError> {
+//! use netid::audit::{AuditAction, AuditEvent, AuditLog, InMemoryAuditLog, verify_log};
+//! use netid::model::FieldName;
+//!
+//! let log = InMemoryAuditLog::new();
+//! let event = AuditEvent::new(AuditAction::Verification, "pw_8Kq2xZ", "verified", "netid")
+//!     .assurance(2)
+//!     .fields([FieldName::Name])
+//!     .authz_id("Q7bX2kP9mZ4vR8tW1nY6cH3sJ5dF0gLa");
+//! let entry = log.append(event).await?;
+//! assert_eq!(entry.seq, 1);
+//!
+//! let head = verify_log(&log).await?;
+//! assert_eq!(head.head, entry.hash);   // anchor this somewhere else
+//! # Ok(()) }
+//! ```
+
+mod chain;
+mod jsonl;
+mod memory;
+
+use std::fmt;
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Actor, ErrorCode};
+use crate::model::FieldName;
+use crate::policy::detector::Detector;
+
+pub use crate::store::StoreError;
+pub use chain::{
+    ChainError, ChainHead, ChainVerifier, GENESIS, verify_chain, verify_chain_to, verify_log,
+    verify_log_to,
+};
+pub use jsonl::JsonlAuditLog;
+pub use memory::InMemoryAuditLog;
+
+/// What happened. The wire spelling is snake_case (`consent_granted`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AuditAction {
+    /// A user verified (with 网号/网证 or another lawful method) — or tried to.
+    Verification,
+    /// A verified user was asked to verify again (a sensitive operation, a long session).
+    Reverification,
+    /// The user consented to something (the `consent_id` says what).
+    ConsentGranted,
+    /// The user withdrew a consent.
+    ConsentWithdrawn,
+    /// The user's session ended.
+    Logout,
+    /// Data about the user was erased on request or at the end of its retention.
+    Erasure,
+}
+
+impl AuditAction {
+    /// The wire spelling (`verification`, `consent_granted`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::Verification => "verification",
+            AuditAction::Reverification => "reverification",
+            AuditAction::ConsentGranted => "consent_granted",
+            AuditAction::ConsentWithdrawn => "consent_withdrawn",
+            AuditAction::Logout => "logout",
+            AuditAction::Erasure => "erasure",
+        }
+    }
+}
+
+impl fmt::Display for AuditAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What happened, as the caller reports it. Never holds plaintext identity data: the subject is
+/// the pseudonym, `fields` are the *names* of the plaintext fields received.
+///
+/// Build one with [`AuditEvent::new`] and the chainable setters; [`AuditLog::append`] checks it
+/// with [`validate`](Self::validate). Field order here is the order of the hashed JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// What happened.
+    pub action: AuditAction,
+    /// Who it happened to: the pseudonym ([`VerifiedUser::subject`](crate::policy::VerifiedUser::subject)).
+    /// 1 to 128 printable ASCII characters, no space.
+    pub subject: String,
+    /// How it ended: `verified`, `declined`, `not_verified`, `error`, `withdrawn`, `erased`, …
+    /// 1 to 32 characters from `a-z 0-9 _`.
+    pub outcome: String,
+    /// How the user verified: `netid`, or another lawful method's name. 1 to 64 characters from
+    /// `a-z 0-9 _ . -`.
+    pub method: String,
+    /// The assurance level (1 to 4), when known.
+    pub assurance: Option<u8>,
+    /// The names of the plaintext fields received, never their values. No duplicates.
+    pub fields: Vec<FieldName>,
+    /// The consent record this event concerns: 1 to 128 printable ASCII characters, no space.
+    pub consent_id: Option<String>,
+    /// The platform's authorization id: 1 to 128 printable ASCII characters, no space.
+    pub authz_id: Option<String>,
+    /// The SM3 of the signed result token relied on, 64 lowercase hex digits
+    /// ([`Verified::token_sm3`](crate::token::Verified::token_sm3)): proof of what the decision
+    /// rested on, without keeping the token.
+    pub token_sm3: Option<String>,
+    /// When, in Unix seconds (at most 253402300799, the end of year 9999).
+    pub at: u64,
+}
+
+/// Longest subject, consent id or authorization id.
+const MAX_ID: usize = 128;
+/// Longest outcome.
+const MAX_OUTCOME: usize = 32;
+/// Longest method name.
+const MAX_METHOD: usize = 64;
+/// 9999-12-31T23:59:59Z: keeps `at` well inside every JSON reader's exact integers.
+const MAX_AT: u64 = 253_402_300_799;
+
+impl AuditEvent {
+    /// An event happening now, with no optional part set.
+    pub fn new(
+        action: AuditAction,
+        subject: impl Into<String>,
+        outcome: impl Into<String>,
+        method: impl Into<String>,
+    ) -> Self {
+        Self {
+            action,
+            subject: subject.into(),
+            outcome: outcome.into(),
+            method: method.into(),
+            assurance: None,
+            fields: Vec::new(),
+            consent_id: None,
+            authz_id: None,
+            token_sm3: None,
+            at: crate::request_auth::unix_now(),
+        }
+    }
+
+    /// Sets the assurance level (1 to 4).
+    pub fn assurance(mut self, level: u8) -> Self {
+        self.assurance = Some(level);
+        self
+    }
+
+    /// Sets the names of the plaintext fields received.
+    pub fn fields(mut self, fields: impl IntoIterator<Item = FieldName>) -> Self {
+        self.fields = fields.into_iter().collect();
+        self
+    }
+
+    /// Sets the consent record's id.
+    pub fn consent_id(mut self, id: impl Into<String>) -> Self {
+        self.consent_id = Some(id.into());
+        self
+    }
+
+    /// Sets the platform's authorization id.
+    pub fn authz_id(mut self, id: impl Into<String>) -> Self {
+        self.authz_id = Some(id.into());
+        self
+    }
+
+    /// Sets the SM3 digest of the result token relied on.
+    pub fn token_sm3(mut self, digest: &[u8; 32]) -> Self {
+        self.token_sm3 = Some(hex::encode(digest));
+        self
+    }
+
+    /// Sets the time (Unix seconds) instead of now.
+    pub fn at(mut self, unix: u64) -> Self {
+        self.at = unix;
+        self
+    }
+
+    /// Checks the bounds documented on each field, and that no subject or id holds an identity
+    /// number. The error names the first field that fails, never its value.
+    pub fn validate(&self) -> Result<(), AuditError> {
+        check(id_like(&self.subject), "subject")?;
+        check(
+            bounded(&self.outcome, MAX_OUTCOME, |b| {
+                b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'
+            }),
+            "outcome",
+        )?;
+        check(
+            bounded(&self.method, MAX_METHOD, |b| {
+                b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'.' | b'-')
+            }),
+            "method",
+        )?;
+        check(
+            self.assurance.is_none_or(|a| (1..=4).contains(&a)),
+            "assurance",
+        )?;
+        check(
+            self.fields
+                .iter()
+                .enumerate()
+                .all(|(i, f)| !self.fields[..i].contains(f)),
+            "fields",
+        )?;
+        check(self.consent_id.as_deref().is_none_or(id_like), "consent_id")?;
+        check(self.authz_id.as_deref().is_none_or(id_like), "authz_id")?;
+        check(
+            self.token_sm3.as_deref().is_none_or(|d| {
+                d.len() == 64
+                    && d.bytes()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            }),
+            "token_sm3",
+        )?;
+        check(self.at <= MAX_AT, "at")?;
+        for (value, name) in [
+            (Some(self.subject.as_str()), "subject"),
+            (self.consent_id.as_deref(), "consent_id"),
+            (self.authz_id.as_deref(), "authz_id"),
+        ] {
+            if let Some(value) = value {
+                check(!holds_identity_number(value), name)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `Ok` if `ok`, else the field's [`AuditError::Invalid`].
+fn check(ok: bool, field: &'static str) -> Result<(), AuditError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(AuditError::Invalid(field))
+    }
+}
+
+/// 1 to `max` bytes, each allowed by `allowed`.
+fn bounded(text: &str, max: usize, allowed: impl Fn(u8) -> bool) -> bool {
+    (1..=max).contains(&text.len()) && text.bytes().all(allowed)
+}
+
+/// A subject or id: 1 to 128 printable ASCII characters, no space.
+fn id_like(text: &str) -> bool {
+    bounded(text, MAX_ID, |b| b.is_ascii_graphic())
+}
+
+/// Whether the identity-number detector blocks `text` (a resident ID with a valid check
+/// character, a residence permit, a foreigner's card…, even inside other characters).
+fn holds_identity_number(text: &str) -> bool {
+    static DETECTOR: OnceLock<Detector> = OnceLock::new();
+    DETECTOR
+        .get_or_init(Detector::new)
+        .scan_text(None, text)
+        .should_block()
+}
+
+/// One link of the chain: an [`AuditEvent`] with its place and hashes.
+///
+/// Serialised (a JSONL line, `serde_json`), its keys come in the order of
+/// [`hashed_bytes`](Self::hashed_bytes) with `hash` last.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// The position in the log; the first entry is 1.
+    pub seq: u64,
+    /// The `hash` of entry `seq - 1`, or [`GENESIS`] for the first.
+    pub prev: String,
+    /// What happened.
+    #[serde(flatten)]
+    pub event: AuditEvent,
+    /// Lowercase hex SM3 of [`hashed_bytes`](Self::hashed_bytes).
+    pub hash: String,
+}
+
+/// Appends to and reads one chain. Implemented by [`InMemoryAuditLog`], [`JsonlAuditLog`] and
+/// the PostgreSQL log.
+///
+/// On [`AuditError::Store`] nothing is known to have been written; a caller that must not act
+/// without a record (a verification, an erasure) refuses, like every netid store (fail closed).
+#[async_trait::async_trait]
+pub trait AuditLog: Send + Sync + 'static {
+    /// Appends `event` as the next link, after [`AuditEvent::validate`]. Atomic with respect
+    /// to concurrent appends through the same store: one chain, never a fork.
+    async fn append(&self, event: AuditEvent) -> Result<AuditEntry, AuditError>;
+
+    /// Up to `limit` entries with `seq >= from_seq`, ascending.
+    async fn read(&self, from_seq: u64, limit: usize) -> Result<Vec<AuditEntry>, AuditError>;
+}
+
+/// Why an audit operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuditError {
+    /// The event breaks the named field's bounds (or the field holds an identity number).
+    /// Nothing was written. The value is never shown.
+    #[error("audit event field `{0}` is out of bounds or holds identity data; nothing was written")]
+    Invalid(&'static str),
+    /// The log's chain is broken: a security event.
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    /// The store could not be used, or holds something that is not an audit log.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ErrorCode for AuditError {
+    fn code(&self) -> &'static str {
+        match self {
+            AuditError::Invalid(_) => "audit.invalid_event",
+            AuditError::Chain(e) => e.code(),
+            AuditError::Store(e) => e.code(),
+        }
+    }
+
+    fn actor(&self) -> Actor {
+        match self {
+            // The application built the event: its code must change.
+            AuditError::Invalid(_) => Actor::Configuration,
+            AuditError::Chain(e) => e.actor(),
+            AuditError::Store(e) => e.actor(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

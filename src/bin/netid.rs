@@ -5,14 +5,20 @@
 //! has an `Args` struct (clap derive) and a `run(Args) -> Result<(), Failure>` function, so a new
 //! subcommand is one [`Command`] variant, one match arm and one module.
 //!
-//! Exit status: 0 on success; 1 when `verify` rejects the token; 2 for usage errors, unreadable
-//! files, invalid keys or claims, and anything else that stopped the command before a verdict.
+//! Exit status: 0 on success; 1 when `verify` rejects the token or `audit verify` finds the chain
+//! broken; 2 for usage errors, unreadable files, invalid keys or claims, and anything else that
+//! stopped the command before a verdict.
 #![forbid(unsafe_code)]
 
 // A crate root finds its modules beside itself (src/bin/), so the paths are spelt out: the
 // subcommands live in src/bin/netid/, where Cargo does not take them for binaries of their own.
+#[path = "netid/audit.rs"]
+mod audit;
 #[path = "netid/keygen.rs"]
 mod keygen;
+#[cfg(feature = "postgres")]
+#[path = "netid/pg.rs"]
+mod pg;
 #[path = "netid/sandbox.rs"]
 mod sandbox;
 #[path = "netid/sign.rs"]
@@ -47,7 +53,8 @@ const MAX_INPUT_BYTES: u64 = 1024 * 1024;
     after_long_help = "\
 Exit status:
   0  success
-  1  verify: the token was rejected; stderr holds `error: <code>: <message>`
+  1  verify: the token was rejected; audit verify: the log's chain is broken;
+     stderr holds `error: <code>: <message>`
   2  usage error, unreadable file, invalid key file or claims, refused overwrite
 
 Example, a round trip with a fresh test key:
@@ -79,6 +86,13 @@ enum Command {
     /// Verify a result token strictly and print its claims as JSON.
     #[command(long_about = verify::LONG_ABOUT, after_long_help = verify::EXAMPLES)]
     Verify(verify::Args),
+    /// Check a tamper-evident audit log's hash chain.
+    #[command(long_about = audit::LONG_ABOUT, after_long_help = audit::EXAMPLES)]
+    Audit(audit::Args),
+    /// Apply netid's PostgreSQL migrations (feature `postgres`).
+    #[cfg(feature = "postgres")]
+    #[command(long_about = pg::LONG_ABOUT, after_long_help = pg::EXAMPLES)]
+    Migrate(pg::Args),
 }
 
 impl Command {
@@ -89,6 +103,9 @@ impl Command {
             Command::Sign(args) => sign::run(args),
             Command::Sandbox(args) => sandbox::run(args),
             Command::Verify(args) => verify::run(args),
+            Command::Audit(args) => audit::run(args),
+            #[cfg(feature = "postgres")]
+            Command::Migrate(args) => pg::run(args),
         }
     }
 }

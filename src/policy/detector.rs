@@ -2,8 +2,8 @@
 //!
 //! Once a user has verified with 网号/网证, a platform must not ask them for their identity data
 //! in plaintext again. [`Detector`] is the check middleware runs on every request: it reads a JSON
-//! body, a form body, a query string or a multipart text part and reports every identity number
-//! or identity field it finds, by location, never by value.
+//! body, a form body, a query string or a multipart body (its fields and its uploaded files) and
+//! reports every identity number or identity field it finds, by location, never by value.
 //!
 //! # What is found
 //! - Numbers with a check character, anywhere, even inside free text ([`Confidence::Checked`]):
@@ -47,6 +47,7 @@ mod fields;
 mod finding;
 mod form;
 mod json;
+mod multipart;
 mod rules;
 
 use std::ops::Range;
@@ -235,7 +236,7 @@ impl Detector {
         Ok((format!("{prefix}{text}"), scan))
     }
 
-    /// Scans one piece of text, such as a multipart text part. `field` is its name (the part
+    /// Scans one piece of text, such as one multipart text field. `field` is its name (the part
     /// name), which gives context like a JSON key; the location is that name, or `(text)`.
     ///
     /// Text is not bounded here: the caller has already bounded the part it read.
@@ -249,7 +250,56 @@ impl Detector {
         into_scan(form::scan(self, &fields, today())).0
     }
 
-    /// Scans the named text parts of one body together (a multipart body's text parts): like
+    /// Scans a `multipart/form-data` body (`boundary` from its `Content-Type`). Every part is
+    /// inspected — text fields, and uploaded files whatever type they declare:
+    ///
+    /// - JSON parts (`application/json`, `application/*+json`) with the JSON scanner, form parts
+    ///   (`application/x-www-form-urlencoded`) with the form scanner; either is refused if
+    ///   malformed, as the same body would be.
+    /// - Text fields (no file name; `text/*` or no type) as text; they must be UTF-8.
+    /// - Every other part, uploaded files included (`text/plain`, `text/csv`, no type,
+    ///   `application/octet-stream`, `image/*`, `application/pdf`, …), as its bytes read as
+    ///   text: UTF-8 or UTF-16 with a byte order mark decoded, anything else lossily, NUL bytes
+    ///   dropped. So a "binary" part that is really text is scanned, and an ID number written in
+    ///   ASCII digits is found in a GBK `.csv` too. Nothing is refused for not being text.
+    /// - File names and other part headers as text.
+    ///
+    /// **What cannot be inspected:** an ID number that is not written as characters in the bytes
+    /// — a photo or scan of an ID card, compressed data (`.docx`, `.xlsx`, `.zip`, most PDF
+    /// content), encrypted files. A clean scan of such a part proves nothing; keeping ID card
+    /// images out of a service is the platform's own duty. A non-empty file under an
+    /// identity-bearing field name (`idCard`) is a finding like any value under that name.
+    ///
+    /// Locations name the part, never its content or file name: `idNo` for a field,
+    /// `attachment (file)` for a file, `meta (file) $.user.idNo` inside a JSON file,
+    /// `attachment (filename)` for the file name. A `name` field counts as identity data when
+    /// another part blocks. The body is bounded by [`max_body`](Self::max_body) and JSON parts
+    /// by [`max_depth`](Self::max_depth); a malformed body, or a part with a
+    /// `Content-Transfer-Encoding` (RFC 7578 forbids it), is [`ScanError::InvalidMultipart`].
+    ///
+    /// ```
+    /// use netid::policy::detector::{Detector, FindingKind};
+    ///
+    /// let body = "--B\r\n\
+    ///     Content-Disposition: form-data; name=\"nickname\"\r\n\r\nbob\r\n\
+    ///     --B\r\n\
+    ///     Content-Disposition: form-data; name=\"roster\"; filename=\"staff.csv\"\r\n\
+    ///     Content-Type: text/csv\r\n\r\n\
+    ///     name,id\r\nZhang San,11010519491231002X\r\n\
+    ///     --B--\r\n";
+    /// let scan = Detector::new().scan_multipart(body.as_bytes(), "B")?;
+    /// assert!(scan.should_block());
+    /// assert_eq!(scan.findings[0].location, "roster (file)");
+    /// assert_eq!(scan.findings[0].kind, FindingKind::ResidentId);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn scan_multipart(&self, body: &[u8], boundary: &str) -> Result<Scan, ScanError> {
+        self.check_size(body.len())?;
+        Ok(into_scan(multipart::scan(self, body, boundary, today())?).0)
+    }
+
+    /// Scans named pieces of text of one body together (for a whole multipart body, use
+    /// [`scan_multipart`](Self::scan_multipart)): like
     /// [`scan_text`](Self::scan_text) on each, and a `name` part counts as identity data when
     /// another part blocks.
     pub fn scan_fields<'a, I>(&self, fields: I) -> Scan

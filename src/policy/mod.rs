@@ -23,7 +23,9 @@ pub use age::AgeGate;
 pub use consent::{ConsentError, ConsentLedger, ConsentRecord, Consented, InMemoryConsentLedger};
 pub use login::{LoginFlow, LoginFlowBuilder, LoginStart, LoginStatus};
 pub use problem::Problem;
-pub use rules::{PlaintextRule, RequestFacts, RoutePolicy, Rules, RulesBuilder, Verdict};
+pub use rules::{
+    PlaintextRule, RequestFacts, RouteError, RoutePolicy, Rules, RulesBuilder, Verdict,
+};
 pub use session::{SessionError, SessionManager, SessionManagerBuilder};
 pub use store::{InMemoryRevocations, RevocationStore, StoreError};
 pub use user::{IdentityVerifier, OtherVerification, VerifiedUser, VerifierError};

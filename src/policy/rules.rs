@@ -12,7 +12,7 @@ use serde_json::json;
 use super::detector::{Detector, Finding, Scan};
 use super::{AgeGate, ConsentLedger, InMemoryConsentLedger, Problem, VerifiedUser};
 use crate::client::LegalBasis;
-use crate::error::ErrorCode;
+use crate::error::{Actor, ErrorCode};
 use crate::model::FieldSet;
 
 /// What a route does with plaintext identity data from a 网号/网证 user.
@@ -102,6 +102,33 @@ pub enum Verdict {
 }
 
 /// All routes' rules, with the detector and the consent ledger they need. Cheap to clone.
+///
+/// # Route patterns
+///
+/// A policy is declared for a route pattern, written as the router writes it. Segments are split
+/// on `/`; each is one of:
+///
+/// | form | framework | matches |
+/// |---|---|---|
+/// | `users`, `me.json` | both | exactly that segment (axum's `{{` and `}}` stand for `{` and `}`) |
+/// | `{id}` | both | any one non-empty segment |
+/// | `{id:\d+}` | actix | any one non-empty segment: the regex is not evaluated, so the policy covers at least the paths actix sends there |
+/// | `{*rest}` | axum 0.8 | one or more remaining segments, not empty (`/files/{*rest}` matches `/files/a` and `/files/a/b`, not `/files/` or `/files`) |
+/// | `{tail:.*}`, `{tail}*` | actix | the rest of the path, possibly empty (`/files/{tail:.*}` matches `/files/` and `/files/a/b`, not `/files`) |
+/// | `{tail:.+}` | actix | the rest of the path, not empty |
+///
+/// A catch-all must be the last segment and a parameter a whole segment (`/v{version}` is not
+/// understood); [`RulesBuilder::try_build`] refuses such patterns, unbalanced braces and unnamed
+/// parameters with a [`RouteError`]. An actix regex that can match `/` other than `.*` and `.+`
+/// is not understood either: declare such a route with `{name:.*}`.
+///
+/// When several patterns match a path ([`Rules::match_route`]), the most specific wins, segment
+/// by segment from the left: a static segment beats a parameter, which beats a catch-all (and a
+/// catch-all that needs a segment beats one that does not). If two patterns are equally specific
+/// all along, the one with more segments wins, then the longer pattern, then the one that sorts
+/// first — so the choice never depends on declaration order or hashing. This is axum's order;
+/// actix picks the first route registered that matches, so register specific routes before
+/// catch-alls there (as actix's own documentation advises) and the two agree.
 #[derive(Clone)]
 pub struct Rules {
     inner: Arc<RulesInner>,
@@ -110,6 +137,10 @@ pub struct Rules {
 struct RulesInner {
     default: RoutePolicy,
     routes: HashMap<String, RoutePolicy>,
+    /// Every declared pattern, parsed, most specific first.
+    patterns: Vec<Pattern>,
+    /// A pattern [`RulesBuilder::build`] could not parse: every request is refused.
+    broken: Option<RouteError>,
     detector: Detector,
     consents: Arc<dyn ConsentLedger>,
     max_body: usize,
@@ -126,7 +157,8 @@ impl std::fmt::Debug for Rules {
 /// Builds [`Rules`].
 pub struct RulesBuilder {
     default: RoutePolicy,
-    routes: HashMap<String, RoutePolicy>,
+    /// In declaration order, so the first bad pattern is the one reported.
+    routes: Vec<(String, RoutePolicy)>,
     detector: Detector,
     consents: Option<Arc<dyn ConsentLedger>>,
     max_body: usize,
@@ -143,7 +175,7 @@ impl Rules {
     pub fn builder() -> RulesBuilder {
         RulesBuilder {
             default: RoutePolicy::default(),
-            routes: HashMap::new(),
+            routes: Vec::new(),
             detector: Detector::new(),
             consents: None,
             max_body: 1024 * 1024,
@@ -160,34 +192,45 @@ impl Rules {
         &self.inner.consents
     }
 
-    /// The declared route pattern a request path falls under (`/users/{id}` for `/users/7`),
-    /// for frameworks whose middleware runs before routing. Exact patterns win over ones with
-    /// parameters; an unmatched path is returned as is (and gets the default policy).
+    /// The declared route pattern a request path falls under (`/users/{id}` for `/users/7`,
+    /// `/files/{*rest}` for `/files/a/b.csv`), for frameworks whose middleware runs before
+    /// routing (actix). The most specific pattern wins (see
+    /// [route patterns](Rules#route-patterns) for the forms understood and the order); an
+    /// unmatched path is returned as is and gets the default policy.
     pub fn match_route<'a>(&'a self, path: &'a str) -> &'a str {
-        if self.inner.routes.contains_key(path) {
-            return path;
-        }
         let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        // Sorted most specific first: the first match is the best one.
         self.inner
-            .routes
-            .keys()
-            .find(|pattern| {
-                let p: Vec<&str> = pattern.trim_start_matches('/').split('/').collect();
-                p.len() == segments.len()
-                    && p.iter().zip(&segments).all(|(p, s)| {
-                        (p.starts_with('{') && p.ends_with('}') && !s.is_empty()) || p == s
-                    })
-            })
-            .map_or(path, String::as_str)
+            .patterns
+            .iter()
+            .find(|p| p.matches(&segments))
+            .map_or(path, |p| p.text.as_str())
     }
 
-    /// The policy of `route`.
+    /// The policy of `route`: the policy declared for exactly this pattern, else for a pattern
+    /// of the same shape with other parameter names (`/users/{user_id}` finds `/users/{id}`;
+    /// `/files/{*rest}` finds `/files/{tail:.*}`), else the default policy.
     pub fn route(&self, route: &str) -> &RoutePolicy {
-        self.inner.routes.get(route).unwrap_or(&self.inner.default)
+        if let Some(policy) = self.inner.routes.get(route) {
+            return policy;
+        }
+        let Ok(segments) = parse_pattern(route) else {
+            return &self.inner.default;
+        };
+        self.inner
+            .patterns
+            .iter()
+            .find(|p| same_shape(&p.segments, &segments))
+            .and_then(|p| self.inner.routes.get(&p.text))
+            .unwrap_or(&self.inner.default)
     }
 
     /// Applies the rules to one request.
     pub async fn check(&self, req: RequestFacts<'_>) -> Result<Verdict, Problem> {
+        if self.inner.broken.is_some() {
+            // Logged once at build; a route whose policy is unknown fails closed.
+            return Err(Problem::internal());
+        }
         let policy = self.route(req.route);
         if let Some(gate) = &policy.age {
             let user = req
@@ -230,9 +273,11 @@ impl Rules {
                 let text = std::str::from_utf8(req.body).map_err(|_| invalid_utf8())?;
                 self.inner.detector.scan_text(None, text)
             }
-            BodyKind::Multipart(ref boundary) => {
-                scan_multipart(&self.inner.detector, req.body, boundary)?
-            }
+            BodyKind::Multipart(ref boundary) => self
+                .inner
+                .detector
+                .scan_multipart(req.body, boundary)
+                .map_err(scan_problem)?,
         };
         findings.extend(body_scan.findings);
         let blocking: Vec<&Finding> = findings.iter().filter(|f| f.is_blocking()).collect();
@@ -314,9 +359,12 @@ impl RulesBuilder {
         self
     }
 
-    /// The policy of one route pattern, exactly as the router declares it (`/users/{id}`).
+    /// The policy of one route pattern, exactly as the router declares it (`/users/{id}`,
+    /// `/files/{*rest}`, actix `/files/{tail:.*}`; see [route patterns](Rules#route-patterns)
+    /// for the forms understood). Declaring the same pattern again replaces its policy. Patterns
+    /// are checked by [`try_build`](Self::try_build).
     pub fn route(mut self, pattern: impl Into<String>, policy: RoutePolicy) -> Self {
-        self.routes.insert(pattern.into(), policy);
+        self.routes.push((pattern.into(), policy));
         self
     }
 
@@ -338,20 +386,389 @@ impl RulesBuilder {
         self
     }
 
-    /// Builds the rules.
+    /// Builds the rules, or says which route pattern cannot be matched: a catch-all before the
+    /// last segment, an unbalanced brace, a parameter without a name, a parameter that is not a
+    /// whole segment. The first bad pattern in declaration order is reported.
+    ///
+    /// ```
+    /// use netid::policy::{RouteError, RoutePolicy, Rules};
+    ///
+    /// let rules = Rules::builder()
+    ///     .route("/files/{*rest}", RoutePolicy::default())
+    ///     .try_build()?;
+    /// assert_eq!(rules.match_route("/files/a/b.csv"), "/files/{*rest}");
+    ///
+    /// let err = Rules::builder()
+    ///     .route("/files/{*rest}/meta", RoutePolicy::default())
+    ///     .try_build()
+    ///     .unwrap_err();
+    /// assert!(matches!(err, RouteError::CatchAllNotLast { .. }));
+    /// # Ok::<(), RouteError>(())
+    /// ```
+    pub fn try_build(self) -> Result<Rules, RouteError> {
+        let (rules, broken) = self.assemble();
+        match broken {
+            Some(e) => Err(e),
+            None => Ok(rules),
+        }
+    }
+
+    /// Builds the rules. Prefer [`try_build`](Self::try_build): with a route pattern it refuses,
+    /// `build` logs the error (`tracing`, level error) and returns rules that fail closed —
+    /// every request is answered 500 `netid.internal` — because the policy meant for that
+    /// route is unknown and the default one may be weaker.
     pub fn build(self) -> Rules {
-        Rules {
+        let (mut rules, broken) = self.assemble();
+        if let Some(e) = broken {
+            tracing::error!(
+                code = e.code(),
+                error = %e,
+                "route pattern refused; every request will be refused"
+            );
+            if let Some(inner) = Arc::get_mut(&mut rules.inner) {
+                inner.broken = Some(e);
+            }
+        }
+        rules
+    }
+
+    /// The rules, and the first route pattern that could not be parsed.
+    fn assemble(self) -> (Rules, Option<RouteError>) {
+        let mut broken = None;
+        let mut routes = HashMap::with_capacity(self.routes.len());
+        let mut patterns: Vec<Pattern> = Vec::with_capacity(self.routes.len());
+        // In declaration order, so the first bad pattern is the one reported.
+        for (text, policy) in self.routes {
+            if !routes.contains_key(&text) {
+                match parse_pattern(&text) {
+                    Ok(segments) => patterns.push(Pattern {
+                        text: text.clone(),
+                        segments,
+                    }),
+                    Err(bad) => {
+                        broken.get_or_insert(bad.into_error(&text));
+                    }
+                }
+            }
+            routes.insert(text, policy);
+        }
+        patterns.sort_by(Pattern::precedence);
+        let rules = Rules {
             inner: Arc::new(RulesInner {
                 default: self.default,
-                routes: self.routes,
+                routes,
+                patterns,
+                broken: None,
                 detector: self.detector,
                 consents: self
                     .consents
                     .unwrap_or_else(|| Arc::new(InMemoryConsentLedger::default())),
                 max_body: self.max_body,
             }),
+        };
+        (rules, broken)
+    }
+}
+
+/// A route pattern given to [`RulesBuilder::route`] that the rules cannot match. Refused by
+/// [`RulesBuilder::try_build`]; the pattern is the developer's own constant and is shown.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RouteError {
+    /// A catch-all (`{*rest}`, `{tail:.*}`, `{tail}*`) before the last segment.
+    #[error("route pattern `{pattern}`: the catch-all `{segment}` must be the last segment")]
+    CatchAllNotLast {
+        /// The pattern as declared.
+        pattern: String,
+        /// The catch-all segment.
+        segment: String,
+    },
+    /// A `{` without its `}`, or a `}` without its `{`.
+    #[error("route pattern `{pattern}`: unbalanced brace in segment `{segment}`")]
+    UnbalancedBrace {
+        /// The pattern as declared.
+        pattern: String,
+        /// The segment.
+        segment: String,
+    },
+    /// A parameter without a name: `{}`, `{*}`, `{:.*}`, `{}*`.
+    #[error("route pattern `{pattern}`: the parameter `{segment}` has no name")]
+    EmptyName {
+        /// The pattern as declared.
+        pattern: String,
+        /// The segment.
+        segment: String,
+    },
+    /// A parameter that is only part of a segment (`/v{version}`, `/{id}.json`): neither
+    /// router in this crate's adapters matches it the way a whole-segment parameter matches.
+    #[error(
+        "route pattern `{pattern}`: `{segment}` mixes a parameter with text; a parameter must be a whole segment"
+    )]
+    PartialSegment {
+        /// The pattern as declared.
+        pattern: String,
+        /// The segment.
+        segment: String,
+    },
+}
+
+impl ErrorCode for RouteError {
+    fn code(&self) -> &'static str {
+        "netid.invalid_route_pattern"
+    }
+
+    fn actor(&self) -> Actor {
+        Actor::Configuration
+    }
+}
+
+/// One segment of a parsed route pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    /// Exactly this text.
+    Static(String),
+    /// Any one non-empty segment.
+    Param,
+    /// The rest of the path; `empty`: possibly nothing (actix `{tail:.*}`), else at least one
+    /// character (axum `{*rest}`).
+    CatchAll {
+        /// Whether the rest may be empty.
+        empty: bool,
+    },
+}
+
+impl Segment {
+    /// Specificity rank: lower wins.
+    fn rank(&self) -> u8 {
+        match self {
+            Segment::Static(_) => 0,
+            Segment::Param => 1,
+            Segment::CatchAll { empty: false } => 2,
+            Segment::CatchAll { empty: true } => 3,
         }
     }
+}
+
+/// A declared pattern and its segments.
+#[derive(Debug, Clone)]
+struct Pattern {
+    text: String,
+    segments: Vec<Segment>,
+}
+
+impl Pattern {
+    /// Whether the path, split on `/` (leading slashes removed), falls under this pattern.
+    fn matches(&self, path: &[&str]) -> bool {
+        for (i, segment) in self.segments.iter().enumerate() {
+            match segment {
+                Segment::CatchAll { empty } => {
+                    let rest = &path[i.min(path.len())..];
+                    // The `/` before the catch-all must be there (`/files` is not `/files/…`).
+                    return match rest {
+                        [] => false,
+                        [only] => *empty || !only.is_empty(),
+                        _ => true,
+                    };
+                }
+                Segment::Static(text) => {
+                    if path.get(i) != Some(&text.as_str()) {
+                        return false;
+                    }
+                }
+                Segment::Param => {
+                    if path.get(i).is_none_or(|s| s.is_empty()) {
+                        return false;
+                    }
+                }
+            }
+        }
+        path.len() == self.segments.len()
+    }
+
+    /// Most specific first: segment ranks from the left (running out of segments ranks last),
+    /// then the longer pattern, then the text.
+    fn precedence(a: &Pattern, b: &Pattern) -> std::cmp::Ordering {
+        const END: u8 = u8::MAX;
+        let ranks = |p: &Pattern| {
+            p.segments
+                .iter()
+                .map(Segment::rank)
+                .chain(std::iter::once(END))
+                .collect::<Vec<_>>()
+        };
+        ranks(a)
+            .cmp(&ranks(b))
+            .then_with(|| b.text.len().cmp(&a.text.len()))
+            .then_with(|| a.text.cmp(&b.text))
+    }
+}
+
+/// Same statics, parameters in the same places, catch-alls in the same place (of any form).
+fn same_shape(a: &[Segment], b: &[Segment]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(x, y)| match (x, y) {
+            (Segment::Static(x), Segment::Static(y)) => x == y,
+            (Segment::Param, Segment::Param) => true,
+            (Segment::CatchAll { .. }, Segment::CatchAll { .. }) => true,
+            _ => false,
+        })
+}
+
+/// What is wrong with a pattern, before the pattern is attached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PatternFault {
+    CatchAllNotLast,
+    UnbalancedBrace,
+    EmptyName,
+    PartialSegment,
+}
+
+/// A fault and the segment it is in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct BadSegment {
+    fault: PatternFault,
+    segment: String,
+}
+
+impl BadSegment {
+    fn into_error(self, pattern: &str) -> RouteError {
+        let (pattern, segment) = (pattern.to_owned(), self.segment);
+        match self.fault {
+            PatternFault::CatchAllNotLast => RouteError::CatchAllNotLast { pattern, segment },
+            PatternFault::UnbalancedBrace => RouteError::UnbalancedBrace { pattern, segment },
+            PatternFault::EmptyName => RouteError::EmptyName { pattern, segment },
+            PatternFault::PartialSegment => RouteError::PartialSegment { pattern, segment },
+        }
+    }
+}
+
+/// Parses a route pattern (leading slashes ignored, as in [`Rules::match_route`]).
+fn parse_pattern(pattern: &str) -> Result<Vec<Segment>, BadSegment> {
+    let raw = split_segments(pattern.trim_start_matches('/'))?;
+    let mut segments = Vec::with_capacity(raw.len());
+    let last = raw.len().saturating_sub(1);
+    for (i, text) in raw.iter().enumerate() {
+        let segment = parse_segment(text).map_err(|fault| BadSegment {
+            fault,
+            segment: (*text).to_owned(),
+        })?;
+        if matches!(segment, Segment::CatchAll { .. }) && i != last {
+            return Err(BadSegment {
+                fault: PatternFault::CatchAllNotLast,
+                segment: (*text).to_owned(),
+            });
+        }
+        segments.push(segment);
+    }
+    Ok(segments)
+}
+
+/// Splits on `/` outside braces (an actix regex may hold a `/`: `{p:[^/]+}`).
+fn split_segments(path: &str) -> Result<Vec<&str>, BadSegment> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    let bytes = path.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            // `{{` and `}}` outside a parameter are escaped braces (axum).
+            b'{' | b'}' if depth == 0 && bytes.get(i + 1) == Some(&bytes[i]) => i += 1,
+            b'{' => depth += 1,
+            b'}' if depth == 0 => {
+                return Err(BadSegment {
+                    fault: PatternFault::UnbalancedBrace,
+                    segment: segment_around(path, i).to_owned(),
+                });
+            }
+            b'}' => depth -= 1,
+            b'/' if depth == 0 => {
+                out.push(&path[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if depth != 0 {
+        return Err(BadSegment {
+            fault: PatternFault::UnbalancedBrace,
+            segment: path[start..].to_owned(),
+        });
+    }
+    out.push(&path[start..]);
+    Ok(out)
+}
+
+/// The `/`-delimited piece of `path` around byte `at`, for an error message.
+fn segment_around(path: &str, at: usize) -> &str {
+    let start = path[..at].rfind('/').map_or(0, |i| i + 1);
+    let end = path[at..].find('/').map_or(path.len(), |i| at + i);
+    &path[start..end]
+}
+
+/// One segment whose braces are balanced.
+fn parse_segment(text: &str) -> Result<Segment, PatternFault> {
+    let unescaped = text.replace("{{", "").replace("}}", "");
+    if !unescaped.contains(['{', '}']) {
+        return Ok(Segment::Static(text.replace("{{", "{").replace("}}", "}")));
+    }
+    let Some(inner_and_rest) = text.strip_prefix('{').filter(|t| !t.starts_with('{')) else {
+        return Err(PatternFault::PartialSegment);
+    };
+    // The brace that closes the first one.
+    let mut depth = 1usize;
+    let mut close = None;
+    for (i, b) in inner_and_rest.bytes().enumerate() {
+        match b {
+            b'{' => depth += 1,
+            b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    close = Some(i);
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let Some(close) = close else {
+        return Err(PatternFault::UnbalancedBrace);
+    };
+    let inner = &inner_and_rest[..close];
+    let tail = match &inner_and_rest[close + 1..] {
+        "" => false,
+        "*" => true,
+        _ => return Err(PatternFault::PartialSegment),
+    };
+    if let Some(name) = inner.strip_prefix('*') {
+        // axum 0.8 `{*rest}`.
+        return if name.is_empty() || tail {
+            Err(if name.is_empty() {
+                PatternFault::EmptyName
+            } else {
+                PatternFault::PartialSegment
+            })
+        } else {
+            Ok(Segment::CatchAll { empty: false })
+        };
+    }
+    let (name, regex) = match inner.split_once(':') {
+        Some((name, regex)) => (name, Some(regex)),
+        None => (inner, None),
+    };
+    if name.trim().is_empty() {
+        return Err(PatternFault::EmptyName);
+    }
+    Ok(match (regex.map(str::trim), tail) {
+        // actix `{tail}*`.
+        (None, true) => Segment::CatchAll { empty: true },
+        // actix allows no regex on a tail segment.
+        (Some(_), true) => return Err(PatternFault::PartialSegment),
+        (Some(".*"), false) => Segment::CatchAll { empty: true },
+        (Some(".+"), false) => Segment::CatchAll { empty: false },
+        (_, false) => Segment::Param,
+    })
 }
 
 enum BodyKind {
@@ -419,74 +836,6 @@ fn classify(req: &RequestFacts<'_>, policy: &RoutePolicy) -> Result<BodyKind, Pr
     }
 }
 
-fn scan_multipart(detector: &Detector, body: &[u8], boundary: &str) -> Result<Scan, Problem> {
-    let invalid = || {
-        Problem::new(
-            400,
-            "netid.invalid_multipart",
-            "Invalid multipart body",
-            "the multipart body is malformed",
-        )
-    };
-    let parts = multipart_text_parts(body, boundary).ok_or_else(invalid)?;
-    let mut texts = Vec::with_capacity(parts.len());
-    for (name, text) in parts {
-        let text = std::str::from_utf8(text).map_err(|_| invalid_utf8())?;
-        texts.push((name.unwrap_or_default(), text));
-    }
-    // All parts together, so "a name beside an ID field" works across parts.
-    Ok(detector.scan_fields(texts.iter().map(|(n, t)| (n.as_str(), *t))))
-}
-
-/// The text parts (no `filename`, text or no content type) of a multipart body, with their
-/// names. Bounded by the body; `None` when the structure is broken.
-fn multipart_text_parts<'a>(
-    body: &'a [u8],
-    boundary: &str,
-) -> Option<Vec<(Option<String>, &'a [u8])>> {
-    let delimiter = format!("--{boundary}");
-    let d = delimiter.as_bytes();
-    let mut parts = Vec::new();
-    let mut rest = body;
-    let start = find(rest, d)?;
-    rest = &rest[start + d.len()..];
-    loop {
-        if rest.starts_with(b"--") {
-            return Some(parts);
-        }
-        rest = rest.strip_prefix(b"\r\n")?;
-        let head_end = find(rest, b"\r\n\r\n")?;
-        let head = std::str::from_utf8(&rest[..head_end]).ok()?;
-        let after = &rest[head_end + 4..];
-        let end = find(after, format!("\r\n{delimiter}").as_bytes())?;
-        let content = &after[..end];
-        rest = &after[end + 2 + d.len()..];
-        let mut name = None;
-        let mut is_file = false;
-        let mut text_type = true;
-        for line in head.split("\r\n") {
-            let lower = line.to_ascii_lowercase();
-            if lower.starts_with("content-disposition:") {
-                is_file = lower.contains("filename=");
-                name = line.split(';').find_map(|p| {
-                    p.trim()
-                        .strip_prefix("name=")
-                        .map(|n| n.trim_matches('"').to_owned())
-                });
-            } else if let Some(ct) = lower.strip_prefix("content-type:") {
-                text_type = ct.trim().starts_with("text/");
-            }
-        }
-        if !is_file && text_type {
-            parts.push((name, content));
-        }
-    }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
 fn extra_plaintext(findings: &[&Finding], detail: &str) -> Problem {
     let mut p = Problem::new(
         422,
@@ -541,4 +890,213 @@ fn scan_problem(e: super::detector::ScanError) -> Problem {
         e.code()
     };
     Problem::new(status, code, "Request body refused", e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+
+    fn rules(patterns: &[&str]) -> Rules {
+        patterns
+            .iter()
+            .fold(Rules::builder(), |b, p| b.route(*p, RoutePolicy::default()))
+            .try_build()
+            .unwrap()
+    }
+
+    #[test]
+    fn parameters_match_one_non_empty_segment() {
+        let r = rules(&["/users/{id}", "/users/{id}/orders/{order:\\d+}"]);
+        assert_eq!(r.match_route("/users/7"), "/users/{id}");
+        assert_eq!(
+            r.match_route("/users/7/orders/9"),
+            "/users/{id}/orders/{order:\\d+}"
+        );
+        for unmatched in ["/users/", "/users", "/users/7/x", "/users//orders/9"] {
+            assert_eq!(r.match_route(unmatched), unmatched);
+        }
+    }
+
+    #[test]
+    fn axum_catch_all_needs_at_least_one_character() {
+        let r = rules(&["/files/{*rest}"]);
+        for path in ["/files/a", "/files/a/b/c.csv", "/files/a/", "/files//a"] {
+            assert_eq!(r.match_route(path), "/files/{*rest}", "{path}");
+        }
+        for path in ["/files/", "/files", "/filesx/a", "/other/a"] {
+            assert_eq!(r.match_route(path), path, "{path}");
+        }
+    }
+
+    #[test]
+    fn actix_tail_forms_match_the_rest_even_empty() {
+        for pattern in ["/files/{tail:.*}", "/files/{tail}*"] {
+            let r = rules(&[pattern]);
+            for path in ["/files/", "/files/a", "/files/a/b/c.csv"] {
+                assert_eq!(r.match_route(path), pattern, "{pattern} {path}");
+            }
+            assert_eq!(r.match_route("/files"), "/files", "{pattern}");
+        }
+        let r = rules(&["/files/{tail:.+}"]);
+        assert_eq!(r.match_route("/files/a/b"), "/files/{tail:.+}");
+        assert_eq!(r.match_route("/files/"), "/files/");
+        // A regex may hold a `/`: it does not split the segment.
+        let r = rules(&["/p/{x:[^/]+}"]);
+        assert_eq!(r.match_route("/p/a"), "/p/{x:[^/]+}");
+    }
+
+    #[test]
+    fn static_beats_parameter_beats_catch_all() {
+        let r = rules(&[
+            "/{*all}",
+            "/files/{*rest}",
+            "/files/{tail:.*}",
+            "/files/{id}",
+            "/files/me",
+            "/files/{id}/{*rest}",
+            "/{section}/me",
+        ]);
+        let cases = [
+            ("/files/me", "/files/me"),
+            ("/files/7", "/files/{id}"),
+            ("/files/7/a/b", "/files/{id}/{*rest}"),
+            // `{*rest}` needs a character; the actix form takes the empty rest.
+            ("/files/", "/files/{tail:.*}"),
+            ("/docs/me", "/{section}/me"),
+            ("/docs/a", "/{*all}"),
+            ("/", "/"),
+        ];
+        for (path, want) in cases {
+            assert_eq!(r.match_route(path), want, "{path}");
+        }
+        // The order of declaration does not matter.
+        let mut reversed: Vec<&str> = [
+            "/{*all}",
+            "/files/{*rest}",
+            "/files/{tail:.*}",
+            "/files/{id}",
+            "/files/me",
+            "/files/{id}/{*rest}",
+            "/{section}/me",
+        ]
+        .to_vec();
+        reversed.reverse();
+        let r2 = rules(&reversed);
+        for (path, _) in cases {
+            assert_eq!(r.match_route(path), r2.match_route(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn equal_specificity_prefers_the_longer_pattern_then_the_first_alphabetically() {
+        let r = rules(&["/users/{id}", "/users/{user_id}", "/users/{a}"]);
+        assert_eq!(r.match_route("/users/7"), "/users/{user_id}");
+        let r = rules(&["/users/{b}", "/users/{a}"]);
+        assert_eq!(r.match_route("/users/7"), "/users/{a}");
+    }
+
+    #[test]
+    fn escaped_braces_are_literal() {
+        let r = rules(&["/a/{{x}}", "/a/{x}"]);
+        assert_eq!(r.match_route("/a/{x}"), "/a/{{x}}");
+        assert_eq!(r.match_route("/a/y"), "/a/{x}");
+    }
+
+    #[test]
+    fn bad_patterns_are_refused_at_build() {
+        let cases = [
+            ("/files/{*rest}/meta", "catch_all_not_last", "{*rest}"),
+            ("/files/{tail:.*}/x", "catch_all_not_last", "{tail:.*}"),
+            ("/{tail}*/x", "catch_all_not_last", "{tail}*"),
+            ("/users/{id", "unbalanced_brace", "{id"),
+            ("/users/{id/x", "unbalanced_brace", "{id/x"),
+            ("/users/id}", "unbalanced_brace", "id}"),
+            ("/users/{}", "empty_name", "{}"),
+            ("/files/{*}", "empty_name", "{*}"),
+            ("/files/{:.*}", "empty_name", "{:.*}"),
+            ("/files/{}*", "empty_name", "{}*"),
+            ("/v{version}", "partial_segment", "v{version}"),
+            ("/{id}.json", "partial_segment", "{id}.json"),
+            ("/{tail:.*}*", "partial_segment", "{tail:.*}*"),
+        ];
+        for (pattern, kind, segment) in cases {
+            let err = Rules::builder()
+                .route("/fine/{id}", RoutePolicy::default())
+                .route(pattern, RoutePolicy::default())
+                .try_build()
+                .unwrap_err();
+            let (got_kind, got_pattern, got_segment) = match &err {
+                RouteError::CatchAllNotLast { pattern, segment } => {
+                    ("catch_all_not_last", pattern, segment)
+                }
+                RouteError::UnbalancedBrace { pattern, segment } => {
+                    ("unbalanced_brace", pattern, segment)
+                }
+                RouteError::EmptyName { pattern, segment } => ("empty_name", pattern, segment),
+                RouteError::PartialSegment { pattern, segment } => {
+                    ("partial_segment", pattern, segment)
+                }
+            };
+            assert_eq!(
+                (got_kind, got_pattern.as_str(), got_segment.as_str()),
+                (kind, pattern, segment),
+                "{err}"
+            );
+            assert!(err.to_string().contains(pattern), "{err}");
+            assert_eq!(err.code(), "netid.invalid_route_pattern");
+            assert_eq!(err.actor(), Actor::Configuration);
+        }
+    }
+
+    #[test]
+    fn the_first_bad_pattern_in_declaration_order_is_reported() {
+        let err = Rules::builder()
+            .route("/b/{", RoutePolicy::default())
+            .route("/a/{}", RoutePolicy::default())
+            .try_build()
+            .unwrap_err();
+        assert!(matches!(err, RouteError::UnbalancedBrace { .. }), "{err}");
+    }
+
+    #[tokio::test]
+    async fn build_with_a_bad_pattern_fails_closed() {
+        let rules = Rules::builder()
+            .route("/files/{*rest}/x", RoutePolicy::default())
+            .build();
+        let facts = RequestFacts {
+            route: "/anything",
+            user: None,
+            content_type: None,
+            content_encoding: None,
+            query: None,
+            body: b"",
+        };
+        let problem = rules.check(facts).await.unwrap_err();
+        assert_eq!((problem.status, problem.code), (500, "netid.internal"));
+        // Without the bad pattern, the same request passes.
+        let ok = Rules::builder().build();
+        assert_eq!(ok.check(facts).await.unwrap(), Verdict::Pass);
+    }
+
+    #[test]
+    fn a_router_pattern_finds_the_policy_of_the_same_shape() {
+        let gated = RoutePolicy::default().with_age_gate(AgeGate::adults_only());
+        let r = Rules::builder()
+            .route("/users/{id}", gated.clone())
+            .route("/files/{tail:.*}", gated)
+            .try_build()
+            .unwrap();
+        for route in [
+            "/users/{id}",
+            "/users/{user_id}",
+            "/files/{*rest}",
+            "/files/{tail}*",
+        ] {
+            assert!(r.route(route).age.is_some(), "{route}");
+        }
+        for route in ["/users/{id}/x", "/users/me", "/files/{x}", "/elsewhere"] {
+            assert!(r.route(route).age.is_none(), "{route}");
+        }
+    }
 }

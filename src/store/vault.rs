@@ -251,11 +251,12 @@ impl Vault {
             .decrypt(&sealed)
             .map_err(|_| VaultError::Unsealable)?;
         let plain: Plain = serde_json::from_slice(&bytes).map_err(|_| VaultError::Unsealable)?;
-        let mut fields = IdentityFields::default();
-        fields.name = plain.name.as_deref().map(PersonalName::new);
-        fields.id_number = plain.id_number.as_deref().map(IdNumber::new);
-        fields.id_type = plain.id_type;
-        fields.birth_date = plain.birth_date.as_deref().map(BirthDate::new);
+        let fields = IdentityFields {
+            name: plain.name.as_deref().map(PersonalName::new),
+            id_number: plain.id_number.as_deref().map(IdNumber::new),
+            id_type: plain.id_type,
+            birth_date: plain.birth_date.as_deref().map(BirthDate::new),
+        };
         Ok(Consented::new(fields, subject, consent_id))
     }
 

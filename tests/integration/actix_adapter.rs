@@ -28,6 +28,17 @@ async fn ok(_user: VerifiedUser) -> &'static str {
     "ok"
 }
 
+/// A handler that treats the two kinds of user differently: it sniffs the subject's shape
+/// (pseudonyms of 网号/网证 users start with `pw_`) and gives only them a badge.
+async fn badge(user: VerifiedUser) -> HttpResponse {
+    if user.subject().starts_with("pw_") {
+        HttpResponse::Ok()
+            .json(serde_json::json!({ "subject": user.subject(), "verified_badge": true }))
+    } else {
+        HttpResponse::Ok().json(serde_json::json!({ "subject": user.subject() }))
+    }
+}
+
 /// A handler that fails the way an application's own code might.
 async fn broken(_user: VerifiedUser) -> Result<HttpResponse, Problem> {
     Err(Problem::internal())
@@ -61,6 +72,10 @@ fn spawn_app(login: LoginFlow, rules: Rules, custom_renderer: bool) -> ActixHarn
                     .route("/teen/forum", web::get().to(ok))
                     .route("/kids/club", web::get().to(ok))
                     .route("/seniors", web::get().to(ok))
+                    // actix matches in registration order: the static route first.
+                    .route("/files/public", web::get().to(ok))
+                    .route("/files/{tail:.*}", web::get().to(ok))
+                    .route("/archive/{tail:.*}", web::get().to(ok))
                     .route("/broken", web::get().to(broken))
                     .configure(|cfg| netid.configure(cfg))
                     .wrap(netid.middleware()),
@@ -267,5 +282,78 @@ async fn the_app_can_render_refusals_its_own_way() {
     assert_eq!(
         (r.status, String::from_utf8_lossy(&r.body).into_owned()),
         (418, "custom:netid.extra_plaintext".to_owned())
+    );
+}
+
+/// `EqualService::check_actix` on the app the scenario table runs (plus one route that sniffs
+/// the kind of user): equal where it is equal, and every difference reported on its own line.
+#[tokio::test]
+async fn equal_service_holds_through_actix_and_its_violations_are_reported() {
+    use netid::testing::EqualService;
+    let w = world().await;
+    let sessions = w.login.sessions().clone();
+    let netid =
+        NetId::new(w.login.clone(), w.rules.clone()).insecure_cookies_for_local_development();
+    let app = || {
+        App::new()
+            .route("/me", web::get().to(me))
+            .route("/profile", web::post().to(echo))
+            .route("/notes", web::post().to(echo))
+            .route("/adult/shop", web::get().to(ok))
+            .route("/badge", web::get().to(badge))
+            .configure(|cfg| netid.configure(cfg))
+            .wrap(netid.middleware())
+    };
+    let compared = EqualService::new()
+        .get("/me")
+        .get("/adult/shop")
+        .send(
+            "POST",
+            "/profile",
+            "application/json",
+            r#"{"nickname":"bob"}"#,
+        )
+        .send(
+            "POST",
+            "/notes",
+            "application/json",
+            r#"{"remark":"hello"}"#,
+        )
+        .method_specific("/netid/")
+        .send("POST", "/netid/logout", "application/json", "{}")
+        .check_actix(app(), &sessions)
+        .await
+        .unwrap();
+    assert_eq!(compared, 4, "the login route is skipped as method-specific");
+
+    let err = EqualService::new()
+        .get("/me")
+        // The one lawful difference (Art. 7 §2).
+        .send(
+            "POST",
+            "/profile",
+            "application/json",
+            r#"{"idNo":"11010519491231002X"}"#,
+        )
+        // An unlawful one.
+        .get("/badge")
+        // Not a request at all: reported, never counted as equal.
+        .get("/not a path")
+        .check_actix(app(), &sessions)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.0,
+        vec![
+            "POST /profile: status 422 (网证) vs 200 (other)".to_owned(),
+            "GET /badge: body shape differs at $.verified_badge (present for one user only)"
+                .to_owned(),
+            "GET /not a path: could not be sent (invalid method, path or header)".to_owned(),
+        ],
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with("unequal service on 3 request(s):\n")
     );
 }

@@ -23,6 +23,16 @@ async fn ok(_user: VerifiedUser) -> &'static str {
     "ok"
 }
 
+/// Treats the two kinds of user differently: only pseudonyms of 网号/网证 users (`pw_…`) get a
+/// badge. `EqualService` must catch it.
+async fn badge(user: VerifiedUser) -> axum::Json<serde_json::Value> {
+    axum::Json(if user.subject().starts_with("pw_") {
+        serde_json::json!({ "subject": user.subject(), "verified_badge": true })
+    } else {
+        serde_json::json!({ "subject": user.subject() })
+    })
+}
+
 pub(crate) fn app(w: &World) -> Router {
     let netid =
         NetId::new(w.login.clone(), w.rules.clone()).insecure_cookies_for_local_development();
@@ -37,6 +47,10 @@ pub(crate) fn app(w: &World) -> Router {
         .route("/teen/forum", get(ok))
         .route("/kids/club", get(ok))
         .route("/seniors", get(ok))
+        .route("/files/{*path}", get(ok))
+        .route("/files/public", get(ok))
+        .route("/archive/{*rest}", get(ok))
+        .route("/badge", get(badge))
         .merge(netid.routes())
         .layer(netid.layer())
 }
@@ -119,7 +133,7 @@ async fn equal_service_holds_and_its_violations_are_reported() {
             "application/json",
             r#"{"idNo":"11010519491231002X"}"#,
         )
-        .check_axum(app, &sessions)
+        .check_axum(app.clone(), &sessions)
         .await
         .unwrap_err();
     assert_eq!(err.0.len(), 1);
@@ -127,6 +141,23 @@ async fn equal_service_holds_and_its_violations_are_reported() {
         err.to_string()
             .contains("POST /profile: status 422 (网证) vs 200 (other)"),
         "{err}"
+    );
+
+    // An unlawful difference, and a request that cannot be sent, each on its own line.
+    let err = EqualService::new()
+        .get("/me")
+        .get("/badge")
+        .get("/not a path")
+        .check_axum(app, &sessions)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.0,
+        vec![
+            "GET /badge: body shape differs at $.verified_badge (present for one user only)"
+                .to_owned(),
+            "GET /not a path: could not be sent (invalid method, path or header)".to_owned(),
+        ]
     );
 }
 

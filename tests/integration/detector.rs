@@ -822,6 +822,410 @@ fn multipart_text_parts() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Multipart bodies: fields and uploaded files.
+
+/// A `multipart/form-data` body with boundary `B`: each part is its header lines and content.
+fn multipart(parts: &[(&[&str], &[u8])]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (headers, content) in parts {
+        body.extend_from_slice(b"--B\r\n");
+        for h in *headers {
+            body.extend_from_slice(h.as_bytes());
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(b"\r\n");
+        body.extend_from_slice(content);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(b"--B--\r\n");
+    body
+}
+
+/// Content-Disposition of a file part.
+fn file(name: &str, filename: &str) -> String {
+    format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"")
+}
+
+fn scan_mp(parts: &[(&[&str], &[u8])]) -> Scan {
+    det().scan_multipart(&multipart(parts), "B").unwrap()
+}
+
+fn located(scan: &Scan) -> Vec<(&str, FindingKind)> {
+    scan.findings
+        .iter()
+        .map(|f| (f.location.as_str(), f.kind))
+        .collect()
+}
+
+/// Bytes that look like a PNG: its signature, then bytes that are not UTF-8, a few digits.
+fn png_like() -> Vec<u8> {
+    let mut b = vec![0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1a, b'\n'];
+    for i in 0..2048u32 {
+        b.push((i.wrapping_mul(2_654_435_761) >> 13) as u8);
+    }
+    b.extend_from_slice(b"2024:05:17 10:20:30\x00\xff");
+    b
+}
+
+#[test]
+fn multipart_text_files_are_scanned_and_named_by_their_field() {
+    let csv = format!("name,phone,id\r\nZhang,13800138000,{ID_A}\r\n");
+    let cases: Vec<(String, Option<&str>, Vec<u8>)> = vec![
+        (
+            file("roster", "staff.csv"),
+            Some("text/csv"),
+            csv.clone().into_bytes(),
+        ),
+        (
+            file("roster", "staff.txt"),
+            Some("text/plain"),
+            csv.clone().into_bytes(),
+        ),
+        // No content type, but a file name: a file, read as text.
+        (file("roster", "staff"), None, csv.clone().into_bytes()),
+        (
+            file("roster", "a.bin"),
+            Some("application/octet-stream"),
+            csv.clone().into_bytes(),
+        ),
+    ];
+    for (disposition, content_type, content) in cases {
+        let ct = content_type.map(|t| format!("Content-Type: {t}"));
+        let mut headers = vec![disposition.as_str()];
+        headers.extend(ct.as_deref());
+        let scan = scan_mp(&[(&headers, &content)]);
+        assert_eq!(
+            located(&scan),
+            vec![("roster (file)", FindingKind::ResidentId)],
+            "{content_type:?}"
+        );
+        // Named by the field, never by the file name or the content.
+        let shown = show(&scan);
+        assert!(
+            !shown.contains("staff") && !shown.contains("Zhang"),
+            "{shown}"
+        );
+        assert_hidden(&shown, ID_A);
+    }
+    // The same file without an ID number is clean.
+    let clean_csv = b"name,phone,order\r\nZhang,13800138000,110105194912310021\r\n";
+    clean(
+        &scan_mp(&[(
+            &[&file("roster", "a.csv"), "Content-Type: text/csv"],
+            clean_csv,
+        )]),
+        "phone and order id",
+    );
+}
+
+#[test]
+fn multipart_json_and_form_files_go_through_their_own_scanner() {
+    // A passport number is found only with context: the JSON key gives it, so the JSON scanner
+    // read this part (text scanning would not know `passportNo`).
+    let json = br#"{"user":{"passportNo":"E12345678"}}"#;
+    let scan = scan_mp(&[(
+        &[&file("meta", "m.json"), "Content-Type: application/json"],
+        json,
+    )]);
+    assert_eq!(
+        located(&scan),
+        vec![(
+            "meta (file) $.user.passportNo",
+            FindingKind::ChinesePassport
+        )]
+    );
+    // A JSON field (no file name) and a `+json` type; UTF-16 with a byte order mark decoded.
+    let mut utf16 = vec![0xff, 0xfe];
+    for unit in r#"{"idNo":"E12345678"}"#.encode_utf16() {
+        utf16.extend_from_slice(&unit.to_le_bytes());
+    }
+    let scan = scan_mp(&[
+        (
+            &[
+                "Content-Disposition: form-data; name=\"profile\"",
+                "Content-Type: application/vnd.api+json",
+            ],
+            json,
+        ),
+        (
+            &[&file("doc", "d.json"), "Content-Type: application/json"],
+            &utf16,
+        ),
+    ]);
+    assert_eq!(
+        located(&scan),
+        vec![
+            ("profile $.user.passportNo", FindingKind::ChinesePassport),
+            ("doc (file) $.idNo", FindingKind::ChinesePassport),
+        ]
+    );
+    // A form file is percent-decoded by the form scanner.
+    let scan = scan_mp(&[(
+        &[
+            &file("f", "f.txt"),
+            "Content-Type: application/x-www-form-urlencoded",
+        ],
+        b"note=110105%2019491231002X&page=1",
+    )]);
+    assert_eq!(
+        located(&scan),
+        vec![("f (file) note", FindingKind::ResidentId)]
+    );
+    // An unnamed JSON part.
+    let scan = scan_mp(&[(
+        &["Content-Type: application/json"],
+        format!(r#"{{"x":"{ID_A}"}}"#).as_bytes(),
+    )]);
+    assert_eq!(
+        located(&scan),
+        vec![("(part) $.x", FindingKind::ResidentId)]
+    );
+}
+
+#[test]
+fn multipart_binary_parts_that_are_really_text_are_scanned() {
+    let text = format!("身份证 {ID_A}");
+    // Declared binary, bytes are UTF-8 text.
+    for ct in ["application/octet-stream", "image/png", "application/pdf"] {
+        let scan = scan_mp(&[(
+            &[&file("upload", "x"), &format!("Content-Type: {ct}")],
+            text.as_bytes(),
+        )]);
+        assert_eq!(
+            located(&scan),
+            vec![("upload (file)", FindingKind::ResidentId)],
+            "{ct}"
+        );
+    }
+    // UTF-16LE with a byte order mark: decoded, so the Chinese label gives the 15-digit legacy
+    // number its context.
+    let mut utf16 = vec![0xff, 0xfe];
+    for unit in "身份证：110105491231002".encode_utf16() {
+        utf16.extend_from_slice(&unit.to_le_bytes());
+    }
+    let scan = scan_mp(&[(&[&file("u", "a.txt"), "Content-Type: text/plain"], &utf16)]);
+    assert_eq!(
+        located(&scan),
+        vec![("u (file)", FindingKind::LegacyResidentId)]
+    );
+    // UTF-16 without a byte order mark, declared binary: the NULs between the digits go.
+    let no_bom: Vec<u8> = ID_A.bytes().flat_map(|b| [b, 0]).collect();
+    let scan = scan_mp(&[(
+        &[&file("u", "a"), "Content-Type: application/octet-stream"],
+        &no_bom,
+    )]);
+    assert_eq!(located(&scan), vec![("u (file)", FindingKind::ResidentId)]);
+    // A GBK `.csv` (身份证号,姓名 in GBK): not UTF-8, read lossily; the digits are ASCII.
+    let mut gbk = b"\xc9\xed\xb7\xdd\xd6\xa4\xba\xc5,\xd0\xd5\xc3\xfb\r\n".to_vec();
+    gbk.extend_from_slice(format!("{ID_B},x\r\n").as_bytes());
+    let scan = scan_mp(&[(&[&file("u", "a.csv"), "Content-Type: text/csv"], &gbk)]);
+    assert_eq!(located(&scan), vec![("u (file)", FindingKind::ResidentId)]);
+}
+
+#[test]
+fn multipart_binary_parts_cannot_be_inspected_but_pass_only_when_nothing_shows() {
+    let png = png_like();
+    assert!(std::str::from_utf8(&png).is_err());
+    // A photo passes: nothing in its bytes is identity data (an ID card in the pixels would not
+    // be found either; that is the platform's duty).
+    for ct in [
+        "image/png",
+        "image/jpeg",
+        "application/pdf",
+        "application/zip",
+    ] {
+        clean(
+            &scan_mp(&[(
+                &[&file("avatar", "me.png"), &format!("Content-Type: {ct}")],
+                &png,
+            )]),
+            ct,
+        );
+    }
+    // An ID number in ASCII inside binary bytes is still found.
+    let mut with_id = png.clone();
+    with_id.extend_from_slice(format!("\x00{ID_A}\x00").as_bytes());
+    let scan = scan_mp(&[(
+        &[&file("avatar", "me.png"), "Content-Type: image/png"],
+        &with_id,
+    )]);
+    assert_eq!(
+        located(&scan),
+        vec![("avatar (file)", FindingKind::ResidentId)]
+    );
+    // Any non-empty file under an identity-bearing field name is identity data, as any value is.
+    let scan = scan_mp(&[(
+        &[&file("idCard", "front.jpg"), "Content-Type: image/jpeg"],
+        &png,
+    )]);
+    assert_eq!(
+        located(&scan),
+        vec![("idCard (file)", FindingKind::IdentityFieldName)]
+    );
+    // An empty file input (browsers send `filename=""`) is nothing.
+    clean(
+        &scan_mp(&[(
+            &[
+                &file("idCard", ""),
+                "Content-Type: application/octet-stream",
+            ],
+            b"",
+        )]),
+        "empty file",
+    );
+}
+
+#[test]
+fn multipart_file_names_and_headers_are_scanned_never_shown() {
+    let png = png_like();
+    let scan = scan_mp(&[(
+        &[
+            &file("avatar", &format!("{ID_A}.jpg")),
+            "Content-Type: image/jpeg",
+        ],
+        &png,
+    )]);
+    assert_eq!(
+        located(&scan),
+        vec![("avatar (filename)", FindingKind::ResidentId)]
+    );
+    // RFC 8187 `filename*`, percent-encoded.
+    let scan = scan_mp(&[(
+        &[
+            &format!(
+                "Content-Disposition: form-data; name=\"a\"; filename*=UTF-8''%E8%BA%AB%E4%BB%BD%E8%AF%81{ID_B}.png"
+            ),
+            "Content-Type: image/png",
+        ],
+        &png,
+    )]);
+    assert_eq!(
+        located(&scan),
+        vec![("a (filename)", FindingKind::ResidentId)]
+    );
+    // Another part header.
+    let scan = scan_mp(&[(
+        &[
+            "Content-Disposition: form-data; name=\"a\"",
+            &format!("X-Note: {ID_A}"),
+        ],
+        b"hello",
+    )]);
+    assert_eq!(
+        located(&scan),
+        vec![("a (header)", FindingKind::ResidentId)]
+    );
+    assert_hidden(&show(&scan), ID_A);
+}
+
+#[test]
+fn multipart_name_counts_beside_an_id_in_any_part() {
+    let name = "Content-Disposition: form-data; name=\"name\"";
+    // Beside an ID number in a text file.
+    let scan = scan_mp(&[
+        (&[name], "张三".as_bytes()),
+        (
+            &[&file("doc", "a.txt"), "Content-Type: text/plain"],
+            ID_A.as_bytes(),
+        ),
+    ]);
+    assert_eq!(
+        located(&scan),
+        vec![
+            ("name", FindingKind::IdentityFieldName),
+            ("doc (file)", FindingKind::ResidentId)
+        ]
+    );
+    // Beside one in a JSON file.
+    let scan = scan_mp(&[
+        (&[name], "张三".as_bytes()),
+        (
+            &[&file("doc", "a.json"), "Content-Type: application/json"],
+            format!(r#"{{"x":"{ID_A}"}}"#).as_bytes(),
+        ),
+    ]);
+    assert_eq!(
+        located(&scan),
+        vec![
+            ("name", FindingKind::IdentityFieldName),
+            ("doc (file) $.x", FindingKind::ResidentId)
+        ]
+    );
+    // Alone, or beside a clean file, a name is not identity data.
+    clean(
+        &scan_mp(&[
+            (&[name], "张三".as_bytes()),
+            (
+                &[&file("doc", "a.txt"), "Content-Type: text/plain"],
+                b"hello",
+            ),
+        ]),
+        "name beside a clean file",
+    );
+}
+
+#[test]
+fn multipart_limits_and_malformed_bodies() {
+    let d = Detector::new().max_depth(4).max_body(4096);
+    let code = |r: Result<Scan, ScanError>| r.unwrap_err().code();
+    let json_part = |content: &[u8]| {
+        multipart(&[(
+            &[&file("j", "j.json"), "Content-Type: application/json"],
+            content,
+        )])
+    };
+    // The body limit counts the whole body.
+    let big = multipart(&[(&[&file("f", "f.txt")], &vec![b'x'; 5000])]);
+    assert_eq!(code(d.scan_multipart(&big, "B")), "netid.body_too_large");
+    // The depth limit holds inside a JSON file.
+    assert_eq!(
+        code(d.scan_multipart(&json_part(b"[[[[[1]]]]]"), "B")),
+        "netid.json_too_deep"
+    );
+    // A malformed JSON file is refused as a JSON body is, at an offset in the whole body.
+    let body = json_part(format!(r#"{{"x":"{ID_A}" "#).as_bytes());
+    match d.scan_multipart(&body, "B").unwrap_err() {
+        ScanError::InvalidJson { offset } => assert!(offset > 60 && offset < body.len()),
+        e => panic!("{e:?}"),
+    }
+    assert_eq!(
+        code(d.scan_multipart(&json_part(b"{\"a\":\"\xff\"}"), "B")),
+        "netid.invalid_utf8"
+    );
+    // A text field must be UTF-8; a text file need not be.
+    let field = multipart(&[(
+        &["Content-Disposition: form-data; name=\"a\""],
+        b"\xff\xfe\xfd",
+    )]);
+    assert_eq!(code(d.scan_multipart(&field, "B")), "netid.invalid_utf8");
+    let file_part = multipart(&[(
+        &[&file("a", "a.txt"), "Content-Type: text/plain"],
+        b"\xff\xfe\xfd",
+    )]);
+    assert!(d.scan_multipart(&file_part, "B").unwrap().is_clean());
+    // A base64 part would hide its content: refused.
+    let b64 = multipart(&[(
+        &[&file("a", "a.txt"), "Content-Transfer-Encoding: base64"],
+        b"MTEwMTA1MTk0OTEyMzEwMDJY",
+    )]);
+    assert_eq!(code(d.scan_multipart(&b64, "B")), "netid.invalid_multipart");
+    for broken in [
+        &b"no delimiter"[..],
+        b"--B\r\nContent-Disposition: form-data; name=a\r\n\r\nunterminated",
+        b"--B\r\nheader without colon\r\n\r\nx\r\n--B--",
+    ] {
+        let e = d.scan_multipart(broken, "B").unwrap_err();
+        assert_eq!(e.code(), "netid.invalid_multipart");
+        assert_eq!(e.actor(), Actor::Configuration);
+    }
+    // Wrong boundary: nothing is a part.
+    assert_eq!(
+        code(d.scan_multipart(&json_part(b"{}"), "C")),
+        "netid.invalid_multipart"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
 // Redaction.
 
 #[test]
@@ -1098,6 +1502,31 @@ proptest! {
         let _ = d.scan_text(None, &text);
         let _ = d.scan_text(Some(&text), &text);
         let _ = d.scan_fields([(text.as_ref(), text.as_ref()), ("name", "x")]);
+        let _ = d.scan_multipart(&bytes, "B");
+    }
+
+    #[test]
+    fn multipart_like_bodies_never_panic(
+        pieces in prop::collection::vec(
+            prop_oneof![
+                Just("--B".to_owned()),
+                Just("--B--".to_owned()),
+                Just("\r\n".to_owned()),
+                Just("\r\n\r\n".to_owned()),
+                Just("Content-Disposition: form-data; name=\"idNo\"; filename=\"a\"".to_owned()),
+                Just("Content-Type: application/json".to_owned()),
+                Just("Content-Type: application/x-www-form-urlencoded".to_owned()),
+                Just("filename*=UTF-8''%E5%".to_owned()),
+                "[ -~]{0,12}",
+                "[\\x00-\\xff]{0,8}",
+            ],
+            0..24,
+        )
+    ) {
+        let body = pieces.concat();
+        let d = Detector::new().max_depth(4);
+        let _ = d.scan_multipart(body.as_bytes(), "B");
+        let _ = d.scan_multipart(body.as_bytes(), "");
     }
 
     #[test]
@@ -1159,6 +1588,14 @@ proptest! {
         let form = format!("{key}={text}&{id}=x&name=n");
         assert_hidden(&show(&d.scan_form(form.as_bytes()).unwrap()), &id);
         assert_hidden(&show(&d.scan_text(Some(&id), &text)), &id);
+        let upload = multipart(&[
+            (&[&file(&key, &format!("{id}.csv")), "Content-Type: text/csv"], text.as_bytes()),
+            (&[&file("j", "j.json"), "Content-Type: application/json"], json!({ &key: &text }).to_string().as_bytes()),
+        ]);
+        match d.scan_multipart(&upload, "B") {
+            Ok(scan) => assert_hidden(&show(&scan), &id),
+            Err(e) => assert_hidden(&format!("{e} {e:?}"), &id),
+        }
         if let Err(e) = d.scan_form(format!("{key}={text}%").as_bytes()) {
             assert_hidden(&format!("{e} {e:?}"), &id);
         }

@@ -116,7 +116,11 @@ fn event(i: usize) -> AuditEvent {
         AuditAction::Verification,
         format!("pw_{}", i % 7),
         "verified",
-        if i % 2 == 0 { "netid" } else { "bank_card" },
+        if i.is_multiple_of(2) {
+            "netid"
+        } else {
+            "bank_card"
+        },
     )
     .assurance(3)
     .authz_id(format!("az_{i}"))
@@ -423,4 +427,85 @@ async fn an_erasure_interrupted_by_a_failing_store_completes_when_run_again() {
     .unwrap_err();
     assert_eq!(e.code(), "erasure.invalid_subject");
     assert!(!e.to_string().contains("11010519491231002X"));
+}
+
+#[cfg(feature = "cli")]
+#[tokio::test]
+async fn the_cli_migrates_and_verifies_a_postgres_log() {
+    use std::process::Command;
+    let Some(scope) = PgScope::new().await else {
+        return;
+    };
+    let url = crate::servers::pg_scope::postgres_url();
+    let netid = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_netid"))
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = netid(&["migrate", "--postgres", &url, "--schema", &scope.schema]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.starts_with("ok: migrations applied"), "{out}");
+    // Idempotent.
+    assert_eq!(
+        netid(&["migrate", "--postgres", &url, "--schema", &scope.schema]).0,
+        Some(0)
+    );
+
+    let store = PgStore::builder(&url)
+        .schema(&scope.schema)
+        .build()
+        .unwrap();
+    let mut last = None;
+    for i in 0..3 {
+        last = Some(store.append(event(i)).await.unwrap());
+    }
+    let last = last.unwrap();
+    let verify = [
+        "audit",
+        "verify",
+        "--postgres",
+        &url,
+        "--schema",
+        &scope.schema,
+    ];
+    let (code, out, err) = netid(&verify);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(
+        out,
+        format!("ok: 3 entries, last seq 3, head {}\n", last.hash)
+    );
+    let anchor = format!("3:{}", last.hash);
+    let mut anchored = verify.to_vec();
+    anchored.extend(["--expect-head", &anchor]);
+    assert_eq!(netid(&anchored).0, Some(0));
+
+    scope
+        .exec("ALTER TABLE netid_audit DISABLE TRIGGER USER")
+        .await
+        .unwrap();
+    scope
+        .exec("UPDATE netid_audit SET subject = 'pw_mallory' WHERE seq = 2")
+        .await
+        .unwrap();
+    let (code, _, err) = netid(&verify);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.starts_with("error: audit.edited:"), "{err}");
+    assert!(!err.contains("pw_mallory"), "{err}");
+
+    let (code, _, err) = netid(&[
+        "migrate",
+        "--postgres",
+        "postgres://u:hunter2@127.0.0.1:1/x",
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("store.unavailable") && !err.contains("hunter2"),
+        "{err}"
+    );
 }

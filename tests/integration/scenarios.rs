@@ -128,7 +128,20 @@ pub(crate) async fn world() -> World {
             "/seniors",
             RoutePolicy::default().with_age_gate(AgeGate::bands([AgeTag::Senior])),
         )
-        .build();
+        // A catch-all in axum's form; the axum app registers it as is, the actix app as
+        // `/files/{tail:.*}`. The static route beside it wins over it in both.
+        .route(
+            "/files/{*path}",
+            RoutePolicy::default().with_age_gate(AgeGate::adults_only()),
+        )
+        .route("/files/public", RoutePolicy::default())
+        // A catch-all in actix's form; the axum app registers `/archive/{*rest}`.
+        .route(
+            "/archive/{tail:.*}",
+            RoutePolicy::default().with_age_gate(AgeGate::adults_only()),
+        )
+        .try_build()
+        .unwrap();
     World {
         sandbox,
         login,
@@ -243,6 +256,21 @@ pub(crate) async fn run_table(h: &dyn Harness, w: &World) -> usize {
     let multipart = format!(
         "--XyZ\r\nContent-Disposition: form-data; name=\"nickname\"\r\n\r\nbob\r\n--XyZ\r\nContent-Disposition: form-data; name=\"idNo\"\r\n\r\n{id}\r\n--XyZ--\r\n"
     );
+    // An upload form: a text field and one file part.
+    let upload = |filename: &str, content_type: &str, content: &[u8]| {
+        let mut b = format!(
+            "--XyZ\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nmy upload\r\n--XyZ\r\nContent-Disposition: form-data; name=\"attachment\"; filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n"
+        )
+        .into_bytes();
+        b.extend_from_slice(content);
+        b.extend_from_slice(b"\r\n--XyZ--\r\n");
+        b
+    };
+    let csv = format!("name,phone,id\r\nZhang San,13800138000,{id}\r\n");
+    let png: Vec<u8> = [0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1a, b'\n']
+        .into_iter()
+        .chain((0..512u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8))
+        .collect();
 
     let s = |t: &str| Some(t.to_owned());
     // (name, session, request, expected status, expected code)
@@ -374,6 +402,91 @@ pub(crate) async fn run_table(h: &dyn Harness, w: &World) -> usize {
             body(req("POST", "/profile"), multipart_ct, multipart.clone()),
             422,
             Some("netid.extra_plaintext"),
+        ),
+        (
+            "ID in an uploaded .csv file",
+            s(&adult),
+            body(
+                req("POST", "/upload"),
+                multipart_ct,
+                upload("staff.csv", "text/csv", csv.as_bytes()),
+            ),
+            422,
+            Some("netid.extra_plaintext"),
+        ),
+        (
+            "ID in an uploaded .txt file",
+            s(&adult),
+            body(
+                req("POST", "/upload"),
+                multipart_ct,
+                upload(
+                    "note.txt",
+                    "text/plain",
+                    format!("我的身份证号是{id}").as_bytes(),
+                ),
+            ),
+            422,
+            Some("netid.extra_plaintext"),
+        ),
+        (
+            "ID in an uploaded .json file",
+            s(&adult),
+            body(
+                req("POST", "/upload"),
+                multipart_ct,
+                upload(
+                    "me.json",
+                    "application/json",
+                    format!(r#"{{"user":{{"idNo":"{id}"}}}}"#).as_bytes(),
+                ),
+            ),
+            422,
+            Some("netid.extra_plaintext"),
+        ),
+        (
+            "ID in a text file declared application/octet-stream",
+            s(&adult),
+            body(
+                req("POST", "/upload"),
+                multipart_ct,
+                upload("data.bin", "application/octet-stream", csv.as_bytes()),
+            ),
+            422,
+            Some("netid.extra_plaintext"),
+        ),
+        (
+            "ID as an uploaded file's name",
+            s(&adult),
+            body(
+                req("POST", "/upload"),
+                multipart_ct,
+                upload(&format!("{id}.png"), "image/png", &png),
+            ),
+            422,
+            Some("netid.extra_plaintext"),
+        ),
+        (
+            "uploaded image part passes",
+            s(&adult),
+            body(
+                req("POST", "/upload"),
+                multipart_ct,
+                upload("avatar.png", "image/png", &png),
+            ),
+            200,
+            None,
+        ),
+        (
+            "other user may upload a .csv with an ID",
+            s(&other),
+            body(
+                req("POST", "/upload"),
+                multipart_ct,
+                upload("staff.csv", "text/csv", csv.as_bytes()),
+            ),
+            200,
+            None,
         ),
         (
             "passport under passportNo",
@@ -581,6 +694,34 @@ pub(crate) async fn run_table(h: &dyn Harness, w: &World) -> usize {
             req("GET", "/seniors"),
             200,
             None,
+        ),
+        (
+            "16-year-old under a catch-all route",
+            s(&minor16),
+            req("GET", "/files/2024/report.pdf"),
+            403,
+            Some("netid.age_minor"),
+        ),
+        (
+            "adult under a catch-all route",
+            s(&adult),
+            req("GET", "/files/2024/report.pdf"),
+            200,
+            None,
+        ),
+        (
+            "static route beats the catch-all beside it",
+            s(&minor16),
+            req("GET", "/files/public"),
+            200,
+            None,
+        ),
+        (
+            "16-year-old under an actix-style catch-all route",
+            s(&minor16),
+            req("GET", "/archive/2024/05/17"),
+            403,
+            Some("netid.age_minor"),
         ),
         (
             "other-method adult at the adult shop",

@@ -50,6 +50,37 @@ pub enum ScanError {
         /// Where the `%` is.
         offset: usize,
     },
+    /// A `multipart/form-data` body is malformed: no delimiter line, a part without its blank
+    /// line or its closing delimiter, a header line without a colon; or a part has a
+    /// `Content-Transfer-Encoding` other than `7bit`, `8bit` or `binary` (RFC 7578 §4.7 forbids
+    /// them, and a base64 part would hide its content from the scan).
+    #[error("multipart body is malformed (at byte {offset})")]
+    InvalidMultipart {
+        /// Where the fault is: the part's header block, or where a delimiter was expected.
+        offset: usize,
+    },
+}
+
+impl ScanError {
+    /// The same error with its offset moved by `by` bytes: for an error inside a multipart
+    /// part, so the offset counts from the start of the whole body.
+    pub(super) fn shifted(self, by: usize) -> Self {
+        match self {
+            ScanError::InvalidUtf8 { offset } => ScanError::InvalidUtf8 {
+                offset: offset.saturating_add(by),
+            },
+            ScanError::InvalidJson { offset } => ScanError::InvalidJson {
+                offset: offset.saturating_add(by),
+            },
+            ScanError::InvalidForm { offset } => ScanError::InvalidForm {
+                offset: offset.saturating_add(by),
+            },
+            ScanError::InvalidMultipart { offset } => ScanError::InvalidMultipart {
+                offset: offset.saturating_add(by),
+            },
+            other @ (ScanError::BodyTooLarge { .. } | ScanError::JsonTooDeep { .. }) => other,
+        }
+    }
 }
 
 impl ErrorCode for ScanError {
@@ -60,6 +91,7 @@ impl ErrorCode for ScanError {
             ScanError::InvalidUtf8 { .. } => "netid.invalid_utf8",
             ScanError::InvalidJson { .. } => "netid.invalid_json",
             ScanError::InvalidForm { .. } => "netid.invalid_form",
+            ScanError::InvalidMultipart { .. } => "netid.invalid_multipart",
         }
     }
 

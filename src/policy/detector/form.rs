@@ -1,5 +1,5 @@
-//! Named text fields: `application/x-www-form-urlencoded` bodies, query strings, multipart text
-//! parts.
+//! Named text fields: `application/x-www-form-urlencoded` bodies, query strings, and the text of
+//! multipart parts (fields and textual uploads alike; see `multipart`).
 //!
 //! Percent-decoding is strict: a `%` must be followed by two hex digits, and the decoded bytes
 //! must be UTF-8. `+` is a space. Pairs are split on `&`; a pair without `=` is a name with an
@@ -82,10 +82,21 @@ fn decode(raw: &[u8], offset: usize) -> Result<Cow<'_, str>, ScanError> {
 /// Scans named fields as the members of one object: a `name` field is identity data only when
 /// another field of the same body blocks.
 pub(super) fn scan(det: &Detector, fields: &[Field<'_>], today: u32) -> Vec<Found> {
+    scan_with(det, fields, today, false)
+}
+
+/// Like [`scan`]; `blocking_elsewhere`: something outside these fields (a JSON part of the same
+/// multipart body) already blocks, so a `name` field here is identity data too.
+pub(super) fn scan_with(
+    det: &Detector,
+    fields: &[Field<'_>],
+    today: u32,
+    blocking_elsewhere: bool,
+) -> Vec<Found> {
     let mut out = Vec::new();
     let mut scratch = Scratch::default();
     let mut pending = Vec::new();
-    let mut blocking = false;
+    let mut blocking = blocking_elsewhere;
     for field in fields {
         let location = || {
             field.name.as_deref().map_or_else(

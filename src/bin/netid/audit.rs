@@ -1,0 +1,165 @@
+//! `netid audit`: check an audit log's hash chain from the command line.
+
+use std::path::PathBuf;
+
+use netid::audit::{AuditError, ChainHead, JsonlAuditLog, StoreError};
+
+use crate::{Failure, print_stdout};
+
+/// The long help of `netid audit`.
+pub(crate) const LONG_ABOUT: &str = "\
+Check a tamper-evident audit log (docs/AUDIT.md): every entry's SM3 hash, the run of sequence \
+numbers and the link of each entry to the one before it.";
+
+/// The examples shown after `netid audit --help`.
+pub(crate) const EXAMPLES: &str = "\
+Examples:
+  netid audit verify /var/lib/app/audit.jsonl";
+
+/// The long help of `netid audit verify`.
+const VERIFY_LONG_ABOUT: &str = "\
+Verify an audit log written by netid's JsonlAuditLog: reads FILE.jsonl line by line (any size, \
+nothing is written or created) and checks that its entries form one unbroken chain from GENESIS.
+
+On success prints `ok: <N> entries, last seq <S>, head <hash>` and exits 0. Keep the head \
+somewhere the log's writer cannot change: a chain alone cannot show that its last entries were \
+removed, but --expect-head SEQ:HASH then can (the log may have grown since).
+
+A broken chain, or a line that is not a complete entry, exits 1 with `error: <code>: <message>` \
+on standard error, naming the sequence or line number, never the content: audit.edited, \
+audit.deleted, audit.reordered, audit.inserted, audit.genesis, audit.truncated, \
+audit.head_mismatch, store.corrupt. An unreadable file or a bad option exits 2.";
+
+/// The examples shown after `netid audit verify --help`.
+const VERIFY_EXAMPLES: &str = "\
+Examples:
+  # Check the whole chain
+  netid audit verify /var/lib/app/audit.jsonl
+
+  # ...and that the head recorded yesterday is still in it, unchanged
+  netid audit verify /var/lib/app/audit.jsonl \\
+      --expect-head 4711:3f1c0e9a6b2d48f5a0c7e1d9b8a6f4e2c0d8b6a4f2e0c8a6b4d2f0e8c6a4b2d0
+
+  # The verdict only, e.g. from cron
+  netid audit verify audit.jsonl > /dev/null || echo 'audit log tampered' | mail -s alert ops";
+
+/// Arguments of `netid audit`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// What to do with the log.
+    #[command(subcommand)]
+    command: AuditCommand,
+}
+
+/// The subcommands of `netid audit`.
+#[derive(Debug, clap::Subcommand)]
+enum AuditCommand {
+    /// Verify an audit log's hash chain and print its head.
+    #[command(long_about = VERIFY_LONG_ABOUT, after_long_help = VERIFY_EXAMPLES)]
+    Verify(VerifyArgs),
+}
+
+/// Arguments of `netid audit verify`.
+#[derive(Debug, clap::Args)]
+struct VerifyArgs {
+    /// Where the log is.
+    #[command(flatten)]
+    source: Source,
+    /// A head recorded earlier (`SEQ:HASH`, as printed after `last seq` and `head`): the entry
+    /// SEQ must still be in the log with this hash.
+    #[arg(long, value_name = "SEQ:HASH", value_parser = parse_anchor)]
+    expect_head: Option<ChainHead>,
+    #[cfg(feature = "postgres")]
+    #[command(flatten)]
+    pg: PgArgs,
+}
+
+/// Where the log to verify is: exactly one source. A PostgreSQL source (`--postgres URL
+/// --schema NAME`) joins this group as another optional member.
+#[derive(Debug, clap::Args)]
+#[group(required = true, multiple = false)]
+struct Source {
+    /// The JSONL log file.
+    #[arg(value_name = "FILE.jsonl")]
+    file: Option<PathBuf>,
+    /// The PostgreSQL log (`postgres://user@host/db`), written by `PgStore`.
+    #[cfg(feature = "postgres")]
+    #[arg(long, value_name = "URL")]
+    postgres: Option<String>,
+}
+
+/// Settings of the PostgreSQL source.
+#[cfg(feature = "postgres")]
+#[derive(Debug, clap::Args)]
+pub(crate) struct PgArgs {
+    /// The schema netid's tables are in (default: the connection's search_path).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) schema: Option<String>,
+}
+
+/// Runs `netid audit`.
+pub(crate) fn run(args: Args) -> Result<(), Failure> {
+    match args.command {
+        AuditCommand::Verify(args) => verify(args),
+    }
+}
+
+/// Runs `netid audit verify`.
+fn verify(args: VerifyArgs) -> Result<(), Failure> {
+    let head = match &args.source.file {
+        Some(path) => JsonlAuditLog::verify_file(path, args.expect_head.as_ref()),
+        #[cfg(feature = "postgres")]
+        None if args.source.postgres.is_some() => {
+            let url = args.source.postgres.clone().unwrap_or_default();
+            let anchor = args.expect_head.clone();
+            crate::pg::block_on(async move {
+                let store = crate::pg::store(&url, args.pg.schema.as_deref())?;
+                match anchor {
+                    Some(a) => netid::audit::verify_log_to(&store, &a).await,
+                    None => netid::audit::verify_log(&store).await,
+                }
+            })
+        }
+        None => {
+            return Err(Failure::other(
+                "usage",
+                "name the log to verify: FILE.jsonl",
+            ));
+        }
+    }
+    .map_err(|e| failure(&e))?;
+    print_stdout(&format!(
+        "ok: {} entries, last seq {}, head {}\n",
+        head.entries, head.last_seq, head.head
+    ))
+}
+
+/// A broken chain or a damaged file is a verdict (exit 1); anything else stopped the check
+/// before one (exit 2).
+fn failure(error: &AuditError) -> Failure {
+    match error {
+        AuditError::Chain(_) | AuditError::Store(StoreError::Corrupt { .. }) => {
+            Failure::rejected(error)
+        }
+        _ => Failure::setup(error),
+    }
+}
+
+/// Reads `SEQ:HASH`: a sequence number from 1 and 64 lowercase hex digits.
+fn parse_anchor(text: &str) -> Result<ChainHead, String> {
+    let usage = "expected SEQ:HASH, e.g. 42:<64 lowercase hex digits>";
+    let (seq, hash) = text.split_once(':').ok_or(usage)?;
+    let seq: u64 = seq.parse().map_err(|_| usage)?;
+    let hex = hash.len() == 64
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if seq == 0 || !hex {
+        return Err(usage.to_owned());
+    }
+    Ok(ChainHead {
+        entries: seq,
+        last_seq: seq,
+        head: hash.to_owned(),
+    })
+}

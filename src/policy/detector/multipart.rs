@@ -1,0 +1,512 @@
+//! `multipart/form-data` bodies (RFC 7578): every part is inspected, text fields and uploaded
+//! files alike, and every part's findings are named by its field name, never by its content or
+//! its file name.
+//!
+//! How a part is read depends on its `Content-Type`:
+//!
+//! - `application/json` and `application/*+json`: the JSON scanner, with its depth limit; a part
+//!   that is not well-formed JSON is refused as a JSON body would be.
+//! - `application/x-www-form-urlencoded`: the form scanner.
+//! - A field (no `filename`) of type `text/*` or without a type: text, which must be UTF-8, as
+//!   before.
+//! - Anything else — every uploaded file that is not JSON or a form (`text/plain`, `text/csv`, no
+//!   type, `application/octet-stream`, `image/*`, `application/pdf`, …) and every field of
+//!   another type: its bytes are read as text whatever the declared type says. UTF-8 (a byte
+//!   order mark dropped) and UTF-16 with a byte order mark are decoded; anything else is read
+//!   lossily (invalid sequences become U+FFFD), and NUL bytes are dropped, so an ID number in
+//!   ASCII digits is found in a GBK `.csv`, in UTF-16 text without a byte order mark, or in a
+//!   "photo" that is really a text file. Nothing is refused for not being text.
+//!
+//! What cannot be inspected: whatever is not written as characters in the bytes — a photo or a
+//! scan of an ID card, compressed data (deflate streams in a PDF, `.docx`, `.xlsx`, `.zip`),
+//! encrypted files. A clean scan of such a part says nothing; it is the platform's duty.
+//!
+//! A part's file name and its other headers are scanned as text too (a file called
+//! `11010519491231002X.jpg` is identity data in plaintext). A `Content-Transfer-Encoding` other
+//! than `7bit`, `8bit` or `binary` is refused: RFC 7578 forbids it, and a base64 part would hide
+//! its content.
+//!
+//! Locations: a field is named as a form field is (`idNo`, `(text)` without a name); an uploaded
+//! file adds ` (file)` (`attachment (file)`); a JSON or form part adds the path inside it
+//! (`meta (file) $.user.idNo`, `meta $.user.idNo`, `(part) $.idNo` without a name); a file name
+//! is `attachment (filename)`, another header `attachment (header)`.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use super::fields::field_location;
+use super::form::{self, Field};
+use super::{Detector, Found, ScanError, json};
+
+/// One part of the body.
+struct Part<'a> {
+    /// The `name` of its `Content-Disposition`.
+    name: Option<String>,
+    /// The `filename` (or `filename*`) of its `Content-Disposition`: scanned, never shown.
+    filename: Option<String>,
+    /// The `Content-Type` essence, lower case.
+    content_type: Option<String>,
+    /// Values of headers other than `Content-Disposition`, `Content-Type` and
+    /// `Content-Transfer-Encoding`: scanned, never shown.
+    other_headers: Vec<String>,
+    /// Where its header block starts in the body.
+    header_start: usize,
+    content: &'a [u8],
+    /// Where its content starts in the body.
+    content_start: usize,
+}
+
+impl Part<'_> {
+    fn is_file(&self) -> bool {
+        self.filename.is_some()
+    }
+}
+
+/// How a part is read.
+enum Reading {
+    Json,
+    Form,
+    /// A field of type `text/*` or without a type: UTF-8 or refused.
+    StrictText,
+    /// Anything else: its bytes as text, lossily if need be.
+    Bytes,
+}
+
+fn reading(part: &Part<'_>) -> Reading {
+    match part.content_type.as_deref() {
+        Some("application/json") => Reading::Json,
+        Some(t) if t.starts_with("application/") && t.ends_with("+json") => Reading::Json,
+        Some("application/x-www-form-urlencoded") => Reading::Form,
+        None if !part.is_file() => Reading::StrictText,
+        Some(t) if t.starts_with("text/") && !part.is_file() => Reading::StrictText,
+        _ => Reading::Bytes,
+    }
+}
+
+/// What a text field handed to the form scanner came from.
+enum Origin {
+    /// The content of part `n`.
+    Content(usize),
+    /// The file name of part `n`.
+    Filename(usize),
+    /// Another header of part `n`.
+    Header(usize),
+}
+
+/// Scans a multipart body. Every part is inspected (see the module docs).
+pub(super) fn scan(
+    det: &Detector,
+    body: &[u8],
+    boundary: &str,
+    today: u32,
+) -> Result<Vec<Found>, ScanError> {
+    let parts = parse(body, boundary)?;
+    let mut out = Vec::new();
+    // Text for the form scanner, each identified by its index (its spans are `i..i`) until its
+    // findings are mapped back to the part and a body offset.
+    let mut fields: Vec<Field<'static>> = Vec::new();
+    let mut origins: Vec<(Origin, usize)> = Vec::new();
+    let mut push = |name: Option<&str>, value: String, origin: (Origin, usize)| {
+        let i = fields.len();
+        fields.push(Field {
+            name: name.map(|n| Cow::Owned(n.to_owned())),
+            value: Cow::Owned(value),
+            name_span: i..i,
+            value_span: i..i,
+        });
+        origins.push(origin);
+    };
+    for (n, part) in parts.iter().enumerate() {
+        let start = part.content_start;
+        match reading(part) {
+            Reading::Json => {
+                let found = match decode(part.content) {
+                    Some(text) => json::scan(det, text.as_bytes(), today),
+                    // Not UTF-8: the JSON scanner says where.
+                    None => json::scan(det, part.content, today),
+                }
+                .map_err(|e| e.shifted(start))?;
+                let base = structured_base(det, part);
+                out.extend(found.into_iter().map(|f| relocate(f, &base, start)));
+            }
+            Reading::Form => {
+                let fields = form::parse(part.content).map_err(|e| e.shifted(start))?;
+                let base = structured_base(det, part);
+                out.extend(
+                    form::scan(det, &fields, today)
+                        .into_iter()
+                        .map(|f| relocate(f, &base, start)),
+                );
+            }
+            Reading::StrictText => {
+                let text =
+                    std::str::from_utf8(part.content).map_err(|e| ScanError::InvalidUtf8 {
+                        offset: start + e.valid_up_to(),
+                    })?;
+                push(
+                    part.name.as_deref(),
+                    text.to_owned(),
+                    (Origin::Content(n), start),
+                );
+            }
+            Reading::Bytes => push(
+                part.name.as_deref(),
+                as_text(part.content).into_owned(),
+                (Origin::Content(n), start),
+            ),
+        }
+        if let Some(filename) = part.filename.as_deref().filter(|f| !f.is_empty()) {
+            push(
+                None,
+                filename.to_owned(),
+                (Origin::Filename(n), part.header_start),
+            );
+        }
+        for value in &part.other_headers {
+            push(None, value.clone(), (Origin::Header(n), part.header_start));
+        }
+    }
+    // All text together, so a `name` field beside an ID number in another part counts.
+    let elsewhere = out.iter().any(|f| f.finding.is_blocking());
+    for mut found in form::scan_with(det, &fields, today, elsewhere) {
+        let Some((origin, offset)) = origins.get(found.span.start) else {
+            continue;
+        };
+        let part_location = |n: usize| {
+            parts
+                .get(n)
+                .and_then(|p| p.name.as_deref())
+                .map(|name| field_location(name, det.names.known(name)))
+        };
+        found.finding.location = match *origin {
+            Origin::Content(n) => match parts.get(n) {
+                Some(part) if part.is_file() => match part_location(n) {
+                    Some(name) => format!("{name} (file)"),
+                    None => "(file)".to_owned(),
+                },
+                // A field: named as the form scanner named it.
+                _ => found.finding.location,
+            },
+            Origin::Filename(n) => suffixed(part_location(n), "(filename)"),
+            Origin::Header(n) => suffixed(part_location(n), "(header)"),
+        };
+        found.span = *offset..*offset;
+        out.push(found);
+    }
+    Ok(out)
+}
+
+/// `name (what)`, or `(what)` without a name.
+fn suffixed(name: Option<String>, what: &str) -> String {
+    match name {
+        Some(name) => format!("{name} {what}"),
+        None => what.to_owned(),
+    }
+}
+
+/// The start of the location of a finding inside a JSON or form part.
+fn structured_base(det: &Detector, part: &Part<'_>) -> String {
+    let name = part
+        .name
+        .as_deref()
+        .map(|name| field_location(name, det.names.known(name)));
+    match (name, part.is_file()) {
+        (Some(name), true) => format!("{name} (file)"),
+        (Some(name), false) => name,
+        (None, true) => "(file)".to_owned(),
+        (None, false) => "(part)".to_owned(),
+    }
+}
+
+/// A finding inside a part, as a finding of the body.
+fn relocate(mut found: Found, base: &str, offset: usize) -> Found {
+    found.finding.location = format!("{base} {}", found.finding.location);
+    found.span = shift_range(&found.span, offset);
+    found
+}
+
+fn shift_range(span: &Range<usize>, by: usize) -> Range<usize> {
+    span.start.saturating_add(by)..span.end.saturating_add(by)
+}
+
+/// The part as text, when it is text: UTF-8 (a byte order mark dropped), or UTF-16 with a byte
+/// order mark.
+fn decode(bytes: &[u8]) -> Option<Cow<'_, str>> {
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return Some(Cow::Borrowed(text.strip_prefix('\u{feff}').unwrap_or(text)));
+    }
+    let (rest, little_endian) = match bytes {
+        [0xff, 0xfe, rest @ ..] => (rest, true),
+        [0xfe, 0xff, rest @ ..] => (rest, false),
+        _ => return None,
+    };
+    if rest.len() % 2 != 0 {
+        return None;
+    }
+    let units = rest.chunks_exact(2).map(|c| {
+        let pair = [c[0], c[1]];
+        if little_endian {
+            u16::from_le_bytes(pair)
+        } else {
+            u16::from_be_bytes(pair)
+        }
+    });
+    char::decode_utf16(units)
+        .collect::<Result<String, _>>()
+        .ok()
+        .map(Cow::Owned)
+}
+
+/// Any bytes as text to scan: decoded when they are text, lossily otherwise; NUL bytes dropped
+/// (UTF-16 without a byte order mark puts one between ASCII digits).
+fn as_text(bytes: &[u8]) -> Cow<'_, str> {
+    let text = decode(bytes).unwrap_or_else(|| String::from_utf8_lossy(bytes));
+    if text.contains('\0') {
+        Cow::Owned(text.replace('\0', ""))
+    } else {
+        text
+    }
+}
+
+/// Splits the body into parts. Bounded by the body: each search starts where the last ended.
+fn parse<'a>(body: &'a [u8], boundary: &str) -> Result<Vec<Part<'a>>, ScanError> {
+    let bad = |offset| ScanError::InvalidMultipart { offset };
+    let first = format!("--{boundary}");
+    let next = format!("\r\n--{boundary}");
+    let (first, next) = (first.as_bytes(), next.as_bytes());
+    // The first delimiter opens the body or a line (after a preamble, which is ignored).
+    let mut at = if body.starts_with(first) {
+        first.len()
+    } else {
+        find(body, next).ok_or(bad(0))? + next.len()
+    };
+    let mut parts = Vec::new();
+    loop {
+        if body[at..].starts_with(b"--") {
+            // The close delimiter; the epilogue is ignored.
+            return Ok(parts);
+        }
+        // Transport padding, then the line break.
+        at += body[at..]
+            .iter()
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count();
+        if !body[at..].starts_with(b"\r\n") {
+            return Err(bad(at));
+        }
+        at += 2;
+        let header_start = at;
+        let (head, content_start) = if body[at..].starts_with(b"\r\n") {
+            (&body[at..at], at + 2)
+        } else {
+            let end = find(&body[at..], b"\r\n\r\n").ok_or(bad(at))?;
+            (&body[at..at + end], at + end + 4)
+        };
+        let len = find(&body[content_start..], next).ok_or(bad(content_start))?;
+        if find(head, next).is_some() {
+            // A header block that runs over a delimiter: a part without its blank line.
+            return Err(bad(header_start));
+        }
+        let mut part = Part {
+            name: None,
+            filename: None,
+            content_type: None,
+            other_headers: Vec::new(),
+            header_start,
+            content: &body[content_start..content_start + len],
+            content_start,
+        };
+        read_headers(&mut part, head).ok_or(bad(header_start))?;
+        parts.push(part);
+        at = content_start + len + next.len();
+    }
+}
+
+/// Reads a part's header block into `part`; `None` when it is malformed.
+fn read_headers(part: &mut Part<'_>, head: &[u8]) -> Option<()> {
+    if head.is_empty() {
+        return Some(());
+    }
+    // Header names are ASCII; a file name may be raw UTF-8 (or, from old clients, not UTF-8).
+    let head = String::from_utf8_lossy(head);
+    for line in head.split("\r\n") {
+        let (name, value) = line.split_once(':')?;
+        let value = value.trim();
+        match name.trim().to_ascii_lowercase().as_str() {
+            "content-disposition" => {
+                let mut filename = None;
+                let mut extended = None;
+                for (key, v) in disposition_params(value) {
+                    match key.as_str() {
+                        "name" => part.name = Some(v),
+                        "filename" => filename = Some(v),
+                        "filename*" => extended = Some(extended_value(&v)),
+                        _ => {}
+                    }
+                }
+                part.filename = extended.or(filename);
+            }
+            "content-type" => {
+                let essence = value.split(';').next().unwrap_or("").trim();
+                part.content_type = Some(essence.to_ascii_lowercase());
+            }
+            "content-transfer-encoding" => {
+                let encoding = value.to_ascii_lowercase();
+                if !matches!(encoding.as_str(), "7bit" | "8bit" | "binary") {
+                    return None;
+                }
+            }
+            _ => part.other_headers.push(value.to_owned()),
+        }
+    }
+    Some(())
+}
+
+/// The parameters of a `Content-Disposition` value (`form-data; name="a"; filename="b.csv"`):
+/// lower-case keys, values unquoted (backslash escapes honoured inside quotes).
+fn disposition_params(value: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    // Past the disposition type.
+    let Some((_, mut rest)) = value.split_once(';') else {
+        return out;
+    };
+    loop {
+        rest = rest.trim_start_matches([' ', '\t', ';']);
+        if rest.is_empty() {
+            return out;
+        }
+        let key_end = rest.find(['=', ';']).unwrap_or(rest.len());
+        let key = rest[..key_end].trim().to_ascii_lowercase();
+        rest = &rest[key_end..];
+        let Some(after_eq) = rest.strip_prefix('=') else {
+            out.push((key, String::new()));
+            continue;
+        };
+        let after_eq = after_eq.trim_start();
+        let mut v = String::new();
+        if let Some(quoted) = after_eq.strip_prefix('"') {
+            let mut chars = quoted.char_indices();
+            let mut end = quoted.len();
+            while let Some((i, c)) = chars.next() {
+                match c {
+                    '\\' => {
+                        if let Some((_, escaped)) = chars.next() {
+                            v.push(escaped);
+                        }
+                    }
+                    '"' => {
+                        end = i + 1;
+                        break;
+                    }
+                    c => v.push(c),
+                }
+            }
+            rest = &quoted[end.min(quoted.len())..];
+        } else {
+            let end = after_eq.find(';').unwrap_or(after_eq.len());
+            v.push_str(after_eq[..end].trim());
+            rest = &after_eq[end..];
+        }
+        out.push((key, v));
+    }
+}
+
+/// An RFC 8187 extended value (`UTF-8''%E5%BC%A0.csv`), percent-decoded (lossily).
+fn extended_value(value: &str) -> String {
+    let encoded = value.splitn(3, '\'').nth(2).unwrap_or(value);
+    let bytes = encoded.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |j: usize| bytes.get(j).and_then(|&c| char::from(c).to_digit(16));
+        match (bytes[i], hex(i + 1), hex(i + 2)) {
+            (b'%', Some(h), Some(l)) => {
+                // Two hex digits make at most 0xff.
+                out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(0);
+    }
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn part_names(body: &str) -> Vec<(Option<String>, Option<String>, Option<String>)> {
+        parse(body.as_bytes(), "B")
+            .unwrap()
+            .into_iter()
+            .map(|p| (p.name, p.filename, p.content_type))
+            .collect()
+    }
+
+    #[test]
+    fn headers_are_read_with_quotes_and_extended_names() {
+        let body = "--B\r\nContent-Disposition: form-data; name=\"a;b\"; filename=\"x \\\"y\\\".csv\"\r\nContent-Type: Text/CSV; charset=utf-8\r\n\r\n1\r\n--B\r\ncontent-disposition: form-data; name=c; filename*=UTF-8''%E5%BC%A0.txt\r\n\r\n2\r\n--B--";
+        assert_eq!(
+            part_names(body),
+            vec![
+                (
+                    Some("a;b".into()),
+                    Some("x \"y\".csv".into()),
+                    Some("text/csv".into())
+                ),
+                (Some("c".into()), Some("张.txt".into()), None),
+            ]
+        );
+    }
+
+    #[test]
+    fn preamble_padding_and_epilogue() {
+        let body = "preamble\r\n--B  \r\nContent-Disposition: form-data; name=a\r\n\r\nx\r\n--B--\r\nepilogue";
+        assert_eq!(part_names(body), vec![(Some("a".into()), None, None)]);
+        // A part without headers.
+        let body = "--B\r\n\r\nx\r\n--B--";
+        assert_eq!(part_names(body), vec![(None, None, None)]);
+    }
+
+    #[test]
+    fn malformed_bodies_are_refused() {
+        for body in [
+            "no delimiter at all",
+            "--B\r\nContent-Disposition: form-data; name=a\r\n\r\nx",
+            "--B\r\nContent-Disposition: form-data; name=a\r\nx\r\n--B--",
+            "--B\r\nnot a header\r\n\r\nx\r\n--B--",
+            "--Bx\r\n\r\nx\r\n--B--",
+            "--B\r\nContent-Transfer-Encoding: base64\r\n\r\nMTEw\r\n--B--",
+        ] {
+            assert!(
+                matches!(
+                    parse(body.as_bytes(), "B"),
+                    Err(ScanError::InvalidMultipart { .. })
+                ),
+                "{body:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn text_is_decoded_or_read_lossily() {
+        assert_eq!(as_text(b"\xef\xbb\xbfabc"), "abc");
+        assert_eq!(as_text(b"\xff\xfea\x00b\x00"), "ab");
+        assert_eq!(as_text(b"\xfe\xff\x00a\x00b"), "ab");
+        // UTF-16 without a byte order mark: the NULs go.
+        assert_eq!(as_text(b"1\x002\x003\x00"), "123");
+        // Not text: lossy, the ASCII kept.
+        assert_eq!(as_text(b"\x89PNG\x00123"), "\u{fffd}PNG123");
+        assert_eq!(extended_value("UTF-8''a%2"), "a%2");
+    }
+}
