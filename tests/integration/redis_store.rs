@@ -241,7 +241,6 @@ async fn a_connection_killed_mid_login_gives_a_retryable_error_and_loses_nothing
 
 /// A Redis of the test's own on a free port, to stop and start.
 struct PrivateRedis {
-    port: u16,
     child: Option<std::process::Child>,
 }
 
@@ -294,7 +293,6 @@ async fn an_unreachable_redis_fails_closed_and_service_recovers_by_itself() {
     assert!(guard.revoke("jti", 10).await.unwrap_err().is_retryable());
 
     let mut server = PrivateRedis {
-        port,
         child: match PrivateRedis::start(port) {
             Ok(c) => Some(c),
             Err(e) => {
@@ -331,7 +329,6 @@ async fn an_unreachable_redis_fails_closed_and_service_recovers_by_itself() {
         .await
         .unwrap_err();
     assert!(err.is_retryable(), "{err:?}");
-    let _ = server.port;
 }
 
 #[tokio::test]
