@@ -133,7 +133,7 @@ impl EqualService {
         Fut: std::future::Future<Output = ServiceResponse>,
     {
         let user = |subject: &str, method| VerifiedUser {
-            subject: subject.to_owned(),
+            subject: subject.into(),
             assurance: self.assurance.unwrap_or(Assurance::CredentialFace),
             age_tag: Some(self.age_tag.unwrap_or(AgeTag::Adult)),
             guardian_consent: None,

@@ -290,7 +290,7 @@ impl NetId {
         let Some(binding) = conventions::cookie_value(cookie_headers(headers), LOGIN_COOKIE) else {
             return self.renderer.render(&conventions::login_unknown());
         };
-        match self.login.poll(&binding).await {
+        match self.login.poll(binding).await {
             Ok(LoginStatus::Pending) => HttpResponse::Accepted().json(conventions::pending_body()),
             Ok(LoginStatus::Completed { user, session }) => self.signed_in(&user, &session),
             Err(p) => self.renderer.render(&p),
@@ -328,7 +328,7 @@ impl NetId {
 
     async fn logout(&self, headers: &HeaderMap) -> HttpResponse {
         if let Some(token) = session_token(headers) {
-            if let Err(p) = self.login.logout(&token).await {
+            if let Err(p) = self.login.logout(token).await {
                 if p.status >= 500 {
                     return self.renderer.render(&p);
                 }
@@ -356,14 +356,12 @@ fn to_http_headers(headers: &HeaderMap) -> http::HeaderMap {
     out
 }
 
-fn cookie_headers(headers: &HeaderMap) -> impl Iterator<Item = &str> {
-    headers
-        .get_all(header::COOKIE)
-        .filter_map(|v| v.to_str().ok())
+fn cookie_headers(headers: &HeaderMap) -> impl Iterator<Item = &[u8]> {
+    headers.get_all(header::COOKIE).map(HeaderValue::as_bytes)
 }
 
 /// The session token: `Authorization: Bearer …` or the session cookie.
-fn session_token(headers: &HeaderMap) -> Option<String> {
+fn session_token(headers: &HeaderMap) -> Option<&str> {
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
@@ -444,7 +442,7 @@ fn too_large() -> Problem {
 async fn prepare(netid: &NetId, req: &mut ServiceRequest) -> Result<(), Problem> {
     let user = match session_token(req.headers()) {
         None => None,
-        Some(token) => match netid.login.sessions().authenticate(&token).await {
+        Some(token) => match netid.login.sessions().authenticate(token).await {
             Ok(user) => Some(user),
             Err(e @ SessionError::Store(_)) => return Err(e.to_problem()),
             Err(e) => {

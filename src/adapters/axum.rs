@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use ::axum::Router;
-use ::axum::body::{Body, Bytes};
+use ::axum::body::{Body, Bytes, HttpBody};
 use ::axum::extract::{FromRequestParts, MatchedPath, Path, Request};
 use ::axum::http::request::Parts;
 use ::axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -148,7 +148,7 @@ impl NetId {
     /// plaintext) before the handler. Apply it with `Router::layer`, after the routes.
     pub fn layer(&self) -> NetIdLayer {
         NetIdLayer {
-            netid: self.clone(),
+            netid: Arc::new(self.clone()),
         }
     }
 
@@ -200,7 +200,7 @@ impl NetId {
         let Some(binding) = web::cookie_value(cookie_headers(headers), LOGIN_COOKIE) else {
             return self.render(web::login_unknown());
         };
-        match self.login.poll(&binding).await {
+        match self.login.poll(binding).await {
             Ok(LoginStatus::Pending) => {
                 (StatusCode::ACCEPTED, ::axum::Json(web::pending_body())).into_response()
             }
@@ -239,7 +239,7 @@ impl NetId {
 
     async fn logout(&self, headers: &HeaderMap) -> Response {
         if let Some(token) = session_token(headers) {
-            if let Err(p) = self.login.logout(&token).await {
+            if let Err(p) = self.login.logout(token).await {
                 if p.status >= 500 {
                     return self.render(p);
                 }
@@ -252,15 +252,15 @@ impl NetId {
     }
 }
 
-fn cookie_headers(headers: &HeaderMap) -> impl Iterator<Item = &str> {
+fn cookie_headers(headers: &HeaderMap) -> impl Iterator<Item = &[u8]> {
     headers
         .get_all(header::COOKIE)
         .iter()
-        .filter_map(|v| v.to_str().ok())
+        .map(HeaderValue::as_bytes)
 }
 
 /// The session token: `Authorization: Bearer …` or the session cookie.
-fn session_token(headers: &HeaderMap) -> Option<String> {
+fn session_token(headers: &HeaderMap) -> Option<&str> {
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
@@ -270,7 +270,9 @@ fn session_token(headers: &HeaderMap) -> Option<String> {
 /// The tower layer made by [`NetId::layer`].
 #[derive(Clone, Debug)]
 pub struct NetIdLayer {
-    netid: NetId,
+    // One shared count to touch per request, not one per part: on many cores every atomic
+    // increment of a shared count is a cache line passed between them.
+    netid: Arc<NetId>,
 }
 
 impl<S> tower::Layer<S> for NetIdLayer {
@@ -278,7 +280,7 @@ impl<S> tower::Layer<S> for NetIdLayer {
     fn layer(&self, inner: S) -> NetIdService<S> {
         NetIdService {
             inner,
-            netid: self.netid.clone(),
+            netid: Arc::clone(&self.netid),
         }
     }
 }
@@ -287,7 +289,7 @@ impl<S> tower::Layer<S> for NetIdLayer {
 #[derive(Clone, Debug)]
 pub struct NetIdService<S> {
     inner: S,
-    netid: NetId,
+    netid: Arc<NetId>,
 }
 
 impl<S> tower::Service<Request> for NetIdService<S>
@@ -308,7 +310,7 @@ where
         // The clone that was polled ready is the one to call (tower's usual dance).
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        let netid = self.netid.clone();
+        let netid = Arc::clone(&self.netid);
         Box::pin(async move {
             match prepare(&netid, req).await {
                 Ok(req) => inner.call(req).await,
@@ -319,25 +321,24 @@ where
 }
 
 /// Authenticates and applies the rules; the request to pass on, or the refusal.
-async fn prepare(netid: &NetId, mut req: Request) -> Result<Request, Problem> {
-    let user = match session_token(req.headers()) {
+async fn prepare(netid: &NetId, req: Request) -> Result<Request, Problem> {
+    let (mut parts, body) = req.into_parts();
+    let mut no_user = None;
+    let user = match session_token(&parts.headers) {
         None => None,
-        Some(token) => match netid.login.sessions().authenticate(&token).await {
+        Some(token) => match netid.login.sessions().authenticate(token).await {
             Ok(user) => Some(user),
             Err(e @ SessionError::Store(_)) => return Err(e.to_problem()),
             Err(e) => {
-                req.extensions_mut().insert(NoUser(e.to_problem()));
+                no_user = Some(NoUser(e.to_problem()));
                 None
             }
         },
     };
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| req.uri().path().to_owned(), |m| m.as_str().to_owned());
-    // Only bodies of 网号/网证 users are inspected (Art. 7 §2); others stream through untouched.
-    let inspect_body = user.as_ref().is_some_and(|u| u.is_netid());
-    let (mut parts, body) = req.into_parts();
+    // Only bodies of 网号/网证 users are inspected (Art. 7 §2); others, and bodies known to be
+    // empty (most GETs), stream through untouched.
+    let inspect_body =
+        user.as_ref().is_some_and(VerifiedUser::is_netid) && body.size_hint().exact() != Some(0);
     let (bytes, untouched) = if inspect_body {
         let bytes = ::axum::body::to_bytes(body, netid.rules.max_body())
             .await
@@ -354,14 +355,19 @@ async fn prepare(netid: &NetId, mut req: Request) -> Result<Request, Problem> {
         (Bytes::new(), Some(body))
     };
     let verdict = {
+        // Only a body is described by these headers; without one they are not read.
         let header = |name| {
             parts
                 .headers
                 .get(name)
+                .filter(|_| !bytes.is_empty())
                 .and_then(|v: &HeaderValue| v.to_str().ok())
         };
         let facts = RequestFacts {
-            route: &route,
+            route: parts
+                .extensions
+                .get::<MatchedPath>()
+                .map_or(parts.uri.path(), MatchedPath::as_str),
             user: user.as_ref(),
             content_type: header(header::CONTENT_TYPE),
             content_encoding: header(header::CONTENT_ENCODING),
@@ -370,20 +376,24 @@ async fn prepare(netid: &NetId, mut req: Request) -> Result<Request, Problem> {
         };
         netid.rules.check(facts).await?
     };
-    let body = match (untouched, verdict) {
-        (Some(body), _) => body,
-        (None, Verdict::Pass) => Body::from(bytes),
-        (None, Verdict::Replace(new_body)) => {
+    let body = match verdict {
+        Verdict::Pass => untouched.unwrap_or_else(|| Body::from(bytes)),
+        Verdict::Replace(new_body) => {
             parts
                 .headers
                 .insert(header::CONTENT_LENGTH, HeaderValue::from(new_body.len()));
             Body::from(new_body)
         }
     };
-    let mut req = Request::from_parts(parts, body);
     if let Some(user) = user {
-        req.extensions_mut().insert(user);
+        parts.extensions.insert(user);
     }
-    req.extensions_mut().insert(netid.renderer.clone());
-    Ok(req)
+    if let Some(no_user) = no_user {
+        parts.extensions.insert(no_user);
+    }
+    // The extractor falls back to problem+json itself; only a custom renderer is carried.
+    if netid.renderer.0.is_some() {
+        parts.extensions.insert(netid.renderer.clone());
+    }
+    Ok(Request::from_parts(parts, body))
 }

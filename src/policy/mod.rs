@@ -15,6 +15,7 @@ mod login;
 mod problem;
 mod rules;
 mod session;
+mod session_cache;
 mod store;
 pub(crate) mod user;
 pub(crate) mod web;

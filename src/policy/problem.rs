@@ -3,8 +3,11 @@
 use serde_json::{Value, json};
 
 /// A refusal, framework-free. Adapters turn it into an HTTP response
-/// (`application/problem+json`); applications can replace the rendering.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// (`application/problem+json`); applications can replace the rendering. It is also a
+/// [`std::error::Error`], so code that drives [`LoginFlow`](super::LoginFlow) directly can use
+/// `?`; its `Display` is `status code: detail`, which never holds personal data.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{status} {code}: {detail}")]
 pub struct Problem {
     /// HTTP status.
     pub status: u16,
@@ -70,5 +73,21 @@ impl Problem {
     /// 503: a backing store is unreachable; retry.
     pub fn unavailable(detail: impl Into<String>) -> Self {
         Self::new(503, "netid.unavailable", "Temporarily unavailable", detail)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn displays_status_code_and_detail_and_is_an_error() {
+        let p = Problem::unavailable("the consent ledger is unreachable; retry");
+        assert_eq!(
+            p.to_string(),
+            "503 netid.unavailable: the consent ledger is unreachable; retry"
+        );
+        let boxed: Box<dyn std::error::Error> = Box::new(p);
+        assert!(boxed.source().is_none());
     }
 }

@@ -214,6 +214,18 @@ impl Rules {
         if let Some(policy) = self.inner.routes.get(route) {
             return policy;
         }
+        if !route.contains(['{', '}']) {
+            // A plain path (or an undeclared static route): only a static pattern written
+            // differently (no leading `/`) has its shape; found without parsing, as this runs on
+            // every request to an undeclared route.
+            return self
+                .inner
+                .patterns
+                .iter()
+                .find(|p| p.is_static_path(route))
+                .and_then(|p| self.inner.routes.get(&p.text))
+                .unwrap_or(&self.inner.default);
+        }
         let Ok(segments) = parse_pattern(route) else {
             return &self.inner.default;
         };
@@ -557,6 +569,15 @@ struct Pattern {
 }
 
 impl Pattern {
+    /// Whether this pattern is all static segments spelling `path` (a path without braces).
+    fn is_static_path(&self, path: &str) -> bool {
+        let mut parts = path.trim_start_matches('/').split('/');
+        self.segments
+            .iter()
+            .all(|s| matches!((s, parts.next()), (Segment::Static(t), Some(p)) if t == p))
+            && parts.next().is_none()
+    }
+
     /// Whether the path, split on `/` (leading slashes removed), falls under this pattern.
     fn matches(&self, path: &[&str]) -> bool {
         for (i, segment) in self.segments.iter().enumerate() {
@@ -1096,6 +1117,21 @@ mod tests {
             assert!(r.route(route).age.is_some(), "{route}");
         }
         for route in ["/users/{id}/x", "/users/me", "/files/{x}", "/elsewhere"] {
+            assert!(r.route(route).age.is_none(), "{route}");
+        }
+    }
+
+    #[test]
+    fn a_plain_path_finds_a_static_pattern_of_the_same_shape_only() {
+        let gated = RoutePolicy::default().with_age_gate(AgeGate::adults_only());
+        let r = Rules::builder()
+            .route("shop/wine", gated.clone())
+            .route("/users/{id}", gated)
+            .try_build()
+            .unwrap();
+        assert!(r.route("/shop/wine").age.is_some());
+        assert!(r.route("//shop/wine").age.is_some());
+        for route in ["/shop/wine/", "/shop", "/shop/wine/x", "/users/7", "/", ""] {
             assert!(r.route(route).age.is_none(), "{route}");
         }
     }

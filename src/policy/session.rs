@@ -10,11 +10,15 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::Problem;
+use super::session_cache::{self, CheckedSession, CheckedTokens, Hit};
 use super::store::{InMemoryRevocations, RevocationStore, StoreError};
 use super::user::{Method, VerifiedUser};
 use crate::error::{Actor, ErrorCode};
 use crate::model::{AgeTag, Assurance};
 use crate::request_auth::unix_now;
+
+/// Seconds of clock skew tolerated on `exp`, between instances and on a cache hit alike.
+const LEEWAY_SECS: u64 = 5;
 
 /// Why a session token was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -112,6 +116,7 @@ struct Inner {
     encoding: EncodingKey,
     decoding: HashMap<String, DecodingKey>,
     revocations: Arc<dyn RevocationStore>,
+    checked: CheckedTokens,
 }
 
 impl std::fmt::Debug for SessionManager {
@@ -132,6 +137,7 @@ pub struct SessionManagerBuilder {
     current: Option<(String, Zeroizing<Vec<u8>>)>,
     previous: Vec<(String, Zeroizing<Vec<u8>>)>,
     revocations: Option<Arc<dyn RevocationStore>>,
+    cache_capacity: usize,
 }
 
 impl std::fmt::Debug for SessionManagerBuilder {
@@ -153,6 +159,7 @@ impl SessionManager {
             current: None,
             previous: Vec::new(),
             revocations: None,
+            cache_capacity: session_cache::DEFAULT_CAPACITY,
         }
     }
 
@@ -162,7 +169,7 @@ impl SessionManager {
         let claims = Claims {
             iss: self.inner.issuer.clone(),
             aud: self.inner.audience.clone(),
-            sub: user.subject.clone(),
+            sub: user.subject.to_string(),
             iat: now,
             exp: now + self.inner.ttl.as_secs(),
             jti: crate::random::token(16),
@@ -179,28 +186,44 @@ impl SessionManager {
     }
 
     /// The user a session token stands for, if it is valid, unexpired and not revoked.
+    ///
+    /// A token checked once is remembered until it expires (see
+    /// [`SessionManagerBuilder::checked_token_cache`]). The revocation store is asked every
+    /// time, unless it tells that nothing was revoked since it last cleared this session
+    /// ([`RevocationStore::generation`]).
     pub async fn authenticate(&self, token: &str) -> Result<VerifiedUser, SessionError> {
-        let (claims, user) = self.decode(token)?;
-        if self
-            .inner
-            .revocations
-            .is_revoked(&claims.jti, &claims.sub, claims.iat)
-            .await?
-        {
-            return Err(SessionError::Revoked);
+        let Hit {
+            session,
+            cleared_at,
+        } = self.check(token)?;
+        let store = &self.inner.revocations;
+        // Read before asking: a revocation recorded after this read changes the number, so the
+        // next request asks again; one recorded before it is seen by `is_revoked`.
+        let generation = store.generation();
+        if generation.is_none() || generation != cleared_at {
+            if store
+                .is_revoked(&session.jti, &session.user.subject, session.iat)
+                .await?
+            {
+                return Err(SessionError::Revoked);
+            }
+            if let Some(generation) = generation {
+                self.inner.checked.mark_cleared(token, generation);
+            }
         }
-        Ok(user)
+        Ok(session.user.clone())
     }
 
     /// Ends the session (logout): the token is refused from now on, on every instance that
     /// shares the revocation store. Returns whose session it was.
     pub async fn revoke(&self, token: &str) -> Result<VerifiedUser, SessionError> {
-        let (claims, user) = self.decode(token)?;
+        let checked = self.check(token)?.session;
         self.inner
             .revocations
-            .revoke(&claims.jti, claims.exp)
+            .revoke(&checked.jti, checked.exp)
             .await?;
-        Ok(user)
+        self.inner.checked.remove(token);
+        Ok(checked.user.clone())
     }
 
     /// Ends every session of `subject` issued until now, on every instance that shares the
@@ -217,7 +240,26 @@ impl SessionManager {
         Ok(now + 1)
     }
 
-    fn decode(&self, token: &str) -> Result<(Claims, VerifiedUser), SessionError> {
+    /// The token's signature, audience, issuer and expiry, from the cache when these exact
+    /// bytes passed before (only the expiry can change, and it is checked again).
+    fn check(&self, token: &str) -> Result<Hit, SessionError> {
+        let now = unix_now();
+        if let Some(hit) = self.inner.checked.get(token) {
+            // jsonwebtoken's own rule: expired once `exp < now - leeway`.
+            if hit.session.exp.saturating_add(LEEWAY_SECS) < now {
+                return Err(SessionError::Expired);
+            }
+            return Ok(hit);
+        }
+        let session = Arc::new(self.decode(token)?);
+        self.inner.checked.insert(token, Arc::clone(&session), now);
+        Ok(Hit {
+            session,
+            cleared_at: None,
+        })
+    }
+
+    fn decode(&self, token: &str) -> Result<CheckedSession, SessionError> {
         if token.len() > 4096 {
             return Err(SessionError::Invalid);
         }
@@ -234,7 +276,7 @@ impl SessionManager {
         validation.set_issuer(&[&self.inner.issuer]);
         validation.set_audience(&[&self.inner.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.leeway = 5;
+        validation.leeway = LEEWAY_SECS;
         let data = jsonwebtoken::decode::<Claims>(token, key, &validation).map_err(|e| match e
             .kind()
         {
@@ -244,15 +286,19 @@ impl SessionManager {
         let c = data.claims;
         let assurance =
             Assurance::from_level(u64::from(c.acr)).map_err(|_| SessionError::Invalid)?;
-        let user = VerifiedUser {
-            subject: c.sub.clone(),
-            assurance,
-            age_tag: c.age,
-            guardian_consent: c.gc,
-            verified_at: c.vat,
-            method: c.mth.clone(),
-        };
-        Ok((c, user))
+        Ok(CheckedSession {
+            jti: c.jti,
+            iat: c.iat,
+            exp: c.exp,
+            user: VerifiedUser {
+                subject: c.sub.into(),
+                assurance,
+                age_tag: c.age,
+                guardian_consent: c.gc,
+                verified_at: c.vat,
+                method: c.mth,
+            },
+        })
     }
 }
 
@@ -280,6 +326,15 @@ impl SessionManagerBuilder {
     /// instances so a logout holds everywhere).
     pub fn revocations(mut self, store: Arc<dyn RevocationStore>) -> Self {
         self.revocations = Some(store);
+        self
+    }
+
+    /// How many checked session tokens each thread remembers until they expire, so a
+    /// signed-in request skips the HMAC and JSON decoding of a token its thread has seen
+    /// (default 8192 per thread, a couple of MiB at most; 0 turns the cache off). Revocations
+    /// hold either way: see [`SessionManager::authenticate`].
+    pub fn checked_token_cache(mut self, capacity: usize) -> Self {
+        self.cache_capacity = capacity;
         self
     }
 
@@ -321,7 +376,160 @@ impl SessionManagerBuilder {
                 revocations: self
                     .revocations
                     .unwrap_or_else(|| Arc::new(InMemoryRevocations::default())),
+                checked: CheckedTokens::new(self.cache_capacity),
             }),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Assurance;
+
+    fn user() -> VerifiedUser {
+        VerifiedUser {
+            subject: "nid_cache".into(),
+            assurance: Assurance::CredentialFace,
+            age_tag: None,
+            guardian_consent: None,
+            verified_at: 1,
+            method: Method::NetId,
+        }
+    }
+
+    fn manager(store: Arc<dyn RevocationStore>, cache: usize) -> SessionManager {
+        SessionManager::builder("app")
+            .key("k", &[7; 32])
+            .revocations(store)
+            .checked_token_cache(cache)
+            .build()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_remembered_token_is_still_refused_once_revoked_at_another_instance() {
+        let store: Arc<dyn RevocationStore> = Arc::new(InMemoryRevocations::new());
+        let (a, b) = (manager(store.clone(), 64), manager(store, 64));
+        let token = a.issue(&user()).unwrap();
+        // Both instances have checked (and remembered) the token.
+        assert_eq!(a.authenticate(&token).await.unwrap(), user());
+        assert_eq!(b.authenticate(&token).await.unwrap(), user());
+        assert!(b.inner.checked.get(&token).is_some());
+        a.revoke(&token).await.unwrap();
+        assert_eq!(b.authenticate(&token).await, Err(SessionError::Revoked));
+        assert_eq!(a.authenticate(&token).await, Err(SessionError::Revoked));
+        // A subject-wide revocation holds for remembered tokens too.
+        let other = a.issue(&user()).unwrap();
+        assert!(b.authenticate(&other).await.is_ok());
+        a.revoke_subject("nid_cache").await.unwrap();
+        assert_eq!(b.authenticate(&other).await, Err(SessionError::Revoked));
+    }
+
+    #[tokio::test]
+    async fn a_remembered_token_expires_and_near_misses_are_decoded_and_refused() {
+        let m = manager(Arc::new(InMemoryRevocations::new()), 64);
+        let token = m.issue(&user()).unwrap();
+        assert!(m.authenticate(&token).await.is_ok());
+        // One changed signature byte is not the remembered token: it is decoded, and fails.
+        let mut forged = token.clone().into_bytes();
+        let last = forged.len() - 2;
+        forged[last] = if forged[last] == b'A' { b'B' } else { b'A' };
+        let forged = String::from_utf8(forged).unwrap();
+        assert_eq!(m.authenticate(&forged).await, Err(SessionError::Invalid));
+        // The clock is the one input that changes: a remembered entry past `exp` + leeway fails.
+        let stale = "stale.token.bytes";
+        m.inner.checked.insert(
+            stale,
+            Arc::new(CheckedSession {
+                jti: "j".into(),
+                iat: 0,
+                exp: unix_now() - LEEWAY_SECS - 1,
+                user: user(),
+            }),
+            unix_now(),
+        );
+        assert_eq!(m.authenticate(stale).await, Err(SessionError::Expired));
+    }
+
+    /// An in-memory store that counts the questions it is asked, and can hide its generation.
+    struct Counting {
+        inner: InMemoryRevocations,
+        asked: std::sync::atomic::AtomicUsize,
+        tells_generation: bool,
+    }
+
+    #[async_trait::async_trait]
+    impl RevocationStore for Counting {
+        async fn revoke(&self, jti: &str, until: u64) -> Result<(), StoreError> {
+            self.inner.revoke(jti, until).await
+        }
+        async fn revoke_subject(&self, s: &str, at: u64, until: u64) -> Result<(), StoreError> {
+            self.inner.revoke_subject(s, at, until).await
+        }
+        async fn is_revoked(&self, jti: &str, s: &str, iat: u64) -> Result<bool, StoreError> {
+            self.asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.inner.is_revoked(jti, s, iat).await
+        }
+        fn generation(&self) -> Option<u64> {
+            self.tells_generation
+                .then(|| self.inner.generation())
+                .flatten()
+        }
+    }
+
+    fn counting(tells_generation: bool) -> Arc<Counting> {
+        Arc::new(Counting {
+            inner: InMemoryRevocations::new(),
+            asked: Default::default(),
+            tells_generation,
+        })
+    }
+
+    #[tokio::test]
+    async fn a_store_that_tells_its_generation_is_asked_again_only_after_a_revocation() {
+        let store = counting(true);
+        let m = manager(store.clone(), 64);
+        let asked = || store.asked.load(std::sync::atomic::Ordering::SeqCst);
+        let (t1, t2) = (m.issue(&user()).unwrap(), m.issue(&user()).unwrap());
+        for _ in 0..3 {
+            assert!(m.authenticate(&t1).await.is_ok());
+        }
+        assert_eq!(asked(), 1, "cleared once, then remembered");
+        assert!(m.authenticate(&t2).await.is_ok());
+        assert_eq!(asked(), 2, "another token is asked about on its own");
+        // Any revocation changes the generation: both tokens are asked about again.
+        m.revoke(&t2).await.unwrap();
+        assert_eq!(m.authenticate(&t2).await, Err(SessionError::Revoked));
+        assert!(m.authenticate(&t1).await.is_ok());
+        assert!(m.authenticate(&t1).await.is_ok());
+        assert_eq!(asked(), 4);
+        // A subject-wide revocation, recorded straight into the store, is seen at once.
+        store
+            .revoke_subject("nid_cache", unix_now(), unix_now() + 60)
+            .await
+            .unwrap();
+        assert_eq!(m.authenticate(&t1).await, Err(SessionError::Revoked));
+    }
+
+    #[tokio::test]
+    async fn a_store_that_cannot_tell_its_generation_is_asked_every_time() {
+        let store = counting(false);
+        let m = manager(store.clone(), 64);
+        let token = m.issue(&user()).unwrap();
+        for _ in 0..3 {
+            assert!(m.authenticate(&token).await.is_ok());
+        }
+        assert_eq!(store.asked.load(std::sync::atomic::Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn with_the_cache_off_every_check_decodes() {
+        let m = manager(Arc::new(InMemoryRevocations::new()), 0);
+        let token = m.issue(&user()).unwrap();
+        assert_eq!(m.authenticate(&token).await.unwrap(), user());
+        assert!(m.inner.checked.get(&token).is_none());
+        m.revoke(&token).await.unwrap();
+        assert_eq!(m.authenticate(&token).await, Err(SessionError::Revoked));
     }
 }

@@ -2,7 +2,8 @@
 //! the list of sessions that ended early (logout, deletion), seen by every instance at once.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::request_auth::unix_now;
 
@@ -26,14 +27,32 @@ pub trait RevocationStore: Send + Sync + 'static {
         subject: &str,
         issued_at: u64,
     ) -> Result<bool, StoreError>;
+
+    /// A number that changes whenever this store records a revocation — if the store can read
+    /// it without a round trip and sees every revocation (one process). With `Some`,
+    /// [`SessionManager`](super::SessionManager) does not ask [`is_revoked`](Self::is_revoked)
+    /// again about a session it found not revoked at the same number. The default, `None`,
+    /// means ask on every request: right for a store shared between instances, which cannot
+    /// see the others' revocations without asking.
+    fn generation(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// Revocations held in this process.
 #[derive(Debug, Default)]
 pub struct InMemoryRevocations {
-    sessions: Mutex<HashMap<String, u64>>,
+    // One lock, read-mostly: every signed-in request may ask, logouts are rare.
+    state: RwLock<Revoked>,
+    /// Bumped, under the write lock, after every change: see `generation`.
+    generation: AtomicU64,
+}
+
+#[derive(Debug, Default)]
+struct Revoked {
+    sessions: HashMap<String, u64>,
     /// subject → (revoked at or before, remembered until).
-    subjects: Mutex<HashMap<String, (u64, u64)>>,
+    subjects: HashMap<String, (u64, u64)>,
 }
 
 impl InMemoryRevocations {
@@ -47,18 +66,20 @@ impl InMemoryRevocations {
 impl RevocationStore for InMemoryRevocations {
     async fn revoke(&self, jti: &str, until: u64) -> Result<(), StoreError> {
         let now = unix_now();
-        let mut r = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
-        r.retain(|_, u| *u >= now);
-        r.insert(jti.to_owned(), until);
+        let mut r = self.state.write().unwrap_or_else(|p| p.into_inner());
+        r.sessions.retain(|_, u| *u >= now);
+        r.sessions.insert(jti.to_owned(), until);
+        self.generation.fetch_add(1, Ordering::Release);
         Ok(())
     }
 
     async fn revoke_subject(&self, subject: &str, at: u64, until: u64) -> Result<(), StoreError> {
         let now = unix_now();
-        let mut s = self.subjects.lock().unwrap_or_else(|p| p.into_inner());
-        s.retain(|_, (_, u)| *u >= now);
-        let entry = s.entry(subject.to_owned()).or_insert((at, until));
+        let mut r = self.state.write().unwrap_or_else(|p| p.into_inner());
+        r.subjects.retain(|_, (_, u)| *u >= now);
+        let entry = r.subjects.entry(subject.to_owned()).or_insert((at, until));
         *entry = (entry.0.max(at), entry.1.max(until));
+        self.generation.fetch_add(1, Ordering::Release);
         Ok(())
     }
 
@@ -68,19 +89,14 @@ impl RevocationStore for InMemoryRevocations {
         subject: &str,
         issued_at: u64,
     ) -> Result<bool, StoreError> {
-        if self
-            .sessions
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains_key(jti)
-        {
-            return Ok(true);
-        }
-        Ok(self
-            .subjects
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(subject)
-            .is_some_and(|(at, _)| issued_at <= *at))
+        let r = self.state.read().unwrap_or_else(|p| p.into_inner());
+        Ok(r.sessions.contains_key(jti)
+            || r.subjects
+                .get(subject)
+                .is_some_and(|(at, _)| issued_at <= *at))
+    }
+
+    fn generation(&self) -> Option<u64> {
+        Some(self.generation.load(Ordering::Acquire))
     }
 }

@@ -32,7 +32,8 @@ impl Method {
 /// your own types if you need them elsewhere.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedUser {
-    pub(crate) subject: String,
+    /// Shared, not copied: the layer hands a clone to every request of a signed-in user.
+    pub(crate) subject: std::sync::Arc<str>,
     pub(crate) assurance: Assurance,
     pub(crate) age_tag: Option<AgeTag>,
     pub(crate) guardian_consent: Option<bool>,
@@ -73,7 +74,7 @@ impl VerifiedUser {
     /// From a verified 网号/网证 result.
     pub(crate) fn from_netid(result: &crate::token::ResultClaims) -> Option<Self> {
         result.outcome.is_verified().then(|| Self {
-            subject: result.subject.as_str().to_owned(),
+            subject: result.subject.as_str().into(),
             assurance: result.assurance,
             age_tag: result.age_tag,
             guardian_consent: result.guardian_consent,
@@ -85,7 +86,7 @@ impl VerifiedUser {
     /// From another lawful verification.
     pub(crate) fn from_other(method: &str, v: OtherVerification, now: u64) -> Self {
         Self {
-            subject: v.subject,
+            subject: v.subject.into(),
             assurance: v.assurance,
             age_tag: v.age_tag,
             guardian_consent: v.guardian_consent,

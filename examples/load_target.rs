@@ -1,0 +1,90 @@
+//! A server for load tests (`bash benches/wrk.sh` drives it with `wrk`): the same hello-world
+//! axum app, bare or behind the full netid stack, so the two can be compared in one run.
+//!
+//! ```text
+//! cargo run --release --example load_target --features axum -- bare  [PORT]
+//! cargo run --release --example load_target --features axum -- noop  [PORT]
+//! cargo run --release --example load_target --features axum -- netid [PORT]
+//! ```
+//!
+//! `noop` puts the cheapest possible middleware in front of the same app (`axum::middleware::
+//! from_fn` that only calls the next service): what any axum middleware costs before it does
+//! anything, the floor under netid's figure.
+//!
+//! In `netid` mode it signs a sandbox 网证 user in first and prints the session cookie, which
+//! the load generator sends with every request: each request then pays for what a signed-in
+//! request costs in production — the session check, the revocation lookup, the rules (age gate,
+//! query and body scan) and the extensions the extractors read.
+//!
+//! Routes: `GET /` (hello world) and `POST /profile` (echoes the body's length; through netid
+//! the body is scanned for identity data first).
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::routing::{get, post};
+use netid::axum::NetId;
+use netid::model::AuthzId;
+use netid::policy::{LoginFlow, LoginStatus, Rules, SessionManager};
+use netid::sandbox::{Persona, Sandbox};
+
+async fn hello() -> &'static str {
+    "Hello, World!"
+}
+
+async fn profile(body: Bytes) -> String {
+    body.len().to_string()
+}
+
+fn app() -> Router {
+    Router::new()
+        .route("/", get(hello))
+        .route("/profile", post(profile))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let mode = args.next().unwrap_or_default();
+    let port: u16 = match args.next() {
+        Some(p) => p.parse().map_err(|_| format!("not a port: {p}"))?,
+        None => 8088,
+    };
+    // Kept alive for the process: the login went through it.
+    let mut _sandbox = None;
+    let app = match mode.as_str() {
+        "bare" => app(),
+        "noop" => app().layer(axum::middleware::from_fn(
+            |req: axum::extract::Request, next: axum::middleware::Next| next.run(req),
+        )),
+        "netid" => {
+            let sandbox = Sandbox::start().await?;
+            let keys = sandbox.register_app("app_load");
+            let client = sandbox.client_builder(&keys).discover().await?;
+            let mut secret = [0u8; 32];
+            getrandom::fill(&mut secret)?;
+            let sessions = SessionManager::builder("app_load")
+                .key("session-1", &secret)
+                .build()?;
+            let login = LoginFlow::builder(client, sessions).build();
+            let start = login.start().await?;
+            sandbox.approve(&AuthzId::parse(&start.authz_id)?, Persona::Adult)?;
+            let LoginStatus::Completed { session, .. } = login.poll(&start.browser_binding).await?
+            else {
+                return Err("the sandbox login did not complete".into());
+            };
+            println!("cookie: netid_session={session}");
+            _sandbox = Some(sandbox);
+            let netid = NetId::new(login, Rules::builder().try_build()?);
+            app().merge(netid.routes()).layer(netid.layer())
+        }
+        other => {
+            return Err(
+                format!("usage: load_target bare|noop|netid [PORT] (got {other:?})").into(),
+            );
+        }
+    };
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    println!("listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, app).await?;
+    Ok(())
+}
