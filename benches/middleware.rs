@@ -1,12 +1,13 @@
 //! What the netid layer adds to an axum handler, in process (no sockets): a bare handler, the
 //! same handler behind the layer for a signed-in 网号/网证 user (session check + body scan),
-//! and behind the layer with no session. Figures: benches/README.md.
+//! and behind the layer with no session; and the same for a GET without a body (session check
+//! only). Figures: benches/README.md; over real sockets: benches/wrk.sh.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::routing::post;
+use axum::routing::{get, post};
 use criterion::{Criterion, criterion_group, criterion_main};
 use netid::axum::NetId;
 use netid::policy::{LoginFlow, LoginStatus, Rules, SessionManager};
@@ -18,6 +19,14 @@ async fn handler(body: Bytes) -> String {
 }
 
 const BODY: &str = r#"{"nickname":"bob","address":{"city":"杭州","street":"文三路 90 号"},"phone":"13800138000","items":[{"sku":"A-1","qty":2},{"sku":"B-7","qty":1}],"note":"请尽快发货"}"#;
+
+fn get_request(cookie: &str) -> axum::http::Request<Body> {
+    axum::http::Request::builder()
+        .uri("/")
+        .header("cookie", format!("netid_session={cookie}"))
+        .body(Body::empty())
+        .unwrap()
+}
 
 fn request(cookie: Option<&str>) -> axum::http::Request<Body> {
     let mut b = axum::http::Request::builder()
@@ -58,10 +67,13 @@ fn layer(c: &mut Criterion) {
             panic!("login")
         };
         let netid = NetId::new(login, Rules::builder().build());
-        let bare = Router::new().route("/profile", post(handler));
-        let guarded = Router::new()
-            .route("/profile", post(handler))
-            .layer(netid.layer());
+        let app = || {
+            Router::new()
+                .route("/profile", post(handler))
+                .route("/", get(|| async { "Hello, World!" }))
+        };
+        let bare = app();
+        let guarded = app().layer(netid.layer());
         (bare, guarded, session, sandbox)
     });
     c.bench_function("axum_handler_bare", |b| {
@@ -73,6 +85,19 @@ fn layer(c: &mut Criterion) {
             guarded
                 .clone()
                 .oneshot(request(Some(&session)))
+                .await
+                .unwrap()
+        })
+    });
+    c.bench_function("axum_get_bare", |b| {
+        b.to_async(&rt)
+            .iter(|| async { bare.clone().oneshot(get_request(&session)).await.unwrap() })
+    });
+    c.bench_function("axum_get_netid_layer_signed_in", |b| {
+        b.to_async(&rt).iter(|| async {
+            guarded
+                .clone()
+                .oneshot(get_request(&session))
                 .await
                 .unwrap()
         })
