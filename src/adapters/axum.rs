@@ -300,23 +300,177 @@ where
 {
     type Response = Response;
     type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, S::Error>> + Send>>;
+    type Future = NetIdFuture<S::Future, S::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
+        let req = match decide_now(&self.netid, req) {
+            Now::Pass(req) => {
+                return NetIdFuture::new(State::Direct {
+                    inner: self.inner.call(req),
+                });
+            }
+            Now::Refuse(problem) => {
+                return NetIdFuture::new(State::Refused {
+                    response: Some(self.netid.render(problem)),
+                });
+            }
+            Now::Wait(req) => req,
+        };
         // The clone that was polled ready is the one to call (tower's usual dance).
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let netid = Arc::clone(&self.netid);
-        Box::pin(async move {
-            match prepare(&netid, req).await {
-                Ok(req) => inner.call(req).await,
-                Err(problem) => Ok(netid.render(problem)),
-            }
+        NetIdFuture::new(State::Waiting {
+            inner: Box::pin(async move {
+                match prepare(&netid, req).await {
+                    Ok(req) => inner.call(req).await,
+                    Err(problem) => Ok(netid.render(problem)),
+                }
+            }),
         })
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`NetIdService`]: the handler's own when the request could be decided
+    /// without waiting (a remembered session, no body to read, no consent to look up — most
+    /// requests), else one that first waits on the stores.
+    pub struct NetIdFuture<F, E> {
+        #[pin]
+        state: State<F, E>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = StateProj]
+    enum State<F, E> {
+        // Decided at once; the handler runs.
+        Direct { #[pin] inner: F },
+        // Refused at once.
+        Refused { response: Option<Response> },
+        // Waiting on the session store, the body or the consent ledger first.
+        Waiting { inner: Pin<Box<dyn Future<Output = Result<Response, E>> + Send>> },
+    }
+}
+
+impl<F, E> NetIdFuture<F, E> {
+    fn new(state: State<F, E>) -> Self {
+        Self { state }
+    }
+}
+
+impl<F, E> Future for NetIdFuture<F, E>
+where
+    F: Future<Output = Result<Response, E>>,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().state.project() {
+            StateProj::Direct { inner } => inner.poll(cx),
+            // Polled again after it answered: tower forbids it; answer 500 rather than panic.
+            StateProj::Refused { response } => Poll::Ready(Ok(response
+                .take()
+                .unwrap_or_else(|| Problem::internal().into_response()))),
+            StateProj::Waiting { inner } => inner.as_mut().poll(cx),
+        }
+    }
+}
+
+/// What [`decide_now`] found.
+enum Now {
+    /// Every rule passed; the request carries its user.
+    Pass(Request),
+    /// A rule refused it.
+    Refuse(Problem),
+    /// Deciding needs waiting (a store, the body, the consent ledger): [`prepare`] does.
+    Wait(Request),
+}
+
+/// The rules applied without waiting, where nothing needs waiting: the session is remembered and
+/// cleared of revocation on this thread (or there is none), no body is read (none is inspected,
+/// or it is known to be empty) and no consent needs looking up. Everything else goes to
+/// [`prepare`], which applies the same rules and awaits what they need; here only what cannot
+/// change the outcome is skipped.
+fn decide_now(netid: &NetId, mut req: Request) -> Now {
+    let user = match session_token(req.headers()) {
+        None => None,
+        Some(token) => match netid.login.sessions().authenticate_now(token) {
+            Some(user) => Some(user),
+            None => return Now::Wait(req),
+        },
+    };
+    let body_is_read = user.as_ref().is_some_and(VerifiedUser::is_netid)
+        && req.body().size_hint().exact() != Some(0);
+    if body_is_read {
+        return Now::Wait(req);
+    }
+    let verdict = {
+        let facts = facts(
+            req.headers(),
+            req.uri(),
+            req.extensions(),
+            user.as_ref(),
+            &[],
+        );
+        netid.rules.check_now(facts)
+    };
+    match verdict {
+        None | Some(Ok(Verdict::Replace(_))) => Now::Wait(req),
+        Some(Err(problem)) => Now::Refuse(problem),
+        Some(Ok(Verdict::Pass)) => {
+            pass_on(netid, req.extensions_mut(), user, None);
+            Now::Pass(req)
+        }
+    }
+}
+
+/// The request as the rules see it. Body headers are read only when there is a body.
+fn facts<'a>(
+    headers: &'a HeaderMap,
+    uri: &'a ::axum::http::Uri,
+    extensions: &'a ::axum::http::Extensions,
+    user: Option<&'a VerifiedUser>,
+    body: &'a [u8],
+) -> RequestFacts<'a> {
+    let header = |name| {
+        headers
+            .get(name)
+            .filter(|_| !body.is_empty())
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    RequestFacts {
+        route: extensions
+            .get::<MatchedPath>()
+            .map_or(uri.path(), MatchedPath::as_str),
+        user,
+        content_type: header(header::CONTENT_TYPE),
+        content_encoding: header(header::CONTENT_ENCODING),
+        query: uri.query(),
+        body,
+    }
+}
+
+/// What the extractor reads: the user, or why there is none, and a custom renderer if any (the
+/// extractor falls back to problem+json itself).
+fn pass_on(
+    netid: &NetId,
+    extensions: &mut ::axum::http::Extensions,
+    user: Option<VerifiedUser>,
+    no_user: Option<NoUser>,
+) {
+    if let Some(user) = user {
+        extensions.insert(user);
+    }
+    if let Some(no_user) = no_user {
+        extensions.insert(no_user);
+    }
+    if netid.renderer.0.is_some() {
+        extensions.insert(netid.renderer.clone());
     }
 }
 
@@ -355,25 +509,13 @@ async fn prepare(netid: &NetId, req: Request) -> Result<Request, Problem> {
         (Bytes::new(), Some(body))
     };
     let verdict = {
-        // Only a body is described by these headers; without one they are not read.
-        let header = |name| {
-            parts
-                .headers
-                .get(name)
-                .filter(|_| !bytes.is_empty())
-                .and_then(|v: &HeaderValue| v.to_str().ok())
-        };
-        let facts = RequestFacts {
-            route: parts
-                .extensions
-                .get::<MatchedPath>()
-                .map_or(parts.uri.path(), MatchedPath::as_str),
-            user: user.as_ref(),
-            content_type: header(header::CONTENT_TYPE),
-            content_encoding: header(header::CONTENT_ENCODING),
-            query: parts.uri.query(),
-            body: &bytes,
-        };
+        let facts = facts(
+            &parts.headers,
+            &parts.uri,
+            &parts.extensions,
+            user.as_ref(),
+            &bytes,
+        );
         netid.rules.check(facts).await?
     };
     let body = match verdict {
@@ -385,15 +527,6 @@ async fn prepare(netid: &NetId, req: Request) -> Result<Request, Problem> {
             Body::from(new_body)
         }
     };
-    if let Some(user) = user {
-        parts.extensions.insert(user);
-    }
-    if let Some(no_user) = no_user {
-        parts.extensions.insert(no_user);
-    }
-    // The extractor falls back to problem+json itself; only a custom renderer is carried.
-    if netid.renderer.0.is_some() {
-        parts.extensions.insert(netid.renderer.clone());
-    }
+    pass_on(netid, &mut parts.extensions, user, no_user);
     Ok(Request::from_parts(parts, body))
 }

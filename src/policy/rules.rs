@@ -101,6 +101,19 @@ pub enum Verdict {
     Replace(Vec<u8>),
 }
 
+/// What the rules decide before any consent is looked up.
+enum Decision<'a> {
+    /// The verdict.
+    Final(Verdict),
+    /// Pass, if `subject` has a live consent for each field for `purpose`; else `refusal`.
+    IfConsented {
+        subject: &'a str,
+        fields: FieldSet,
+        purpose: &'a str,
+        refusal: Problem,
+    },
+}
+
 /// All routes' rules, with the detector and the consent ledger they need. Cheap to clone.
 ///
 /// # Route patterns
@@ -239,6 +252,44 @@ impl Rules {
 
     /// Applies the rules to one request.
     pub async fn check(&self, req: RequestFacts<'_>) -> Result<Verdict, Problem> {
+        match self.decide(req)? {
+            Decision::Final(verdict) => Ok(verdict),
+            Decision::IfConsented {
+                subject,
+                fields,
+                purpose,
+                refusal,
+            } => {
+                for field in fields.iter() {
+                    let live = self
+                        .inner
+                        .consents
+                        .live_consent(subject, field, purpose)
+                        .await
+                        .map_err(|_| {
+                            Problem::unavailable("the consent ledger is unreachable; retry")
+                        })?;
+                    if live.is_none() {
+                        return Err(refusal);
+                    }
+                }
+                Ok(Verdict::Pass)
+            }
+        }
+    }
+
+    /// The verdict when it needs no consent lookup (`None` when it does): the same rules as
+    /// [`check`](Self::check), for adapters that can then answer without waiting.
+    pub(crate) fn check_now(&self, req: RequestFacts<'_>) -> Option<Result<Verdict, Problem>> {
+        match self.decide(req) {
+            Ok(Decision::Final(verdict)) => Some(Ok(verdict)),
+            Ok(Decision::IfConsented { .. }) => None,
+            Err(problem) => Some(Err(problem)),
+        }
+    }
+
+    /// Every rule but the consent ledger's answer, which is the one that needs waiting.
+    fn decide<'a>(&'a self, req: RequestFacts<'a>) -> Result<Decision<'a>, Problem> {
         if self.inner.broken.is_some() {
             // Logged once at build; a route whose policy is unknown fails closed.
             return Err(Problem::internal());
@@ -251,7 +302,7 @@ impl Rules {
             gate.check(user)?;
         }
         let Some(user) = req.user.filter(|u| u.is_netid()) else {
-            return Ok(Verdict::Pass);
+            return Ok(Decision::Final(Verdict::Pass));
         };
         if req.body.len() > self.inner.max_body {
             return Err(too_large());
@@ -294,7 +345,7 @@ impl Rules {
         findings.extend(body_scan.findings);
         let blocking: Vec<&Finding> = findings.iter().filter(|f| f.is_blocking()).collect();
         if blocking.is_empty() {
-            return Ok(Verdict::Pass);
+            return Ok(Decision::Final(Verdict::Pass));
         }
         let needed: FieldSet = blocking.iter().map(|f| f.field).collect();
         match &policy.plaintext {
@@ -303,31 +354,21 @@ impl Rules {
                 "this service does not take plaintext identity data from users verified with 网号/网证",
             )),
             PlaintextRule::AllowUnderLaw(basis) if needed.is_subset(&basis.permits()) => {
-                Ok(Verdict::Pass)
+                Ok(Decision::Final(Verdict::Pass))
             }
             PlaintextRule::AllowUnderLaw(_) => Err(extra_plaintext(
                 &blocking,
                 "the route's legal basis does not cover these fields",
             )),
-            PlaintextRule::AllowWithConsent { purpose } => {
-                for field in needed.iter() {
-                    let live = self
-                        .inner
-                        .consents
-                        .live_consent(user.subject(), field, purpose)
-                        .await
-                        .map_err(|_| {
-                            Problem::unavailable("the consent ledger is unreachable; retry")
-                        })?;
-                    if live.is_none() {
-                        return Err(extra_plaintext(
-                            &blocking,
-                            "no live consent covers these fields for this purpose",
-                        ));
-                    }
-                }
-                Ok(Verdict::Pass)
-            }
+            PlaintextRule::AllowWithConsent { purpose } => Ok(Decision::IfConsented {
+                subject: user.subject(),
+                fields: needed,
+                purpose,
+                refusal: extra_plaintext(
+                    &blocking,
+                    "no live consent covers these fields for this purpose",
+                ),
+            }),
             PlaintextRule::Redact => {
                 let body = match body_kind {
                     BodyKind::Json => {
@@ -358,7 +399,7 @@ impl Rules {
                         "identity data in the query string cannot be redacted; remove it",
                     ));
                 }
-                Ok(Verdict::Replace(body))
+                Ok(Decision::Final(Verdict::Replace(body)))
             }
         }
     }

@@ -210,3 +210,142 @@ async fn the_app_can_render_refusals_its_own_way() {
         (418, "custom:netid.extra_plaintext".to_owned())
     );
 }
+
+/// Revocations held in memory that count the questions asked (to see the fast path taken).
+#[derive(Debug, Default)]
+struct CountingRevocations {
+    inner: netid::policy::InMemoryRevocations,
+    asked: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl netid::policy::RevocationStore for CountingRevocations {
+    async fn revoke(&self, jti: &str, until: u64) -> Result<(), netid::policy::StoreError> {
+        self.inner.revoke(jti, until).await
+    }
+    async fn revoke_subject(
+        &self,
+        subject: &str,
+        at: u64,
+        until: u64,
+    ) -> Result<(), netid::policy::StoreError> {
+        self.inner.revoke_subject(subject, at, until).await
+    }
+    async fn is_revoked(
+        &self,
+        jti: &str,
+        subject: &str,
+        iat: u64,
+    ) -> Result<bool, netid::policy::StoreError> {
+        self.asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.is_revoked(jti, subject, iat).await
+    }
+    fn generation(&self) -> Option<u64> {
+        self.inner.generation()
+    }
+}
+
+#[tokio::test]
+async fn a_remembered_session_is_answered_without_waiting_until_something_is_revoked() {
+    use netid::policy::{AgeGate, LoginFlow, LoginStatus, RoutePolicy, Rules, SessionManager};
+    use netid::sandbox::{Persona, Sandbox};
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering::SeqCst;
+
+    let sandbox = Sandbox::start().await.unwrap();
+    let keys = sandbox.register_app("app_fast");
+    let client = sandbox.client_builder(&keys).build().unwrap();
+    let store = Arc::new(CountingRevocations::default());
+    let sessions = SessionManager::builder("app_fast")
+        .key("k", &[9; 32])
+        .revocations(store.clone())
+        .build()
+        .unwrap();
+    let login = LoginFlow::builder(client, sessions.clone()).build();
+    let mut tokens = Vec::new();
+    for persona in [Persona::Adult, Persona::Minor16] {
+        let start = login.start().await.unwrap();
+        sandbox
+            .approve(
+                &netid::model::AuthzId::parse(&start.authz_id).unwrap(),
+                persona,
+            )
+            .unwrap();
+        let LoginStatus::Completed { session, .. } =
+            login.poll(&start.browser_binding).await.unwrap()
+        else {
+            panic!("the sandbox login did not complete")
+        };
+        tokens.push(session);
+    }
+    let (adult, minor) = (&tokens[0], &tokens[1]);
+    let rules = Rules::builder()
+        .route(
+            "/adult/shop",
+            RoutePolicy::default().with_age_gate(AgeGate::adults_only()),
+        )
+        .try_build()
+        .unwrap();
+    let netid = NetId::new(login, rules);
+    let router = Router::new()
+        .route("/me", get(me))
+        .route("/adult/shop", get(ok))
+        .route("/profile", post(echo))
+        .layer(netid.layer());
+    let send = |path: &str, token: &str, body: &str| {
+        let r = axum::http::Request::builder()
+            .method(if body.is_empty() { "GET" } else { "POST" })
+            .uri(path)
+            .header("cookie", format!("netid_session={token}"))
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_owned()))
+            .unwrap();
+        let router = router.clone();
+        async move {
+            let resp = router.oneshot(r).await.unwrap();
+            let status = resp.status().as_u16();
+            let body = axum::body::to_bytes(resp.into_body(), 1 << 20)
+                .await
+                .unwrap();
+            (status, String::from_utf8_lossy(&body).into_owned())
+        }
+    };
+    let asked = || store.asked.load(SeqCst);
+
+    // The first request asks the store; the next ones are answered at once, with the same result.
+    let first = send("/me", adult, "").await;
+    assert_eq!(first.0, 200);
+    assert_eq!(asked(), 1);
+    for _ in 0..3 {
+        assert_eq!(send("/me", adult, "").await, first);
+    }
+    assert_eq!(
+        asked(),
+        1,
+        "a remembered, cleared session is not asked about again"
+    );
+    // The rules still apply on the fast path: the age gate refuses the 16-year-old every time.
+    for _ in 0..3 {
+        let (status, body) = send("/adult/shop", minor, "").await;
+        assert_eq!(status, 403, "{body}");
+        assert!(body.contains("netid.age_minor"), "{body}");
+    }
+    // A body to inspect takes the waiting path, and is still scanned.
+    let (status, body) = send("/profile", adult, r#"{"idNo":"11010519491231002X"}"#).await;
+    assert_eq!(status, 422, "{body}");
+    // A logout anywhere in the process is seen by the very next request.
+    let before = asked();
+    sessions.revoke(adult).await.unwrap();
+    let (status, body) = send("/me", adult, "").await;
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("netid.session_revoked"), "{body}");
+    assert!(
+        asked() > before,
+        "the store was asked again after a revocation"
+    );
+    // Other sessions are asked once more, then answered at once again.
+    assert_eq!(send("/adult/shop", minor, "").await.0, 403);
+    let settled = asked();
+    assert_eq!(send("/adult/shop", minor, "").await.0, 403);
+    assert_eq!(asked(), settled);
+}
