@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Requests per second over real sockets: the same hello-world axum app bare, behind a no-op
 # middleware, and behind the full netid stack with a signed-in 网证 user
-# (examples/load_target.rs), under `wrk -t1 -c32`, in alternating rounds so all three see the
-# same machine. Figures go to benches/README.md.
+# (examples/load_target.rs), under `wrk -t1 -c32`. Figures go to benches/README.md.
 #
-#   bash benches/wrk.sh [ROUNDS] [SECONDS]      (default 3 rounds of 10 s per server and route)
+#   bash benches/wrk.sh [ROUNDS] [SECONDS]      (default 15 rounds of 3 s per server and route)
+#
+# The three servers run side by side (an idle one costs nothing) and wrk visits them in turn,
+# a few seconds each: this shared machine changes speed in phases of tens of seconds, so only
+# figures taken seconds apart compare. Each round gives a ratio netid / bare; the median ratio
+# over the rounds is the figure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rounds="${1:-3}"
-seconds="${2:-10}"
-port=18088
+rounds="${1:-15}"
+seconds="${2:-3}"
+base_port=18088
 
 if ! command -v wrk >/dev/null 2>&1; then
   echo "== installing wrk"
@@ -20,7 +24,8 @@ fi
 cargo build --release --example load_target --features axum,sandbox 2>/dev/null
 bin=target/release/examples/load_target
 work="$(mktemp -d)"
-trap 'kill "${server:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
 
 # The POST body: 170 bytes of profile JSON with no identity data, as in benches/middleware.rs.
 cat >"$work/post.lua" <<'LUA'
@@ -29,76 +34,76 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"nickname":"bob","address":{"city":"杭州","street":"文三路 90 号"},"phone":"13800138000","items":[{"sku":"A-1","qty":2},{"sku":"B-7","qty":1}],"note":"请尽快发货"}'
 LUA
 
-start_server() { # mode
-  "$bin" "$1" "$port" >"$work/out" 2>&1 &
-  server=$!
+modes=(netid noop bare)
+declare -A port pid
+i=0
+for mode in "${modes[@]}"; do
+  port[$mode]=$((base_port + i))
+  i=$((i + 1))
+  "$bin" "$mode" "${port[$mode]}" >"$work/$mode.out" 2>&1 &
+  pid[$mode]=$!
+  pids+=("$!")
   for _ in $(seq 1 100); do
-    grep -q "^listening" "$work/out" && return 0
+    grep -q "^listening" "$work/$mode.out" && break
     sleep 0.1
   done
-  cat "$work/out" >&2
-  echo "load_target $1 did not start" >&2
-  exit 1
-}
+  grep -q "^listening" "$work/$mode.out" || { cat "$work/$mode.out" >&2; exit 1; }
+done
+# All three get the same request bytes, the netid session cookie included; the others ignore it.
+cookie="$(sed -n 's/^cookie: //p' "$work/netid.out")"
 
-cpu_ticks() { # pid -> user+system clock ticks the server has used so far
+cpu_ticks() { # pid -> user+system clock ticks used so far
   awk '{print $14 + $15}' "/proc/$1/stat"
 }
 
 run_wrk() { # mode route -> "requests/s server-CPU-µs-per-request"
-  local script=() path=/
-  # Both servers get the same request bytes, session cookie included; the bare app ignores it.
-  if [ "$1" = netid ]; then
-    sed -n 's/^cookie: //p' "$work/out" >"$work/cookie"
-  fi
+  local script=() path=/ before after
   if [ "$2" = post ]; then
     script=(-s "$work/post.lua")
     path=/profile
   fi
-  local before after
-  before=$(cpu_ticks "$server")
-  wrk -t1 -c32 -d"${seconds}s" -H "Cookie: $(cat "$work/cookie")" "${script[@]}" "http://127.0.0.1:$port$path" >"$work/wrk"
-  after=$(cpu_ticks "$server")
+  before=$(cpu_ticks "${pid[$1]}")
+  wrk -t1 -c32 -d"${seconds}s" -H "Cookie: $cookie" "${script[@]}" \
+    "http://127.0.0.1:${port[$1]}$path" >"$work/wrk"
+  after=$(cpu_ticks "${pid[$1]}")
   # Every answer must be a success, or the figure measures refusals.
   if grep -q "Non-2xx" "$work/wrk"; then
     cat "$work/wrk" >&2
     echo "$1 $2: non-2xx answers" >&2
     exit 1
   fi
-  # CPU time per request is steadier than throughput on a shared machine: the host's noise
-  # moves how many requests a second get through far more than what each one costs.
   awk -v t="$((after - before))" -v hz="$(getconf CLK_TCK)" '
     /requests in/ {n = $1}
     /^Requests\/sec:/ {rps = $2}
     END {printf "%.0f %.2f\n", rps, 1e6 * t / hz / n}' "$work/wrk"
 }
 
-nproc_=$(nproc)
-echo "wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}'), $nproc_ cores, $rounds rounds of ${seconds}s"
-printf '%-6s %-6s %-5s %12s %14s\n' round route mode 'requests/s' 'server µs/req'
+echo "wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}'), $(nproc) cores, $rounds rounds of ${seconds}s per server and route"
+printf '%-6s %-5s %-6s %12s %14s\n' round route mode 'requests/s' 'server µs/req'
 for round in $(seq 1 "$rounds"); do
-  # netid first: its session cookie is sent to all three.
-  for mode in netid noop bare; do
-    start_server "$mode"
-    for route in get post; do
+  for route in get post; do
+    for mode in "${modes[@]}"; do
       read -r rps cpu < <(run_wrk "$mode" "$route")
-      printf '%-6s %-6s %-5s %12s %14s\n' "$round" "$route" "$mode" "$rps" "$cpu"
-      echo "$route $mode $rps $cpu" >>"$work/all"
+      printf '%-6s %-5s %-6s %12s %14s\n' "$round" "$route" "$mode" "$rps" "$cpu"
+      echo "$round $route $mode $rps $cpu" >>"$work/all"
     done
-    kill "$server"
-    wait "$server" 2>/dev/null || true
   done
 done
 
-median() { # route mode column
-  awk -v r="$1" -v m="$2" -v c="$3" '$1==r && $2==m {print $c}' "$work/all" | sort -n \
-    | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
-}
-echo "== medians (requests/s; server CPU µs per request)"
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+echo "== medians over $rounds rounds"
 for route in get post; do
-  awk -v r="$route" \
-    -v b="$(median "$route" bare 3)" -v o="$(median "$route" noop 3)" -v n="$(median "$route" netid 3)" \
-    -v cb="$(median "$route" bare 4)" -v co="$(median "$route" noop 4)" -v cn="$(median "$route" netid 4)" 'BEGIN {
-      printf "%-5s bare %8.0f/s %5.2f µs | noop middleware %8.0f/s %5.2f µs | netid %8.0f/s %5.2f µs\n", r, b, cb, o, co, n, cn
-      printf "%-5s netid keeps %5.1f %% of bare requests/s; bare needs %5.1f %% of the CPU netid needs per request\n", r, 100 * n / b, 100 * cb / cn }'
+  for mode in "${modes[@]}"; do
+    rps=$(awk -v r="$route" -v m="$mode" '$2==r && $3==m {print $4}' "$work/all" | median)
+    cpu=$(awk -v r="$route" -v m="$mode" '$2==r && $3==m {print $5}' "$work/all" | median)
+    printf '%-5s %-6s %10s requests/s  %6s µs CPU/request\n' "$route" "$mode" "$rps" "$cpu"
+  done
+  # Ratios within a round, where the machine ran at one speed.
+  for mode in netid noop; do
+    ratio=$(awk -v r="$route" -v m="$mode" '
+      $2==r && $3==m {x[$1]=$4} $2==r && $3=="bare" {b[$1]=$4}
+      END {for (k in x) if (b[k] > 0) printf "%.4f\n", x[k] / b[k]}' "$work/all" | median)
+    printf '%-5s %-6s keeps %5.1f %% of bare requests/s (median of the rounds'"'"' ratios)\n' \
+      "$route" "$mode" "$(awk -v r="$ratio" 'BEGIN {print 100 * r}')"
+  done
 done

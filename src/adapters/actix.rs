@@ -364,7 +364,7 @@ fn cookie_headers(headers: &HeaderMap) -> impl Iterator<Item = &[u8]> {
 fn session_token(headers: &HeaderMap) -> Option<&str> {
     let authorization = headers
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
+        .map(HeaderValue::as_bytes);
     conventions::session_token(authorization, cookie_headers(headers))
 }
 

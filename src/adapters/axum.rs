@@ -263,8 +263,16 @@ fn cookie_headers(headers: &HeaderMap) -> impl Iterator<Item = &[u8]> {
 fn session_token(headers: &HeaderMap) -> Option<&str> {
     let authorization = headers
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
+        .map(HeaderValue::as_bytes);
     web::session_token(authorization, cookie_headers(headers))
+}
+
+/// [`session_token`] unchecked, for the lookup among remembered tokens.
+fn session_token_bytes(headers: &HeaderMap) -> Option<&[u8]> {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .map(HeaderValue::as_bytes);
+    web::session_token_bytes(authorization, cookie_headers(headers))
 }
 
 /// The tower layer made by [`NetId::layer`].
@@ -397,7 +405,7 @@ enum Now {
 /// [`prepare`], which applies the same rules and awaits what they need; here only what cannot
 /// change the outcome is skipped.
 fn decide_now(netid: &NetId, mut req: Request) -> Now {
-    let user = match session_token(req.headers()) {
+    let user = match session_token_bytes(req.headers()) {
         None => None,
         Some(token) => match netid.login.sessions().authenticate_now(token) {
             Some(user) => Some(user),

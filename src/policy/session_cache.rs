@@ -85,10 +85,9 @@ impl CheckedTokens {
         }
     }
 
-    fn key(&self, token: &str) -> u64 {
-        let bytes = token.as_bytes();
+    fn key(&self, token: &[u8]) -> u64 {
         self.hasher
-            .hash_one(&bytes[bytes.len().saturating_sub(KEY_BYTES)..])
+            .hash_one(&token[token.len().saturating_sub(KEY_BYTES)..])
     }
 
     /// Runs `f` on this thread's entries (none when the cache is off).
@@ -101,11 +100,11 @@ impl CheckedTokens {
     }
 
     /// The checked session for exactly these token bytes, if this thread remembers it.
-    pub(super) fn get(&self, token: &str) -> Option<Hit> {
+    pub(super) fn get(&self, token: &[u8]) -> Option<Hit> {
         let key = self.key(token);
         self.with_mine(|map| {
             let entry = map.get(&key)?;
-            (**entry.token == *token.as_bytes()).then(|| Hit {
+            (**entry.token == *token).then(|| Hit {
                 session: Arc::clone(&entry.session),
                 cleared_at: entry.cleared_at,
             })
@@ -114,7 +113,7 @@ impl CheckedTokens {
 
     /// Remembers a token that passed every check. `now` lets a full map drop expired entries
     /// first; if it is still full, an arbitrary entry goes (it is only decoded again).
-    pub(super) fn insert(&self, token: &str, session: Arc<CheckedSession>, now: u64) {
+    pub(super) fn insert(&self, token: &[u8], session: Arc<CheckedSession>, now: u64) {
         let key = self.key(token);
         self.with_mine(|map| {
             if map.len() >= self.capacity && !map.contains_key(&key) {
@@ -128,7 +127,7 @@ impl CheckedTokens {
             map.insert(
                 key,
                 Entry {
-                    token: Zeroizing::new(token.as_bytes().into()),
+                    token: Zeroizing::new(token.into()),
                     session,
                     cleared_at: None,
                 },
@@ -138,11 +137,11 @@ impl CheckedTokens {
     }
 
     /// Notes that the token was found not revoked at revocation generation `generation`.
-    pub(super) fn mark_cleared(&self, token: &str, generation: u64) {
+    pub(super) fn mark_cleared(&self, token: &[u8], generation: u64) {
         let key = self.key(token);
         self.with_mine(|map| {
             let entry = map.get_mut(&key)?;
-            if **entry.token == *token.as_bytes() {
+            if **entry.token == *token {
                 entry.cleared_at = Some(generation);
             }
             Some(())
@@ -151,14 +150,11 @@ impl CheckedTokens {
 
     /// Forgets a token on every thread (it was revoked here; the store still answers for other
     /// instances, and is asked again anyway since its generation changed).
-    pub(super) fn remove(&self, token: &str) {
+    pub(super) fn remove(&self, token: &[u8]) {
         let key = self.key(token);
         for map in self.threads.iter() {
             let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
-            if map
-                .get(&key)
-                .is_some_and(|e| **e.token == *token.as_bytes())
-            {
+            if map.get(&key).is_some_and(|e| **e.token == *token) {
                 map.remove(&key);
             }
         }
@@ -199,38 +195,41 @@ mod tests {
     #[test]
     fn only_the_exact_bytes_hit() {
         let cache = CheckedTokens::new(64);
-        cache.insert("aaa.bbb.ccc", session(100), 0);
-        assert!(cache.get("aaa.bbb.ccc").is_some());
-        assert!(cache.get("aaa.bbb.ccd").is_none());
-        assert!(cache.get("aaa.bbb.cc").is_none());
-        assert!(cache.get("").is_none());
+        cache.insert(b"aaa.bbb.ccc", session(100), 0);
+        assert!(cache.get(b"aaa.bbb.ccc").is_some());
+        assert!(cache.get(b"aaa.bbb.ccd").is_none());
+        assert!(cache.get(b"aaa.bbb.cc").is_none());
+        assert!(cache.get(b"").is_none());
         // Tokens that differ only before the bytes the key is made of share a key, and are still
         // told apart: the whole token is compared.
         let tail = "s".repeat(KEY_BYTES);
         let (a, b) = (format!("a.{tail}"), format!("b.{tail}"));
-        cache.insert(&a, session(100), 0);
-        assert!(cache.get(&a).is_some());
-        assert!(cache.get(&b).is_none());
-        cache.insert(&b, session(100), 0);
-        assert!(cache.get(&b).is_some());
-        assert!(cache.get(&a).is_none(), "b replaced a under the shared key");
+        cache.insert(a.as_bytes(), session(100), 0);
+        assert!(cache.get(a.as_bytes()).is_some());
+        assert!(cache.get(b.as_bytes()).is_none());
+        cache.insert(b.as_bytes(), session(100), 0);
+        assert!(cache.get(b.as_bytes()).is_some());
+        assert!(
+            cache.get(a.as_bytes()).is_none(),
+            "b replaced a under the shared key"
+        );
     }
 
     #[test]
     fn stays_within_capacity_and_drops_expired_entries_first() {
         let cache = CheckedTokens::new(64);
         for i in 0..1000 {
-            cache.insert(&format!("t{i}"), session(10), 0);
+            cache.insert(format!("t{i}").as_bytes(), session(10), 0);
         }
         // Full of entries that expire at 10.
         assert_eq!(cache.len(), 64);
         // At 11, a new entry clears the expired ones instead of one arbitrary entry.
-        cache.insert("fresh", session(100), 11);
+        cache.insert(b"fresh", session(100), 11);
         assert_eq!(cache.len(), 1);
-        assert!(cache.get("fresh").is_some());
+        assert!(cache.get(b"fresh").is_some());
         // Live entries are evicted one for one when the map is full of them.
         for i in 0..1000 {
-            cache.insert(&format!("live{i}"), session(100), 11);
+            cache.insert(format!("live{i}").as_bytes(), session(100), 11);
         }
         assert_eq!(cache.len(), 64);
     }
@@ -238,33 +237,33 @@ mod tests {
     #[test]
     fn each_thread_remembers_its_own_and_remove_sweeps_them_all() {
         let cache = CheckedTokens::new(64);
-        cache.insert("tok", session(100), 0);
-        cache.mark_cleared("tok", 7);
+        cache.insert(b"tok", session(100), 0);
+        cache.mark_cleared(b"tok", 7);
         std::thread::scope(|s| {
             s.spawn(|| {
                 // Another thread has not checked the token: it decodes it itself.
-                assert!(cache.get("tok").is_none());
-                cache.insert("tok", session(100), 0);
-                assert_eq!(cache.get("tok").map(|h| h.cleared_at), Some(None));
+                assert!(cache.get(b"tok").is_none());
+                cache.insert(b"tok", session(100), 0);
+                assert_eq!(cache.get(b"tok").map(|h| h.cleared_at), Some(None));
             });
         });
-        assert_eq!(cache.get("tok").map(|h| h.cleared_at), Some(Some(7)));
+        assert_eq!(cache.get(b"tok").map(|h| h.cleared_at), Some(Some(7)));
         assert_eq!(cache.len(), 2);
-        cache.remove("tok");
+        cache.remove(b"tok");
         assert_eq!(cache.len(), 0);
     }
 
     #[test]
     fn remove_forgets_only_that_token_and_zero_capacity_is_off() {
         let cache = CheckedTokens::new(64);
-        cache.insert("a", session(100), 0);
-        cache.insert("b", session(100), 0);
-        cache.remove("a");
-        assert!(cache.get("a").is_none());
-        assert!(cache.get("b").is_some());
+        cache.insert(b"a", session(100), 0);
+        cache.insert(b"b", session(100), 0);
+        cache.remove(b"a");
+        assert!(cache.get(b"a").is_none());
+        assert!(cache.get(b"b").is_some());
         let off = CheckedTokens::new(0);
-        off.insert("a", session(100), 0);
-        assert!(off.get("a").is_none());
+        off.insert(b"a", session(100), 0);
+        assert!(off.get(b"a").is_none());
         assert_eq!(off.len(), 0);
     }
 }
