@@ -13,16 +13,16 @@
 //! can, a shared store cannot. Only tokens that passed every check are remembered, so garbage
 //! cannot fill the cache; an attacker can only add tokens they were issued by signing in.
 //!
-//! Each thread keeps its own entries (the `thread_local` crate's per-object storage). Measured
-//! under `wrk` on two cores, one shared map cost more than the checks it saved: every request
-//! of every core took the same lock and counted references on the same entry, passing those
-//! cache lines between cores. A token is therefore decoded once per worker thread, and the
-//! capacity is per thread.
+//! Each thread keeps its own entries (the `thread_local` crate's per-object storage). With one
+//! shared map, every request on every core took the same lock and counted references on the
+//! same entry, passing those cache lines between cores; under `wrk` on two cores such shared
+//! writes were the largest cost left once tokens were remembered (`benches/README.md`). A token
+//! is therefore decoded once per worker thread, and the capacity is per thread.
 //!
 //! Lookup is a keyed (per-process random) 64-bit SipHash of the token's last 16 bytes — part of
 //! its signature, enough to tell tokens apart; hashing all of a 300-byte token was measured at a
-//! quarter of the layer's cost — then a comparison of the whole token, so a hit
-//! can never be had with bytes other than the ones that were verified. The comparison runs only
+//! quarter of the layer's cost — then a comparison of the whole token, so a hit can never be had
+//! with bytes other than the ones that were verified. The comparison runs only
 //! when a guess already has the same keyed hash as a stored token — which, with the key unknown,
 //! no one can aim for — so its timing cannot guide a search for a stored token (a constant-time
 //! comparison was measured at ~10 % of a signed-in request).
