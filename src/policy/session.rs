@@ -20,6 +20,11 @@ use crate::request_auth::unix_now;
 /// Seconds of clock skew tolerated on `exp`, between instances and on a cache hit alike.
 const LEEWAY_SECS: u64 = 5;
 
+/// jsonwebtoken's own rule, for remembered tokens: expired once `exp < now - leeway`.
+fn expired(exp: u64, now: u64) -> bool {
+    exp.saturating_add(LEEWAY_SECS) < now
+}
+
 /// Why a session token was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -218,9 +223,13 @@ impl SessionManager {
 
     /// The user, when that can be told without waiting on the revocation store: the token was
     /// checked before on this thread and the store says nothing was revoked since it was last
-    /// cleared. `None` means: call [`authenticate`](Self::authenticate).
+    /// cleared. `None` means: call [`authenticate`](Self::authenticate). It never decodes a
+    /// token, so one that is not remembered (a forgery, say) is decoded once, there.
     pub(crate) fn authenticate_now(&self, token: &[u8]) -> Option<VerifiedUser> {
-        let hit = self.check(token).ok()?;
+        let hit = self.inner.checked.get(token)?;
+        if expired(hit.session.exp, unix_now()) {
+            return None;
+        }
         let generation = self.inner.revocations.generation()?;
         (hit.cleared_at == Some(generation)).then(|| hit.session.user.clone())
     }
@@ -258,8 +267,7 @@ impl SessionManager {
     fn check(&self, token: &[u8]) -> Result<Hit, SessionError> {
         let now = unix_now();
         if let Some(hit) = self.inner.checked.get(token) {
-            // jsonwebtoken's own rule: expired once `exp < now - leeway`.
-            if hit.session.exp.saturating_add(LEEWAY_SECS) < now {
+            if expired(hit.session.exp, now) {
                 return Err(SessionError::Expired);
             }
             return Ok(hit);
@@ -535,6 +543,23 @@ mod tests {
             assert!(m.authenticate(&token).await.is_ok());
         }
         assert_eq!(store.asked.load(std::sync::atomic::Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn the_answer_without_waiting_never_decodes_and_needs_a_cleared_session() {
+        let m = manager(Arc::new(InMemoryRevocations::new()), 64);
+        let token = m.issue(&user()).unwrap();
+        // Not remembered yet: no answer, and nothing decoded or remembered on the way.
+        assert_eq!(m.authenticate_now(token.as_bytes()), None);
+        assert!(m.inner.checked.get(token.as_bytes()).is_none());
+        assert_eq!(m.authenticate_now(b"not.a.token"), None);
+        // Remembered and cleared by a full check: answered at once.
+        assert!(m.authenticate(&token).await.is_ok());
+        assert_eq!(m.authenticate_now(token.as_bytes()), Some(user()));
+        // Revoked: no answer at once; the full check refuses it.
+        m.revoke(&token).await.unwrap();
+        assert_eq!(m.authenticate_now(token.as_bytes()), None);
+        assert_eq!(m.authenticate(&token).await, Err(SessionError::Revoked));
     }
 
     #[tokio::test]
