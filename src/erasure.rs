@@ -1,5 +1,10 @@
-//! Deletion on the user's request (Art. 9 §3): everything held for a user, by pseudonym, in one
-//! call that returns a receipt.
+//! Deletion on the user's request: everything held for a user, by pseudonym, in one call that
+//! returns a receipt.
+//!
+//! The relying platform's own duty to delete is PIPL Art. 47 (《个人信息保护法》第四十七条):
+//! it deletes on its own when the purpose is reached, the retention period ends or consent is
+//! withdrawn, and the user may request it. Art. 9 §3 of the 管理办法 binds the national platform
+//! (公共服务平台), not the relying platform.
 //!
 //! [`Erasure::erase_subject`] revokes the user's sessions, withdraws their consents, deletes the
 //! sealed fields kept under them, and records the erasure in the audit log. The steps run in
@@ -8,8 +13,13 @@
 //! a receipt always points at a record of a finished erasure.
 //!
 //! What stays, on purpose: the audit log's entries (pseudonym, outcomes, field *names* — never
-//! values; they are the traceability record the law asks for) and the withdrawn consent
-//! records (proof that consent existed and was withdrawn). Neither holds plaintext identity data.
+//! values; they are the platform's own record of what it relied on, its side of the
+//! 可追溯、抗抵赖 of the Ministry's Q&A, part 七) and the withdrawn consent records (proof that
+//! consent existed and was withdrawn). Neither holds plaintext identity data, but a pseudonym is
+//! still personal information: PIPL Art. 47 §2 lets a processor keep data after a deletion
+//! request only while a retention period set by law or administrative regulation runs (or where
+//! deletion is technically infeasible), and then only store and protect it. Whether that holds
+//! for these records is the platform's call.
 
 use std::sync::Arc;
 

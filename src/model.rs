@@ -85,9 +85,11 @@ macro_rules! wire_enum {
 wire_enum!(
     /// An age band (Art. 10): what a platform learns instead of a birth date.
     AgeTag, "age tag" {
-        /// Under 14: needs a parent's or guardian's consent (Art. 4).
+        /// Under 14: registering or verifying with 网号/网证 needs a parent's or guardian's
+        /// consent (Art. 5 §2).
         Under14 => "under_14",
-        /// 14 to 17: a minor under guardianship (Art. 5).
+        /// 14 to 17: a minor. (Art. 4 §3 has them apply for a 网号/网证 under a guardian's
+        /// supervision; Art. 5 §2's guardian consent is for under-14s only.)
         Age14To17 => "age_14_to_17",
         /// 18 to 59.
         Adult => "adult",
@@ -169,7 +171,7 @@ impl IdDocumentType {
 }
 
 wire_enum!(
-    /// A plaintext identity field a relying party may ask for under a legal basis (Art. 8).
+    /// A plaintext identity field a relying party may ask for under a legal basis (Art. 8 §2).
     FieldName, "field name" {
         /// The name on the document.
         Name => "name",
@@ -399,7 +401,8 @@ impl fmt::Display for AuthzId {
     }
 }
 
-/// The user's separate consent (Art. 8 §3) to hand over specific fields for one purpose.
+/// The user's separate consent (Art. 8 §2) to hand over specific fields for one purpose; the
+/// relying party may process or share them only as far as it covers (Art. 8 §3).
 ///
 /// Plaintext fields only ever come together with the receipt that covers them.
 #[derive(Debug, Clone, PartialEq, Eq)]

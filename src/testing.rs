@@ -360,10 +360,8 @@ impl EqualService {
             let service = std::rc::Rc::clone(&service);
             async move {
                 // `TestRequest` panics on what it cannot parse: check first.
-                let cookie = HeaderValue::from_str(&format!(
-                    "{}={token}",
-                    crate::policy::web::SESSION_COOKIE
-                ));
+                let cookie =
+                    HeaderValue::from_str(&format!("{}={token}", crate::policy::SESSION_COOKIE));
                 let content_type = req.content_type.as_deref().map(HeaderValue::from_str);
                 let (Ok(method), Ok(_), Ok(cookie)) = (
                     Method::from_bytes(req.method.as_bytes()),

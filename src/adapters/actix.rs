@@ -53,24 +53,53 @@ use ::actix_web::dev::{
     Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready,
 };
 use ::actix_web::http::StatusCode;
-use ::actix_web::http::header::{self, HeaderMap, HeaderValue};
+use ::actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use ::actix_web::web::{self, Bytes};
 use ::actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, Responder, ResponseError};
 
-use crate::policy::web as conventions;
 use crate::policy::{
-    LoginFlow, LoginStatus, Problem, RequestFacts, Rules, SessionError, Verdict, VerifiedUser,
+    Admission, AdmittedBody, BodyError, Gate, HeaderSource, Immediate, LOGIN_BODY_LIMIT, LoginFlow,
+    Problem, Reply, RequestHead, Rules, VerifiedUser,
 };
 
-pub use crate::policy::web::{LOGIN_COOKIE, SESSION_COOKIE};
+pub use crate::policy::{LOGIN_COOKIE, SESSION_COOKIE};
 
-/// The problem document as a response: its status, `application/problem+json`, and only the
-/// members of [`Problem::to_json`] (an internal error stays opaque).
+/// actix-web 4 is on `http` 0.2: its header map is read in place, never copied.
+impl HeaderSource for HeaderMap {
+    type Values<'a> =
+        std::iter::Map<std::slice::Iter<'a, HeaderValue>, fn(&'a HeaderValue) -> &'a [u8]>;
+
+    fn values<'a>(&'a self, name: &'static str) -> Self::Values<'a> {
+        self.get_all(name).map(HeaderValue::as_bytes)
+    }
+
+    fn for_each(&self, f: &mut dyn FnMut(&str, &[u8])) {
+        for (name, value) in self {
+            f(name.as_str(), value.as_bytes());
+        }
+    }
+}
+
+/// A core response (`http` 1) as actix's.
+fn to_actix(response: http::Response<Bytes>) -> HttpResponse {
+    let (parts, body) = response.into_parts();
+    let status =
+        StatusCode::from_u16(parts.status.as_u16()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut out = HttpResponse::with_body(status, body);
+    for (name, value) in &parts.headers {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_str().as_bytes()),
+            HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            out.headers_mut().append(name, value);
+        }
+    }
+    out.map_into_boxed_body()
+}
+
+/// The problem document as a response (`application/problem+json`, its status).
 fn render(problem: &Problem) -> HttpResponse {
-    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    HttpResponse::build(status)
-        .content_type("application/problem+json")
-        .body(problem.to_json().to_string())
+    to_actix(problem.to_response())
 }
 
 impl From<Problem> for HttpResponse {
@@ -117,12 +146,9 @@ impl ResponseError for ProblemError {
 #[derive(Debug, Clone)]
 struct NoUser(Problem);
 
-/// How refusals are rendered: the app's renderer if it set one, else problem+json.
+/// An app's own rendering of a refusal; `None` renders problem+json.
 #[derive(Clone, Default)]
-struct Renderer(Option<Arc<RenderFn>>);
-
-/// An app's own rendering of a refusal.
-type RenderFn = dyn Fn(&Problem) -> HttpResponse + Send + Sync;
+struct Renderer(Option<Arc<dyn Fn(&Problem) -> HttpResponse + Send + Sync>>);
 
 impl Renderer {
     fn render(&self, problem: &Problem) -> HttpResponse {
@@ -149,35 +175,27 @@ impl FromRequest for VerifiedUser {
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let extensions = req.extensions();
-        let result = match extensions.get::<VerifiedUser>() {
-            Some(user) => Ok(user.clone()),
-            None => {
-                let problem = extensions
-                    .get::<NoUser>()
-                    .map(|n| n.0.clone())
-                    .unwrap_or_else(|| Problem::unauthenticated("sign in first"));
-                Err(match extensions.get::<Renderer>() {
-                    Some(r @ Renderer(Some(_))) => {
-                        ::actix_web::error::InternalError::from_response(
-                            problem.code,
-                            r.render(&problem),
-                        )
-                        .into()
-                    }
-                    _ => problem.into(),
-                })
+        if let Some(user) = extensions.get::<VerifiedUser>() {
+            return ready(Ok(user.clone()));
+        }
+        let problem = extensions
+            .get::<NoUser>()
+            .map(|n| n.0.clone())
+            .unwrap_or_else(|| Problem::unauthenticated("sign in first"));
+        ready(Err(match extensions.get::<Renderer>() {
+            Some(r @ Renderer(Some(_))) => {
+                ::actix_web::error::InternalError::from_response(problem.code, r.render(&problem))
+                    .into()
             }
-        };
-        ready(result)
+            _ => problem.into(),
+        }))
     }
 }
 
 /// netid for an actix-web app: the middleware and the login routes share one configuration.
 #[derive(Clone, Debug)]
 pub struct NetId {
-    login: LoginFlow,
-    rules: Rules,
-    secure_cookies: bool,
+    gate: Gate,
     renderer: Renderer,
 }
 
@@ -185,16 +203,14 @@ impl NetId {
     /// netid with this login flow and these rules.
     pub fn new(login: LoginFlow, rules: Rules) -> Self {
         Self {
-            login,
-            rules,
-            secure_cookies: true,
+            gate: Gate::new(login, rules),
             renderer: Renderer::default(),
         }
     }
 
     /// Cookies without the `Secure` flag, for plain-http development on localhost only.
     pub fn insecure_cookies_for_local_development(mut self) -> Self {
-        self.secure_cookies = false;
+        self.gate = self.gate.insecure_cookies_for_local_development();
         self
     }
 
@@ -212,7 +228,7 @@ impl NetId {
     /// plaintext) before the handler. Register it with `App::wrap`.
     pub fn middleware(&self) -> NetIdMiddleware {
         NetIdMiddleware {
-            netid: self.clone(),
+            netid: Rc::new(self.clone()),
         }
     }
 
@@ -225,7 +241,7 @@ impl NetId {
             "/netid/login/start",
             web::post().to(move || {
                 let n = n.clone();
-                async move { n.start().await }
+                async move { n.reply(n.gate.login_start().await) }
             }),
         );
         let n = self.clone();
@@ -233,23 +249,36 @@ impl NetId {
             "/netid/login/poll",
             web::post().to(move |req: HttpRequest| {
                 let n = n.clone();
-                async move { n.poll(req.headers()).await }
+                async move { n.reply(n.gate.login_poll(req.headers()).await) }
             }),
         );
         let n = self.clone();
         cfg.route(
             "/netid/login/other/{method}",
-            web::post().to(move |method: web::Path<String>, body: Bytes| {
+            web::post().to(move |req: HttpRequest, body: web::Payload| {
                 let n = n.clone();
-                async move { n.other(&method, &body).await }
+                async move {
+                    let method = req.match_info().get("method").unwrap_or_default();
+                    let reply = match read(body.into_inner(), LOGIN_BODY_LIMIT).await {
+                        Ok(body) => n.gate.login_other(method, &body).await,
+                        Err(e) => Err(e.into()),
+                    };
+                    n.reply(reply)
+                }
             }),
         );
         let n = self.clone();
         cfg.route(
             "/netid/callback",
-            web::post().to(move |req: HttpRequest, body: Bytes| {
+            web::post().to(move |req: HttpRequest, body: web::Payload| {
                 let n = n.clone();
-                async move { n.callback(req.headers(), &body).await }
+                async move {
+                    let reply = match read(body.into_inner(), LOGIN_BODY_LIMIT).await {
+                        Ok(body) => n.gate.callback(req.headers(), &body).await,
+                        Err(e) => Err(e.into()),
+                    };
+                    n.reply(reply)
+                }
             }),
         );
         let n = self.clone();
@@ -257,121 +286,32 @@ impl NetId {
             "/netid/logout",
             web::post().to(move |req: HttpRequest| {
                 let n = n.clone();
-                async move { n.logout(req.headers()).await }
+                async move { n.reply(n.gate.logout(req.headers()).await) }
             }),
         );
     }
 
-    fn cookie(&self, name: &str, value: &str, path: &str, max_age: u64) -> Option<HeaderValue> {
-        let text = conventions::set_cookie(name, value, path, max_age, self.secure_cookies);
-        HeaderValue::from_str(&text).ok()
-    }
-
-    async fn start(&self) -> HttpResponse {
-        match self.login.start().await {
-            Ok(start) => {
-                let body = conventions::start_body(&start);
-                let mut r = HttpResponse::Created();
-                if let Some(c) = self.cookie(
-                    LOGIN_COOKIE,
-                    &start.browser_binding,
-                    conventions::LOGIN_COOKIE_PATH,
-                    conventions::LOGIN_COOKIE_MAX_AGE,
-                ) {
-                    r.append_header((header::SET_COOKIE, c));
-                }
-                r.json(body)
-            }
-            Err(p) => self.renderer.render(&p),
+    fn reply(&self, reply: Reply) -> HttpResponse {
+        match reply {
+            Ok(response) => to_actix(response),
+            Err(problem) => self.renderer.render(&problem),
         }
-    }
-
-    async fn poll(&self, headers: &HeaderMap) -> HttpResponse {
-        let Some(binding) = conventions::cookie_value(cookie_headers(headers), LOGIN_COOKIE) else {
-            return self.renderer.render(&conventions::login_unknown());
-        };
-        match self.login.poll(binding).await {
-            Ok(LoginStatus::Pending) => HttpResponse::Accepted().json(conventions::pending_body()),
-            Ok(LoginStatus::Completed { user, session }) => self.signed_in(&user, &session),
-            Err(p) => self.renderer.render(&p),
-        }
-    }
-
-    fn signed_in(&self, user: &VerifiedUser, session: &str) -> HttpResponse {
-        let mut r = HttpResponse::Ok();
-        let session_cookie = self.cookie(
-            SESSION_COOKIE,
-            session,
-            "/",
-            conventions::SESSION_COOKIE_MAX_AGE,
-        );
-        let clear_login = self.cookie(LOGIN_COOKIE, "", conventions::LOGIN_COOKIE_PATH, 0);
-        for c in [session_cookie, clear_login].into_iter().flatten() {
-            r.append_header((header::SET_COOKIE, c));
-        }
-        r.json(conventions::signed_in_body(user))
-    }
-
-    async fn other(&self, method: &str, evidence: &[u8]) -> HttpResponse {
-        match self.login.login_other(method, evidence).await {
-            Ok((user, session)) => self.signed_in(&user, &session),
-            Err(p) => self.renderer.render(&p),
-        }
-    }
-
-    async fn callback(&self, headers: &HeaderMap, body: &[u8]) -> HttpResponse {
-        match self.login.callback(&to_http_headers(headers), body).await {
-            Ok(()) => HttpResponse::NoContent().finish(),
-            Err(p) => self.renderer.render(&p),
-        }
-    }
-
-    async fn logout(&self, headers: &HeaderMap) -> HttpResponse {
-        if let Some(token) = session_token(headers) {
-            if let Err(p) = self.login.logout(token).await {
-                if p.status >= 500 {
-                    return self.renderer.render(&p);
-                }
-            }
-        }
-        let mut r = HttpResponse::NoContent();
-        if let Some(c) = self.cookie(SESSION_COOKIE, "", "/", 0) {
-            r.append_header((header::SET_COOKIE, c));
-        }
-        r.finish()
     }
 }
 
-/// actix's header map as the `http` 1 map the core takes (actix-web 4 is on `http` 0.2).
-fn to_http_headers(headers: &HeaderMap) -> http::HeaderMap {
-    let mut out = http::HeaderMap::with_capacity(headers.len());
-    for (name, value) in headers {
-        if let (Ok(name), Ok(value)) = (
-            http::HeaderName::from_bytes(name.as_str().as_bytes()),
-            http::HeaderValue::from_bytes(value.as_bytes()),
-        ) {
-            out.append(name, value);
-        }
+/// Reads a payload up to `limit` bytes.
+async fn read(payload: Payload, limit: usize) -> Result<Bytes, BodyError> {
+    match to_bytes_limited(BodyStream::new(payload), limit).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(_)) => Err(BodyError::Unreadable),
+        Err(_) => Err(BodyError::TooLarge),
     }
-    out
-}
-
-fn cookie_headers(headers: &HeaderMap) -> impl Iterator<Item = &[u8]> {
-    headers.get_all(header::COOKIE).map(HeaderValue::as_bytes)
-}
-
-/// The session token: `Authorization: Bearer …` or the session cookie.
-fn session_token(headers: &HeaderMap) -> Option<&str> {
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .map(HeaderValue::as_bytes);
-    conventions::session_token(authorization, cookie_headers(headers))
 }
 
 /// The middleware factory made by [`NetId::middleware`]; register it with `App::wrap`.
 #[derive(Clone, Debug)]
 pub struct NetIdMiddleware {
-    netid: NetId,
+    netid: Rc<NetId>,
 }
 
 impl<S, B> Transform<S, ServiceRequest> for NetIdMiddleware
@@ -388,7 +328,7 @@ where
     fn new_transform(&self, service: S) -> Self::Future {
         ready(Ok(NetIdService {
             service: Rc::new(service),
-            netid: self.netid.clone(),
+            netid: Rc::clone(&self.netid),
         }))
     }
 }
@@ -397,7 +337,29 @@ where
 #[derive(Debug)]
 pub struct NetIdService<S> {
     service: Rc<S>,
-    netid: NetId,
+    netid: Rc<NetId>,
+}
+
+/// The request as the gate sees it. actix runs `App::wrap` middleware before routing, so the
+/// route is found from the path the router will match (percent-decoded except `%`, `/`, `+`),
+/// not the raw one, or `/adult/%73hop` would reach `/adult/shop` without its policy.
+fn head(req: &ServiceRequest, body_known_empty: bool) -> RequestHead<'_, HeaderMap> {
+    RequestHead {
+        path: req.match_info().as_str(),
+        matched_route: None,
+        query: Some(req.query_string()).filter(|q| !q.is_empty()),
+        headers: req.headers(),
+        body_known_empty,
+    }
+}
+
+/// Whether the request has no body: actix gives a request without one no payload at all (an
+/// HTTP/2 body without `Content-Length` still has one, so the header alone is not enough).
+fn no_body(req: &mut ServiceRequest) -> bool {
+    let payload = req.take_payload();
+    let none = matches!(payload, Payload::None);
+    req.set_payload(payload);
+    none
 }
 
 impl<S, B> Service<ServiceRequest> for NetIdService<S>
@@ -413,13 +375,36 @@ where
 
     fn call(&self, mut req: ServiceRequest) -> Self::Future {
         let service = Rc::clone(&self.service);
-        let netid = self.netid.clone();
+        let netid = Rc::clone(&self.netid);
+        let empty = no_body(&mut req);
+        let immediate = netid.gate.decide_now(&head(&req, empty));
         Box::pin(async move {
-            match prepare(&netid, &mut req).await {
-                Ok(()) => service
-                    .call(req)
-                    .await
-                    .map(ServiceResponse::map_into_left_body),
+            let admitted = match immediate {
+                Immediate::Pass(admission) => Ok(admission),
+                Immediate::Refuse(problem) => Err(problem),
+                Immediate::Wait => {
+                    let payload = req.take_payload();
+                    let mut payload = Some(payload);
+                    let admitted = netid
+                        .gate
+                        .admit(&head(&req, empty), |limit| {
+                            read(payload.take().unwrap_or(Payload::None), limit)
+                        })
+                        .await;
+                    if let Some(payload) = payload {
+                        req.set_payload(payload);
+                    }
+                    admitted
+                }
+            };
+            match admitted {
+                Ok(admission) => {
+                    pass_on(&netid, &mut req, admission);
+                    service
+                        .call(req)
+                        .await
+                        .map(ServiceResponse::map_into_left_body)
+                }
                 Err(problem) => Ok(req
                     .into_response(netid.renderer.render(&problem))
                     .map_into_right_body()),
@@ -428,76 +413,26 @@ where
     }
 }
 
-fn too_large() -> Problem {
-    Problem::new(
-        413,
-        "netid.payload_too_large",
-        "Body too large",
-        "the request body is over the limit",
-    )
-}
-
-/// Authenticates and applies the rules, leaving the request ready for the handler (user in
-/// its extensions, body put back or replaced), or says why it is refused.
-async fn prepare(netid: &NetId, req: &mut ServiceRequest) -> Result<(), Problem> {
-    let user = match session_token(req.headers()) {
-        None => None,
-        Some(token) => match netid.login.sessions().authenticate(token).await {
-            Ok(user) => Some(user),
-            Err(e @ SessionError::Store(_)) => return Err(e.to_problem()),
-            Err(e) => {
-                req.extensions_mut().insert(NoUser(e.to_problem()));
-                None
-            }
-        },
-    };
-    // Middleware runs before routing in actix: the rules name the route pattern. Match the
-    // path the router will match (percent-decoded except `%`, `/`, `+`), not the raw one, or
-    // `/adult/%73hop` would reach `/adult/shop` without its policy.
-    let route = netid
-        .rules
-        .match_route(req.match_info().as_str())
-        .to_owned();
-    // Only bodies of 网号/网证 users are inspected (Art. 7 §2); others stream through untouched.
-    let inspect_body = user.as_ref().is_some_and(VerifiedUser::is_netid);
-    let bytes = if inspect_body {
-        let stream = BodyStream::new(req.take_payload());
-        match to_bytes_limited(stream, netid.rules.max_body()).await {
-            Ok(Ok(bytes)) => bytes,
-            Ok(Err(_)) | Err(_) => return Err(too_large()),
-        }
-    } else {
-        Bytes::new()
-    };
-    let verdict = {
-        let header = |name| {
-            req.headers()
-                .get(name)
-                .and_then(|v: &HeaderValue| v.to_str().ok())
-        };
-        let facts = RequestFacts {
-            route: &route,
-            user: user.as_ref(),
-            content_type: header(header::CONTENT_TYPE),
-            content_encoding: header(header::CONTENT_ENCODING),
-            query: req.uri().query(),
-            body: &bytes,
-        };
-        netid.rules.check(facts).await?
-    };
-    if inspect_body {
-        match verdict {
-            Verdict::Pass => req.set_payload(Payload::from(bytes)),
-            Verdict::Replace(new_body) => {
-                req.headers_mut()
-                    .insert(header::CONTENT_LENGTH, HeaderValue::from(new_body.len()));
-                req.set_payload(Payload::from(new_body));
-            }
+/// Leaves the request ready for the handler: the body the gate chose, the user (or why there
+/// is none) and a custom renderer if any, for the extractor.
+fn pass_on(netid: &NetId, req: &mut ServiceRequest, admission: Admission) {
+    match admission.body {
+        AdmittedBody::Untouched => {}
+        AdmittedBody::Read(bytes) => req.set_payload(Payload::from(bytes)),
+        AdmittedBody::Replaced(bytes) => {
+            req.headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+            req.set_payload(Payload::from(bytes));
         }
     }
-    if let Some(user) = user {
-        req.extensions_mut().insert(user);
+    let mut extensions = req.extensions_mut();
+    if let Some(user) = admission.user {
+        extensions.insert(user);
     }
-    req.extensions_mut().insert(netid.renderer.clone());
-    Ok(())
+    if let Some(problem) = admission.no_user {
+        extensions.insert(NoUser(problem));
+    }
+    if netid.renderer.0.is_some() {
+        extensions.insert(netid.renderer.clone());
+    }
 }

@@ -29,26 +29,21 @@ use ::axum::Router;
 use ::axum::body::{Body, Bytes, HttpBody};
 use ::axum::extract::{FromRequestParts, MatchedPath, Path, Request};
 use ::axum::http::request::Parts;
-use ::axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use ::axum::http::{HeaderMap, HeaderValue, header};
 use ::axum::response::{IntoResponse, Response};
 use ::axum::routing::post;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 
-use crate::policy::web;
 use crate::policy::{
-    LoginFlow, LoginStatus, Problem, RequestFacts, Rules, SessionError, Verdict, VerifiedUser,
+    Admission, AdmittedBody, BodyError, Gate, Immediate, LOGIN_BODY_LIMIT, LoginFlow, Problem,
+    Reply, RequestHead, Rules, VerifiedUser,
 };
 
-pub use crate::policy::web::{LOGIN_COOKIE, SESSION_COOKIE};
+pub use crate::policy::{LOGIN_COOKIE, SESSION_COOKIE};
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (
-            status,
-            [(header::CONTENT_TYPE, "application/problem+json")],
-            self.to_json().to_string(),
-        )
-            .into_response()
+        self.to_response().map(Body::from)
     }
 }
 
@@ -56,12 +51,9 @@ impl IntoResponse for Problem {
 #[derive(Debug, Clone)]
 struct NoUser(Problem);
 
-/// How refusals are rendered: the app's renderer if it set one, else problem+json.
+/// An app's own rendering of a refusal; `None` renders problem+json.
 #[derive(Clone, Default)]
-struct Renderer(Option<Arc<RenderFn>>);
-
-/// An app's own rendering of a refusal.
-type RenderFn = dyn Fn(&Problem) -> Response + Send + Sync;
+struct Renderer(Option<Arc<dyn Fn(&Problem) -> Response + Send + Sync>>);
 
 impl Renderer {
     fn render(&self, problem: Problem) -> Response {
@@ -89,27 +81,20 @@ impl<S: Send + Sync> FromRequestParts<S> for VerifiedUser {
         if let Some(user) = parts.extensions.get::<VerifiedUser>() {
             return Ok(user.clone());
         }
+        let problem = parts.extensions.get::<NoUser>().map(|n| n.0.clone());
         let renderer = parts
             .extensions
             .get::<Renderer>()
             .cloned()
             .unwrap_or_default();
-        Err(renderer.render(
-            parts
-                .extensions
-                .get::<NoUser>()
-                .map(|n| n.0.clone())
-                .unwrap_or_else(|| Problem::unauthenticated("sign in first")),
-        ))
+        Err(renderer.render(problem.unwrap_or_else(|| Problem::unauthenticated("sign in first"))))
     }
 }
 
 /// netid for an axum app: the layer and the login routes share one configuration.
 #[derive(Clone, Debug)]
 pub struct NetId {
-    login: LoginFlow,
-    rules: Rules,
-    secure_cookies: bool,
+    gate: Gate,
     renderer: Renderer,
 }
 
@@ -117,16 +102,14 @@ impl NetId {
     /// netid with this login flow and these rules.
     pub fn new(login: LoginFlow, rules: Rules) -> Self {
         Self {
-            login,
-            rules,
-            secure_cookies: true,
+            gate: Gate::new(login, rules),
             renderer: Renderer::default(),
         }
     }
 
     /// Cookies without the `Secure` flag, for plain-http development on localhost only.
     pub fn insecure_cookies_for_local_development(mut self) -> Self {
-        self.secure_cookies = false;
+        self.gate = self.gate.insecure_cookies_for_local_development();
         self
     }
 
@@ -140,10 +123,6 @@ impl NetId {
         self
     }
 
-    fn render(&self, problem: Problem) -> Response {
-        self.renderer.render(problem)
-    }
-
     /// The layer: authenticates the session, then applies the rules (age gate, no extra
     /// plaintext) before the handler. Apply it with `Router::layer`, after the routes.
     pub fn layer(&self) -> NetIdLayer {
@@ -155,124 +134,59 @@ impl NetId {
     /// The login routes, under `/netid`: `POST login/start`, `POST login/poll`,
     /// `POST login/other/{method}`, `POST callback` (the platform's webhook), `POST logout`.
     pub fn routes(&self) -> Router {
-        let n = self.clone();
+        let n = Arc::new(self.clone());
         let (n1, n2, n3, n4, n5) = (n.clone(), n.clone(), n.clone(), n.clone(), n);
         Router::new()
-            .route("/netid/login/start", post(move || async move { n1.start().await }))
-            .route("/netid/login/poll", post(move |h: HeaderMap| async move { n2.poll(&h).await }))
+            .route(
+                "/netid/login/start",
+                post(move || async move { n1.reply(n1.gate.login_start().await) }),
+            )
+            .route(
+                "/netid/login/poll",
+                post(move |h: HeaderMap| async move { n2.reply(n2.gate.login_poll(&h).await) }),
+            )
             .route(
                 "/netid/login/other/{method}",
-                post(move |Path(m): Path<String>, body: Bytes| async move { n3.other(&m, &body).await }),
+                post(move |Path(m): Path<String>, req: Request| async move {
+                    let reply = match read(req.into_body(), LOGIN_BODY_LIMIT).await {
+                        Ok(body) => n3.gate.login_other(&m, &body).await,
+                        Err(e) => Err(e.into()),
+                    };
+                    n3.reply(reply)
+                }),
             )
             .route(
                 "/netid/callback",
-                post(move |h: HeaderMap, body: Bytes| async move { n4.callback(&h, &body).await }),
+                post(move |req: Request| async move {
+                    let (parts, body) = req.into_parts();
+                    let reply = match read(body, LOGIN_BODY_LIMIT).await {
+                        Ok(body) => n4.gate.callback(&parts.headers, &body).await,
+                        Err(e) => Err(e.into()),
+                    };
+                    n4.reply(reply)
+                }),
             )
-            .route("/netid/logout", post(move |h: HeaderMap| async move { n5.logout(&h).await }))
+            .route(
+                "/netid/logout",
+                post(move |h: HeaderMap| async move { n5.reply(n5.gate.logout(&h).await) }),
+            )
     }
 
-    fn cookie(&self, name: &str, value: &str, path: &str, max_age: u64) -> HeaderValue {
-        let text = web::set_cookie(name, value, path, max_age, self.secure_cookies);
-        HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
-    }
-
-    async fn start(&self) -> Response {
-        match self.login.start().await {
-            Ok(start) => {
-                let body = web::start_body(&start);
-                let mut r = (StatusCode::CREATED, ::axum::Json(body)).into_response();
-                r.headers_mut().append(
-                    header::SET_COOKIE,
-                    self.cookie(
-                        LOGIN_COOKIE,
-                        &start.browser_binding,
-                        web::LOGIN_COOKIE_PATH,
-                        web::LOGIN_COOKIE_MAX_AGE,
-                    ),
-                );
-                r
-            }
-            Err(p) => self.render(p),
+    fn reply(&self, reply: Reply) -> Response {
+        match reply {
+            Ok(response) => response.map(Body::from),
+            Err(problem) => self.renderer.render(problem),
         }
-    }
-
-    async fn poll(&self, headers: &HeaderMap) -> Response {
-        let Some(binding) = web::cookie_value(cookie_headers(headers), LOGIN_COOKIE) else {
-            return self.render(web::login_unknown());
-        };
-        match self.login.poll(binding).await {
-            Ok(LoginStatus::Pending) => {
-                (StatusCode::ACCEPTED, ::axum::Json(web::pending_body())).into_response()
-            }
-            Ok(LoginStatus::Completed { user, session }) => self.signed_in(&user, &session),
-            Err(p) => self.render(p),
-        }
-    }
-
-    fn signed_in(&self, user: &VerifiedUser, session: &str) -> Response {
-        let mut r = (StatusCode::OK, ::axum::Json(web::signed_in_body(user))).into_response();
-        let h = r.headers_mut();
-        h.append(
-            header::SET_COOKIE,
-            self.cookie(SESSION_COOKIE, session, "/", web::SESSION_COOKIE_MAX_AGE),
-        );
-        h.append(
-            header::SET_COOKIE,
-            self.cookie(LOGIN_COOKIE, "", web::LOGIN_COOKIE_PATH, 0),
-        );
-        r
-    }
-
-    async fn other(&self, method: &str, evidence: &[u8]) -> Response {
-        match self.login.login_other(method, evidence).await {
-            Ok((user, session)) => self.signed_in(&user, &session),
-            Err(p) => self.render(p),
-        }
-    }
-
-    async fn callback(&self, headers: &HeaderMap, body: &[u8]) -> Response {
-        match self.login.callback(headers, body).await {
-            Ok(()) => StatusCode::NO_CONTENT.into_response(),
-            Err(p) => self.render(p),
-        }
-    }
-
-    async fn logout(&self, headers: &HeaderMap) -> Response {
-        if let Some(token) = session_token(headers) {
-            if let Err(p) = self.login.logout(token).await {
-                if p.status >= 500 {
-                    return self.render(p);
-                }
-            }
-        }
-        let mut r = StatusCode::NO_CONTENT.into_response();
-        r.headers_mut()
-            .append(header::SET_COOKIE, self.cookie(SESSION_COOKIE, "", "/", 0));
-        r
     }
 }
 
-fn cookie_headers(headers: &HeaderMap) -> impl Iterator<Item = &[u8]> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .map(HeaderValue::as_bytes)
-}
-
-/// The session token: `Authorization: Bearer …` or the session cookie.
-fn session_token(headers: &HeaderMap) -> Option<&str> {
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .map(HeaderValue::as_bytes);
-    web::session_token(authorization, cookie_headers(headers))
-}
-
-/// [`session_token`] unchecked, for the lookup among remembered tokens.
-fn session_token_bytes(headers: &HeaderMap) -> Option<&[u8]> {
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .map(HeaderValue::as_bytes);
-    web::session_token_bytes(authorization, cookie_headers(headers))
+/// Reads a body up to `limit` bytes.
+async fn read(body: Body, limit: usize) -> Result<Bytes, BodyError> {
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<LengthLimitError>() => Err(BodyError::TooLarge),
+        Err(_) => Err(BodyError::Unreadable),
+    }
 }
 
 /// The tower layer made by [`NetId::layer`].
@@ -300,6 +214,20 @@ pub struct NetIdService<S> {
     netid: Arc<NetId>,
 }
 
+/// The request as the gate sees it.
+fn head<'a>(parts: &'a Parts, body_known_empty: bool) -> RequestHead<'a, HeaderMap> {
+    RequestHead {
+        path: parts.uri.path(),
+        matched_route: parts
+            .extensions
+            .get::<MatchedPath>()
+            .map(MatchedPath::as_str),
+        query: parts.uri.query(),
+        headers: &parts.headers,
+        body_known_empty,
+    }
+}
+
 impl<S> tower::Service<Request> for NetIdService<S>
 where
     S: tower::Service<Request, Response = Response> + Clone + Send + 'static,
@@ -315,32 +243,76 @@ where
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
-        let req = match decide_now(&self.netid, req) {
-            Now::Pass(req) => {
-                return NetIdFuture::new(State::Direct {
-                    inner: self.inner.call(req),
-                });
+        let (parts, body) = req.into_parts();
+        let empty = body.size_hint().exact() == Some(0);
+        match self.netid.gate.decide_now(&head(&parts, empty)) {
+            Immediate::Pass(admission) => {
+                let req = pass_on(&self.netid, parts, body, admission);
+                return NetIdFuture {
+                    state: State::Direct {
+                        inner: self.inner.call(req),
+                    },
+                };
             }
-            Now::Refuse(problem) => {
-                return NetIdFuture::new(State::Refused {
-                    response: Some(self.netid.render(problem)),
-                });
+            Immediate::Refuse(problem) => {
+                let response = Some(self.netid.renderer.render(problem));
+                return NetIdFuture {
+                    state: State::Refused { response },
+                };
             }
-            Now::Wait(req) => req,
-        };
+            Immediate::Wait => {}
+        }
         // The clone that was polled ready is the one to call (tower's usual dance).
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let netid = Arc::clone(&self.netid);
-        NetIdFuture::new(State::Waiting {
-            inner: Box::pin(async move {
-                match prepare(&netid, req).await {
-                    Ok(req) => inner.call(req).await,
-                    Err(problem) => Ok(netid.render(problem)),
-                }
-            }),
-        })
+        NetIdFuture {
+            state: State::Waiting {
+                inner: Box::pin(async move {
+                    let mut body = Some(body);
+                    let admitted = netid
+                        .gate
+                        .admit(&head(&parts, empty), |limit| {
+                            let body = body.take().unwrap_or_default();
+                            read(body, limit)
+                        })
+                        .await;
+                    match admitted {
+                        Ok(admission) => {
+                            let req = pass_on(&netid, parts, body.unwrap_or_default(), admission);
+                            inner.call(req).await
+                        }
+                        Err(problem) => Ok(netid.renderer.render(problem)),
+                    }
+                }),
+            },
+        }
     }
+}
+
+/// The request for the handler: the body the gate chose, the user (or why there is none) and
+/// a custom renderer if any, for the extractor.
+fn pass_on(netid: &NetId, mut parts: Parts, body: Body, admission: Admission) -> Request {
+    let body = match admission.body {
+        AdmittedBody::Untouched => body,
+        AdmittedBody::Read(bytes) => Body::from(bytes),
+        AdmittedBody::Replaced(bytes) => {
+            parts
+                .headers
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+            Body::from(bytes)
+        }
+    };
+    if let Some(user) = admission.user {
+        parts.extensions.insert(user);
+    }
+    if let Some(problem) = admission.no_user {
+        parts.extensions.insert(NoUser(problem));
+    }
+    if netid.renderer.0.is_some() {
+        parts.extensions.insert(netid.renderer.clone());
+    }
+    Request::from_parts(parts, body)
 }
 
 pin_project_lite::pin_project! {
@@ -365,12 +337,6 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<F, E> NetIdFuture<F, E> {
-    fn new(state: State<F, E>) -> Self {
-        Self { state }
-    }
-}
-
 impl<F, E> Future for NetIdFuture<F, E>
 where
     F: Future<Output = Result<Response, E>>,
@@ -387,154 +353,4 @@ where
             StateProj::Waiting { inner } => inner.as_mut().poll(cx),
         }
     }
-}
-
-/// What [`decide_now`] found.
-enum Now {
-    /// Every rule passed; the request carries its user.
-    Pass(Request),
-    /// A rule refused it.
-    Refuse(Problem),
-    /// Deciding needs waiting (a store, the body, the consent ledger): [`prepare`] does.
-    Wait(Request),
-}
-
-/// The rules applied without waiting, where nothing needs waiting: the session is remembered and
-/// cleared of revocation on this thread (or there is none), no body is read (none is inspected,
-/// or it is known to be empty) and no consent needs looking up. Everything else goes to
-/// [`prepare`], which applies the same rules and awaits what they need; here only what cannot
-/// change the outcome is skipped.
-fn decide_now(netid: &NetId, mut req: Request) -> Now {
-    let user = match session_token_bytes(req.headers()) {
-        None => None,
-        Some(token) => match netid.login.sessions().authenticate_now(token) {
-            Some(user) => Some(user),
-            None => return Now::Wait(req),
-        },
-    };
-    let body_is_read = user.as_ref().is_some_and(VerifiedUser::is_netid)
-        && req.body().size_hint().exact() != Some(0);
-    if body_is_read {
-        return Now::Wait(req);
-    }
-    let verdict = {
-        let facts = facts(
-            req.headers(),
-            req.uri(),
-            req.extensions(),
-            user.as_ref(),
-            &[],
-        );
-        netid.rules.check_now(facts)
-    };
-    match verdict {
-        None | Some(Ok(Verdict::Replace(_))) => Now::Wait(req),
-        Some(Err(problem)) => Now::Refuse(problem),
-        Some(Ok(Verdict::Pass)) => {
-            pass_on(netid, req.extensions_mut(), user, None);
-            Now::Pass(req)
-        }
-    }
-}
-
-/// The request as the rules see it. Body headers are read only when there is a body.
-fn facts<'a>(
-    headers: &'a HeaderMap,
-    uri: &'a ::axum::http::Uri,
-    extensions: &'a ::axum::http::Extensions,
-    user: Option<&'a VerifiedUser>,
-    body: &'a [u8],
-) -> RequestFacts<'a> {
-    let header = |name| {
-        headers
-            .get(name)
-            .filter(|_| !body.is_empty())
-            .and_then(|v: &HeaderValue| v.to_str().ok())
-    };
-    RequestFacts {
-        route: extensions
-            .get::<MatchedPath>()
-            .map_or(uri.path(), MatchedPath::as_str),
-        user,
-        content_type: header(header::CONTENT_TYPE),
-        content_encoding: header(header::CONTENT_ENCODING),
-        query: uri.query(),
-        body,
-    }
-}
-
-/// What the extractor reads: the user, or why there is none, and a custom renderer if any (the
-/// extractor falls back to problem+json itself).
-fn pass_on(
-    netid: &NetId,
-    extensions: &mut ::axum::http::Extensions,
-    user: Option<VerifiedUser>,
-    no_user: Option<NoUser>,
-) {
-    if let Some(user) = user {
-        extensions.insert(user);
-    }
-    if let Some(no_user) = no_user {
-        extensions.insert(no_user);
-    }
-    if netid.renderer.0.is_some() {
-        extensions.insert(netid.renderer.clone());
-    }
-}
-
-/// Authenticates and applies the rules; the request to pass on, or the refusal.
-async fn prepare(netid: &NetId, req: Request) -> Result<Request, Problem> {
-    let (mut parts, body) = req.into_parts();
-    let mut no_user = None;
-    let user = match session_token(&parts.headers) {
-        None => None,
-        Some(token) => match netid.login.sessions().authenticate(token).await {
-            Ok(user) => Some(user),
-            Err(e @ SessionError::Store(_)) => return Err(e.to_problem()),
-            Err(e) => {
-                no_user = Some(NoUser(e.to_problem()));
-                None
-            }
-        },
-    };
-    // Only bodies of 网号/网证 users are inspected (Art. 7 §2); others, and bodies known to be
-    // empty (most GETs), stream through untouched.
-    let inspect_body =
-        user.as_ref().is_some_and(VerifiedUser::is_netid) && body.size_hint().exact() != Some(0);
-    let (bytes, untouched) = if inspect_body {
-        let bytes = ::axum::body::to_bytes(body, netid.rules.max_body())
-            .await
-            .map_err(|_| {
-                Problem::new(
-                    413,
-                    "netid.payload_too_large",
-                    "Body too large",
-                    "the request body is over the limit",
-                )
-            })?;
-        (bytes, None)
-    } else {
-        (Bytes::new(), Some(body))
-    };
-    let verdict = {
-        let facts = facts(
-            &parts.headers,
-            &parts.uri,
-            &parts.extensions,
-            user.as_ref(),
-            &bytes,
-        );
-        netid.rules.check(facts).await?
-    };
-    let body = match verdict {
-        Verdict::Pass => untouched.unwrap_or_else(|| Body::from(bytes)),
-        Verdict::Replace(new_body) => {
-            parts
-                .headers
-                .insert(header::CONTENT_LENGTH, HeaderValue::from(new_body.len()));
-            Body::from(new_body)
-        }
-    };
-    pass_on(netid, &mut parts.extensions, user, no_user);
-    Ok(Request::from_parts(parts, body))
 }

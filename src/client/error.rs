@@ -32,7 +32,8 @@ pub enum ClientError {
     /// The relying party's setup is wrong (keys, app id, URLs, request parameters).
     #[error("configuration: {0}")]
     Config(String),
-    /// The request asks for more than the law allows (Art. 8): caught before any network call.
+    /// The request asks for more than the law allows (Art. 8 §2): caught before any network
+    /// call.
     #[error("request exceeds its legal basis: {0}")]
     Minimization(String),
     /// The platform refused the request with a problem document.

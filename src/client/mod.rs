@@ -239,8 +239,11 @@ impl NetIdClient {
         self.start("/v1/authorizations", request).await
     }
 
-    /// Forces a fresh, live verification of a user already known by `subject` (Anti-Telecom-
-    /// Fraud Law Art. 33). `reason` is recorded by the platform and shown to the user.
+    /// Forces a fresh, live verification of a user already known by `subject`. The
+    /// Anti-Telecom-Fraud Law Art. 33 (《反电信网络诈骗法》第三十三条) says an internet service
+    /// provider *may* (可以) re-verify an account showing fraud-related anomalies through the
+    /// national service; it does not require it. `reason` is recorded by the platform and shown
+    /// to the user.
     pub async fn reverify(
         &self,
         subject: &Pseudonym,

@@ -1,4 +1,4 @@
-//! What a relying party may ask for (Art. 8: minimal provision).
+//! What a relying party may ask for (Art. 8 §1–2: minimal provision).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -8,6 +8,9 @@ use crate::model::{Assurance, FieldName, FieldSet};
 
 /// The law that requires the relying party to keep plaintext identity fields, and which fields
 /// it covers. Without one, plaintext fields cannot be requested at all.
+///
+/// Art. 8 §2 asks for a law or an administrative regulation (法律、行政法规); a ministerial rule
+/// (部门规章) is not enough.
 ///
 /// ```
 /// use netid::client::LegalBasis;
@@ -91,7 +94,7 @@ pub(crate) enum RequestKind {
 }
 
 impl VerificationRequest {
-    /// The verification result only (the default the law wants).
+    /// The verification result only (the default the law wants, Art. 8 §1).
     pub fn verify_only(purpose: impl Into<String>) -> Self {
         Self::new(RequestKind::VerifyOnly, purpose.into())
     }

@@ -1,4 +1,8 @@
-//! The age gate (Art. 4, 5, 10): decides on age bands, never on birth dates.
+//! The age gate (Art. 5 §2, Art. 10): decides on age bands, never on birth dates.
+//!
+//! Art. 5 §2: a person under 14 who registers or verifies with 网号/网证 needs a parent's or
+//! guardian's consent. (Art. 4 is about *applying* for a 网号/网证 at the national platform.)
+//! Art. 10 lets the national platform give age tags for minors, the elderly and others.
 
 use super::{Problem, VerifiedUser};
 use crate::model::AgeTag;
@@ -33,7 +37,7 @@ impl AgeGate {
         }
     }
 
-    /// Also admit under-14s whose parent or guardian consented (Art. 4).
+    /// Also admit under-14s whose parent or guardian consented (Art. 5 §2).
     pub fn with_guardian_consent_for_under_14(mut self) -> Self {
         self.under_14_with_guardian = true;
         self
@@ -57,7 +61,7 @@ impl AgeGate {
                 "netid.age_unknown",
                 "this service needs an age band; verify again with one",
             ),
-            // Under 14 always needs a guardian's consent (Art. 4), whatever bands are allowed.
+            // Under 14 always needs a guardian's consent (Art. 5 §2), whatever bands are allowed.
             Some(AgeTag::Under14)
                 if self.under_14_with_guardian || self.allowed.contains(&AgeTag::Under14) =>
             {

@@ -1,5 +1,9 @@
 //! Consent (Art. 8 §3): per field and purpose, recorded, withdrawable, and required to use the
 //! data it covers.
+//!
+//! The right to withdraw comes from PIPL Art. 15 §1 (《个人信息保护法》第十五条第一款: 基于个人
+//! 同意处理个人信息的，个人有权撤回其同意), not from the 管理办法. After a withdrawal the
+//! processor must delete the data it covered (PIPL Art. 47 §1 item 3), unless Art. 47 §2 applies.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -71,7 +75,8 @@ pub trait ConsentLedger: Send + Sync + 'static {
     async fn withdraw(&self, subject: &str, consent_id: &str, at: u64) -> Result<bool, StoreError>;
     /// Every consent of a subject, live or not.
     async fn for_subject(&self, subject: &str) -> Result<Vec<ConsentRecord>, StoreError>;
-    /// Withdraws every live consent of a subject (deletion on request); returns how many.
+    /// Withdraws every live consent of a subject (deletion on request, PIPL Art. 47); returns
+    /// how many.
     async fn withdraw_all(&self, subject: &str, at: u64) -> Result<usize, StoreError>;
 
     /// The live consent covering `field` for `purpose`, if any.

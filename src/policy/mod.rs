@@ -11,6 +11,7 @@
 mod age;
 mod consent;
 pub mod detector;
+mod gate;
 mod login;
 mod problem;
 mod rules;
@@ -18,10 +19,16 @@ mod session;
 mod session_cache;
 mod store;
 pub(crate) mod user;
-pub(crate) mod web;
+mod web;
+
+pub use web::{LOGIN_COOKIE, SESSION_COOKIE};
 
 pub use age::AgeGate;
 pub use consent::{ConsentError, ConsentLedger, ConsentRecord, Consented, InMemoryConsentLedger};
+pub use gate::{
+    Admission, AdmittedBody, BodyError, Gate, HeaderSource, Immediate, LOGIN_BODY_LIMIT, Reply,
+    RequestHead,
+};
 pub use login::{LoginFlow, LoginFlowBuilder, LoginStart, LoginStatus};
 pub use problem::Problem;
 pub use rules::{

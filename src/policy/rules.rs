@@ -211,21 +211,30 @@ impl Rules {
     /// [route patterns](Rules#route-patterns) for the forms understood and the order); an
     /// unmatched path is returned as is and gets the default policy.
     pub fn match_route<'a>(&'a self, path: &'a str) -> &'a str {
-        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         // Sorted most specific first: the first match is the best one.
         self.inner
             .patterns
             .iter()
-            .find(|p| p.matches(&segments))
+            .find(|p| p.matches(path))
             .map_or(path, |p| p.text.as_str())
+    }
+
+    /// Whether a policy is declared for `route` itself (exactly, or a pattern of the same shape
+    /// with other parameter names), as opposed to its falling back to the default.
+    pub fn declares(&self, route: &str) -> bool {
+        self.declared(route).is_some()
     }
 
     /// The policy of `route`: the policy declared for exactly this pattern, else for a pattern
     /// of the same shape with other parameter names (`/users/{user_id}` finds `/users/{id}`;
     /// `/files/{*rest}` finds `/files/{tail:.*}`), else the default policy.
     pub fn route(&self, route: &str) -> &RoutePolicy {
+        self.declared(route).unwrap_or(&self.inner.default)
+    }
+
+    fn declared(&self, route: &str) -> Option<&RoutePolicy> {
         if let Some(policy) = self.inner.routes.get(route) {
-            return policy;
+            return Some(policy);
         }
         if !route.contains(['{', '}']) {
             // A plain path (or an undeclared static route): only a static pattern written
@@ -236,18 +245,14 @@ impl Rules {
                 .patterns
                 .iter()
                 .find(|p| p.is_static_path(route))
-                .and_then(|p| self.inner.routes.get(&p.text))
-                .unwrap_or(&self.inner.default);
+                .and_then(|p| self.inner.routes.get(&p.text));
         }
-        let Ok(segments) = parse_pattern(route) else {
-            return &self.inner.default;
-        };
+        let segments = parse_pattern(route).ok()?;
         self.inner
             .patterns
             .iter()
             .find(|p| same_shape(&p.segments, &segments))
             .and_then(|p| self.inner.routes.get(&p.text))
-            .unwrap_or(&self.inner.default)
     }
 
     /// Applies the rules to one request.
@@ -620,31 +625,33 @@ impl Pattern {
     }
 
     /// Whether the path, split on `/` (leading slashes removed), falls under this pattern.
-    fn matches(&self, path: &[&str]) -> bool {
-        for (i, segment) in self.segments.iter().enumerate() {
+    /// Walks the segments without collecting them: it runs on every request to a route the
+    /// framework matched without a declared policy.
+    fn matches(&self, path: &str) -> bool {
+        let mut parts = path.trim_start_matches('/').split('/');
+        for segment in &self.segments {
             match segment {
                 Segment::CatchAll { empty } => {
-                    let rest = &path[i.min(path.len())..];
                     // The `/` before the catch-all must be there (`/files` is not `/files/…`).
-                    return match rest {
-                        [] => false,
-                        [only] => *empty || !only.is_empty(),
-                        _ => true,
+                    return match (parts.next(), parts.next()) {
+                        (None, _) => false,
+                        (Some(only), None) => *empty || !only.is_empty(),
+                        (Some(_), Some(_)) => true,
                     };
                 }
                 Segment::Static(text) => {
-                    if path.get(i) != Some(&text.as_str()) {
+                    if parts.next() != Some(text.as_str()) {
                         return false;
                     }
                 }
                 Segment::Param => {
-                    if path.get(i).is_none_or(|s| s.is_empty()) {
+                    if parts.next().is_none_or(str::is_empty) {
                         return false;
                     }
                 }
             }
         }
-        path.len() == self.segments.len()
+        parts.next().is_none()
     }
 
     /// Most specific first: segment ranks from the left (running out of segments ranks last),
@@ -913,7 +920,7 @@ fn extra_plaintext(findings: &[&Finding], detail: &str) -> Problem {
     p
 }
 
-fn too_large() -> Problem {
+pub(super) fn too_large() -> Problem {
     Problem::new(
         413,
         "netid.payload_too_large",

@@ -1,10 +1,11 @@
-//! The field vault: plaintext identity fields a user released with separate consent (Art. 8),
-//! kept sealed and handed out only while that consent is live.
+//! The field vault: plaintext identity fields a user released with separate consent (Art. 8
+//! §2), kept sealed and handed out only while that consent is live (Art. 8 §3).
 //!
 //! Fields are sealed with SM2 encryption (GB/T 32918.4) to the relying party's vault key before
 //! they reach any store, so a database dump holds ciphertext only; opening asks the
 //! [`ConsentLedger`] first, so a withdrawn or expired consent locks the data at once; and
-//! [`Vault::erase_subject`] deletes everything kept for a user (Art. 9).
+//! [`Vault::erase_subject`] deletes everything kept for a user (PIPL Art. 47, 《个人信息保护法》
+//! 第四十七条; Art. 9 §3 of the 管理办法 binds the national platform, not the relying party).
 
 use std::sync::{Arc, Mutex};
 

@@ -1,0 +1,445 @@
+//! The request pipeline and the login routes, written once for every framework.
+//!
+//! An adapter turns its framework's request into a [`RequestHead`] (and, when the gate asks, the
+//! body's bytes), and the gate's answer back into its framework's response. Everything that
+//! decides — which session, which route policy, whether the body is read, the detector, the
+//! consent lookup, the status and code of a refusal, the cookies and bodies of the login routes —
+//! happens here, so the axum and actix adapters cannot drift apart, and an adapter for another
+//! framework is a few dozen lines.
+//!
+//! The pipeline, in order:
+//! 1. the session (`Authorization: Bearer …` or the session cookie) — a remembered,
+//!    cleared session is answered without waiting ([`Gate::decide_now`]);
+//! 2. the route policy: the route the framework matched if a policy is declared for it, else
+//!    the declared pattern the path falls under ([`Rules::match_route`]), else the default —
+//!    the same on every adapter;
+//! 3. the age gate;
+//! 4. for a 网号/网证 user only (Art. 7 §2): the body, read up to [`Rules::max_body`], the
+//!    query, and the detector;
+//! 5. the consent ledger, where the route allows data under a consent;
+//! 6. the verdict: pass (the body unchanged, as read, or redacted) or a [`Problem`].
+
+use std::future::Future;
+
+use bytes::Bytes;
+use http::header::{self, HeaderValue};
+use http::{Response, StatusCode};
+
+use super::rules::{RequestFacts, Rules, Verdict};
+use super::web;
+use super::{LoginFlow, LoginStatus, Problem, SessionError, VerifiedUser};
+
+/// The headers of a request, as the adapter's framework holds them. Implemented for
+/// [`http::HeaderMap`]; the actix adapter implements it for its own map (actix-web 4 is on
+/// `http` 0.2), so no request's headers are copied.
+pub trait HeaderSource {
+    /// The values of one header, in order.
+    type Values<'a>: Iterator<Item = &'a [u8]>
+    where
+        Self: 'a;
+
+    /// Every value of the header `name` (lower case), in order.
+    fn values<'a>(&'a self, name: &'static str) -> Self::Values<'a>;
+
+    /// Calls `f` with every header's name (lower case) and value, in order.
+    fn for_each(&self, f: &mut dyn FnMut(&str, &[u8]));
+
+    /// The first value of `name`.
+    fn first(&self, name: &'static str) -> Option<&[u8]> {
+        self.values(name).next()
+    }
+
+    /// The first value of `name`, if it is visible ASCII text.
+    fn first_str(&self, name: &'static str) -> Option<&str> {
+        self.first(name)
+            .filter(|v| v.iter().all(|b| *b == b'\t' || (b' '..0x7f).contains(b)))
+            .and_then(|v| std::str::from_utf8(v).ok())
+    }
+}
+
+impl HeaderSource for http::HeaderMap {
+    type Values<'a> =
+        std::iter::Map<http::header::ValueIter<'a, HeaderValue>, fn(&'a HeaderValue) -> &'a [u8]>;
+
+    fn values<'a>(&'a self, name: &'static str) -> Self::Values<'a> {
+        self.get_all(name).iter().map(HeaderValue::as_bytes)
+    }
+
+    fn for_each(&self, f: &mut dyn FnMut(&str, &[u8])) {
+        for (name, value) in self {
+            f(name.as_str(), value.as_bytes());
+        }
+    }
+}
+
+/// What the gate needs to know of a request before its body.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestHead<'a, H: ?Sized> {
+    /// The path the framework's router matches (for actix, its percent-decoded match path).
+    pub path: &'a str,
+    /// The route pattern the framework matched (axum's `MatchedPath`), if it has one yet.
+    pub matched_route: Option<&'a str>,
+    /// The query string, without `?`.
+    pub query: Option<&'a str>,
+    /// The headers.
+    pub headers: &'a H,
+    /// Whether the body is known to be empty (a known length of 0, or no body at all).
+    pub body_known_empty: bool,
+}
+
+/// Why a body could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyError {
+    /// Longer than the limit the gate gave.
+    TooLarge,
+    /// The stream failed (the client went away, a malformed chunk).
+    Unreadable,
+}
+
+/// What becomes of the body when a request is admitted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdmittedBody {
+    /// Not read: pass the framework's body on as it is.
+    Untouched,
+    /// Read and found acceptable: pass these bytes on.
+    Read(Bytes),
+    /// Redacted: pass these bytes on instead, with a new `Content-Length`.
+    Replaced(Bytes),
+}
+
+/// A request the rules let through, and what the handler gets.
+#[derive(Debug, Clone)]
+pub struct Admission {
+    /// The signed-in user, for the `VerifiedUser` extractor.
+    pub user: Option<VerifiedUser>,
+    /// Why a session token that came with the request was not accepted (the extractor's
+    /// refusal on routes that need a user).
+    pub no_user: Option<Problem>,
+    /// The body to pass on.
+    pub body: AdmittedBody,
+}
+
+/// [`Gate::decide_now`]'s answer.
+#[derive(Debug)]
+pub enum Immediate {
+    /// Every rule passed without waiting.
+    Pass(Admission),
+    /// A rule refused the request.
+    Refuse(Problem),
+    /// Deciding needs a store, the body or the consent ledger: call [`Gate::admit`].
+    Wait,
+}
+
+/// A login route's answer: the response, or a refusal for the adapter to render.
+pub type Reply = Result<Response<Bytes>, Problem>;
+
+/// The largest body a login route reads (the other-method evidence, the platform's webhook).
+pub const LOGIN_BODY_LIMIT: usize = 64 * 1024;
+
+/// The request pipeline and login routes of one app. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Gate {
+    login: LoginFlow,
+    rules: Rules,
+    secure_cookies: bool,
+}
+
+impl Gate {
+    /// A gate with this login flow and these rules; cookies are `Secure`.
+    pub fn new(login: LoginFlow, rules: Rules) -> Self {
+        Self {
+            login,
+            rules,
+            secure_cookies: true,
+        }
+    }
+
+    /// Cookies without the `Secure` flag, for plain-http development on localhost only.
+    pub fn insecure_cookies_for_local_development(mut self) -> Self {
+        self.secure_cookies = false;
+        self
+    }
+
+    /// The login flow.
+    pub fn login(&self) -> &LoginFlow {
+        &self.login
+    }
+
+    /// The rules.
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    /// The rules applied without waiting, where nothing needs waiting: no session, or one
+    /// remembered and cleared of revocation on this thread; no body to read (a 网号/网证 user's
+    /// body is read unless known to be empty); no consent to look up. Otherwise
+    /// [`Immediate::Wait`]: [`admit`](Self::admit) applies the same rules and awaits what they
+    /// need. Only what cannot change the outcome is skipped here.
+    pub fn decide_now<H: HeaderSource + ?Sized>(&self, head: &RequestHead<'_, H>) -> Immediate {
+        let user = match session_token_bytes(head.headers) {
+            None => None,
+            Some(token) => match self.login.sessions().authenticate_now(token) {
+                Some(user) => Some(user),
+                None => return Immediate::Wait,
+            },
+        };
+        if reads_body(user.as_ref(), head) {
+            return Immediate::Wait;
+        }
+        match self.rules.check_now(self.facts(head, user.as_ref(), &[])) {
+            None | Some(Ok(Verdict::Replace(_))) => Immediate::Wait,
+            Some(Err(problem)) => Immediate::Refuse(problem),
+            Some(Ok(Verdict::Pass)) => Immediate::Pass(Admission {
+                user,
+                no_user: None,
+                body: AdmittedBody::Untouched,
+            }),
+        }
+    }
+
+    /// Authenticates the request and applies every rule. `read_body(limit)` is called at most
+    /// once, only when the body must be inspected, and must stop at `limit` bytes.
+    pub async fn admit<H, R, F>(
+        &self,
+        head: &RequestHead<'_, H>,
+        read_body: R,
+    ) -> Result<Admission, Problem>
+    where
+        H: HeaderSource + ?Sized,
+        R: FnOnce(usize) -> F,
+        F: Future<Output = Result<Bytes, BodyError>>,
+    {
+        let mut no_user = None;
+        let user = match session_token(head.headers) {
+            None => None,
+            Some(token) => match self.login.sessions().authenticate(token).await {
+                Ok(user) => Some(user),
+                Err(e @ SessionError::Store(_)) => return Err(e.to_problem()),
+                Err(e) => {
+                    no_user = Some(e.to_problem());
+                    None
+                }
+            },
+        };
+        let bytes = if reads_body(user.as_ref(), head) {
+            Some(
+                read_body(self.rules.max_body())
+                    .await
+                    .map_err(Problem::from)?,
+            )
+        } else {
+            None
+        };
+        let body = bytes.as_deref().unwrap_or_default();
+        let verdict = self
+            .rules
+            .check(self.facts(head, user.as_ref(), body))
+            .await?;
+        let body = match (verdict, bytes) {
+            (Verdict::Replace(new), _) => AdmittedBody::Replaced(Bytes::from(new)),
+            (Verdict::Pass, Some(bytes)) => AdmittedBody::Read(bytes),
+            (Verdict::Pass, None) => AdmittedBody::Untouched,
+        };
+        Ok(Admission {
+            user,
+            no_user,
+            body,
+        })
+    }
+
+    /// The request as the rules see it. Body headers count only when there is a body.
+    fn facts<'a, H: HeaderSource + ?Sized>(
+        &'a self,
+        head: &RequestHead<'a, H>,
+        user: Option<&'a VerifiedUser>,
+        body: &'a [u8],
+    ) -> RequestFacts<'a> {
+        let body_header = |name| {
+            if body.is_empty() {
+                None
+            } else {
+                head.headers.first_str(name)
+            }
+        };
+        RequestFacts {
+            route: self.route(head),
+            user,
+            content_type: body_header("content-type"),
+            content_encoding: body_header("content-encoding"),
+            query: head.query,
+            body,
+        }
+    }
+
+    /// The route whose policy applies: the framework's match where a policy is declared for it,
+    /// else the declared pattern the path falls under, else the path (the default policy).
+    /// Both adapters thus give an undeclared route the policy of a declared catch-all around it.
+    fn route<'a, H: ?Sized>(&'a self, head: &RequestHead<'a, H>) -> &'a str {
+        match head.matched_route {
+            Some(matched) if self.rules.declares(matched) => matched,
+            _ => self.rules.match_route(head.path),
+        }
+    }
+
+    /// `POST /netid/login/start`: starts a 网号/网证 login bound to this browser (201).
+    pub async fn login_start(&self) -> Reply {
+        let start = self.login.start().await?;
+        let mut response = json_response(StatusCode::CREATED, &web::start_body(&start));
+        self.set_cookie(
+            &mut response,
+            web::LOGIN_COOKIE,
+            &start.browser_binding,
+            web::LOGIN_COOKIE_PATH,
+            web::LOGIN_COOKIE_MAX_AGE,
+        )?;
+        Ok(response)
+    }
+
+    /// `POST /netid/login/poll`: 202 while pending; 200 and the session cookie when done.
+    pub async fn login_poll<H: HeaderSource + ?Sized>(&self, headers: &H) -> Reply {
+        let binding = web::cookie_value(headers.values("cookie"), web::LOGIN_COOKIE)
+            .ok_or_else(web::login_unknown)?;
+        match self.login.poll(binding).await? {
+            LoginStatus::Pending => Ok(json_response(StatusCode::ACCEPTED, &web::pending_body())),
+            LoginStatus::Completed { user, session } => self.signed_in(&user, &session),
+        }
+    }
+
+    /// `POST /netid/login/other/{method}`: a login verified the platform's other lawful way.
+    pub async fn login_other(&self, method: &str, evidence: &[u8]) -> Reply {
+        let (user, session) = self.login.login_other(method, evidence).await?;
+        self.signed_in(&user, &session)
+    }
+
+    /// `POST /netid/callback`: the platform's signed webhook (204).
+    pub async fn callback<H: HeaderSource + ?Sized>(&self, headers: &H, body: &[u8]) -> Reply {
+        let mut map = http::HeaderMap::new();
+        headers.for_each(&mut |name, value| {
+            if let (Ok(name), Ok(value)) = (
+                http::HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_bytes(value),
+            ) {
+                map.append(name, value);
+            }
+        });
+        self.login.callback(&map, body).await?;
+        Ok(empty_response(StatusCode::NO_CONTENT))
+    }
+
+    /// `POST /netid/logout`: ends the session (204) and clears its cookie. A session that is
+    /// already invalid is cleared all the same; only an unreachable store is an error.
+    pub async fn logout<H: HeaderSource + ?Sized>(&self, headers: &H) -> Reply {
+        if let Some(token) = session_token(headers) {
+            if let Err(p) = self.login.logout(token).await {
+                if p.status >= 500 {
+                    return Err(p);
+                }
+            }
+        }
+        let mut response = empty_response(StatusCode::NO_CONTENT);
+        self.set_cookie(&mut response, web::SESSION_COOKIE, "", "/", 0)?;
+        Ok(response)
+    }
+
+    /// 200 with the subject, the session cookie, and the login cookie cleared.
+    fn signed_in(&self, user: &VerifiedUser, session: &str) -> Reply {
+        let mut response = json_response(StatusCode::OK, &web::signed_in_body(user));
+        self.set_cookie(
+            &mut response,
+            web::SESSION_COOKIE,
+            session,
+            "/",
+            web::SESSION_COOKIE_MAX_AGE,
+        )?;
+        self.set_cookie(
+            &mut response,
+            web::LOGIN_COOKIE,
+            "",
+            web::LOGIN_COOKIE_PATH,
+            0,
+        )?;
+        Ok(response)
+    }
+
+    fn set_cookie(
+        &self,
+        response: &mut Response<Bytes>,
+        name: &str,
+        value: &str,
+        path: &str,
+        max_age: u64,
+    ) -> Result<(), Problem> {
+        let text = web::set_cookie(name, value, path, max_age, self.secure_cookies);
+        // Tokens and bindings are ASCII; a value that is not is a bug here, never sent.
+        let value = HeaderValue::from_str(&text).map_err(|_| Problem::internal())?;
+        response.headers_mut().append(header::SET_COOKIE, value);
+        Ok(())
+    }
+}
+
+impl Problem {
+    /// The problem as an HTTP response: its status, `application/problem+json`, and only the
+    /// members of [`Problem::to_json`] (an internal error stays opaque). Never cached.
+    pub fn to_response(&self) -> Response<Bytes> {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = Response::new(Bytes::from(self.to_json().to_string()));
+        *response.status_mut() = status;
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
+}
+
+/// Whether the body is read: only a 网号/网证 user's (Art. 7 §2), and only if there may be one.
+/// Other users' bodies stream through untouched.
+fn reads_body<H: ?Sized>(user: Option<&VerifiedUser>, head: &RequestHead<'_, H>) -> bool {
+    user.is_some_and(VerifiedUser::is_netid) && !head.body_known_empty
+}
+
+impl From<BodyError> for Problem {
+    fn from(e: BodyError) -> Self {
+        match e {
+            BodyError::TooLarge => super::rules::too_large(),
+            BodyError::Unreadable => Problem::new(
+                400,
+                "netid.bad_request",
+                "Unreadable body",
+                "the request body could not be read",
+            ),
+        }
+    }
+}
+
+/// A JSON response that no cache keeps (login answers carry a subject or set a session).
+fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Bytes> {
+    let mut response = empty_response(status);
+    *response.body_mut() = Bytes::from(body.to_string());
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+fn empty_response(status: StatusCode) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::new());
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The session token: `Authorization: Bearer …` or the session cookie.
+fn session_token<H: HeaderSource + ?Sized>(headers: &H) -> Option<&str> {
+    web::session_token(headers.first("authorization"), headers.values("cookie"))
+}
+
+/// [`session_token`] unchecked, for the lookup among remembered tokens.
+fn session_token_bytes<H: HeaderSource + ?Sized>(headers: &H) -> Option<&[u8]> {
+    web::session_token_bytes(headers.first("authorization"), headers.values("cookie"))
+}
