@@ -1,4 +1,4 @@
-//! Plaintext identity fields under a legal basis (Art. 8): asked for by name, covered by the
+//! Plaintext identity fields under a legal basis (Art. 8 §2): asked for by name, covered by the
 //! user's separate consent, encrypted end to end, and decrypted into types that never print.
 //!
 //! `cargo run --example fields_with_consent`

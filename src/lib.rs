@@ -11,7 +11,7 @@
 //! - [`request_auth`]: request and webhook signatures.
 //! - [`store`]: shared state — replay guard, and the traits Redis and PostgreSQL back.
 //! - [`audit`]: the tamper-evident audit log (SM3 hash chain).
-//! - [`erasure`]: deletion on request, with a receipt (Art. 9).
+//! - [`erasure`]: deletion on request, with a receipt (PIPL Art. 47).
 //! - [`error`]: what every error shares: a stable code and who must act.
 //!
 //! # Example

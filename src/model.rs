@@ -136,7 +136,8 @@ wire_enum!(
 );
 
 wire_enum!(
-    /// The seven legal identity documents a 网号/网证 can be issued from (Art. 15).
+    /// The seven legal identity documents a 网号/网证 can be issued from (Art. 15). The article
+    /// ends its list in 等 ("and other"), so the list may grow.
     IdDocumentType, "document type" {
         /// 居民身份证: resident identity card.
         ResidentIdCard => "resident_id_card",

@@ -4,7 +4,7 @@
 //! - [`VerifiedUser`]: the method-blind principal (Art. 7 §3), from 网号/网证 or an
 //!   [`IdentityVerifier`].
 //! - [`SessionManager`]: the RP's own short-lived session tokens.
-//! - [`AgeGate`]: age bands and guardian consent (Art. 4, 5, 10).
+//! - [`AgeGate`]: age bands and guardian consent (Art. 5 §2, Art. 10).
 //! - [`ConsentLedger`]: consents per field and purpose (Art. 8 §3).
 //! - [`detector`]: plaintext identity data in requests (Art. 7 §2).
 

@@ -438,7 +438,7 @@ fn parse_authorization(req: &Map<String, Value>) -> Result<(Kind, u8, String), R
                 return Err(problem(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "netid.legal_basis_required",
-                    "plaintext fields need a legal basis (Art. 8)",
+                    "plaintext fields need a legal basis (Art. 8 §2)",
                 ));
             };
             let fields: FieldSet = r

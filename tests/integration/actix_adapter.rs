@@ -74,6 +74,8 @@ fn spawn_app(login: LoginFlow, rules: Rules, custom_renderer: bool) -> ActixHarn
                     .route("/seniors", web::get().to(ok))
                     // actix matches in registration order: the static route first.
                     .route("/files/public", web::get().to(ok))
+                    // Registered, but no policy declared for it: the catch-all's applies.
+                    .route("/files/readme", web::get().to(ok))
                     .route("/files/{tail:.*}", web::get().to(ok))
                     .route("/archive/{tail:.*}", web::get().to(ok))
                     .route("/broken", web::get().to(broken))

@@ -168,7 +168,7 @@ pub struct Finding {
     pub kind: FindingKind,
     /// How sure, and whether it blocks.
     pub confidence: Confidence,
-    /// The plaintext identity field (Art. 8) the value is: the document number for every number
+    /// The plaintext identity field (Art. 8 §2) the value is: the document number for every number
     /// kind; for [`FindingKind::IdentityFieldName`], what the field name says (`realName` →
     /// [`FieldName::Name`], `csrq` → [`FieldName::BirthDate`], `certType` →
     /// [`FieldName::IdType`]).
