@@ -493,10 +493,10 @@ fn cache_ttl(header: &str) -> Duration {
         if lower == "no-store" || lower == "no-cache" {
             return MIN_TTL;
         }
-        if let Some(secs) = lower.strip_prefix("max-age=") {
-            if let Ok(secs) = secs.trim_matches('"').parse::<u64>() {
-                ttl = Duration::from_secs(secs);
-            }
+        if let Some(secs) = lower.strip_prefix("max-age=")
+            && let Ok(secs) = secs.trim_matches('"').parse::<u64>()
+        {
+            ttl = Duration::from_secs(secs);
         }
     }
     ttl.clamp(MIN_TTL, MAX_TTL)

@@ -46,7 +46,6 @@ use std::fmt;
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::Arc;
 
 use ::actix_web::body::{BodyStream, BoxBody, EitherBody, MessageBody, to_bytes_limited};
 use ::actix_web::dev::{
@@ -146,28 +145,8 @@ impl ResponseError for ProblemError {
 #[derive(Debug, Clone)]
 struct NoUser(Problem);
 
-/// An app's own rendering of a refusal; `None` renders problem+json.
-#[derive(Clone, Default)]
-struct Renderer(Option<Arc<dyn Fn(&Problem) -> HttpResponse + Send + Sync>>);
-
-impl Renderer {
-    fn render(&self, problem: &Problem) -> HttpResponse {
-        match &self.0 {
-            Some(f) => f(problem),
-            None => render(problem),
-        }
-    }
-}
-
-impl fmt::Debug for Renderer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.0.is_some() {
-            "Renderer(custom)"
-        } else {
-            "Renderer(problem+json)"
-        })
-    }
-}
+/// An app's own rendering of refusals, or problem+json.
+type Renderer = crate::policy::gate::Renderer<HttpResponse>;
 
 impl FromRequest for VerifiedUser {
     type Error = ::actix_web::Error;
@@ -183,10 +162,11 @@ impl FromRequest for VerifiedUser {
             .map(|n| n.0.clone())
             .unwrap_or_else(|| Problem::unauthenticated("sign in first"));
         ready(Err(match extensions.get::<Renderer>() {
-            Some(r @ Renderer(Some(_))) => {
-                ::actix_web::error::InternalError::from_response(problem.code, r.render(&problem))
-                    .into()
-            }
+            Some(r) if r.is_custom() => ::actix_web::error::InternalError::from_response(
+                problem.code,
+                r.render(&problem, render),
+            )
+            .into(),
             _ => problem.into(),
         }))
     }
@@ -220,7 +200,7 @@ impl NetId {
         mut self,
         f: impl Fn(&Problem) -> HttpResponse + Send + Sync + 'static,
     ) -> Self {
-        self.renderer = Renderer(Some(Arc::new(f)));
+        self.renderer = Renderer::custom(f);
         self
     }
 
@@ -294,7 +274,7 @@ impl NetId {
     fn reply(&self, reply: Reply) -> HttpResponse {
         match reply {
             Ok(response) => to_actix(response),
-            Err(problem) => self.renderer.render(&problem),
+            Err(problem) => self.renderer.render(&problem, render),
         }
     }
 }
@@ -406,7 +386,7 @@ where
                         .map(ServiceResponse::map_into_left_body)
                 }
                 Err(problem) => Ok(req
-                    .into_response(netid.renderer.render(&problem))
+                    .into_response(netid.renderer.render(&problem, render))
                     .map_into_right_body()),
             }
         })
@@ -432,7 +412,7 @@ fn pass_on(netid: &NetId, req: &mut ServiceRequest, admission: Admission) {
     if let Some(problem) = admission.no_user {
         extensions.insert(NoUser(problem));
     }
-    if netid.renderer.0.is_some() {
+    if netid.renderer.is_custom() {
         extensions.insert(netid.renderer.clone());
     }
 }

@@ -51,27 +51,11 @@ impl IntoResponse for Problem {
 #[derive(Debug, Clone)]
 struct NoUser(Problem);
 
-/// An app's own rendering of a refusal; `None` renders problem+json.
-#[derive(Clone, Default)]
-struct Renderer(Option<Arc<dyn Fn(&Problem) -> Response + Send + Sync>>);
+/// An app's own rendering of refusals, or problem+json.
+type Renderer = crate::policy::gate::Renderer<Response>;
 
-impl Renderer {
-    fn render(&self, problem: Problem) -> Response {
-        match &self.0 {
-            Some(f) => f(&problem),
-            None => problem.into_response(),
-        }
-    }
-}
-
-impl std::fmt::Debug for Renderer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_some() {
-            "Renderer(custom)"
-        } else {
-            "Renderer(problem+json)"
-        })
-    }
+fn render(renderer: &Renderer, problem: Problem) -> Response {
+    renderer.render(&problem, |p| p.clone().into_response())
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for VerifiedUser {
@@ -87,7 +71,10 @@ impl<S: Send + Sync> FromRequestParts<S> for VerifiedUser {
             .get::<Renderer>()
             .cloned()
             .unwrap_or_default();
-        Err(renderer.render(problem.unwrap_or_else(|| Problem::unauthenticated("sign in first"))))
+        Err(render(
+            &renderer,
+            problem.unwrap_or_else(|| Problem::unauthenticated("sign in first")),
+        ))
     }
 }
 
@@ -119,7 +106,7 @@ impl NetId {
         mut self,
         f: impl Fn(&Problem) -> Response + Send + Sync + 'static,
     ) -> Self {
-        self.renderer = Renderer(Some(Arc::new(f)));
+        self.renderer = Renderer::custom(f);
         self
     }
 
@@ -175,7 +162,7 @@ impl NetId {
     fn reply(&self, reply: Reply) -> Response {
         match reply {
             Ok(response) => response.map(Body::from),
-            Err(problem) => self.renderer.render(problem),
+            Err(problem) => render(&self.renderer, problem),
         }
     }
 }
@@ -255,7 +242,7 @@ where
                 };
             }
             Immediate::Refuse(problem) => {
-                let response = Some(self.netid.renderer.render(problem));
+                let response = Some(render(&self.netid.renderer, problem));
                 return NetIdFuture {
                     state: State::Refused { response },
                 };
@@ -282,7 +269,7 @@ where
                             let req = pass_on(&netid, parts, body.unwrap_or_default(), admission);
                             inner.call(req).await
                         }
-                        Err(problem) => Ok(netid.renderer.render(problem)),
+                        Err(problem) => Ok(render(&netid.renderer, problem)),
                     }
                 }),
             },
@@ -309,7 +296,7 @@ fn pass_on(netid: &NetId, mut parts: Parts, body: Body, admission: Admission) ->
     if let Some(problem) = admission.no_user {
         parts.extensions.insert(NoUser(problem));
     }
-    if netid.renderer.0.is_some() {
+    if netid.renderer.is_custom() {
         parts.extensions.insert(netid.renderer.clone());
     }
     Request::from_parts(parts, body)

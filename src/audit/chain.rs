@@ -295,13 +295,13 @@ impl ChainVerifier {
                 }
             }
         }
-        if let Some((anchored_seq, anchored_hash)) = &self.anchor {
-            if seq == *anchored_seq {
-                if entry.hash != *anchored_hash {
-                    return Err(ChainError::HeadMismatch { seq });
-                }
-                self.anchor_seen = true;
+        if let Some((anchored_seq, anchored_hash)) = &self.anchor
+            && seq == *anchored_seq
+        {
+            if entry.hash != *anchored_hash {
+                return Err(ChainError::HeadMismatch { seq });
             }
+            self.anchor_seen = true;
         }
         self.entries += 1;
         self.last = Some((seq, entry.hash.clone()));
@@ -320,13 +320,13 @@ impl ChainVerifier {
             });
         }
         let (last_seq, head) = self.last.unwrap_or_else(|| (0, GENESIS.to_owned()));
-        if let Some((anchored_seq, _)) = self.anchor {
-            if !self.anchor_seen {
-                return Err(ChainError::Truncated {
-                    last_seq,
-                    anchored_seq,
-                });
-            }
+        if let Some((anchored_seq, _)) = self.anchor
+            && !self.anchor_seen
+        {
+            return Err(ChainError::Truncated {
+                last_seq,
+                anchored_seq,
+            });
         }
         Ok(ChainHead {
             entries: self.entries,

@@ -329,12 +329,11 @@ impl Gate {
     /// `POST /netid/logout`: ends the session (204) and clears its cookie. A session that is
     /// already invalid is cleared all the same; only an unreachable store is an error.
     pub async fn logout<H: HeaderSource + ?Sized>(&self, headers: &H) -> Reply {
-        if let Some(token) = session_token(headers) {
-            if let Err(p) = self.login.logout(token).await {
-                if p.status >= 500 {
-                    return Err(p);
-                }
-            }
+        if let Some(token) = session_token(headers)
+            && let Err(p) = self.login.logout(token).await
+            && p.status >= 500
+        {
+            return Err(p);
         }
         let mut response = empty_response(StatusCode::NO_CONTENT);
         self.set_cookie(&mut response, web::SESSION_COOKIE, "", "/", 0)?;
@@ -442,4 +441,59 @@ fn session_token<H: HeaderSource + ?Sized>(headers: &H) -> Option<&str> {
 /// [`session_token`] unchecked, for the lookup among remembered tokens.
 fn session_token_bytes<H: HeaderSource + ?Sized>(headers: &H) -> Option<&[u8]> {
     web::session_token_bytes(headers.first("authorization"), headers.values("cookie"))
+}
+
+/// An app's own rendering of refusals, for an adapter whose responses are `R`; `None` renders
+/// problem+json. Shared by the adapters so that the choice is made the same way in both.
+#[cfg(any(feature = "axum", feature = "actix"))]
+pub(crate) struct Renderer<R>(Option<std::sync::Arc<RenderFn<R>>>);
+
+/// The function behind a [`Renderer`].
+#[cfg(any(feature = "axum", feature = "actix"))]
+type RenderFn<R> = dyn Fn(&Problem) -> R + Send + Sync;
+
+#[cfg(any(feature = "axum", feature = "actix"))]
+impl<R> Renderer<R> {
+    /// The app's renderer `f`.
+    pub(crate) fn custom(f: impl Fn(&Problem) -> R + Send + Sync + 'static) -> Self {
+        Self(Some(std::sync::Arc::new(f)))
+    }
+
+    /// Whether the app set one.
+    pub(crate) fn is_custom(&self) -> bool {
+        self.0.is_some()
+    }
+
+    /// `problem` rendered by the app's renderer, or by `default`.
+    pub(crate) fn render(&self, problem: &Problem, default: impl FnOnce(&Problem) -> R) -> R {
+        match &self.0 {
+            Some(f) => f(problem),
+            None => default(problem),
+        }
+    }
+}
+
+#[cfg(any(feature = "axum", feature = "actix"))]
+impl<R> Clone for Renderer<R> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+#[cfg(any(feature = "axum", feature = "actix"))]
+impl<R> Default for Renderer<R> {
+    fn default() -> Self {
+        Self(None)
+    }
+}
+
+#[cfg(any(feature = "axum", feature = "actix"))]
+impl<R> std::fmt::Debug for Renderer<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.is_custom() {
+            "Renderer(custom)"
+        } else {
+            "Renderer(problem+json)"
+        })
+    }
 }

@@ -290,15 +290,15 @@ impl LoginFlow {
                 }
             },
         };
-        if let Some(event) = record {
-            if let Err(problem) = self.record(event.clone()).await {
-                // The result is used up at the platform: keep the user, and write the record
-                // on the browser's next poll.
-                if let Some(l) = self.logins().get_mut(&key) {
-                    l.completed = Some((user, Some(event)));
-                }
-                return Err(problem);
+        if let Some(event) = record
+            && let Err(problem) = self.record(event.clone()).await
+        {
+            // The result is used up at the platform: keep the user, and write the record
+            // on the browser's next poll.
+            if let Some(l) = self.logins().get_mut(&key) {
+                l.completed = Some((user, Some(event)));
             }
+            return Err(problem);
         }
         self.logins().remove(&key);
         let session = self

@@ -11,7 +11,7 @@
 mod age;
 mod consent;
 pub mod detector;
-mod gate;
+pub(crate) mod gate;
 mod login;
 mod problem;
 mod rules;

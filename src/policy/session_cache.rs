@@ -118,10 +118,10 @@ impl CheckedTokens {
         self.with_mine(|map| {
             if map.len() >= self.capacity && !map.contains_key(&key) {
                 map.retain(|_, e| e.session.exp >= now);
-                if map.len() >= self.capacity {
-                    if let Some(victim) = map.keys().next().copied() {
-                        map.remove(&victim);
-                    }
+                if map.len() >= self.capacity
+                    && let Some(victim) = map.keys().next().copied()
+                {
+                    map.remove(&victim);
                 }
             }
             map.insert(

@@ -233,12 +233,12 @@ impl<'a> Walker<'a> {
                 }
             }
         }
-        if let Some(parent) = self.stack.last_mut() {
-            if frame.blocking {
-                parent.blocking = true;
-                if !parent.array && matches!(parent.class, FieldClass::Identity(_)) {
-                    parent.id_beside = true;
-                }
+        if let Some(parent) = self.stack.last_mut()
+            && frame.blocking
+        {
+            parent.blocking = true;
+            if !parent.array && matches!(parent.class, FieldClass::Identity(_)) {
+                parent.id_beside = true;
             }
         }
     }
@@ -549,12 +549,10 @@ impl<'a> Walker<'a> {
                 },
             });
         }
-        if blocks {
-            if let Some(top) = self.stack.last_mut() {
-                top.blocking = true;
-                if !top.array {
-                    top.id_beside = true;
-                }
+        if blocks && let Some(top) = self.stack.last_mut() {
+            top.blocking = true;
+            if !top.array {
+                top.id_beside = true;
             }
         }
         blocks

@@ -126,25 +126,25 @@ pub(super) fn match_value(scratch: &mut Scratch, text: &str, ctx: ValueCtx, toda
     if norm.contains(&b'*') {
         m.masked(hits);
     }
-    if let Some(field) = ctx.whole {
-        if !hits.iter().any(|h| h.confidence.is_blocking()) {
-            let (kind, confidence) = if masked_shape(norm) {
-                (FindingKind::MaskedId, Confidence::Report)
-            } else if text.trim().is_empty() || text == super::REDACTED {
-                // Blank, or already redacted by this detector: nothing personal in it.
-                return;
-            } else {
-                (FindingKind::IdentityFieldName, Confidence::Contextual)
-            };
-            push(
-                hits,
-                Hit {
-                    kind,
-                    confidence,
-                    field: field_name(field),
-                },
-            );
-        }
+    if let Some(field) = ctx.whole
+        && !hits.iter().any(|h| h.confidence.is_blocking())
+    {
+        let (kind, confidence) = if masked_shape(norm) {
+            (FindingKind::MaskedId, Confidence::Report)
+        } else if text.trim().is_empty() || text == super::REDACTED {
+            // Blank, or already redacted by this detector: nothing personal in it.
+            return;
+        } else {
+            (FindingKind::IdentityFieldName, Confidence::Contextual)
+        };
+        push(
+            hits,
+            Hit {
+                kind,
+                confidence,
+                field: field_name(field),
+            },
+        );
     }
 }
 
