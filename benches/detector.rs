@@ -8,7 +8,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use netid::policy::detector::Detector;
+use netid::detect::Detector;
 use serde::de::IgnoredAny;
 use serde_json::{Value, json};
 

@@ -26,9 +26,9 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::audit::{AuditAction, AuditError, AuditEvent, AuditLog};
+use crate::clock::unix_now;
 use crate::error::{Actor, ErrorCode};
 use crate::policy::{ConsentLedger, SessionError, SessionManager};
-use crate::request_auth::unix_now;
 use crate::store::{StoreError, Vault, VaultError};
 
 /// Proof of an erasure, for the user and the regulator.

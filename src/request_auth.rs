@@ -135,7 +135,13 @@ impl RequestSigner {
         body: &[u8],
     ) -> Result<String, CryptoError> {
         let nonce = crate::random::token(18);
-        self.authorization(method, path_and_query, body, unix_now(), &nonce)
+        self.authorization(
+            method,
+            path_and_query,
+            body,
+            crate::clock::unix_now(),
+            &nonce,
+        )
     }
 }
 
@@ -320,8 +326,4 @@ fn parse_signature(s: &str) -> Result<Signature, RequestAuthError> {
     b64::decode(s)
         .and_then(|raw| Signature::from_bytes(&raw).ok())
         .ok_or(RequestAuthError::Malformed("signature"))
-}
-
-pub(crate) fn unix_now() -> u64 {
-    crate::token::unix_now()
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use super::{AuditEntry, AuditError, AuditEvent, AuditLog, ChainError, ChainHead, ChainVerifier};
-use crate::store::StoreError;
+use crate::error::StoreError;
 
 /// The backend name in [`StoreError`]s.
 const BACKEND: &str = "file";

@@ -30,7 +30,7 @@
 //! An [`AuditEvent`] holds the pseudonym (never a name or an ID number), the *names* of the
 //! plaintext fields received (never their values), ids and digests. [`AuditEvent::validate`]
 //! bounds every field and refuses a subject or id in which the identity-number detector finds a
-//! number ([`crate::policy::detector`]); errors name the field, never the value.
+//! number ([`crate::detect`]); errors name the field, never the value.
 //!
 //! # Backends
 //! - [`InMemoryAuditLog`]: tests and development; gone when the process ends.
@@ -65,11 +65,11 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
+use crate::detect::Detector;
 use crate::error::{Actor, ErrorCode};
 use crate::model::FieldName;
-use crate::policy::detector::Detector;
 
-pub use crate::store::StoreError;
+pub use crate::error::StoreError;
 pub use chain::{
     ChainError, ChainHead, ChainVerifier, GENESIS, verify_chain, verify_chain_to, verify_log,
     verify_log_to,
@@ -177,7 +177,7 @@ impl AuditEvent {
             consent_id: None,
             authz_id: None,
             token_sm3: None,
-            at: crate::request_auth::unix_now(),
+            at: crate::clock::unix_now(),
         }
     }
 

@@ -22,10 +22,11 @@ pub use error::{ClientError, UserMessage, launch_result};
 use request::RequestKind;
 pub use request::{LegalBasis, VerificationRequest};
 
+use crate::clock::unix_now;
 use crate::crypto::{DecryptionKey, SigningKey};
 use crate::keys::KeySet;
 use crate::model::{AuthzId, IdentityFields, NotVerifiedReason, Pseudonym, VerificationOutcome};
-use crate::request_auth::{REPLAY_WINDOW_SECS, RequestSigner, WebhookSignature, unix_now};
+use crate::request_auth::{REPLAY_WINDOW_SECS, RequestSigner, WebhookSignature};
 use crate::store::{InMemoryReplayGuard, ReplayGuard, ReplayKind};
 use crate::token::{ResultClaims, Validation, Verified};
 

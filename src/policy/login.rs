@@ -12,17 +12,17 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use super::Problem;
-use super::consent::{ConsentLedger, ConsentRecord};
 use super::session::SessionManager;
 use super::user::{IdentityVerifier, Method, VerifiedUser};
 use crate::audit::{AuditAction, AuditEvent, AuditLog};
 use crate::client::{
     ClientError, NetIdClient, PendingAuthorization, PollOutcome, VerificationRequest,
 };
+use crate::clock::unix_now;
 use crate::crypto::sm3;
 use crate::error::{Actor, ErrorCode};
-use crate::request_auth::unix_now;
 use crate::store::Vault;
+use crate::store::{ConsentLedger, ConsentRecord};
 
 /// A started login: what the page shows, and the secret that binds it to this browser.
 #[derive(Clone)]

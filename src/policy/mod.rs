@@ -6,25 +6,29 @@
 //! - [`SessionManager`]: the RP's own short-lived session tokens.
 //! - [`AgeGate`]: age bands and guardian consent (Art. 5 §2, Art. 10).
 //! - [`ConsentLedger`]: consents per field and purpose (Art. 8 §3).
-//! - [`detector`]: plaintext identity data in requests (Art. 7 §2).
+//! - [`Gate`]: the request pipeline and the login routes, for every framework.
+//!
+//! The detector of plaintext identity data (Art. 7 §2) is [`crate::detect`]; the stores the
+//! rules consult ([`ConsentLedger`], [`RevocationStore`]) live in [`crate::store`] and are
+//! re-exported here.
 
 mod age;
-mod consent;
-pub mod detector;
 pub(crate) mod gate;
 mod login;
 mod problem;
 mod rules;
 mod session;
 mod session_cache;
-mod store;
 pub(crate) mod user;
 mod web;
 
 pub use web::{LOGIN_COOKIE, SESSION_COOKIE};
 
+pub use crate::store::{
+    ConsentError, ConsentLedger, ConsentRecord, Consented, InMemoryConsentLedger,
+    InMemoryRevocations, RevocationStore, StoreError,
+};
 pub use age::AgeGate;
-pub use consent::{ConsentError, ConsentLedger, ConsentRecord, Consented, InMemoryConsentLedger};
 pub use gate::{
     Admission, AdmittedBody, BodyError, Gate, HeaderSource, Immediate, LOGIN_BODY_LIMIT, Reply,
     RequestHead,
@@ -35,5 +39,4 @@ pub use rules::{
     PlaintextRule, RequestFacts, RouteError, RoutePolicy, Rules, RulesBuilder, Verdict,
 };
 pub use session::{SessionError, SessionManager, SessionManagerBuilder};
-pub use store::{InMemoryRevocations, RevocationStore, StoreError};
 pub use user::{IdentityVerifier, OtherVerification, VerifiedUser, VerifierError};

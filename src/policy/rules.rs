@@ -9,9 +9,9 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use super::detector::{Detector, Finding, Scan};
 use super::{AgeGate, ConsentLedger, InMemoryConsentLedger, Problem, VerifiedUser};
 use crate::client::LegalBasis;
+use crate::detect::{Detector, Finding, Scan};
 use crate::error::{Actor, ErrorCode};
 use crate::model::FieldSet;
 
@@ -947,7 +947,7 @@ fn unsupported(detail: &str) -> Problem {
     )
 }
 
-fn scan_problem(e: super::detector::ScanError) -> Problem {
+fn scan_problem(e: crate::detect::ScanError) -> Problem {
     let status = if e.code() == "netid.body_too_large" {
         413
     } else {

@@ -11,11 +11,11 @@ use zeroize::Zeroizing;
 
 use super::Problem;
 use super::session_cache::{self, CheckedSession, CheckedTokens, Hit};
-use super::store::{InMemoryRevocations, RevocationStore, StoreError};
 use super::user::{Method, VerifiedUser};
+use crate::clock::unix_now;
 use crate::error::{Actor, ErrorCode};
 use crate::model::{AgeTag, Assurance};
-use crate::request_auth::unix_now;
+use crate::store::{InMemoryRevocations, RevocationStore, StoreError};
 
 /// Seconds of clock skew tolerated on `exp`, between instances and on a cache hit alike.
 const LEEWAY_SECS: u64 = 5;

@@ -14,9 +14,10 @@ use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
 use super::{Decision, Fault, Persona, SandboxError, Shared, allowed_fields};
+use crate::clock::unix_now;
 use crate::crypto::{hmac_sm3, sm3};
 use crate::model::{Assurance, FieldName, FieldSet, NotVerifiedReason};
-use crate::request_auth::{REPLAY_WINDOW_SECS, RequestCredentials, sign_webhook, unix_now};
+use crate::request_auth::{REPLAY_WINDOW_SECS, RequestCredentials, sign_webhook};
 
 const MAX_BODY: usize = 64 * 1024;
 

@@ -28,9 +28,9 @@ use sqlx::{Postgres, Row, Transaction};
 
 use super::StoreError;
 use super::vault::SealedFieldStore;
+use super::{ConsentLedger, ConsentRecord};
 use crate::audit::{AuditAction, AuditEntry, AuditError, AuditEvent, AuditLog};
 use crate::model::FieldName;
-use crate::policy::{ConsentLedger, ConsentRecord};
 
 const BACKEND: &str = "postgres";
 

@@ -28,9 +28,9 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{ErrorKind, RedisError};
 
+use super::RevocationStore;
 use super::{ReplayGuard, ReplayKind, StoreError};
 use crate::crypto::sm3;
-use crate::policy::RevocationStore;
 
 const BACKEND: &str = "redis";
 

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use super::StoreError;
-use crate::request_auth::unix_now;
+use crate::clock::unix_now;
 
 /// What a single-use value is. Each kind has its own namespace, so an `authz_id` can never
 /// collide with a webhook id of the same spelling.

@@ -13,12 +13,12 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::StoreError;
+use super::{ConsentLedger, ConsentRecord, Consented};
+use crate::clock::unix_now;
 use crate::crypto::DecryptionKey;
 use crate::error::{Actor, ErrorCode};
 use crate::model::{FieldName, IdentityFields};
 use crate::pii::{BirthDate, ExposeSecret, IdNumber, PersonalName};
-use crate::policy::{ConsentLedger, ConsentRecord, Consented};
-use crate::request_auth::unix_now;
 
 /// Where sealed fields are kept. Implementations store opaque ciphertext; they never see a
 /// plaintext value.

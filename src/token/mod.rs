@@ -19,7 +19,6 @@ pub use claims::ResultClaims;
 pub use error::{Segment, TokenError};
 pub use signer::TokenSigner;
 pub use unverified::UnverifiedToken;
-pub(crate) use unverified::unix_now;
 pub use validation::{DEFAULT_LEEWAY_SECS, DEFAULT_MAX_TOKEN_LEN, MAX_LIFETIME_SECS, Validation};
 pub use verified::Verified;
 

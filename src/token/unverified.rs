@@ -113,7 +113,7 @@ impl UnverifiedToken {
         key: &VerifyingKey,
         validation: &Validation,
     ) -> Result<Verified<ResultClaims>, TokenError> {
-        self.verify_at(key, validation, unix_now())
+        self.verify_at(key, validation, crate::clock::unix_now())
     }
 
     /// Verifies with `key` as if the time were `now` (Unix seconds).
@@ -169,10 +169,4 @@ fn strict_object(
         },
         StrictJsonError::TooDeep => TokenError::JsonTooDeep(segment),
     })
-}
-
-pub(crate) fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }

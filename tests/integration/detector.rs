@@ -3,10 +3,8 @@
 
 use netid::Actor;
 use netid::ErrorCode;
+use netid::detect::{Confidence, Detector, Finding, FindingKind, PermitRegion, Scan, ScanError};
 use netid::model::{FieldName, IdDocumentType};
-use netid::policy::detector::{
-    Confidence, Detector, Finding, FindingKind, PermitRegion, Scan, ScanError,
-};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 

@@ -10,9 +10,9 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use super::store::StoreError;
+use crate::clock::unix_now;
+use crate::error::StoreError;
 use crate::model::{FieldName, FieldSet};
-use crate::request_auth::unix_now;
 
 /// A user's consent to the processing of specific identity fields for one purpose.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

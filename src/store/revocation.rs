@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::request_auth::unix_now;
+use crate::clock::unix_now;
 
-pub use crate::store::StoreError;
+use crate::error::StoreError;
 
 /// Where ended sessions are remembered until they would have expired anyway.
 #[async_trait::async_trait]

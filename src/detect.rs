@@ -52,7 +52,6 @@ mod rules;
 
 use std::ops::Range;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use error::ScanError;
 pub use finding::{Confidence, Finding, FindingKind, PermitRegion, Scan};
@@ -70,7 +69,7 @@ pub const REDACTED: &str = "[redacted]";
 /// `Send + Sync`. Each scan is independent and allocates only small scratch buffers.
 ///
 /// ```
-/// use netid::policy::detector::{Confidence, Detector, FindingKind};
+/// use netid::detect::{Confidence, Detector, FindingKind};
 ///
 /// let detector = Detector::new().add_field_names(["customerCertNo"]);
 /// let body = r#"{"orderId":"202405170001","phone":"13800138000",
@@ -278,7 +277,7 @@ impl Detector {
     /// `Content-Transfer-Encoding` (RFC 7578 forbids it), is [`ScanError::InvalidMultipart`].
     ///
     /// ```
-    /// use netid::policy::detector::{Detector, FindingKind};
+    /// use netid::detect::{Detector, FindingKind};
     ///
     /// let body = "--B\r\n\
     ///     Content-Disposition: form-data; name=\"nickname\"\r\n\r\nbob\r\n\
@@ -353,9 +352,9 @@ fn splice(body: &[u8], spans: &[Range<usize>], with: &[u8]) -> Vec<u8> {
 /// Today in China Standard Time (UTC+8), as `YYYYMMDD`. A clock before 1970 gives no upper
 /// bound.
 fn today() -> u32 {
-    match SystemTime::now().duration_since(UNIX_EPOCH) {
-        Ok(d) => civil_date((d.as_secs() + 8 * 3600) / 86_400),
-        Err(_) => 9999_12_31,
+    match crate::clock::unix_now() {
+        0 => 9999_12_31,
+        now => civil_date((now + 8 * 3600) / 86_400),
     }
 }
 
