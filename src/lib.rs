@@ -122,6 +122,7 @@ pub mod keys;
 pub mod model;
 pub mod pii;
 pub mod policy;
+pub mod problem;
 pub mod testing;
 pub mod token;
 

@@ -37,14 +37,23 @@ pub enum RequestAuthError {
     Replayed,
 }
 
+impl RequestAuthError {
+    /// The refusal the receiver answers with.
+    pub fn problem_kind(&self) -> crate::problem::ProblemKind {
+        use crate::problem::ProblemKind;
+        match self {
+            RequestAuthError::Malformed(_) => ProblemKind::Unauthenticated,
+            RequestAuthError::Stale => ProblemKind::RequestStale,
+            RequestAuthError::SignatureInvalid => ProblemKind::SignatureInvalid,
+            RequestAuthError::Replayed => ProblemKind::RequestReplayed,
+        }
+    }
+}
+
 impl ErrorCode for RequestAuthError {
     fn code(&self) -> &'static str {
-        match self {
-            RequestAuthError::Malformed(_) => "netid.unauthenticated",
-            RequestAuthError::Stale => "netid.request_stale",
-            RequestAuthError::SignatureInvalid => "netid.signature_invalid",
-            RequestAuthError::Replayed => "netid.request_replayed",
-        }
+        // The platform's answer on the wire: one code in the registry.
+        self.problem_kind().code()
     }
     fn actor(&self) -> Actor {
         match self {

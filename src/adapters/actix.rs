@@ -58,7 +58,7 @@ use ::actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, Responder
 
 use crate::policy::{
     Admission, AdmittedBody, BodyError, Gate, HeaderSource, Immediate, LOGIN_BODY_LIMIT, LoginFlow,
-    Problem, Reply, RequestHead, Rules, VerifiedUser,
+    LoginRoute, Problem, Reply, RequestHead, Rules, VerifiedUser,
 };
 
 pub use crate::policy::{LOGIN_COOKIE, SESSION_COOKIE};
@@ -160,7 +160,7 @@ impl FromRequest for VerifiedUser {
         let problem = extensions
             .get::<NoUser>()
             .map(|n| n.0.clone())
-            .unwrap_or_else(|| Problem::unauthenticated("sign in first"));
+            .unwrap_or_else(Problem::unauthenticated);
         ready(Err(match extensions.get::<Renderer>() {
             Some(r) if r.is_custom() => ::actix_web::error::InternalError::from_response(
                 problem.code,
@@ -212,63 +212,24 @@ impl NetId {
         }
     }
 
-    /// Registers the login routes, under `/netid`: `POST login/start`, `POST login/poll`,
-    /// `POST login/other/{method}`, `POST callback` (the platform's webhook), `POST logout`.
+    /// Registers the login routes ([`LoginRoute`]), all `POST` under `/netid`: `login/start`,
+    /// `login/poll`, `login/other/{method}`, `callback` (the platform's webhook), `logout`.
     /// Use it with `App::configure`.
     pub fn configure(&self, cfg: &mut web::ServiceConfig) {
-        let n = self.clone();
-        cfg.route(
-            "/netid/login/start",
-            web::post().to(move || {
-                let n = n.clone();
-                async move { n.reply(n.gate.login_start().await) }
-            }),
-        );
-        let n = self.clone();
-        cfg.route(
-            "/netid/login/poll",
-            web::post().to(move |req: HttpRequest| {
-                let n = n.clone();
-                async move { n.reply(n.gate.login_poll(req.headers()).await) }
-            }),
-        );
-        let n = self.clone();
-        cfg.route(
-            "/netid/login/other/{method}",
-            web::post().to(move |req: HttpRequest, body: web::Payload| {
-                let n = n.clone();
-                async move {
-                    let method = req.match_info().get("method").unwrap_or_default();
-                    let reply = match read(body.into_inner(), LOGIN_BODY_LIMIT).await {
-                        Ok(body) => n.gate.login_other(method, &body).await,
-                        Err(e) => Err(e.into()),
-                    };
-                    n.reply(reply)
-                }
-            }),
-        );
-        let n = self.clone();
-        cfg.route(
-            "/netid/callback",
-            web::post().to(move |req: HttpRequest, body: web::Payload| {
-                let n = n.clone();
-                async move {
-                    let reply = match read(body.into_inner(), LOGIN_BODY_LIMIT).await {
-                        Ok(body) => n.gate.callback(req.headers(), &body).await,
-                        Err(e) => Err(e.into()),
-                    };
-                    n.reply(reply)
-                }
-            }),
-        );
-        let n = self.clone();
-        cfg.route(
-            "/netid/logout",
-            web::post().to(move |req: HttpRequest| {
-                let n = n.clone();
-                async move { n.reply(n.gate.logout(req.headers()).await) }
-            }),
-        );
+        for route in LoginRoute::ALL {
+            let n = self.clone();
+            cfg.route(
+                route.path(),
+                web::post().to(move |req: HttpRequest, body: web::Payload| {
+                    let n = n.clone();
+                    async move {
+                        let body = read(body.into_inner(), LOGIN_BODY_LIMIT).await;
+                        let method = req.match_info().get("method");
+                        n.reply(n.gate.login_route(route, method, req.headers(), body).await)
+                    }
+                }),
+            );
+        }
     }
 
     fn reply(&self, reply: Reply) -> HttpResponse {

@@ -35,8 +35,8 @@ use ::axum::routing::post;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 use crate::policy::{
-    Admission, AdmittedBody, BodyError, Gate, Immediate, LOGIN_BODY_LIMIT, LoginFlow, Problem,
-    Reply, RequestHead, Rules, VerifiedUser,
+    Admission, AdmittedBody, BodyError, Gate, Immediate, LOGIN_BODY_LIMIT, LoginFlow, LoginRoute,
+    Problem, Reply, RequestHead, Rules, VerifiedUser,
 };
 
 pub use crate::policy::{LOGIN_COOKIE, SESSION_COOKIE};
@@ -73,7 +73,7 @@ impl<S: Send + Sync> FromRequestParts<S> for VerifiedUser {
             .unwrap_or_default();
         Err(render(
             &renderer,
-            problem.unwrap_or_else(|| Problem::unauthenticated("sign in first")),
+            problem.unwrap_or_else(Problem::unauthenticated),
         ))
     }
 }
@@ -118,45 +118,30 @@ impl NetId {
         }
     }
 
-    /// The login routes, under `/netid`: `POST login/start`, `POST login/poll`,
-    /// `POST login/other/{method}`, `POST callback` (the platform's webhook), `POST logout`.
+    /// The login routes ([`LoginRoute`]), all `POST` under `/netid`: `login/start`,
+    /// `login/poll`, `login/other/{method}`, `callback` (the platform's webhook), `logout`.
     pub fn routes(&self) -> Router {
-        let n = Arc::new(self.clone());
-        let (n1, n2, n3, n4, n5) = (n.clone(), n.clone(), n.clone(), n.clone(), n);
-        Router::new()
-            .route(
-                "/netid/login/start",
-                post(move || async move { n1.reply(n1.gate.login_start().await) }),
-            )
-            .route(
-                "/netid/login/poll",
-                post(move |h: HeaderMap| async move { n2.reply(n2.gate.login_poll(&h).await) }),
-            )
-            .route(
-                "/netid/login/other/{method}",
-                post(move |Path(m): Path<String>, req: Request| async move {
-                    let reply = match read(req.into_body(), LOGIN_BODY_LIMIT).await {
-                        Ok(body) => n3.gate.login_other(&m, &body).await,
-                        Err(e) => Err(e.into()),
-                    };
-                    n3.reply(reply)
-                }),
-            )
-            .route(
-                "/netid/callback",
-                post(move |req: Request| async move {
-                    let (parts, body) = req.into_parts();
-                    let reply = match read(body, LOGIN_BODY_LIMIT).await {
-                        Ok(body) => n4.gate.callback(&parts.headers, &body).await,
-                        Err(e) => Err(e.into()),
-                    };
-                    n4.reply(reply)
-                }),
-            )
-            .route(
-                "/netid/logout",
-                post(move |h: HeaderMap| async move { n5.reply(n5.gate.logout(&h).await) }),
-            )
+        let netid = Arc::new(self.clone());
+        LoginRoute::ALL
+            .into_iter()
+            .fold(Router::new(), |router, route| {
+                let n = Arc::clone(&netid);
+                router.route(
+                    route.path(),
+                    post(
+                        move |method: Option<Path<String>>, req: Request| async move {
+                            let (parts, body) = req.into_parts();
+                            let body = read(body, LOGIN_BODY_LIMIT).await;
+                            let method = method.as_ref().map(|Path(m)| m.as_str());
+                            n.reply(
+                                n.gate
+                                    .login_route(route, method, &parts.headers, body)
+                                    .await,
+                            )
+                        },
+                    ),
+                )
+            })
     }
 
     fn reply(&self, reply: Reply) -> Response {

@@ -115,7 +115,7 @@ impl Command {
 pub(crate) struct Failure {
     /// Exit 1 (a verdict: the token was rejected) or exit 2 (no verdict could be reached).
     kind: FailureKind,
-    /// A stable code: one of the library's (`token.expired`, `key.pem`, …) or `io`, `json`.
+    /// A stable code: one of the library's (`token.expired`, `crypto.key_pem`, …) or `io`, `json`.
     code: &'static str,
     /// What went wrong. Never key material, a claim value or a decrypted field.
     message: String,

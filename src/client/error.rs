@@ -141,10 +141,14 @@ impl ErrorCode for ClientError {
 
 /// Who acts on a platform problem code (PROTOCOL.md §9.2).
 fn platform_code_actor(code: &str) -> Actor {
-    match code {
-        "netid.rate_limited" | "netid.internal" => Actor::RetryLater,
-        "netid.authorization_expired" => Actor::User,
-        "netid.request_replayed" | "netid.authorization_used" => Actor::SecurityEvent,
+    use crate::problem::ProblemKind;
+    match ProblemKind::from_code(code) {
+        Some(ProblemKind::RateLimited | ProblemKind::Internal | ProblemKind::Unavailable) => {
+            Actor::RetryLater
+        }
+        Some(ProblemKind::AuthorizationExpired) => Actor::User,
+        Some(ProblemKind::RequestReplayed | ProblemKind::AuthorizationUsed) => Actor::SecurityEvent,
+        // Unknown codes too: the relying party's configuration or code must be looked at.
         _ => Actor::Configuration,
     }
 }

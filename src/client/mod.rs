@@ -634,8 +634,8 @@ fn problem(status: u16, body: &[u8]) -> ClientError {
         .chars()
         .take(200)
         .collect();
-    match code.as_str() {
-        "netid.authorization_expired" => ClientError::NotAnswered,
+    match crate::problem::ProblemKind::from_code(&code) {
+        Some(crate::problem::ProblemKind::AuthorizationExpired) => ClientError::NotAnswered,
         _ => ClientError::Rejected {
             status,
             code,

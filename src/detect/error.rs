@@ -86,16 +86,31 @@ impl ScanError {
 impl ErrorCode for ScanError {
     fn code(&self) -> &'static str {
         match self {
-            ScanError::BodyTooLarge { .. } => "netid.body_too_large",
-            ScanError::JsonTooDeep { .. } => "netid.json_too_deep",
-            ScanError::InvalidUtf8 { .. } => "netid.invalid_utf8",
-            ScanError::InvalidJson { .. } => "netid.invalid_json",
-            ScanError::InvalidForm { .. } => "netid.invalid_form",
-            ScanError::InvalidMultipart { .. } => "netid.invalid_multipart",
+            ScanError::BodyTooLarge { .. } => "detect.body_too_large",
+            ScanError::JsonTooDeep { .. } => "detect.json_too_deep",
+            ScanError::InvalidUtf8 { .. } => "detect.invalid_utf8",
+            ScanError::InvalidJson { .. } => "detect.invalid_json",
+            ScanError::InvalidForm { .. } => "detect.invalid_form",
+            ScanError::InvalidMultipart { .. } => "detect.invalid_multipart",
         }
     }
 
     fn actor(&self) -> Actor {
         Actor::Configuration
+    }
+}
+
+impl ScanError {
+    /// The refusal a request with this body gets.
+    pub fn problem_kind(&self) -> crate::problem::ProblemKind {
+        use crate::problem::ProblemKind;
+        match self {
+            ScanError::BodyTooLarge { .. } => ProblemKind::PayloadTooLarge,
+            ScanError::JsonTooDeep { .. } => ProblemKind::JsonTooDeep,
+            ScanError::InvalidUtf8 { .. } => ProblemKind::InvalidUtf8,
+            ScanError::InvalidJson { .. } => ProblemKind::InvalidJson,
+            ScanError::InvalidForm { .. } => ProblemKind::InvalidForm,
+            ScanError::InvalidMultipart { .. } => ProblemKind::InvalidMultipart,
+        }
     }
 }

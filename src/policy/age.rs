@@ -4,7 +4,7 @@
 //! guardian's consent. (Art. 4 is about *applying* for a 网号/网证 at the national platform.)
 //! Art. 10 lets the national platform give age tags for minors, the elderly and others.
 
-use super::{Problem, VerifiedUser};
+use super::{Problem, ProblemKind, VerifiedUser};
 use crate::model::AgeTag;
 
 /// Who may use a route, by age band.
@@ -54,32 +54,22 @@ impl AgeGate {
     /// Lets `user` through or says why not (403, with a code per refusal). A user whose band is
     /// unknown is refused: the gate fails closed.
     pub fn check(&self, user: &VerifiedUser) -> Result<(), Problem> {
-        let refuse =
-            |code, detail: &str| Err(Problem::new(403, code, "Not available at your age", detail));
+        let refuse = |kind| Err(Problem::of(kind));
         match user.age_tag {
-            None => refuse(
-                "netid.age_unknown",
-                "this service needs an age band; verify again with one",
-            ),
+            None => refuse(ProblemKind::AgeUnknown),
             // Under 14 always needs a guardian's consent (Art. 5 §2), whatever bands are allowed.
             Some(AgeTag::Under14)
                 if self.under_14_with_guardian || self.allowed.contains(&AgeTag::Under14) =>
             {
                 match user.guardian_consent {
                     Some(true) => Ok(()),
-                    _ => refuse(
-                        "netid.age_guardian_consent_required",
-                        "under 14: a parent or guardian must consent",
-                    ),
+                    _ => refuse(ProblemKind::AgeGuardianConsentRequired),
                 }
             }
             Some(tag) if self.allowed.contains(&tag) => Ok(()),
-            Some(AgeTag::Under14) => refuse("netid.age_under_14", "not available under 14"),
-            Some(AgeTag::Age14To17) => refuse("netid.age_minor", "not available to minors"),
-            Some(_) => refuse(
-                "netid.age_band_not_allowed",
-                "not available in your age band",
-            ),
+            Some(AgeTag::Under14) => refuse(ProblemKind::AgeUnder14),
+            Some(AgeTag::Age14To17) => refuse(ProblemKind::AgeMinor),
+            Some(_) => refuse(ProblemKind::AgeBandNotAllowed),
         }
     }
 }

@@ -20,6 +20,7 @@
 //! 6. the verdict: pass (the body unchanged, as read, or redacted) or a [`Problem`].
 
 use std::future::Future;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
@@ -27,7 +28,8 @@ use http::{Response, StatusCode};
 
 use super::rules::{RequestFacts, Rules, Verdict};
 use super::web;
-use super::{LoginFlow, LoginStatus, Problem, SessionError, VerifiedUser};
+use super::{LoginFlow, LoginStatus, Problem, ProblemKind, SessionError, VerifiedUser};
+use crate::problem::Lang;
 
 /// The headers of a request, as the adapter's framework holds them. Implemented for
 /// [`http::HeaderMap`]; the actix adapter implements it for its own map (actix-web 4 is on
@@ -130,6 +132,44 @@ pub enum Immediate {
     Wait,
 }
 
+/// The login routes, all `POST`, under `/netid`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginRoute {
+    /// `/netid/login/start`: starts a 网号/网证 login bound to this browser (201, with the
+    /// QR payload and app link, and the login cookie).
+    Start,
+    /// `/netid/login/poll`: 202 while pending; 200 and the session cookie when done.
+    Poll,
+    /// `/netid/login/other/{method}`: a login verified the platform's other lawful way.
+    Other,
+    /// `/netid/callback`: the platform's signed webhook (204).
+    Callback,
+    /// `/netid/logout`: ends the session (204) and clears its cookie.
+    Logout,
+}
+
+impl LoginRoute {
+    /// Every login route.
+    pub const ALL: [LoginRoute; 5] = [
+        LoginRoute::Start,
+        LoginRoute::Poll,
+        LoginRoute::Other,
+        LoginRoute::Callback,
+        LoginRoute::Logout,
+    ];
+
+    /// The route's path, in the syntax both axum and actix register (`{method}`).
+    pub fn path(self) -> &'static str {
+        match self {
+            LoginRoute::Start => "/netid/login/start",
+            LoginRoute::Poll => "/netid/login/poll",
+            LoginRoute::Other => "/netid/login/other/{method}",
+            LoginRoute::Callback => "/netid/callback",
+            LoginRoute::Logout => "/netid/logout",
+        }
+    }
+}
+
 /// A login route's answer: the response, or a refusal for the adapter to render.
 pub type Reply = Result<Response<Bytes>, Problem>;
 
@@ -142,6 +182,7 @@ pub struct Gate {
     login: LoginFlow,
     rules: Rules,
     secure_cookies: bool,
+    type_base: Option<Arc<str>>,
 }
 
 impl Gate {
@@ -151,7 +192,29 @@ impl Gate {
             login,
             rules,
             secure_cookies: true,
+            type_base: None,
         }
+    }
+
+    /// Refusals' `type` URIs under `base` (`https://shop.example/problems/`), for an app that
+    /// documents them; the default is [`DEFAULT_TYPE_BASE`](crate::problem::DEFAULT_TYPE_BASE).
+    pub fn problem_type_base(mut self, base: impl Into<Arc<str>>) -> Self {
+        self.type_base = Some(base.into());
+        self
+    }
+
+    /// `problem` in the language the request prefers, under the app's `type` base.
+    pub fn localize<H: HeaderSource + ?Sized>(&self, mut problem: Problem, headers: &H) -> Problem {
+        problem.lang = Lang::negotiate(headers.first("accept-language"));
+        if let Some(base) = &self.type_base {
+            problem.type_base = Some(Arc::clone(base));
+        }
+        problem
+    }
+
+    /// Why a request has no user, for the extractor: the session's refusal, or "sign in".
+    fn no_user<H: HeaderSource + ?Sized>(&self, why: Option<Problem>, headers: &H) -> Problem {
+        self.localize(why.unwrap_or_else(Problem::unauthenticated), headers)
     }
 
     /// Cookies without the `Secure` flag, for plain-http development on localhost only.
@@ -188,10 +251,10 @@ impl Gate {
         }
         match self.rules.check_now(self.facts(head, user.as_ref(), &[])) {
             None | Some(Ok(Verdict::Replace(_))) => Immediate::Wait,
-            Some(Err(problem)) => Immediate::Refuse(problem),
+            Some(Err(problem)) => Immediate::Refuse(self.localize(problem, head.headers)),
             Some(Ok(Verdict::Pass)) => Immediate::Pass(Admission {
+                no_user: user.is_none().then(|| self.no_user(None, head.headers)),
                 user,
-                no_user: None,
                 body: AdmittedBody::Untouched,
             }),
         }
@@ -200,6 +263,21 @@ impl Gate {
     /// Authenticates the request and applies every rule. `read_body(limit)` is called at most
     /// once, only when the body must be inspected, and must stop at `limit` bytes.
     pub async fn admit<H, R, F>(
+        &self,
+        head: &RequestHead<'_, H>,
+        read_body: R,
+    ) -> Result<Admission, Problem>
+    where
+        H: HeaderSource + ?Sized,
+        R: FnOnce(usize) -> F,
+        F: Future<Output = Result<Bytes, BodyError>>,
+    {
+        self.admit_unlocalized(head, read_body)
+            .await
+            .map_err(|p| self.localize(p, head.headers))
+    }
+
+    async fn admit_unlocalized<H, R, F>(
         &self,
         head: &RequestHead<'_, H>,
         read_body: R,
@@ -241,8 +319,8 @@ impl Gate {
             (Verdict::Pass, None) => AdmittedBody::Untouched,
         };
         Ok(Admission {
+            no_user: user.is_none().then(|| self.no_user(no_user, head.headers)),
             user,
-            no_user,
             body,
         })
     }
@@ -281,8 +359,31 @@ impl Gate {
         }
     }
 
+    /// Answers one of the login routes: `method` is the `{method}` path parameter of
+    /// [`LoginRoute::Other`], `body` the request body as the adapter read it (up to
+    /// [`LOGIN_BODY_LIMIT`]). A refusal comes back localized, for the adapter to render.
+    pub async fn login_route<H: HeaderSource + ?Sized>(
+        &self,
+        route: LoginRoute,
+        method: Option<&str>,
+        headers: &H,
+        body: Result<Bytes, BodyError>,
+    ) -> Reply {
+        let reply = match (route, body) {
+            (_, Err(e)) => Err(e.into()),
+            (LoginRoute::Start, Ok(_)) => self.login_start().await,
+            (LoginRoute::Poll, Ok(_)) => self.login_poll(headers).await,
+            (LoginRoute::Other, Ok(body)) => {
+                self.login_other(method.unwrap_or_default(), &body).await
+            }
+            (LoginRoute::Callback, Ok(body)) => self.callback(headers, &body).await,
+            (LoginRoute::Logout, Ok(_)) => self.logout(headers).await,
+        };
+        reply.map_err(|p| self.localize(p, headers))
+    }
+
     /// `POST /netid/login/start`: starts a 网号/网证 login bound to this browser (201).
-    pub async fn login_start(&self) -> Reply {
+    async fn login_start(&self) -> Reply {
         let start = self.login.start().await?;
         let mut response = json_response(StatusCode::CREATED, &web::start_body(&start));
         self.set_cookie(
@@ -296,7 +397,7 @@ impl Gate {
     }
 
     /// `POST /netid/login/poll`: 202 while pending; 200 and the session cookie when done.
-    pub async fn login_poll<H: HeaderSource + ?Sized>(&self, headers: &H) -> Reply {
+    async fn login_poll<H: HeaderSource + ?Sized>(&self, headers: &H) -> Reply {
         let binding = web::cookie_value(headers.values("cookie"), web::LOGIN_COOKIE)
             .ok_or_else(web::login_unknown)?;
         match self.login.poll(binding).await? {
@@ -306,13 +407,13 @@ impl Gate {
     }
 
     /// `POST /netid/login/other/{method}`: a login verified the platform's other lawful way.
-    pub async fn login_other(&self, method: &str, evidence: &[u8]) -> Reply {
+    async fn login_other(&self, method: &str, evidence: &[u8]) -> Reply {
         let (user, session) = self.login.login_other(method, evidence).await?;
         self.signed_in(&user, &session)
     }
 
     /// `POST /netid/callback`: the platform's signed webhook (204).
-    pub async fn callback<H: HeaderSource + ?Sized>(&self, headers: &H, body: &[u8]) -> Reply {
+    async fn callback<H: HeaderSource + ?Sized>(&self, headers: &H, body: &[u8]) -> Reply {
         let mut map = http::HeaderMap::new();
         headers.for_each(&mut |name, value| {
             if let (Ok(name), Ok(value)) = (
@@ -328,7 +429,7 @@ impl Gate {
 
     /// `POST /netid/logout`: ends the session (204) and clears its cookie. A session that is
     /// already invalid is cleared all the same; only an unreachable store is an error.
-    pub async fn logout<H: HeaderSource + ?Sized>(&self, headers: &H) -> Reply {
+    async fn logout<H: HeaderSource + ?Sized>(&self, headers: &H) -> Reply {
         if let Some(token) = session_token(headers)
             && let Err(p) = self.login.logout(token).await
             && p.status >= 500
@@ -376,23 +477,6 @@ impl Gate {
     }
 }
 
-impl Problem {
-    /// The problem as an HTTP response: its status, `application/problem+json`, and only the
-    /// members of [`Problem::to_json`] (an internal error stays opaque). Never cached.
-    pub fn to_response(&self) -> Response<Bytes> {
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut response = Response::new(Bytes::from(self.to_json().to_string()));
-        *response.status_mut() = status;
-        let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        response
-    }
-}
-
 /// Whether the body is read: only a 网号/网证 user's (Art. 7 §2), and only if there may be one.
 /// Other users' bodies stream through untouched.
 fn reads_body<H: ?Sized>(user: Option<&VerifiedUser>, head: &RequestHead<'_, H>) -> bool {
@@ -403,12 +487,8 @@ impl From<BodyError> for Problem {
     fn from(e: BodyError) -> Self {
         match e {
             BodyError::TooLarge => super::rules::too_large(),
-            BodyError::Unreadable => Problem::new(
-                400,
-                "netid.bad_request",
-                "Unreadable body",
-                "the request body could not be read",
-            ),
+            BodyError::Unreadable => Problem::of(ProblemKind::BadRequest)
+                .with_detail("the request body could not be read", "无法读取请求体。"),
         }
     }
 }

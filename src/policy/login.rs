@@ -11,9 +11,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use super::Problem;
 use super::session::SessionManager;
 use super::user::{IdentityVerifier, Method, VerifiedUser};
+use super::{Problem, ProblemKind};
 use crate::audit::{AuditAction, AuditEvent, AuditLog};
 use crate::client::{
     ClientError, NetIdClient, PendingAuthorization, PollOutcome, VerificationRequest,
@@ -172,30 +172,13 @@ pub(crate) fn record_outcome(method: &Method, outcome: &'static str) {
 
 fn client_problem(e: &ClientError) -> Problem {
     match e {
-        ClientError::Declined => Problem::new(
-            403,
-            "netid.login_declined",
-            "Sign-in declined",
-            "the verification was declined in the identity app",
-        ),
-        ClientError::NotAnswered => Problem::new(
-            410,
-            "netid.login_expired",
-            "Sign-in expired",
-            "the verification expired; start again",
-        ),
+        ClientError::Declined => Problem::of(ProblemKind::LoginDeclined),
+        ClientError::NotAnswered => Problem::of(ProblemKind::LoginExpired),
         e => match e.kind() {
-            Actor::RetryLater => {
-                Problem::unavailable("the identity platform is unavailable; retry")
-            }
+            Actor::RetryLater => Problem::unavailable("the identity platform", "身份认证平台"),
             Actor::SecurityEvent => {
                 tracing::warn!(code = e.code(), "identity platform answer refused");
-                Problem::new(
-                    502,
-                    "netid.platform_invalid",
-                    "Verification failed",
-                    "the identity platform's answer was refused",
-                )
+                Problem::of(ProblemKind::PlatformInvalid)
             }
             _ => {
                 tracing::error!(code = e.code(), error = %e, "login misconfigured");
@@ -262,14 +245,9 @@ impl LoginFlow {
         let key = sm3(browser_binding.as_bytes());
         let (pending, completed) = {
             let logins = self.logins();
-            let login = logins.get(&key).ok_or_else(|| {
-                Problem::new(
-                    401,
-                    "netid.login_unknown",
-                    "No sign-in in progress",
-                    "no sign-in was started from this browser",
-                )
-            })?;
+            let login = logins
+                .get(&key)
+                .ok_or_else(|| Problem::of(ProblemKind::LoginUnknown))?;
             (login.pending.clone(), login.completed.clone())
         };
         let (user, record) = match completed {
@@ -319,11 +297,14 @@ impl LoginFlow {
             .await
             .map_err(|e| {
                 tracing::warn!(code = e.code(), "webhook refused");
-                Problem::new(
-                    401,
-                    e.code(),
-                    "Webhook refused",
+                // The platform's own code where it is one of ours (a replay, a stale
+                // signature), else: the sender is not the platform.
+                let kind = ProblemKind::from_code(e.code())
+                    .filter(|k| k.status() == 401)
+                    .unwrap_or(ProblemKind::Unauthenticated);
+                Problem::of(kind).with_detail(
                     "the webhook's signature or form is invalid",
+                    "回调的签名或格式无效。",
                 )
             })?;
         if event.duplicate {
@@ -365,7 +346,7 @@ impl LoginFlow {
             Ok(_) => Ok(()),
             Err(e) if e.actor() == Actor::RetryLater => {
                 tracing::warn!(code = e.code(), "audit log unavailable; login held");
-                Err(Problem::unavailable("the audit log is unreachable; retry"))
+                Err(Problem::unavailable("the audit log", "审计日志"))
             }
             Err(e) => {
                 tracing::error!(code = e.code(), error = %e, "audit log refused a record");
@@ -382,12 +363,7 @@ impl LoginFlow {
     ) -> Result<(VerifiedUser, AuditEvent), Problem> {
         let Some(user) = VerifiedUser::from_netid(&result.claims) else {
             record_outcome(&Method::NetId, "not_verified");
-            return Err(Problem::new(
-                403,
-                "netid.not_verified",
-                "Not verified",
-                "the identity platform could not verify you",
-            ));
+            return Err(Problem::of(ProblemKind::NotVerified));
         };
         let mut event = AuditEvent::new(
             AuditAction::Verification,
@@ -406,11 +382,11 @@ impl LoginFlow {
             ledger
                 .record(consent.clone())
                 .await
-                .map_err(|_| Problem::unavailable("the consent ledger is unreachable; retry"))?;
+                .map_err(|_| Problem::unavailable("the consent ledger", "同意记录"))?;
             if let (Some(vault), Some(fields)) = (&self.inner.vault, &result.fields) {
                 vault.keep(&consent, fields).await.map_err(|e| {
                     tracing::warn!(code = e.code(), "consented fields not kept");
-                    Problem::unavailable("the field vault is unreachable; retry")
+                    Problem::unavailable("the field vault", "字段保管库")
                 })?;
             }
             event = event.consent_id(&receipt.id);
@@ -425,23 +401,16 @@ impl LoginFlow {
         method: &str,
         evidence: &[u8],
     ) -> Result<(VerifiedUser, String), Problem> {
-        let verifier = self.inner.verifiers.get(method).ok_or_else(|| {
-            Problem::new(
-                404,
-                "netid.method_unknown",
-                "Unknown verification method",
-                "no such verification method",
-            )
-        })?;
+        let verifier = self
+            .inner
+            .verifiers
+            .get(method)
+            .ok_or_else(|| Problem::of(ProblemKind::MethodUnknown))?;
         let label = Method::Other(verifier.method().to_owned());
         let verified = verifier.verify(evidence).await.map_err(|_| {
             record_outcome(&label, "not_verified");
-            Problem::new(
-                403,
-                "netid.not_verified",
-                "Not verified",
-                "the verification failed",
-            )
+            Problem::of(ProblemKind::NotVerified)
+                .with_detail("the verification failed", "核验未通过。")
         })?;
         let user = VerifiedUser::from_other(verifier.method(), verified, unix_now());
         self.record(

@@ -15,7 +15,6 @@
 mod age;
 pub(crate) mod gate;
 mod login;
-mod problem;
 mod rules;
 mod session;
 mod session_cache;
@@ -24,17 +23,17 @@ mod web;
 
 pub use web::{LOGIN_COOKIE, SESSION_COOKIE};
 
+pub use crate::problem::{Lang, Problem, ProblemKind};
 pub use crate::store::{
     ConsentError, ConsentLedger, ConsentRecord, Consented, InMemoryConsentLedger,
     InMemoryRevocations, RevocationStore, StoreError,
 };
 pub use age::AgeGate;
 pub use gate::{
-    Admission, AdmittedBody, BodyError, Gate, HeaderSource, Immediate, LOGIN_BODY_LIMIT, Reply,
-    RequestHead,
+    Admission, AdmittedBody, BodyError, Gate, HeaderSource, Immediate, LOGIN_BODY_LIMIT,
+    LoginRoute, Reply, RequestHead,
 };
 pub use login::{LoginFlow, LoginFlowBuilder, LoginStart, LoginStatus};
-pub use problem::Problem;
 pub use rules::{
     PlaintextRule, RequestFacts, RouteError, RoutePolicy, Rules, RulesBuilder, Verdict,
 };

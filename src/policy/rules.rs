@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use super::{AgeGate, ConsentLedger, InMemoryConsentLedger, Problem, VerifiedUser};
+use super::{
+    AgeGate, ConsentLedger, InMemoryConsentLedger, Lang, Problem, ProblemKind, VerifiedUser,
+};
 use crate::client::LegalBasis;
 use crate::detect::{Detector, Finding, Scan};
 use crate::error::{Actor, ErrorCode};
@@ -271,9 +273,7 @@ impl Rules {
                         .consents
                         .live_consent(subject, field, purpose)
                         .await
-                        .map_err(|_| {
-                            Problem::unavailable("the consent ledger is unreachable; retry")
-                        })?;
+                        .map_err(|_| Problem::unavailable("the consent ledger", "同意记录"))?;
                     if live.is_none() {
                         return Err(refusal);
                     }
@@ -301,9 +301,7 @@ impl Rules {
         }
         let policy = self.route(req.route);
         if let Some(gate) = &policy.age {
-            let user = req
-                .user
-                .ok_or_else(|| Problem::unauthenticated("sign in to use this service"))?;
+            let user = req.user.ok_or_else(Problem::unauthenticated)?;
             gate.check(user)?;
         }
         let Some(user) = req.user.filter(|u| u.is_netid()) else {
@@ -354,25 +352,18 @@ impl Rules {
         }
         let needed: FieldSet = blocking.iter().map(|f| f.field).collect();
         match &policy.plaintext {
-            PlaintextRule::Reject => Err(extra_plaintext(
-                &blocking,
-                "this service does not take plaintext identity data from users verified with 网号/网证",
-            )),
+            PlaintextRule::Reject => Err(extra_plaintext(&blocking, Refusal::NotTaken)),
             PlaintextRule::AllowUnderLaw(basis) if needed.is_subset(&basis.permits()) => {
                 Ok(Decision::Final(Verdict::Pass))
             }
-            PlaintextRule::AllowUnderLaw(_) => Err(extra_plaintext(
-                &blocking,
-                "the route's legal basis does not cover these fields",
-            )),
+            PlaintextRule::AllowUnderLaw(_) => {
+                Err(extra_plaintext(&blocking, Refusal::BeyondBasis))
+            }
             PlaintextRule::AllowWithConsent { purpose } => Ok(Decision::IfConsented {
                 subject: user.subject(),
                 fields: needed,
                 purpose,
-                refusal: extra_plaintext(
-                    &blocking,
-                    "no live consent covers these fields for this purpose",
-                ),
+                refusal: extra_plaintext(&blocking, Refusal::NoConsent),
             }),
             PlaintextRule::Redact => {
                 let body = match body_kind {
@@ -392,17 +383,11 @@ impl Rules {
                     }
                     // Text, multipart and query strings cannot be redacted in place safely.
                     _ => {
-                        return Err(extra_plaintext(
-                            &blocking,
-                            "identity data here cannot be redacted; remove it",
-                        ));
+                        return Err(extra_plaintext(&blocking, Refusal::NotRedactable));
                     }
                 };
                 if query_blocks {
-                    return Err(extra_plaintext(
-                        &blocking,
-                        "identity data in the query string cannot be redacted; remove it",
-                    ));
+                    return Err(extra_plaintext(&blocking, Refusal::QueryNotRedactable));
                 }
                 Ok(Decision::Final(Verdict::Replace(body)))
             }
@@ -572,7 +557,7 @@ pub enum RouteError {
 
 impl ErrorCode for RouteError {
     fn code(&self) -> &'static str {
-        "netid.invalid_route_pattern"
+        "policy.invalid_route_pattern"
     }
 
     fn actor(&self) -> Actor {
@@ -858,15 +843,13 @@ fn classify(req: &RequestFacts<'_>, policy: &RoutePolicy) -> Result<BodyKind, Pr
         .map(str::trim)
         .is_some_and(|e| !e.eq_ignore_ascii_case("identity"))
     {
-        return Err(Problem::new(
-            415,
-            "netid.compressed_body",
-            "Compressed body",
-            "compressed request bodies cannot be inspected; send them uncompressed",
-        ));
+        return Err(Problem::of(ProblemKind::CompressedBody));
     }
     let Some(ct) = req.content_type else {
-        return Err(unsupported("a request body needs a Content-Type"));
+        return Err(unsupported(
+            "a request body needs a Content-Type",
+            "请求体须声明 Content-Type。",
+        ));
     };
     let lower = ct.to_ascii_lowercase();
     let essence = lower.split(';').next().unwrap_or("").trim();
@@ -891,74 +874,74 @@ fn classify(req: &RequestFacts<'_>, policy: &RoutePolicy) -> Result<BodyKind, Pr
             .filter(|b| (1..=70).contains(&b.len()))
             .map(BodyKind::Multipart)
             .ok_or_else(|| {
-                Problem::new(
-                    400,
-                    "netid.invalid_multipart",
-                    "Invalid multipart body",
+                Problem::of(ProblemKind::InvalidMultipart).with_detail(
                     "multipart/form-data needs a boundary of 1-70 characters",
+                    "multipart/form-data 须有 1 至 70 个字符的 boundary。",
                 )
             }),
         e if e.starts_with("text/") => Ok(BodyKind::Text),
-        _ => Err(unsupported(
-            "this content type cannot be inspected for identity data",
-        )),
+        _ => Err(Problem::of(ProblemKind::UnsupportedMediaType)),
     }
 }
 
-fn extra_plaintext(findings: &[&Finding], detail: &str) -> Problem {
-    let mut p = Problem::new(
-        422,
-        "netid.extra_plaintext",
-        "Extra plaintext identity data",
-        detail,
-    );
+/// Why identity data was refused, beyond the standard "we do not take it".
+#[derive(Clone, Copy)]
+enum Refusal {
+    /// The route takes none (the standard detail).
+    NotTaken,
+    /// The route's legal basis does not name these fields.
+    BeyondBasis,
+    /// No live consent covers them for the route's purpose.
+    NoConsent,
+    /// The route redacts, but this kind of body cannot be redacted.
+    NotRedactable,
+    /// The route redacts, but the query string cannot be.
+    QueryNotRedactable,
+}
+
+fn extra_plaintext(findings: &[&Finding], why: Refusal) -> Problem {
+    let p = Problem::of(ProblemKind::ExtraPlaintext);
+    let p = match why {
+        Refusal::NotTaken => p,
+        Refusal::BeyondBasis => p.with_detail(
+            "the route's legal basis does not cover these fields",
+            "本接口所依据的法律、行政法规不涵盖这些字段。",
+        ),
+        Refusal::NoConsent => p.with_detail(
+            "no live consent covers these fields for this purpose",
+            "没有有效的同意涵盖这些字段及用途。",
+        ),
+        Refusal::NotRedactable => p.with_detail(
+            "identity data here cannot be redacted; remove it",
+            "此处的身份信息无法脱敏，请删除后再提交。",
+        ),
+        Refusal::QueryNotRedactable => p.with_detail(
+            "identity data in the query string cannot be redacted; remove it",
+            "查询字符串中的身份信息无法脱敏，请删除后再提交。",
+        ),
+    };
     let locations: Vec<_> = findings
         .iter()
         .map(|f| json!({ "location": f.location, "kind": f.kind.to_string() }))
         .collect();
-    p.extra = Some(json!({ "locations": locations }));
-    p
+    p.with_extra(json!({ "locations": locations }))
 }
 
 pub(super) fn too_large() -> Problem {
-    Problem::new(
-        413,
-        "netid.payload_too_large",
-        "Body too large",
-        "the request body is over the limit",
-    )
+    Problem::of(ProblemKind::PayloadTooLarge)
 }
 
 fn invalid_utf8() -> Problem {
-    Problem::new(
-        400,
-        "netid.invalid_utf8",
-        "Invalid text",
-        "the request body is not UTF-8",
-    )
+    Problem::of(ProblemKind::InvalidUtf8)
 }
 
-fn unsupported(detail: &str) -> Problem {
-    Problem::new(
-        415,
-        "netid.unsupported_media_type",
-        "Unsupported content type",
-        detail,
-    )
+fn unsupported(en: &'static str, zh: &'static str) -> Problem {
+    Problem::of(ProblemKind::UnsupportedMediaType).with_detail(en, zh)
 }
 
 fn scan_problem(e: crate::detect::ScanError) -> Problem {
-    let status = if e.code() == "netid.body_too_large" {
-        413
-    } else {
-        400
-    };
-    let code = if status == 413 {
-        "netid.payload_too_large"
-    } else {
-        e.code()
-    };
-    Problem::new(status, code, "Request body refused", e.to_string())
+    let kind = e.problem_kind();
+    Problem::of(kind).with_detail(e.to_string(), kind.detail(Lang::ZhCn))
 }
 
 #[cfg(test)]
@@ -1113,7 +1096,7 @@ mod tests {
                 "{err}"
             );
             assert!(err.to_string().contains(pattern), "{err}");
-            assert_eq!(err.code(), "netid.invalid_route_pattern");
+            assert_eq!(err.code(), "policy.invalid_route_pattern");
             assert_eq!(err.actor(), Actor::Configuration);
         }
     }

@@ -9,9 +9,9 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use super::Problem;
 use super::session_cache::{self, CheckedSession, CheckedTokens, Hit};
 use super::user::{Method, VerifiedUser};
+use super::{Problem, ProblemKind};
 use crate::clock::unix_now;
 use crate::error::{Actor, ErrorCode};
 use crate::model::{AgeTag, Assurance};
@@ -57,7 +57,7 @@ impl ErrorCode for SessionError {
             SessionError::Expired => "netid.session_expired",
             SessionError::Revoked => "netid.session_revoked",
             SessionError::Store(_) => "netid.unavailable",
-            SessionError::Config(_) => "netid.session_config",
+            SessionError::Config(_) => "policy.session_config",
         }
     }
     fn actor(&self) -> Actor {
@@ -80,11 +80,12 @@ impl SessionError {
     /// The refusal as a problem document (401, or 503 when the store is down).
     pub fn to_problem(&self) -> Problem {
         match self {
-            SessionError::Store(_) => {
-                Problem::unavailable("the session store is unreachable; retry")
-            }
+            SessionError::Store(_) => Problem::unavailable("the session store", "会话存储"),
             SessionError::Config(_) => Problem::internal(),
-            e => Problem::new(401, e.code(), "Sign-in required", e.to_string()),
+            SessionError::Missing => Problem::of(ProblemKind::Unauthenticated),
+            SessionError::Invalid => Problem::of(ProblemKind::SessionInvalid),
+            SessionError::Expired => Problem::of(ProblemKind::SessionExpired),
+            SessionError::Revoked => Problem::of(ProblemKind::SessionRevoked),
         }
     }
 }

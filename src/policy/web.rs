@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{LoginStart, Problem, VerifiedUser};
+use super::{LoginStart, Problem, ProblemKind, VerifiedUser};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "netid_session";
@@ -114,12 +114,7 @@ pub(crate) fn pending_body() -> Value {
 
 /// Polling without the binding cookie.
 pub(crate) fn login_unknown() -> Problem {
-    Problem::new(
-        401,
-        "netid.login_unknown",
-        "No sign-in in progress",
-        "no sign-in was started from this browser",
-    )
+    Problem::of(ProblemKind::LoginUnknown)
 }
 
 #[cfg(test)]

@@ -112,13 +112,24 @@ pub enum SandboxError {
     Expired,
 }
 
+impl SandboxError {
+    /// The refusal the sandbox answers with on the wire.
+    pub fn problem_kind(&self) -> crate::problem::ProblemKind {
+        use crate::problem::ProblemKind;
+        match self {
+            SandboxError::Start(_) => ProblemKind::Internal,
+            SandboxError::NotFound => ProblemKind::NotFound,
+            SandboxError::AlreadyDecided => ProblemKind::AuthorizationUsed,
+            SandboxError::Expired => ProblemKind::AuthorizationExpired,
+        }
+    }
+}
+
 impl ErrorCode for SandboxError {
     fn code(&self) -> &'static str {
         match self {
             SandboxError::Start(_) => "sandbox.start",
-            SandboxError::NotFound => "netid.not_found",
-            SandboxError::AlreadyDecided => "netid.authorization_used",
-            SandboxError::Expired => "netid.authorization_expired",
+            e => e.problem_kind().code(),
         }
     }
     fn actor(&self) -> Actor {

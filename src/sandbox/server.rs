@@ -17,6 +17,7 @@ use super::{Decision, Fault, Persona, SandboxError, Shared, allowed_fields};
 use crate::clock::unix_now;
 use crate::crypto::{hmac_sm3, sm3};
 use crate::model::{Assurance, FieldName, FieldSet, NotVerifiedReason};
+use crate::problem::{Lang, Problem, ProblemKind};
 use crate::request_auth::{REPLAY_WINDOW_SECS, RequestCredentials, sign_webhook};
 
 const MAX_BODY: usize = 64 * 1024;
@@ -113,11 +114,20 @@ impl axum::serve::Listener for FaultyListener {
     }
 }
 
-fn problem(status: StatusCode, code: &str, detail: &str) -> Response {
-    let body = json!({
-        "type": format!("https://netid.example/problems/{code}"),
-        "title": code, "status": status.as_u16(), "detail": detail, "code": code,
-    });
+/// A problem+json answer of the platform, from the one registry (English: the platform's
+/// answers are for the relying party's code, not for people).
+fn problem(kind: ProblemKind, detail: &str) -> Response {
+    let status = StatusCode::from_u16(kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    problem_with_status(status, kind, detail)
+}
+
+/// [`problem`] with another status (injected faults).
+fn problem_with_status(status: StatusCode, kind: ProblemKind, detail: &str) -> Response {
+    let mut body = Problem::of(kind)
+        .with_detail(detail.to_owned(), kind.detail(Lang::ZhCn))
+        .in_lang(Lang::En)
+        .to_json();
+    body["status"] = status.as_u16().into();
     (
         status,
         [
@@ -151,12 +161,12 @@ async fn http_fault(shared: &Shared) -> Option<Response> {
         }
     };
     match fault {
-        Some(Fault::HttpStatus(code)) => Some(problem(
+        Some(Fault::HttpStatus(code)) => Some(problem_with_status(
             StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
             if code == 429 {
-                "netid.rate_limited"
+                ProblemKind::RateLimited
             } else {
-                "netid.internal"
+                ProblemKind::Internal
             },
             "injected by the sandbox",
         )),
@@ -188,13 +198,9 @@ fn authenticate(
     body: &[u8],
 ) -> Result<String, Response> {
     if body.len() > MAX_BODY {
-        return Err(problem(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "netid.payload_too_large",
-            "body over 64 KiB",
-        ));
+        return Err(problem(ProblemKind::PayloadTooLarge, "body over 64 KiB"));
     }
-    let unauthenticated = |d: &str| problem(StatusCode::UNAUTHORIZED, "netid.unauthenticated", d);
+    let unauthenticated = |d: &str| problem(ProblemKind::Unauthenticated, d);
     let header = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -212,10 +218,7 @@ fn authenticate(
     let now = unix_now();
     creds
         .verify(&key, method.as_str(), path, body, now)
-        .map_err(|e| {
-            use crate::error::ErrorCode;
-            problem(StatusCode::UNAUTHORIZED, e.code(), &e.to_string())
-        })?;
+        .map_err(|e| problem(e.problem_kind(), &e.to_string()))?;
     let mut s = shared.lock();
     s.nonces.retain(|_, until| *until > now);
     let fresh = s
@@ -226,11 +229,7 @@ fn authenticate(
         )
         .is_none();
     if !fresh {
-        return Err(problem(
-            StatusCode::UNAUTHORIZED,
-            "netid.request_replayed",
-            "nonce already used",
-        ));
+        return Err(problem(ProblemKind::RequestReplayed, "nonce already used"));
     }
     Ok(creds.app_id)
 }
@@ -324,7 +323,7 @@ async fn create(
     if let Some(r) = http_fault(&shared).await {
         return r;
     }
-    let bad = |d: &str| problem(StatusCode::BAD_REQUEST, "netid.bad_request", d);
+    let bad = |d: &str| problem(ProblemKind::BadRequest, d);
     let Some(idem) = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
@@ -408,7 +407,7 @@ async fn create(
 // The error is the finished HTTP answer; sandbox-only, off the hot path.
 #[allow(clippy::result_large_err)]
 fn parse_authorization(req: &Map<String, Value>) -> Result<(Kind, u8, String), Response> {
-    let bad = |d: &str| problem(StatusCode::BAD_REQUEST, "netid.bad_request", d);
+    let bad = |d: &str| problem(ProblemKind::BadRequest, d);
     if let Some(k) = req
         .keys()
         .find(|k| !matches!(k.as_str(), "request" | "nonce" | "callback_url"))
@@ -437,8 +436,7 @@ fn parse_authorization(req: &Map<String, Value>) -> Result<(Kind, u8, String), R
         Some("fields") => {
             let Some(basis) = r.get("legal_basis").and_then(|b| text(b, 256)) else {
                 return Err(problem(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "netid.legal_basis_required",
+                    ProblemKind::LegalBasisRequired,
                     "plaintext fields need a legal basis (Art. 8 §2)",
                 ));
             };
@@ -459,8 +457,7 @@ fn parse_authorization(req: &Map<String, Value>) -> Result<(Kind, u8, String), R
             }
             if !fields.is_subset(&allowed_fields()) {
                 return Err(problem(
-                    StatusCode::FORBIDDEN,
-                    "netid.fields_exceed_basis",
+                    ProblemKind::FieldsExceedBasis,
                     "fields not allowed",
                 ));
             }
@@ -488,7 +485,7 @@ fn parse_reverification(
     app_id: &str,
     req: &Map<String, Value>,
 ) -> Result<(Kind, u8, String), Response> {
-    let bad = |d: &str| problem(StatusCode::BAD_REQUEST, "netid.bad_request", d);
+    let bad = |d: &str| problem(ProblemKind::BadRequest, d);
     if req
         .keys()
         .any(|k| !matches!(k.as_str(), "sub" | "reason" | "nonce" | "callback_url"))
@@ -508,11 +505,7 @@ fn parse_reverification(
         .subjects
         .contains_key(&(app_id.to_owned(), sub.to_owned()))
     {
-        return Err(problem(
-            StatusCode::NOT_FOUND,
-            "netid.not_found",
-            "unknown sub",
-        ));
+        return Err(problem(ProblemKind::NotFound, "unknown sub"));
     }
     Ok((
         Kind::Reverify {
@@ -540,11 +533,7 @@ async fn poll(
     let now = unix_now();
     let s = shared.lock();
     let Some(a) = s.authorizations.get(&id).filter(|a| a.app_id == app_id) else {
-        return problem(
-            StatusCode::NOT_FOUND,
-            "netid.not_found",
-            "unknown authorization",
-        );
+        return problem(ProblemKind::NotFound, "unknown authorization");
     };
     let body = match &a.status {
         Status::Pending if now > a.expires_at => json!({"status": "expired"}),
@@ -567,7 +556,7 @@ async fn decision(
     if let Err(r) = authenticate(&shared, &method, &uri, &headers, &body) {
         return r;
     }
-    let bad = |d: &str| problem(StatusCode::BAD_REQUEST, "netid.bad_request", d);
+    let bad = |d: &str| problem(ProblemKind::BadRequest, d);
     let Ok(v) = serde_json::from_slice::<Value>(&body) else {
         return bad("body must be JSON");
     };
@@ -586,21 +575,12 @@ async fn decision(
 }
 
 fn decision_response(r: Result<&'static str, SandboxError>) -> Response {
-    use crate::error::ErrorCode;
     match r {
         Ok(status) => json_response(
             StatusCode::OK,
             json!({ "status": status }).to_string().into_bytes(),
         ),
-        Err(e) => {
-            let status = match e {
-                SandboxError::NotFound => StatusCode::NOT_FOUND,
-                SandboxError::AlreadyDecided => StatusCode::CONFLICT,
-                SandboxError::Expired => StatusCode::GONE,
-                SandboxError::Start(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            };
-            problem(status, e.code(), &e.to_string())
-        }
+        Err(e) => problem(e.problem_kind(), &e.to_string()),
     }
 }
 
@@ -885,11 +865,7 @@ async fn ui_decision(
             Ok(_) => axum::response::Redirect::to("/").into_response(),
             Err(e) => decision_response(Err(e)),
         },
-        None => problem(
-            StatusCode::BAD_REQUEST,
-            "netid.bad_request",
-            "unknown persona",
-        ),
+        None => problem(ProblemKind::BadRequest, "unknown persona"),
     }
 }
 

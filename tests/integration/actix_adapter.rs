@@ -160,7 +160,8 @@ async fn actix_problems_are_problem_json_and_internal_errors_stay_opaque() {
     let mut keys: Vec<_> = body.as_object().unwrap().keys().cloned().collect();
     keys.sort();
     assert_eq!(keys, ["code", "detail", "status", "title", "type"]);
-    assert_eq!(body["detail"], "the request could not be processed");
+    // A handler's own problem has no request to negotiate with: zh-CN, the default.
+    assert_eq!(body["detail"], "请求无法处理。");
 }
 
 #[tokio::test]

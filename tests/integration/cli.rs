@@ -324,7 +324,11 @@ fn keygen_rejects_a_bad_kid() {
         None,
     );
     assert_status(&o, 2);
-    assert!(stderr(&o).starts_with("error: key.jwk: "), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with("error: crypto.key_jwk: "),
+        "{}",
+        stderr(&o)
+    );
     assert!(!out.exists(), "nothing written");
 }
 
@@ -374,7 +378,11 @@ fn sign_reads_claims_from_stdin_and_refuses_non_objects() {
         Some(b"{}"),
     );
     assert_status(&o, 2);
-    assert!(stderr(&o).starts_with("error: key.pem: "), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with("error: crypto.key_pem: "),
+        "{}",
+        stderr(&o)
+    );
     let missing = dir.path().join("missing.pem");
     let o = netid(
         &["sign", "--key", path_str(&missing), "--kid", "k1", "-"],
@@ -615,8 +623,8 @@ fn usage_and_input_errors_exit_2() {
     for (keys, code) in [
         (&missing, "io"),
         (&garbage, "keys.jwks_invalid"),
-        (&bad_pem, "key.der"),
-        (&private_pem, "key.pem"),
+        (&bad_pem, "crypto.key_der"),
+        (&private_pem, "crypto.key_pem"),
         (&enc_only, "keys.jwks_invalid"),
     ] {
         let o = netid(

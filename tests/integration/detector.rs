@@ -1174,11 +1174,11 @@ fn multipart_limits_and_malformed_bodies() {
     };
     // The body limit counts the whole body.
     let big = multipart(&[(&[&file("f", "f.txt")], &vec![b'x'; 5000])]);
-    assert_eq!(code(d.scan_multipart(&big, "B")), "netid.body_too_large");
+    assert_eq!(code(d.scan_multipart(&big, "B")), "detect.body_too_large");
     // The depth limit holds inside a JSON file.
     assert_eq!(
         code(d.scan_multipart(&json_part(b"[[[[[1]]]]]"), "B")),
-        "netid.json_too_deep"
+        "detect.json_too_deep"
     );
     // A malformed JSON file is refused as a JSON body is, at an offset in the whole body.
     let body = json_part(format!(r#"{{"x":"{ID_A}" "#).as_bytes());
@@ -1188,14 +1188,14 @@ fn multipart_limits_and_malformed_bodies() {
     }
     assert_eq!(
         code(d.scan_multipart(&json_part(b"{\"a\":\"\xff\"}"), "B")),
-        "netid.invalid_utf8"
+        "detect.invalid_utf8"
     );
     // A text field must be UTF-8; a text file need not be.
     let field = multipart(&[(
         &["Content-Disposition: form-data; name=\"a\""],
         b"\xff\xfe\xfd",
     )]);
-    assert_eq!(code(d.scan_multipart(&field, "B")), "netid.invalid_utf8");
+    assert_eq!(code(d.scan_multipart(&field, "B")), "detect.invalid_utf8");
     let file_part = multipart(&[(
         &[&file("a", "a.txt"), "Content-Type: text/plain"],
         b"\xff\xfe\xfd",
@@ -1206,20 +1206,23 @@ fn multipart_limits_and_malformed_bodies() {
         &[&file("a", "a.txt"), "Content-Transfer-Encoding: base64"],
         b"MTEwMTA1MTk0OTEyMzEwMDJY",
     )]);
-    assert_eq!(code(d.scan_multipart(&b64, "B")), "netid.invalid_multipart");
+    assert_eq!(
+        code(d.scan_multipart(&b64, "B")),
+        "detect.invalid_multipart"
+    );
     for broken in [
         &b"no delimiter"[..],
         b"--B\r\nContent-Disposition: form-data; name=a\r\n\r\nunterminated",
         b"--B\r\nheader without colon\r\n\r\nx\r\n--B--",
     ] {
         let e = d.scan_multipart(broken, "B").unwrap_err();
-        assert_eq!(e.code(), "netid.invalid_multipart");
+        assert_eq!(e.code(), "detect.invalid_multipart");
         assert_eq!(e.actor(), Actor::Configuration);
     }
     // Wrong boundary: nothing is a part.
     assert_eq!(
         code(d.scan_multipart(&json_part(b"{}"), "C")),
-        "netid.invalid_multipart"
+        "detect.invalid_multipart"
     );
 }
 
@@ -1272,28 +1275,28 @@ fn errors_have_stable_codes_and_no_content() {
     let cases: Vec<(Result<Scan, ScanError>, &str)> = vec![
         (
             d.scan_json(format!("[\"{ID_A}\"{}]", " ".repeat(64)).as_bytes()),
-            "netid.body_too_large",
+            "detect.body_too_large",
         ),
-        (d.scan_json(b"[[[[[1]]]]]"), "netid.json_too_deep"),
+        (d.scan_json(b"[[[[[1]]]]]"), "detect.json_too_deep"),
         (
             d.scan_json(&[&b"[\""[..], ID_A.as_bytes(), &b"\xff\"]"[..]].concat()),
-            "netid.invalid_utf8",
+            "detect.invalid_utf8",
         ),
         (
             d.scan_json(format!("[\"{ID_A}\" \"{ID_B}\"]").as_bytes()),
-            "netid.invalid_json",
+            "detect.invalid_json",
         ),
         (
             d.scan_form(format!("idNo={ID_A}%G0").as_bytes()),
-            "netid.invalid_form",
+            "detect.invalid_form",
         ),
         (
             d.scan_form(format!("idNo={ID_A}%FF").as_bytes()),
-            "netid.invalid_utf8",
+            "detect.invalid_utf8",
         ),
         (
             d.scan_query(&format!("q={ID_A}{}", "x".repeat(64))),
-            "netid.body_too_large",
+            "detect.body_too_large",
         ),
     ];
     for (result, code) in cases {

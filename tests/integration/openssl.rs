@@ -263,11 +263,11 @@ fn foreign_keys_are_refused_with_the_algorithm_code() {
     .unwrap();
     assert_eq!(
         PrivateKey::from_pkcs8_pem(&priv_pem).unwrap_err().code(),
-        "key.algorithm"
+        "crypto.key_algorithm"
     );
     assert_eq!(
         PublicKey::from_spki_pem(&pub_pem).unwrap_err().code(),
-        "key.algorithm"
+        "crypto.key_algorithm"
     );
     let ed = dir.path().join("ed.pem");
     run_openssl(
@@ -287,6 +287,6 @@ fn foreign_keys_are_refused_with_the_algorithm_code() {
     .unwrap();
     assert_eq!(
         PublicKey::from_spki_pem(&ed_pub).unwrap_err().code(),
-        "key.algorithm"
+        "crypto.key_algorithm"
     );
 }

@@ -910,6 +910,61 @@ async fn stateful(h: &dyn Harness, w: &World, adult: &str) -> usize {
         "{echoed}"
     );
 
+    // Refusals speak zh-CN unless the request prefers English, and say which.
+    let refused = |lang: Option<&str>| {
+        let mut r = with_session(
+            body(
+                req("POST", "/profile"),
+                "application/json",
+                format!(r#"{{"idNo":"{id}"}}"#),
+            ),
+            Some(adult),
+        );
+        if let Some(lang) = lang {
+            r.headers.push(("accept-language".into(), lang.into()));
+        }
+        r
+    };
+    for (lang, title, content_language) in [
+        (None, "不收集明文身份信息", "zh-CN"),
+        (
+            Some("zh-CN,zh;q=0.9,en;q=0.8"),
+            "不收集明文身份信息",
+            "zh-CN",
+        ),
+        (
+            Some("en-US,en;q=0.9"),
+            "Extra plaintext identity data",
+            "en",
+        ),
+    ] {
+        let r = h.send(refused(lang)).await;
+        assert_eq!(r.status, 422, "{lang:?}");
+        let json = r.json();
+        assert_eq!(json["title"], title, "{lang:?}");
+        assert_eq!(json["type"], "urn:netid:problem:netid.extra_plaintext");
+        let detail = json["detail"].as_str().unwrap_or_default();
+        assert_eq!(
+            detail.contains("第七条第二款"),
+            content_language == "zh-CN",
+            "{detail}"
+        );
+        assert!(
+            r.headers
+                .iter()
+                .any(|(k, v)| k.eq_ignore_ascii_case("content-language") && v == content_language),
+            "{lang:?}: {:?}",
+            r.headers
+        );
+    }
+    // The extractor's refusal, too.
+    let mut anonymous = req("GET", "/me");
+    anonymous
+        .headers
+        .push(("accept-language".into(), "en".into()));
+    assert_eq!(h.send(anonymous).await.json()["title"], "Sign-in required");
+    assert_eq!(h.send(req("GET", "/me")).await.json()["title"], "需要登录");
+
     // Consent: granted → allowed; withdrawn → refused again.
     let me = h
         .send(with_session(req("GET", "/me"), Some(adult)))
@@ -957,5 +1012,5 @@ async fn stateful(h: &dyn Harness, w: &World, adult: &str) -> usize {
     assert_eq!(logout.status, 204);
     let after = h.send(with_session(req("GET", "/me"), Some(adult))).await;
     assert_eq!(after.code().as_deref(), Some("netid.session_revoked"));
-    4
+    6
 }

@@ -188,34 +188,37 @@ fn public_key_points_are_checked() {
     compressed[0] = 0x02;
     assert_eq!(
         PublicKey::from_sec1_bytes(&compressed).unwrap_err().code(),
-        "key.point_encoding"
+        "crypto.key_point_encoding"
     );
     assert_eq!(
         PublicKey::from_sec1_bytes(&good[..64]).unwrap_err().code(),
-        "key.point_encoding"
+        "crypto.key_point_encoding"
     );
-    assert_eq!(PublicKey::from_hex("04zz").unwrap_err().code(), "key.hex");
+    assert_eq!(
+        PublicKey::from_hex("04zz").unwrap_err().code(),
+        "crypto.key_hex"
+    );
     assert_eq!(
         PublicKey::from_hex(&"ab".repeat(10)).unwrap_err().code(),
-        "key.hex"
+        "crypto.key_hex"
     );
     assert_eq!(
         PrivateKey::from_bytes(&[0; 32]).unwrap_err().code(),
-        "key.scalar"
+        "crypto.key_scalar"
     );
     assert_eq!(
         PrivateKey::from_bytes(&[0xff; 32]).unwrap_err().code(),
-        "key.scalar"
+        "crypto.key_scalar"
     );
     assert_eq!(
         PublicKey::from_spki_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
             .unwrap_err()
             .code(),
-        "key.pem"
+        "crypto.key_pem"
     );
     assert_eq!(
         PublicKey::from_spki_pem("hello").unwrap_err().code(),
-        "key.pem"
+        "crypto.key_pem"
     );
 }
 

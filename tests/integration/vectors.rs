@@ -193,7 +193,7 @@ fn key_files_import_in_every_form() {
             Jwk::from_json(&k["jwk_private"].to_string())
                 .unwrap_err()
                 .code(),
-            "key.jwk"
+            "crypto.key_jwk"
         );
         // Re-export and re-import.
         assert_eq!(

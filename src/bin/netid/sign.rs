@@ -60,7 +60,7 @@ pub(crate) fn run(args: Args) -> Result<(), Failure> {
     let pem = Zeroizing::new(read_input(&args.key)?);
     let pem = std::str::from_utf8(&pem).map_err(|_| {
         Failure::other(
-            "key.pem",
+            "crypto.key_pem",
             format!("{} is not a PEM text file", args.key.display()),
         )
     })?;
