@@ -412,7 +412,16 @@ impl LoginFlow {
             Problem::of(ProblemKind::NotVerified)
                 .with_detail("the verification failed", "核验未通过。")
         })?;
-        let user = VerifiedUser::from_other(verifier.method(), verified, unix_now());
+        let user =
+            VerifiedUser::from_other(verifier.method(), verified, unix_now()).ok_or_else(|| {
+                // The verifier's code must be fixed; the user cannot.
+                tracing::error!(
+                    method = verifier.method(),
+                    "an identity verifier gave a method name or subject netid cannot namespace"
+                );
+                record_outcome(&label, "not_verified");
+                Problem::internal()
+            })?;
         self.record(
             AuditEvent::new(
                 AuditAction::Verification,

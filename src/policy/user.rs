@@ -83,23 +83,35 @@ impl VerifiedUser {
         })
     }
 
-    /// From another lawful verification.
-    pub(crate) fn from_other(method: &str, v: OtherVerification, now: u64) -> Self {
-        Self {
-            subject: v.subject.into(),
+    /// From another lawful verification, with the subject in the verifier's own namespace:
+    /// `{method}:{subject}`. A 网号/网证 pseudonym has no `:` and a method name none either, so
+    /// no verifier can produce a subject that equals a pseudonym or another verifier's subject
+    /// (a login the other way never becomes someone else's account). `None` when the method
+    /// name or the subject is not of the documented form.
+    pub(crate) fn from_other(method: &str, v: OtherVerification, now: u64) -> Option<Self> {
+        let method_ok = (1..=32).contains(&method.len())
+            && method
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        let subject_ok =
+            (1..=128).contains(&v.subject.len()) && v.subject.bytes().all(|b| b.is_ascii_graphic());
+        (method_ok && subject_ok).then(|| Self {
+            subject: format!("{method}:{}", v.subject).into(),
             assurance: v.assurance,
             age_tag: v.age_tag,
             guardian_consent: v.guardian_consent,
             verified_at: now,
             method: Method::Other(method.to_owned()),
-        }
+        })
     }
 }
 
 /// What a platform's own lawful verification established, in netid's vocabulary.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OtherVerification {
-    /// The user's id at this relying party.
+    /// The user's id in the verifier's own records: 1–128 visible ASCII characters. netid
+    /// prefixes it with the method name (`counter_check:c-42`), so it can never equal a
+    /// 网号/网证 pseudonym or another verifier's id.
     pub subject: String,
     /// The strength of the check, mapped to the same levels as 网证 (e.g. ID document plus face
     /// comparison ≈ [`Assurance::CredentialFace`]).
@@ -119,7 +131,8 @@ pub struct VerifierError(pub String);
 /// verifies get the same [`VerifiedUser`] as 网号/网证 users.
 #[async_trait::async_trait]
 pub trait IdentityVerifier: Send + Sync + 'static {
-    /// A short stable name for the audit log and metrics (`bank_card`, `id_card_face`).
+    /// A short stable name for the audit log, metrics and the subject's namespace
+    /// (`bank_card`, `id_card_face`): 1–32 characters from `a-z 0-9 _`.
     fn method(&self) -> &'static str;
 
     /// Checks the evidence the user submitted (opaque to netid: the request body of the

@@ -226,7 +226,7 @@ async fn actix_session_cookies_have_the_flags_of_the_axum_adapter() {
         })
         .await;
     assert_eq!(me.status, 200);
-    assert_eq!(me.json()["subject"], "staff-3");
+    assert_eq!(me.json()["subject"], "staff_check:staff-3");
 }
 
 /// actix routes on the percent-decoded path (`/adult/%73hop` reaches `/adult/shop`): the rules

@@ -965,6 +965,27 @@ async fn stateful(h: &dyn Harness, w: &World, adult: &str) -> usize {
     assert_eq!(h.send(anonymous).await.json()["title"], "Sign-in required");
     assert_eq!(h.send(req("GET", "/me")).await.json()["title"], "需要登录");
 
+    // Another way of verifying cannot name its way into a 网证 user's account: its subjects
+    // live in its own namespace (issue: an other-method login that named a pseudonym became
+    // that user).
+    let adult_subject = h
+        .send(with_session(req("GET", "/me"), Some(adult)))
+        .await
+        .json()["subject"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let impostor = sign_in_other(h, &adult_subject, Some("adult")).await;
+    let impostor_subject = h
+        .send(with_session(req("GET", "/me"), Some(&impostor)))
+        .await
+        .json()["subject"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(impostor_subject, adult_subject);
+    assert_eq!(impostor_subject, format!("staff_check:{adult_subject}"));
+
     // Consent: granted → allowed; withdrawn → refused again.
     let me = h
         .send(with_session(req("GET", "/me"), Some(adult)))
@@ -1012,5 +1033,5 @@ async fn stateful(h: &dyn Harness, w: &World, adult: &str) -> usize {
     assert_eq!(logout.status, 204);
     let after = h.send(with_session(req("GET", "/me"), Some(adult))).await;
     assert_eq!(after.code().as_deref(), Some("netid.session_revoked"));
-    6
+    7
 }
