@@ -204,7 +204,7 @@ impl Gate {
     }
 
     /// `problem` in the language the request prefers, under the app's `type` base.
-    pub fn localize<H: HeaderSource + ?Sized>(&self, mut problem: Problem, headers: &H) -> Problem {
+    pub fn localize<H: HeaderSource>(&self, mut problem: Problem, headers: &H) -> Problem {
         problem.lang = Lang::negotiate(headers.first("accept-language"));
         if let Some(base) = &self.type_base {
             problem.type_base = Some(Arc::clone(base));
@@ -213,7 +213,7 @@ impl Gate {
     }
 
     /// Why a request has no user, for the extractor: the session's refusal, or "sign in".
-    fn no_user<H: HeaderSource + ?Sized>(&self, why: Option<Problem>, headers: &H) -> Problem {
+    fn no_user<H: HeaderSource>(&self, why: Option<Problem>, headers: &H) -> Problem {
         self.localize(why.unwrap_or_else(Problem::unauthenticated), headers)
     }
 
@@ -238,7 +238,7 @@ impl Gate {
     /// body is read unless known to be empty); no consent to look up. Otherwise
     /// [`Immediate::Wait`]: [`admit`](Self::admit) applies the same rules and awaits what they
     /// need. Only what cannot change the outcome is skipped here.
-    pub fn decide_now<H: HeaderSource + ?Sized>(&self, head: &RequestHead<'_, H>) -> Immediate {
+    pub fn decide_now<H: HeaderSource + Sync>(&self, head: &RequestHead<'_, H>) -> Immediate {
         let user = match session_token_bytes(head.headers) {
             None => None,
             Some(token) => match self.login.sessions().authenticate_now(token) {
@@ -268,7 +268,7 @@ impl Gate {
         read_body: R,
     ) -> Result<Admission, Problem>
     where
-        H: HeaderSource + ?Sized,
+        H: HeaderSource + Sync,
         R: FnOnce(usize) -> F,
         F: Future<Output = Result<Bytes, BodyError>>,
     {
@@ -283,7 +283,7 @@ impl Gate {
         read_body: R,
     ) -> Result<Admission, Problem>
     where
-        H: HeaderSource + ?Sized,
+        H: HeaderSource + Sync,
         R: FnOnce(usize) -> F,
         F: Future<Output = Result<Bytes, BodyError>>,
     {
@@ -326,7 +326,7 @@ impl Gate {
     }
 
     /// The request as the rules see it. Body headers count only when there is a body.
-    fn facts<'a, H: HeaderSource + ?Sized>(
+    fn facts<'a, H: HeaderSource + Sync>(
         &'a self,
         head: &RequestHead<'a, H>,
         user: Option<&'a VerifiedUser>,
@@ -341,6 +341,8 @@ impl Gate {
         };
         RequestFacts {
             route: self.route(head),
+            path: head.path,
+            headers: Some(head.headers),
             user,
             content_type: body_header("content-type"),
             content_encoding: body_header("content-encoding"),
@@ -362,7 +364,7 @@ impl Gate {
     /// Answers one of the login routes: `method` is the `{method}` path parameter of
     /// [`LoginRoute::Other`], `body` the request body as the adapter read it (up to
     /// [`LOGIN_BODY_LIMIT`]). A refusal comes back localized, for the adapter to render.
-    pub async fn login_route<H: HeaderSource + ?Sized>(
+    pub async fn login_route<H: HeaderSource>(
         &self,
         route: LoginRoute,
         method: Option<&str>,
@@ -397,7 +399,7 @@ impl Gate {
     }
 
     /// `POST /netid/login/poll`: 202 while pending; 200 and the session cookie when done.
-    async fn login_poll<H: HeaderSource + ?Sized>(&self, headers: &H) -> Reply {
+    async fn login_poll<H: HeaderSource>(&self, headers: &H) -> Reply {
         let binding = web::cookie_value(headers.values("cookie"), web::LOGIN_COOKIE)
             .ok_or_else(web::login_unknown)?;
         match self.login.poll(binding).await? {
@@ -413,7 +415,7 @@ impl Gate {
     }
 
     /// `POST /netid/callback`: the platform's signed webhook (204).
-    async fn callback<H: HeaderSource + ?Sized>(&self, headers: &H, body: &[u8]) -> Reply {
+    async fn callback<H: HeaderSource>(&self, headers: &H, body: &[u8]) -> Reply {
         let mut map = http::HeaderMap::new();
         headers.for_each(&mut |name, value| {
             if let (Ok(name), Ok(value)) = (
@@ -429,7 +431,7 @@ impl Gate {
 
     /// `POST /netid/logout`: ends the session (204) and clears its cookie. A session that is
     /// already invalid is cleared all the same; only an unreachable store is an error.
-    async fn logout<H: HeaderSource + ?Sized>(&self, headers: &H) -> Reply {
+    async fn logout<H: HeaderSource>(&self, headers: &H) -> Reply {
         if let Some(token) = session_token(headers)
             && let Err(p) = self.login.logout(token).await
             && p.status >= 500
@@ -514,12 +516,12 @@ fn empty_response(status: StatusCode) -> Response<Bytes> {
 }
 
 /// The session token: `Authorization: Bearer …` or the session cookie.
-fn session_token<H: HeaderSource + ?Sized>(headers: &H) -> Option<&str> {
+fn session_token<H: HeaderSource>(headers: &H) -> Option<&str> {
     web::session_token(headers.first("authorization"), headers.values("cookie"))
 }
 
 /// [`session_token`] unchecked, for the lookup among remembered tokens.
-fn session_token_bytes<H: HeaderSource + ?Sized>(headers: &H) -> Option<&[u8]> {
+fn session_token_bytes<H: HeaderSource>(headers: &H) -> Option<&[u8]> {
     web::session_token_bytes(headers.first("authorization"), headers.values("cookie"))
 }
 

@@ -15,6 +15,7 @@
 mod age;
 pub(crate) mod gate;
 mod login;
+mod places;
 mod rules;
 mod session;
 mod session_cache;
@@ -34,6 +35,7 @@ pub use gate::{
     LoginRoute, Reply, RequestHead,
 };
 pub use login::{LoginFlow, LoginFlowBuilder, LoginStart, LoginStatus};
+pub use places::{HeaderList, UNSCANNED_HEADERS};
 pub use rules::{
     PlaintextRule, RequestFacts, RouteError, RoutePolicy, Rules, RulesBuilder, Verdict,
 };

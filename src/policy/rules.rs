@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 
+use super::places::HeaderList;
 use super::{
     AgeGate, ConsentLedger, InMemoryConsentLedger, Lang, Problem, ProblemKind, VerifiedUser,
 };
@@ -82,6 +83,11 @@ impl RoutePolicy {
 pub struct RequestFacts<'a> {
     /// The matched route pattern (`/users/{id}`), or the path if unmatched.
     pub route: &'a str,
+    /// The request path (scanned for identity data, segment by segment, percent-decoded).
+    pub path: &'a str,
+    /// The headers (scanned, but for [`UNSCANNED_HEADERS`](super::UNSCANNED_HEADERS); each
+    /// cookie but netid's own is scanned by name).
+    pub headers: Option<&'a (dyn HeaderList + Sync)>,
     /// The signed-in user, if any.
     pub user: Option<&'a VerifiedUser>,
     /// `Content-Type`.
@@ -320,7 +326,13 @@ impl Rules {
                     .findings,
             );
         }
-        // Remembered for the redact rule: a query string cannot be redacted in place.
+        findings.extend(super::places::scan(
+            &self.inner.detector,
+            req.path,
+            req.headers,
+        ));
+        // Remembered for the redact rule: the query, the path, headers and cookies cannot be
+        // redacted in place.
         let query_blocks = findings.iter().any(Finding::is_blocking);
         let body_kind = classify(&req, policy)?;
         let body_scan = match body_kind {
@@ -335,10 +347,7 @@ impl Rules {
                 .detector
                 .scan_form(req.body)
                 .map_err(scan_problem)?,
-            BodyKind::Text => {
-                let text = std::str::from_utf8(req.body).map_err(|_| invalid_utf8())?;
-                self.inner.detector.scan_text(None, text)
-            }
+            BodyKind::Sniffed => self.sniff(req.body),
             BodyKind::Multipart(ref boundary) => self
                 .inner
                 .detector
@@ -381,7 +390,8 @@ impl Rules {
                             .map_err(scan_problem)?
                             .0
                     }
-                    // Text, multipart and query strings cannot be redacted in place safely.
+                    // Text, multipart, sniffed bodies and query strings cannot be redacted in
+                    // place safely.
                     _ => {
                         return Err(extra_plaintext(&blocking, Refusal::NotRedactable));
                     }
@@ -393,6 +403,32 @@ impl Rules {
             }
         }
     }
+}
+
+impl Rules {
+    /// A body whose declared type is not parsed as such (text, none, `octet-stream`, an image
+    /// type that is really JSON, two `Content-Type` headers…): read for what it is, so that a
+    /// handler that parses it anyway finds nothing the rules did not see. JSON if it parses as
+    /// JSON (field names kept), else a form if it reads as one, else text, decoded lossily.
+    fn sniff(&self, body: &[u8]) -> Scan {
+        let detector = &self.inner.detector;
+        let parsed = if matches!(body.trim_ascii_start().first(), Some(b'{' | b'[')) {
+            detector.scan_json(body).ok()
+        } else if looks_like_form(body) {
+            detector.scan_form(body).ok()
+        } else {
+            None
+        };
+        if let Some(scan) = parsed {
+            return scan;
+        }
+        detector.scan_text(None, &String::from_utf8_lossy(body))
+    }
+}
+
+/// `k=v&k2=v2`: an `=`, and nothing a form body cannot hold unencoded.
+fn looks_like_form(body: &[u8]) -> bool {
+    body.contains(&b'=') && body.iter().all(|b| b.is_ascii_graphic())
 }
 
 impl RulesBuilder {
@@ -830,8 +866,9 @@ enum BodyKind {
     Opaque,
     Json,
     Form,
-    Text,
     Multipart(String),
+    /// A type the rules do not parse as declared: read for what it is.
+    Sniffed,
 }
 
 fn classify(req: &RequestFacts<'_>, policy: &RoutePolicy) -> Result<BodyKind, Problem> {
@@ -845,11 +882,10 @@ fn classify(req: &RequestFacts<'_>, policy: &RoutePolicy) -> Result<BodyKind, Pr
     {
         return Err(Problem::of(ProblemKind::CompressedBody));
     }
+    // No type, or one that is not text: a handler that takes the bytes or a `String` still
+    // reads them, so they are read for what they are.
     let Some(ct) = req.content_type else {
-        return Err(unsupported(
-            "a request body needs a Content-Type",
-            "请求体须声明 Content-Type。",
-        ));
+        return Ok(BodyKind::Sniffed);
     };
     let lower = ct.to_ascii_lowercase();
     let essence = lower.split(';').next().unwrap_or("").trim();
@@ -861,8 +897,9 @@ fn classify(req: &RequestFacts<'_>, policy: &RoutePolicy) -> Result<BodyKind, Pr
         return Ok(BodyKind::Opaque);
     }
     match essence {
-        "application/json" => Ok(BodyKind::Json),
-        e if e.starts_with("application/") && e.ends_with("+json") => Ok(BodyKind::Json),
+        // What actix's `web::Json` accepts (any `*/json`, `*/*+json`) and axum's `Json`
+        // (`application/json`, `application/*+json`).
+        e if e.ends_with("/json") || e.ends_with("+json") => Ok(BodyKind::Json),
         "application/x-www-form-urlencoded" => Ok(BodyKind::Form),
         "multipart/form-data" => ct
             .split(';')
@@ -879,8 +916,7 @@ fn classify(req: &RequestFacts<'_>, policy: &RoutePolicy) -> Result<BodyKind, Pr
                     "multipart/form-data 须有 1 至 70 个字符的 boundary。",
                 )
             }),
-        e if e.starts_with("text/") => Ok(BodyKind::Text),
-        _ => Err(Problem::of(ProblemKind::UnsupportedMediaType)),
+        _ => Ok(BodyKind::Sniffed),
     }
 }
 
@@ -916,8 +952,8 @@ fn extra_plaintext(findings: &[&Finding], why: Refusal) -> Problem {
             "此处的身份信息无法脱敏，请删除后再提交。",
         ),
         Refusal::QueryNotRedactable => p.with_detail(
-            "identity data in the query string cannot be redacted; remove it",
-            "查询字符串中的身份信息无法脱敏，请删除后再提交。",
+            "identity data in the path, query, headers or cookies cannot be redacted; remove it",
+            "路径、查询字符串、请求头或 Cookie 中的身份信息无法脱敏，请删除后再提交。",
         ),
     };
     let locations: Vec<_> = findings
@@ -929,14 +965,6 @@ fn extra_plaintext(findings: &[&Finding], why: Refusal) -> Problem {
 
 pub(super) fn too_large() -> Problem {
     Problem::of(ProblemKind::PayloadTooLarge)
-}
-
-fn invalid_utf8() -> Problem {
-    Problem::of(ProblemKind::InvalidUtf8)
-}
-
-fn unsupported(en: &'static str, zh: &'static str) -> Problem {
-    Problem::of(ProblemKind::UnsupportedMediaType).with_detail(en, zh)
 }
 
 fn scan_problem(e: crate::detect::ScanError) -> Problem {
@@ -1118,6 +1146,8 @@ mod tests {
             .build();
         let facts = RequestFacts {
             route: "/anything",
+            path: "/anything",
+            headers: None,
             user: None,
             content_type: None,
             content_encoding: None,

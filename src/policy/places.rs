@@ -1,0 +1,239 @@
+//! The places of a request besides its body and query where plaintext identity data can hide:
+//! the path, the headers and the cookies (Art. 7 §2 covers whatever the platform takes in, not
+//! only bodies). Each is scanned as named text, with the same detector as the body.
+//!
+//! Not scanned, and why (a short list, so that everything else is):
+//! - the headers that only describe the transport or the body, and whose values are fixed
+//!   tokens a handler never reads as user data: [`UNSCANNED_HEADERS`] and every `sec-*` header
+//!   (set by the browser, not by script);
+//! - `Authorization`: the session token, or credentials a handler checks but never keeps;
+//! - `Cookie` as a whole: each cookie is scanned by name, except netid's own two.
+
+use std::borrow::Cow;
+
+use crate::detect::{Detector, Finding};
+
+/// Headers that are not scanned (lower case). See the module docs.
+pub const UNSCANNED_HEADERS: &[&str] = &[
+    "accept",
+    "accept-charset",
+    "accept-encoding",
+    "accept-language",
+    "authorization",
+    "cache-control",
+    "connection",
+    "content-encoding",
+    "content-length",
+    "content-type",
+    "cookie",
+    "dnt",
+    "expect",
+    "host",
+    "if-match",
+    "if-modified-since",
+    "if-none-match",
+    "if-range",
+    "if-unmodified-since",
+    "keep-alive",
+    "pragma",
+    "priority",
+    "range",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "upgrade-insecure-requests",
+];
+
+/// A request's headers, as the rules read them: every header's name (lower case) and value.
+/// Object-safe, so [`RequestFacts`](super::RequestFacts) can carry any adapter's map.
+pub trait HeaderList {
+    /// Calls `f` with every header's name (lower case) and value, in order.
+    fn each(&self, f: &mut dyn FnMut(&str, &[u8]));
+}
+
+impl<T: super::HeaderSource + ?Sized> HeaderList for T {
+    fn each(&self, f: &mut dyn FnMut(&str, &[u8])) {
+        self.for_each(f);
+    }
+}
+
+impl std::fmt::Debug for dyn HeaderList + Sync + '_ {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HeaderList")
+    }
+}
+
+/// Findings in the path, the headers and the cookies. Locations are `path[i]` (segment `i`,
+/// from 0), `header:NAME` and `cookie:NAME`.
+pub(crate) fn scan(
+    detector: &Detector,
+    path: &str,
+    headers: Option<&(dyn HeaderList + Sync)>,
+) -> Vec<Finding> {
+    let mut named: Vec<(String, String)> = Vec::new();
+    for (i, segment) in path.split('/').filter(|s| !s.is_empty()).enumerate() {
+        let value = percent_decode(segment.as_bytes());
+        if worth_scanning(&value) {
+            named.push((format!("path[{i}]"), value.into_owned()));
+        }
+    }
+    if let Some(headers) = headers {
+        headers.each(&mut |name, value| {
+            if name == "cookie" {
+                for (cookie, value) in cookies(value) {
+                    if cookie == super::SESSION_COOKIE.as_bytes()
+                        || cookie == super::LOGIN_COOKIE.as_bytes()
+                    {
+                        continue;
+                    }
+                    let value = percent_decode(value);
+                    if worth_scanning(&value) {
+                        named.push((format!("cookie:{}", lossy(cookie)), value.into_owned()));
+                    }
+                }
+            } else if !UNSCANNED_HEADERS.contains(&name) && !name.starts_with("sec-") {
+                let value = String::from_utf8_lossy(value);
+                if worth_scanning(&value) {
+                    named.push((format!("header:{name}"), value.into_owned()));
+                }
+            }
+        });
+    }
+    // Each place with its own name as the field name: a header called `X-Id-Card` or a cookie
+    // called `realName` is read as what its name says.
+    let mut findings = Vec::new();
+    for (place, value) in &named {
+        for mut finding in detector.scan_text(Some(bare_name(place)), value).findings {
+            finding.location.clone_from(place);
+            findings.push(finding);
+        }
+    }
+    findings
+}
+
+/// `realName` for `cookie:realName`, `X-Id` for `header:X-Id`; a path segment has no name.
+fn bare_name(place: &str) -> &str {
+    place
+        .strip_prefix("cookie:")
+        .or_else(|| place.strip_prefix("header:"))
+        .unwrap_or(place)
+}
+
+/// Whether a value can hold anything the detector finds: a digit of any script, or a letter
+/// that is not ASCII (a name). Most header values (`keep-alive`, `text/html`) are skipped
+/// without a scan.
+fn worth_scanning(value: &str) -> bool {
+    value.chars().any(|c| c.is_numeric() || !c.is_ascii())
+}
+
+/// Cookie pairs of one `Cookie` header value (RFC 6265 §5.4: `;`-separated `name=value`).
+fn cookies(header: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    header.split(|b| *b == b';').filter_map(|pair| {
+        let pair = pair.trim_ascii();
+        let eq = pair.iter().position(|b| *b == b'=')?;
+        Some((pair[..eq].trim_ascii(), pair[eq + 1..].trim_ascii()))
+    })
+}
+
+fn lossy(bytes: &[u8]) -> Cow<'_, str> {
+    String::from_utf8_lossy(bytes)
+}
+
+/// `%XX` decoded (and `+` kept: it is a space only in forms), lossy UTF-8.
+fn percent_decode(bytes: &[u8]) -> Cow<'_, str> {
+    if !bytes.contains(&b'%') {
+        return lossy(bytes);
+    }
+    let hex = |b: u8| (b as char).to_digit(16);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(path: &str, headers: &[(&str, &str)]) -> Vec<String> {
+        let mut map = http::HeaderMap::new();
+        for (k, v) in headers {
+            map.append(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                http::HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        scan(&Detector::new(), path, Some(&map))
+            .into_iter()
+            .filter(Finding::is_blocking)
+            .map(|f| f.location)
+            .collect()
+    }
+
+    const ID: &str = "11010519491231002X";
+
+    #[test]
+    fn finds_identity_numbers_in_every_place() {
+        assert_eq!(found(&format!("/users/{ID}/orders"), &[]), ["path[1]"]);
+        assert_eq!(found("/users/110105%2019491231002X", &[]), ["path[1]"]);
+        assert_eq!(found("/", &[("x-id-card", ID)]), ["header:x-id-card"]);
+        assert_eq!(
+            found(
+                "/",
+                &[("referer", &format!("https://a.example/?sfzh={ID}"))]
+            ),
+            ["header:referer"]
+        );
+        assert_eq!(
+            found("/", &[("cookie", &format!("theme=dark; kyc={ID}"))]),
+            ["cookie:kyc"]
+        );
+        // A cookie split over two Cookie headers, percent-encoded.
+        assert_eq!(
+            found(
+                "/",
+                &[("cookie", "a=1"), ("cookie", "id=110105%2019491231002X")]
+            ),
+            ["cookie:id"]
+        );
+    }
+
+    #[test]
+    fn leaves_netids_own_and_the_transport_headers_alone() {
+        assert!(found("/", &[("cookie", &format!("netid_session={ID}"))]).is_empty());
+        assert!(found("/", &[("authorization", &format!("Bearer {ID}"))]).is_empty());
+        assert!(found("/", &[("content-length", "110105194912310021")]).is_empty());
+        assert!(found("/", &[("sec-ch-ua", ID)]).is_empty());
+        // Ordinary traffic: no findings.
+        assert!(
+            found(
+                "/orders/2024/05/17",
+                &[
+                    (
+                        "user-agent",
+                        "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0.6099.109"
+                    ),
+                    ("x-request-id", "3f2a9c1e-8b7d-4e21-9a0f-1c2d3e4f5a6b"),
+                    ("cookie", "theme=dark; cart=3"),
+                ]
+            )
+            .is_empty()
+        );
+    }
+}
