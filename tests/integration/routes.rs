@@ -848,6 +848,17 @@ const CASES_BY_HAND: &[Case] = &[
             "/", "/a", "/a/", "/a/b", "/a/b/", "/a/b/c", "/a/b/c/d", "/b/c",
         ],
     ),
+    // Found here: `//files/a` fell under `/files/{*rest}` (leading slashes were all trimmed).
+    (&["files/*+", "!*+"], &["//files/a", "//", "//files/"]),
+    // Found here: axum's `{p1}` takes the empty segment in `/a//b`, actix's does not (fail closed).
+    (&["a/:/b"], &["/a//b", "/a/x/b"]),
+    // Found here: a regex parameter must rank before a plain one, as actix is given them.
+    (&["#/:/*s", ":/:/%25"], &["/7/a/%25", "/x/a/%25", "/7/a/"]),
+    // The rules' `{*rest}` for an actix `{tail:.*}`: `/files/` fails closed.
+    (
+        &["@files/*", "!files/readme"],
+        &["/files/", "/files/readme", "/files/a"],
+    ),
 ];
 
 #[test]
