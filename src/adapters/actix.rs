@@ -27,7 +27,7 @@
 //! ```
 //!
 //! actix runs middleware registered with `App::wrap` before routing, so the rules find a
-//! request's route pattern with [`Rules::match_route`] on the path the router will see:
+//! request's route pattern with [`Rules::route_policy`] on the path the router will see:
 //! declare route policies with the full pattern the request path falls under (`/users/{id}`,
 //! including any scope prefix). Catch-alls are understood in actix's forms, `/files/{tail:.*}`
 //! and `/files/{tail}*` (see [route patterns](Rules#route-patterns) for every form and the

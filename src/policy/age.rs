@@ -51,6 +51,21 @@ impl AgeGate {
         }
     }
 
+    /// The gate that admits only whom both admit.
+    pub(crate) fn meet(&self, other: &AgeGate) -> AgeGate {
+        let under_14 =
+            |g: &AgeGate| g.under_14_with_guardian || g.allowed.contains(&AgeTag::Under14);
+        AgeGate {
+            allowed: self
+                .allowed
+                .iter()
+                .filter(|t| other.allowed.contains(t))
+                .copied()
+                .collect(),
+            under_14_with_guardian: under_14(self) && under_14(other),
+        }
+    }
+
     /// Lets `user` through or says why not (403, with a code per refusal). A user whose band is
     /// unknown is refused: the gate fails closed.
     pub fn check(&self, user: &VerifiedUser) -> Result<(), Problem> {

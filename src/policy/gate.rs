@@ -11,7 +11,7 @@
 //! 1. the session (`Authorization: Bearer …` or the session cookie) — a remembered,
 //!    cleared session is answered without waiting ([`Gate::decide_now`]);
 //! 2. the route policy: the route the framework matched if a policy is declared for it, else
-//!    the declared pattern the path falls under ([`Rules::match_route`]), else the default —
+//!    the declared pattern the path falls under, else the default ([`Rules::route_policy`]) —
 //!    the same on every adapter;
 //! 3. the age gate;
 //! 4. for a 网号/网证 user only (Art. 7 §2): the body, read up to [`Rules::max_body`], the
@@ -19,6 +19,7 @@
 //! 5. the consent ledger, where the route allows data under a consent;
 //! 6. the verdict: pass (the body unchanged, as read, or redacted) or a [`Problem`].
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -26,7 +27,7 @@ use bytes::Bytes;
 use http::header::{self, HeaderValue};
 use http::{Response, StatusCode};
 
-use super::rules::{RequestFacts, Rules, Verdict};
+use super::rules::{RequestFacts, RoutePolicy, Rules, Verdict};
 use super::web;
 use super::{LoginFlow, LoginStatus, Problem, ProblemKind, SessionError, VerifiedUser};
 use crate::problem::Lang;
@@ -249,7 +250,11 @@ impl Gate {
         if reads_body(user.as_ref(), head) {
             return Immediate::Wait;
         }
-        match self.rules.check_now(self.facts(head, user.as_ref(), &[])) {
+        let policy = self.policy(head);
+        match self
+            .rules
+            .check_now_with(&policy, self.facts(head, user.as_ref(), &[]))
+        {
             None | Some(Ok(Verdict::Replace(_))) => Immediate::Wait,
             Some(Err(problem)) => Immediate::Refuse(self.localize(problem, head.headers)),
             Some(Ok(Verdict::Pass)) => Immediate::Pass(Admission {
@@ -309,9 +314,10 @@ impl Gate {
             None
         };
         let body = bytes.as_deref().unwrap_or_default();
+        let policy = self.policy(head);
         let verdict = self
             .rules
-            .check(self.facts(head, user.as_ref(), body))
+            .check_with(&policy, self.facts(head, user.as_ref(), body))
             .await?;
         let body = match (verdict, bytes) {
             (Verdict::Replace(new), _) => AdmittedBody::Replaced(Bytes::from(new)),
@@ -340,7 +346,7 @@ impl Gate {
             }
         };
         RequestFacts {
-            route: self.route(head),
+            route: head.matched_route.unwrap_or(head.path),
             path: head.path,
             headers: Some(head.headers),
             user,
@@ -351,14 +357,12 @@ impl Gate {
         }
     }
 
-    /// The route whose policy applies: the framework's match where a policy is declared for it,
-    /// else the declared pattern the path falls under, else the path (the default policy).
-    /// Both adapters thus give an undeclared route the policy of a declared catch-all around it.
-    fn route<'a, H: ?Sized>(&'a self, head: &RequestHead<'a, H>) -> &'a str {
-        match head.matched_route {
-            Some(matched) if self.rules.declares(matched) => matched,
-            _ => self.rules.match_route(head.path),
-        }
+    /// The policy that applies: the framework's match where a policy is declared for it, else
+    /// that of the declared pattern the path falls under (failing closed where the routers read
+    /// the path differently), else the default ([`Rules::route_policy`]). Both adapters thus
+    /// give an undeclared route the policy of a declared catch-all around it.
+    fn policy<'a, H: ?Sized>(&'a self, head: &RequestHead<'a, H>) -> Cow<'a, RoutePolicy> {
+        self.rules.route_policy(head.matched_route, head.path)
     }
 
     /// Answers one of the login routes: `method` is the `{method}` path parameter of

@@ -18,6 +18,8 @@ mod policy;
 mod postgres_store;
 #[cfg(feature = "redis")]
 mod redis_store;
+#[cfg(all(feature = "axum", feature = "actix"))]
+mod routes;
 mod sandbox;
 #[cfg(any(feature = "axum", feature = "actix"))]
 mod scenarios;
