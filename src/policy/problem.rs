@@ -70,6 +70,20 @@ impl Problem {
         )
     }
 
+    /// 403: the user is under 14 and no parent or guardian has consented, so login is refused
+    /// (Art. 5 §2 for 网号/网证; PIPL Art. 31 for any way of verifying a child). The one place
+    /// this refusal's code, title and detail are written.
+    pub fn guardian_consent_required() -> Self {
+        Self::new(
+            403,
+            "netid.guardian_consent_required",
+            "A parent's or guardian's consent is needed",
+            "Users under 14 need the consent of a parent or guardian to sign in. A parent or \
+             guardian can give it in the national network identity app (or the way this \
+             service's own verification asks); then sign in again.",
+        )
+    }
+
     /// 503: a backing store is unreachable; retry.
     pub fn unavailable(detail: impl Into<String>) -> Self {
         Self::new(503, "netid.unavailable", "Temporarily unavailable", detail)

@@ -69,6 +69,13 @@ pub enum Fault {
     OverShare,
     /// The next token reports a lower assurance (`acr` 1) than the request's minimum.
     LowerAssurance,
+    /// The next token for an under-14 without a guardian's consent
+    /// ([`Persona::Minor13WithoutGuardian`]) is `verified`, with `age_tag` `under_14` and
+    /// `guardian_consent` `false`, whatever was asked — as platforms built to an earlier draft of
+    /// protocol v1 answered (§4.3.1 rule 5), instead of `not_verified` with the reason
+    /// `guardian_consent_required`. The token is well-formed; the relying party must still
+    /// refuse the login.
+    MinorWithoutConsentVerified,
 }
 
 impl Fault {
@@ -81,6 +88,7 @@ impl Fault {
                 | Fault::ReplayToken
                 | Fault::OverShare
                 | Fault::LowerAssurance
+                | Fault::MinorWithoutConsentVerified
         )
     }
 }

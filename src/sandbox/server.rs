@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 use super::{Decision, Fault, Persona, SandboxError, Shared, allowed_fields};
 use crate::clock::unix_now;
 use crate::crypto::{hmac_sm3, sm3};
-use crate::model::{Assurance, FieldName, FieldSet, NotVerifiedReason};
+use crate::model::{AgeTag, Assurance, FieldName, FieldSet, NotVerifiedReason};
 use crate::request_auth::{REPLAY_WINDOW_SECS, RequestCredentials, sign_webhook};
 
 const MAX_BODY: usize = 64 * 1024;
@@ -697,6 +697,20 @@ fn issue(
         "sub": own_sub, "result": {"status": "verified"},
         "acr": acr, "amr": assurance.methods().iter().map(|m| m.as_str()).collect::<Vec<_>>(),
     });
+    // Art. 5 §2 (protocol v1 §4.3.1): an under-14 without a guardian's consent is not
+    // verified, whatever was asked; the answer says so and nothing more, under a one-time `sub`
+    // (or the requested one, for a re-verification).
+    let legacy_minor = fault == Some(Fault::MinorWithoutConsentVerified);
+    let no_guardian_consent =
+        persona.age_tag() == AgeTag::Under14 && persona.guardian_consent() != Some(true);
+    if no_guardian_consent && !legacy_minor {
+        claims["sub"] = match &a.kind {
+            Kind::Reverify { sub } => json!(sub),
+            _ => json!(format!("once_{}", crate::random::token(16))),
+        };
+        claims["result"] = json!({"status": "not_verified", "reason": NotVerifiedReason::GuardianConsentRequired.as_str()});
+        return sign(s, fault, &claims, deliver_until);
+    }
     // Over-sharing turns any request into one for everything, as a misbehaving platform would.
     let everything = Kind::Fields {
         fields: allowed_fields(),
@@ -716,6 +730,10 @@ fn issue(
             if let Some(g) = persona.guardian_consent() {
                 claims["guardian_consent"] = json!(g);
             }
+        }
+        _ if legacy_minor => {
+            claims["age_tag"] = json!(persona.age_tag());
+            claims["guardian_consent"] = json!(persona.guardian_consent() == Some(true));
         }
         _ => {}
     }
@@ -750,6 +768,16 @@ fn issue(
         }
     }
     s.subjects.insert((a.app_id.clone(), own_sub), persona);
+    sign(s, fault, &claims, deliver_until)
+}
+
+/// Signs `claims`, applying the token fault that concerns the signature or key.
+fn sign(
+    s: &mut super::State,
+    fault: Option<Fault>,
+    claims: &Value,
+    deliver_until: u64,
+) -> (String, u64) {
     let map = claims.as_object().cloned().unwrap_or_default();
     let signer = match fault {
         Some(Fault::UnknownKid) => super::new_signer("sbx-unpublished"),

@@ -99,6 +99,13 @@ async fn scenario_table_through_axum() {
     assert!(n >= 40, "the table has {n} scenarios");
 }
 
+/// Art. 5 §2 with a login that asks for the verification result only.
+#[tokio::test]
+async fn a_verify_only_login_refuses_a_child_without_guardian_consent_through_axum() {
+    let w = crate::scenarios::verify_only_world().await;
+    crate::scenarios::verify_only_logins(&AxumHarness(app(&w)), &w).await;
+}
+
 #[tokio::test]
 async fn equal_service_holds_and_its_violations_are_reported() {
     use netid::testing::EqualService;

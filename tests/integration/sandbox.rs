@@ -40,11 +40,6 @@ async fn every_persona_gets_its_documented_outcome() {
     let cases = [
         (Persona::Adult, AgeTag::Adult, None),
         (Persona::Minor13WithGuardian, AgeTag::Under14, Some(true)),
-        (
-            Persona::Minor13WithoutGuardian,
-            AgeTag::Under14,
-            Some(false),
-        ),
         (Persona::Minor16, AgeTag::Age14To17, None),
         (Persona::Senior67, AgeTag::Senior, None),
         (Persona::HkResident, AgeTag::Adult, None),
@@ -79,6 +74,95 @@ async fn every_persona_gets_its_documented_outcome() {
     .unwrap();
     assert_eq!(r.age_tag, None);
     assert_eq!(r.guardian_consent, None);
+}
+
+/// Art. 5 §2 (protocol v1 §4.3.1): whatever is asked, an under-14 without a guardian's consent
+/// is `not_verified` with the reason `guardian_consent_required`, nothing rides along, and every
+/// answer has its own `sub`.
+#[tokio::test]
+async fn a_child_without_guardian_consent_is_not_verified_whatever_is_asked() {
+    let (sandbox, _, client) = setup().await;
+    let basis = LegalBasis::new("《反洗钱法》第二十八条", [FieldName::Name]).unwrap();
+    let requests = [
+        VerificationRequest::verify_only("登录"),
+        VerificationRequest::age_tag("注册"),
+        VerificationRequest::fields("开户", [FieldName::Name], basis).unwrap(),
+    ];
+    let mut subs = std::collections::HashSet::new();
+    for request in requests.iter().chain(&requests) {
+        let r = run(
+            &sandbox,
+            &client,
+            request.clone(),
+            Persona::Minor13WithoutGuardian,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            r.outcome,
+            VerificationOutcome::NotVerified(NotVerifiedReason::GuardianConsentRequired),
+            "{request:?}"
+        );
+        assert!(r.guardian_consent_missing());
+        assert_eq!((r.age_tag, r.guardian_consent), (None, None), "{request:?}");
+        assert!(r.fields.is_none() && r.consent.is_none(), "{request:?}");
+        subs.insert(r.subject.clone());
+    }
+    assert_eq!(subs.len(), 6, "a one-time sub for every answer: {subs:?}");
+
+    // A re-verification answers for the requested sub, before comparing persons.
+    let adult = run(
+        &sandbox,
+        &client,
+        VerificationRequest::verify_only("登录"),
+        Persona::Adult,
+    )
+    .await
+    .unwrap();
+    assert!(!adult.guardian_consent_missing());
+    let pending = client.reverify(&adult.subject, "账户异常").await.unwrap();
+    sandbox
+        .approve(pending.authz_id(), Persona::Minor13WithoutGuardian)
+        .unwrap();
+    let r = client.wait(&pending).await.unwrap();
+    assert_eq!(
+        (r.outcome, &r.subject),
+        (
+            VerificationOutcome::NotVerified(NotVerifiedReason::GuardianConsentRequired),
+            &adult.subject
+        )
+    );
+
+    // The older answer (verified, under_14, guardian_consent false) is read the same way...
+    sandbox.inject(Fault::MinorWithoutConsentVerified);
+    let r = run(
+        &sandbox,
+        &client,
+        VerificationRequest::age_tag("注册"),
+        Persona::Minor13WithoutGuardian,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (r.outcome, r.age_tag, r.guardian_consent),
+        (
+            VerificationOutcome::Verified,
+            Some(AgeTag::Under14),
+            Some(false)
+        )
+    );
+    assert!(r.guardian_consent_missing());
+    // ...and refused outright where nobody asked for an age band.
+    sandbox.inject(Fault::MinorWithoutConsentVerified);
+    let err = run(
+        &sandbox,
+        &client,
+        VerificationRequest::verify_only("登录"),
+        Persona::Minor13WithoutGuardian,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), "client.mismatch");
 }
 
 #[tokio::test]
