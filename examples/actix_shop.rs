@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use actix_web::{App, HttpServer, web};
 use netid::actix::NetId;
+use netid::client::VerificationRequest;
 use netid::model::{AgeTag, Assurance};
 use netid::policy::{
     AgeGate, IdentityVerifier, LoginFlow, OtherVerification, RoutePolicy, Rules, SessionManager,
@@ -60,7 +61,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let sessions = SessionManager::builder("app_shop")
         .key("session-1", &secret)
         .build()?;
+    // The wine route has an age gate, so the login asks for the age band; by default it asks
+    // for the verification result only.
     let login = LoginFlow::builder(client, sessions)
+        .request(VerificationRequest::age_tag("登录 / sign-in"))
         .verifier(Arc::new(CounterCheck))
         .build();
     let rules = Rules::builder()

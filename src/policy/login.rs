@@ -128,7 +128,13 @@ impl std::fmt::Debug for LoginFlowBuilder {
 }
 
 impl LoginFlowBuilder {
-    /// What each login asks the platform for (default: the result and an age band).
+    /// What each login asks the platform for. The default is the verification result only, at
+    /// the lowest assurance (R01): `VerificationRequest::verify_only("登录 / sign-in")`
+    /// (Art. 8 §1: only the result unless more is needed). An app whose routes have an
+    /// [`AgeGate`](super::AgeGate) asks for the age band here
+    /// (`VerificationRequest::age_tag(…)`); one whose purpose needs a live person raises the
+    /// assurance (`.min_assurance(Assurance::CredentialFace)`). An under-14 without a guardian's
+    /// consent is refused whatever is asked (Art. 5 §2).
     pub fn request(mut self, request: VerificationRequest) -> Self {
         self.request = request;
         self
@@ -228,7 +234,7 @@ impl LoginFlow {
         LoginFlowBuilder {
             client,
             sessions,
-            request: VerificationRequest::age_tag("登录 / sign-in"),
+            request: VerificationRequest::verify_only("登录 / sign-in"),
             consents: None,
             audit: None,
             vault: None,
@@ -239,6 +245,11 @@ impl LoginFlow {
     /// The session manager.
     pub fn sessions(&self) -> &SessionManager {
         &self.inner.sessions
+    }
+
+    /// What each login asks the platform for.
+    pub fn request(&self) -> &VerificationRequest {
+        &self.inner.request
     }
 
     fn logins(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], PendingLogin>> {

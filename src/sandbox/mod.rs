@@ -64,10 +64,12 @@ pub enum Fault {
     ExpiredToken,
     /// The next approval hands out the previously issued token again.
     ReplayToken,
-    /// The next token says more than was asked: an age tag on a verify-only request, and all
-    /// plaintext fields (with a receipt) when none were asked for.
+    /// The next token says more than was asked: an age band and every plaintext field (with a
+    /// receipt), whatever the request — so a verify-only answer gets both, and a fields request
+    /// that named every field still gets an age band nobody asked for.
     OverShare,
-    /// The next token reports a lower assurance (`acr` 1) than the request's minimum.
+    /// The next token reports `acr` 1, lower than a request's minimum above R01. (Without a
+    /// fault, the sandbox answers at the request's minimum.)
     LowerAssurance,
     /// The next token for an under-14 without a guardian's consent
     /// ([`Persona::Minor13WithoutGuardian`]) is `verified`, with `age_tag` `under_14` and

@@ -686,9 +686,11 @@ fn issue(
         )
     };
     let own_sub = pairwise(&a.app_id, persona);
+    // The user authenticates in the mode the relying party asked for (re-verifications ask
+    // for at least R03).
     let acr = match fault {
         Some(Fault::LowerAssurance) => Assurance::Credential.level(),
-        _ => a.min_assurance.max(Assurance::CredentialFace.level()),
+        _ => a.min_assurance,
     };
     let assurance = Assurance::from_level(u64::from(acr)).unwrap_or(Assurance::CredentialFace);
     let mut claims = json!({
@@ -716,16 +718,15 @@ fn issue(
         fields: allowed_fields(),
         legal_basis: "sandbox over-share".to_owned(),
     };
-    let kind = match fault {
-        Some(Fault::OverShare) => &everything,
-        _ => &a.kind,
-    };
+    let over_share = fault == Some(Fault::OverShare);
+    let kind = if over_share { &everything } else { &a.kind };
     match kind {
         Kind::Reverify { sub } if *sub != own_sub => {
             claims["sub"] = json!(sub);
             claims["result"] = json!({"status": "not_verified", "reason": NotVerifiedReason::IdentityMismatch.as_str()});
         }
-        Kind::AgeTag | Kind::Fields { .. } => {
+        // Only an age-tag request gets the age band (protocol v1 §6.4); over-sharing adds it.
+        Kind::AgeTag | Kind::Fields { .. } if matches!(a.kind, Kind::AgeTag) || over_share => {
             claims["age_tag"] = json!(persona.age_tag());
             if let Some(g) = persona.guardian_consent() {
                 claims["guardian_consent"] = json!(g);
@@ -867,7 +868,7 @@ async fn page(AxState(shared): AxState<Shr>) -> Html<String> {
                         Kind::VerifyOnly => "verification result".to_owned(),
                         Kind::AgeTag => "result + age band".to_owned(),
                         Kind::Fields { fields, legal_basis } => format!(
-                            "result + age band + fields {} under {}",
+                            "result + fields {} under {}",
                             fields.iter().map(FieldName::as_str).collect::<Vec<_>>().join(", "),
                             html_escape(legal_basis)
                         ),

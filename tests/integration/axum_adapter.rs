@@ -270,7 +270,10 @@ async fn a_remembered_session_is_answered_without_waiting_until_something_is_rev
         .revocations(store.clone())
         .build()
         .unwrap();
-    let login = LoginFlow::builder(client, sessions.clone()).build();
+    // The adult shop's gate needs the age band.
+    let login = LoginFlow::builder(client, sessions.clone())
+        .request(netid::client::VerificationRequest::age_tag("登录"))
+        .build();
     let mut tokens = Vec::new();
     for persona in [Persona::Adult, Persona::Minor16] {
         let start = login.start().await.unwrap();

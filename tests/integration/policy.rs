@@ -16,7 +16,9 @@ async fn a_user(sessions: &SessionManager) -> (netid::policy::VerifiedUser, Stri
     let sandbox = Sandbox::start().await.unwrap();
     let app = sandbox.register_app("app_p");
     let client = sandbox.client_builder(&app).build().unwrap();
-    let login = netid::policy::LoginFlow::builder(client, sessions.clone()).build();
+    let login = netid::policy::LoginFlow::builder(client, sessions.clone())
+        .request(netid::client::VerificationRequest::age_tag("登录"))
+        .build();
     let start = login.start().await.unwrap();
     sandbox
         .approve(

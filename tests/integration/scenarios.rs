@@ -81,13 +81,15 @@ pub(crate) struct World {
     pub(crate) rules: Rules,
 }
 
+/// The table's world. Its routes have age gates, so its login asks for the age band (the
+/// default asks for the verification result only).
 pub(crate) async fn world() -> World {
-    world_asking(None).await
+    world_asking(Some(VerificationRequest::age_tag("登录 / sign-in"))).await
 }
 
-/// The world of the table, but its login asks for the verification result only.
+/// The world of the table, but its login keeps the default: the verification result only.
 pub(crate) async fn verify_only_world() -> World {
-    world_asking(Some(VerificationRequest::verify_only("登录 / sign-in"))).await
+    world_asking(None).await
 }
 
 async fn world_asking(request: Option<VerificationRequest>) -> World {
