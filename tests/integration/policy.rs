@@ -471,3 +471,77 @@ fn a_child_without_guardian_consent_is_refused_at_every_login_and_counted() {
         "{counts:?}"
     );
 }
+
+/// The login asks for the result only by default; an app with an age gate that forgot to ask
+/// for the age band is told at start-up, not by its users' 403s.
+#[test]
+fn an_age_gate_without_an_age_band_is_warned_about_at_start_up() {
+    use netid::client::{NetIdClient, VerificationRequest};
+    use netid::crypto::{PrivateKey, SigningKey};
+    use netid::policy::{AgeGate, Gate, LoginFlow, RoutePolicy, Rules};
+
+    #[derive(Clone, Default)]
+    struct Capture(Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Capture {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
+        type Writer = Capture;
+        fn make_writer(&'a self) -> Capture {
+            self.clone()
+        }
+    }
+
+    let login = |request: Option<VerificationRequest>| {
+        let client = NetIdClient::builder("https://platform.example")
+            .app_id("app_w")
+            .signing_key("k", SigningKey::from(PrivateKey::generate()))
+            .build()
+            .unwrap();
+        let sessions = SessionManager::builder("app_w")
+            .key("k", &[6; 32])
+            .build()
+            .unwrap();
+        let mut b = LoginFlow::builder(client, sessions);
+        if let Some(r) = request {
+            b = b.request(r);
+        }
+        b.build()
+    };
+    let gated = || {
+        Rules::builder()
+            .route(
+                "/wine",
+                RoutePolicy::default().with_age_gate(AgeGate::adults_only()),
+            )
+            .build()
+    };
+    let warned = |login: LoginFlow, rules: Rules| {
+        let capture = Capture::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(capture.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || drop(Gate::new(login, rules)));
+        let text = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+        text.contains("WARN") && text.contains("age gate")
+    };
+    assert!(
+        login(None)
+            .request()
+            .eq(&VerificationRequest::verify_only("登录 / sign-in")),
+        "the default asks for the result only"
+    );
+    assert!(warned(login(None), gated()));
+    assert!(!warned(
+        login(Some(VerificationRequest::age_tag("登录"))),
+        gated()
+    ));
+    assert!(!warned(login(None), Rules::builder().build()));
+}
