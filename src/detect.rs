@@ -319,6 +319,55 @@ impl Detector {
     }
 }
 
+/// Whether `text` — an identifier such as a result token's `sub` — holds an identity number
+/// (protocol v1 §4.3.2). Either:
+///
+/// - after deleting every `-` and `_`, an 18-character number — a maximal run of 18 ASCII
+///   digits, or of 17 followed by `X` or `x` and no further digit — whose last character is the
+///   GB 11643 (ISO 7064 MOD 11-2) check character of the first 17. No date or region test, so
+///   the answer does not depend on the day; or
+/// - anything else [`Detector::scan_text`] blocks (a labelled passport number, …), so what this
+///   admits, the audit log can record.
+pub(crate) fn holds_identity_number(text: &str) -> bool {
+    static DETECTOR: std::sync::OnceLock<Detector> = std::sync::OnceLock::new();
+    check_character_number(text)
+        || DETECTOR
+            .get_or_init(Detector::new)
+            .scan_text(None, text)
+            .should_block()
+}
+
+/// The first rule of [`holds_identity_number`].
+fn check_character_number(text: &str) -> bool {
+    let b: Vec<u8> = text.bytes().filter(|&c| c != b'-' && c != b'_').collect();
+    let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
+    let mut i = 0;
+    while i < b.len() {
+        if !digit(i) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while digit(i) {
+            i += 1;
+        }
+        let run = &b[start..i];
+        let found = match run.len() {
+            18 => rules::mod11_check(&run[..17]) == run[17],
+            17 => {
+                matches!(b.get(i), Some(b'X' | b'x'))
+                    && !digit(i + 1)
+                    && rules::mod11_check(run) == b'X'
+            }
+            _ => false,
+        };
+        if found {
+            return true;
+        }
+    }
+    false
+}
+
 /// Orders findings as their values appear in the body; returns the distinct spans to redact.
 fn into_scan(mut found: Vec<Found>) -> (Scan, Vec<Range<usize>>) {
     found.sort_by_key(|f| f.span.start);

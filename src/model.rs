@@ -132,6 +132,11 @@ wire_enum!(
         LivenessFailed => "liveness_failed",
         /// The person does not match the identity asked about (re-verification).
         IdentityMismatch => "identity_mismatch",
+        /// The person is under 14 and no parent or guardian has consented to their verifying
+        /// with 网号/网证 (Art. 5 §2). Given for every kind of request, so a relying party
+        /// learns it even when it asked for the result only — and learns nothing more: no age
+        /// band, and a `sub` used for this answer alone (protocol v1 §4.3.1).
+        GuardianConsentRequired => "guardian_consent_required",
     }
 );
 

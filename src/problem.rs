@@ -176,6 +176,12 @@ problem_kinds! {
     /// The route is not for under-14s.
     AgeUnder14 = "netid.age_under_14", 403, "您的年龄不适用", "Not available at your age",
         "此服务不向不满十四周岁的用户提供。", "this service is not available under 14";
+    /// Login refused: an under-14 without a parent's or guardian's consent (Art. 5 §2 for
+    /// 网号/网证; PIPL Art. 31 for any other way of verifying a child).
+    GuardianConsentRequired = "netid.guardian_consent_required", 403, "需要监护人同意",
+        "A parent's or guardian's consent is needed",
+        "不满十四周岁的用户登录须取得父母或者其他监护人同意。请监护人在国家网络身份认证App中（或按本服务自有核验方式的要求）表示同意后，再重新登录。",
+        "Users under 14 need the consent of a parent or guardian to sign in. A parent or guardian can give it in the national network identity app (or the way this service's own verification asks); then sign in again.";
     /// The user's age band is not among the route's.
     AgeBandNotAllowed = "netid.age_band_not_allowed", 403, "您的年龄不适用",
         "Not available at your age", "此服务不向您所在的年龄段提供。",
@@ -347,6 +353,11 @@ impl Problem {
     /// 401: no (valid) session.
     pub fn unauthenticated() -> Self {
         Self::of(ProblemKind::Unauthenticated)
+    }
+
+    /// 403: an under-14 without a guardian's consent cannot sign in (Art. 5 §2).
+    pub fn guardian_consent_required() -> Self {
+        Self::of(ProblemKind::GuardianConsentRequired)
     }
 
     /// 500 without internals: what went wrong stays in the log.

@@ -852,8 +852,9 @@ std("valid_under_14_guardian_consent",
     "valid", "accepted", payload=claims("valid_under_14_guardian_consent",
                                          age_tag="under_14", guardian_consent=True))
 std("valid_under_14_guardian_consent_false",
-    "age_tag under_14 with guardian_consent false: the TOKEN is valid (the platform reports "
-    "the fact); the RP's age gate must then refuse service that needs consent.",
+    "age_tag under_14 with guardian_consent false: the TOKEN is well-formed and valid (platforms "
+    "before the reason guardian_consent_required sent it); a platform now answers "
+    "not_verified/guardian_consent_required instead, and an RP MUST refuse the login either way.",
     "valid", "accepted", payload=claims("valid_under_14_guardian_consent_false",
                                          age_tag="under_14", guardian_consent=False))
 std("valid_age_14_to_17", "age_tag age_14_to_17 without guardian_consent (optional in this band).",
@@ -1250,6 +1251,37 @@ pcase("not_verified_with_age_tag", "result not_verified together with age_tag ad
       "token.inconsistent", "consistency",
       result={"status": "not_verified", "reason": "liveness_failed"}, age_tag="adult")
 
+# ---- Art. 5 §2 and Art. 2 (PROTOCOL.md 4.3.1, 4.3.2). Kept last, so these cases were appended
+# ---- to an existing tokens.json without regenerating the cases above.
+std("valid_not_verified_guardian_consent_required",
+    "Under 14 and no parent or guardian consented (Art. 5 §2): result not_verified with reason "
+    "guardian_consent_required, whatever was requested, and no age_tag or guardian_consent. The "
+    "RP MUST refuse the login.", "valid", "accepted",
+    payload=claims("valid_not_verified_guardian_consent_required",
+                   result={"status": "not_verified", "reason": "guardian_consent_required"}))
+pcase("guardian_consent_required_with_age_data",
+      "result not_verified/guardian_consent_required together with age_tag under_14 and "
+      "guardian_consent false: the answer for such a child carries no age data.",
+      "token.inconsistent", "consistency",
+      result={"status": "not_verified", "reason": "guardian_consent_required"},
+      age_tag="under_14", guardian_consent=False)
+pcase("sub_resident_id_number",
+      "sub is the resident ID number 11010519491231002X (GB 11643's example): a pseudonym of a "
+      "网号 holds no plaintext identity data (Art. 2).", "token.claim_invalid", "claims",
+      sub="11010519491231002X")
+pcase("sub_embedded_id_number",
+      "sub pw_110105-19491231-002X: with - and _ deleted it holds an 18-character number whose "
+      "check character is right.", "token.claim_invalid", "claims",
+      sub="pw_110105-19491231-002X")
+pcase("sub_id_number_any_birth_date",
+      "sub pw_110105209912310010: check character right, birth date 2099-12-31. There is no date "
+      "test, so the verdict does not depend on the day.", "token.claim_invalid", "claims",
+      sub="pw_110105209912310010")
+std("valid_sub_digits_with_wrong_check_character",
+    "sub pw_110105194912310021: 18 digits whose last is not their check character (X would be), "
+    "so not an identity number.", "valid", "accepted",
+    payload=claims("valid_sub_digits_with_wrong_check_character", sub="pw_110105194912310021"))
+
 # ---- self-check: an independent reference verifier (PROTOCOL.md 4.8) must reach every
 # ---- expected outcome; signature verification is done by OpenSSL.
 import re as _re
@@ -1261,7 +1293,32 @@ RE_SUB = _re.compile(r"[A-Za-z0-9_-]{1,128}\Z")
 RE_CONSENT_ID = _re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
 FIELD_NAMES = {"name", "id_number", "id_type", "birth_date"}
 REASONS = {"credential_invalid", "credential_revoked", "pin_mismatch", "face_mismatch",
-           "liveness_failed", "identity_mismatch"}
+           "liveness_failed", "identity_mismatch", "guardian_consent_required"}
+MOD11_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+
+
+def holds_id_number(sub: str) -> bool:
+    # PROTOCOL.md 4.3.2: after deleting - and _, a maximal run of 18 digits, or of 17 followed by
+    # X/x and no further digit, whose last character is the GB 11643 MOD 11-2 check character.
+    t = sub.replace("-", "").replace("_", "")
+    digits = "0123456789"
+    for m in _re.finditer(r"[0-9]+", t):
+        run, end = m.group(), m.end()
+        if len(run) == 18:
+            first, last = run[:17], run[17]
+        elif len(run) == 17 and t[end:end + 1] in ("X", "x") and not (
+                end + 1 < len(t) and t[end + 1] in digits):
+            first, last = run, "X"
+        else:
+            continue
+        check_char = "10X98765432"[sum(int(d) * w for d, w in zip(first, MOD11_WEIGHTS)) % 11]
+        if check_char == last:
+            return True
+    return False
+
+
+check(holds_id_number("11010519491231002X") and not holds_id_number("110105194912310021")
+      and holds_id_number("440524188001010014"), "GB 11643 check characters")
 AGE_TAGS = {"under_14", "age_14_to_17", "adult", "senior"}
 AMR_FOR_ACR = {1: {"cred"}, 2: {"cred", "pin"}, 3: {"cred", "face"}, 4: {"cred", "pin", "face"}}
 KNOWN = {"iss", "aud", "iat", "exp", "nbf", "jti", "nonce", "authz_id", "sub", "result", "acr",
@@ -1348,7 +1405,7 @@ def claim_ok(name, v):
     if name == "authz_id":
         return isinstance(v, str) and RE_AUTHZ.match(v) is not None
     if name == "sub":
-        return isinstance(v, str) and RE_SUB.match(v) is not None
+        return isinstance(v, str) and RE_SUB.match(v) is not None and not holds_id_number(v)
     if name == "result":
         if not isinstance(v, dict):
             return False

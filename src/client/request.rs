@@ -64,7 +64,15 @@ impl LegalBasis {
     }
 }
 
-/// What to ask the platform for.
+/// What to ask the platform for: the verification result only ([`verify_only`]), the result and
+/// an age band ([`age_tag`]), or the result and plaintext fields under a law ([`fields`]) —
+/// each answer carries exactly what its request named (protocol v1 §6.4), and an answer with
+/// more is refused. Every request starts at the lowest assurance, R01 (see
+/// [`min_assurance`](Self::min_assurance)).
+///
+/// [`verify_only`]: Self::verify_only
+/// [`age_tag`]: Self::age_tag
+/// [`fields`]: Self::fields
 ///
 /// ```compile_fail
 /// // Plaintext fields without a legal basis do not compile:
@@ -99,13 +107,19 @@ impl VerificationRequest {
         Self::new(RequestKind::VerifyOnly, purpose.into())
     }
 
-    /// The result and the user's age band (and, for minors, whether a guardian consented).
+    /// The result and the user's age band (and, for minors, whether a guardian consented). Ask
+    /// for it where a service is for some age bands only (an [`AgeGate`] on a route, Art. 10):
+    /// refusing an under-14 without a guardian's consent needs no age band (Art. 5 §2: the
+    /// platform answers `not_verified` for them whatever is asked).
+    ///
+    /// [`AgeGate`]: crate::policy::AgeGate
     pub fn age_tag(purpose: impl Into<String>) -> Self {
         Self::new(RequestKind::AgeTag, purpose.into())
     }
 
-    /// The result, the age band and plaintext `fields`, which `legal_basis` must cover.
-    /// Asking for more than the basis names fails here, before any network call.
+    /// The result and plaintext `fields`, which `legal_basis` must cover — and nothing else: no
+    /// age band (a law that needs the age asks for [`FieldName::BirthDate`]). Asking for more
+    /// than the basis names fails here, before any network call.
     pub fn fields(
         purpose: impl Into<String>,
         fields: impl IntoIterator<Item = FieldName>,
@@ -141,12 +155,18 @@ impl VerificationRequest {
     fn new(kind: RequestKind, purpose: String) -> Self {
         Self {
             kind,
-            min_assurance: Assurance::CredentialFace.level(),
+            min_assurance: Assurance::Credential.level(),
             purpose,
         }
     }
 
-    /// The least assurance to accept (default R03: credential and face).
+    /// The least assurance to accept. The default is the lowest, R01 (`acr` 1): the user shows a
+    /// valid 网证 — enough to verify a real identity, which is what a login asks. Raise it only
+    /// where the purpose needs more: R02 adds the credential's PIN, R03 a live face check (for
+    /// example opening a payment account, or re-verifying an account flagged for fraud, which
+    /// the platform always runs at R03 or above). A face is biometric data, sensitive personal
+    /// information that may be processed only for a specific purpose with sufficient necessity
+    /// (PIPL Art. 28), and every extra step costs the user effort and fails more often.
     pub fn min_assurance(mut self, assurance: Assurance) -> Self {
         self.min_assurance = assurance.level();
         self
@@ -160,8 +180,9 @@ impl VerificationRequest {
         }
     }
 
+    /// Whether the answer carries an age band: only for an age-tag request (protocol v1 §6.4).
     pub(crate) fn wants_age_tag(&self) -> bool {
-        matches!(self.kind, RequestKind::AgeTag | RequestKind::Fields { .. })
+        matches!(self.kind, RequestKind::AgeTag)
     }
 
     pub(crate) fn check(&self) -> Result<(), ClientError> {

@@ -136,3 +136,39 @@ fn limits() {
     assert!(d.scan_query("?a=12").is_ok());
     assert!(d.scan_query("?a=123").is_err());
 }
+
+/// The rule a result token's `sub` is held to (protocol v1 §4.3.2).
+#[test]
+fn identity_numbers_in_identifiers() {
+    // GB 11643's check characters, worked out by hand from the weights 7 9 10 5 8 4 2 1 6 3 7 9
+    // 10 5 8 4 2: 11010519491231002 → X; 11010520991231001 → 0.
+    for text in [
+        "11010519491231002X",
+        "11010519491231002x",
+        "pw_11010519491231002X",
+        "pw_11010519491231002Xabc",
+        "110105-19491231-002X",
+        "pw_110105_1949_1231_002X",
+        // Born in 2099: no date test, so the verdict does not change with the day.
+        "110105209912310010",
+        "abc110105209912310010def",
+    ] {
+        assert!(holds_identity_number(text), "{text}");
+    }
+    for text in [
+        "pw_3Jk8Qm2ZxV7nR4tYw9LbC1Ae6Ud0Hs",
+        // The check character is wrong (X is right).
+        "110105194912310021",
+        // Part of a longer number.
+        "1110105209912310010",
+        "11010519491231002X7",
+        // Too short.
+        "1101052099123100",
+        "",
+    ] {
+        assert!(!holds_identity_number(text), "{text}");
+    }
+    // What the detector blocks is refused too: a passport number behind an ASCII label.
+    assert!(!check_character_number("passport-E12345678"));
+    assert!(holds_identity_number("passport-E12345678"));
+}

@@ -7,6 +7,16 @@
 use super::{Problem, ProblemKind, VerifiedUser};
 use crate::model::AgeTag;
 
+/// Whether a user of this age band and guardian consent is under 14 without a parent's or
+/// guardian's consent (Art. 5 §2): login refuses them, and so does every age gate that admits
+/// under-14s at all.
+pub(crate) fn lacks_guardian_consent(
+    age_tag: Option<AgeTag>,
+    guardian_consent: Option<bool>,
+) -> bool {
+    age_tag == Some(AgeTag::Under14) && guardian_consent != Some(true)
+}
+
 /// Who may use a route, by age band.
 ///
 /// ```
@@ -86,5 +96,54 @@ impl AgeGate {
             Some(AgeTag::Age14To17) => refuse(ProblemKind::AgeMinor),
             Some(_) => refuse(ProblemKind::AgeBandNotAllowed),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Assurance;
+    use crate::policy::user::Method;
+
+    fn user(age_tag: Option<AgeTag>, guardian_consent: Option<bool>) -> VerifiedUser {
+        VerifiedUser {
+            subject: "pw_x".into(),
+            assurance: Assurance::Credential,
+            age_tag,
+            guardian_consent,
+            verified_at: 0,
+            method: Method::NetId,
+        }
+    }
+
+    /// Login refuses an under-14 without consent; the gate still does too, for a session made
+    /// before that (or by the application itself).
+    #[test]
+    fn the_gate_refuses_an_under_14_without_consent_even_where_under_14s_may_come() {
+        let kids = AgeGate::allow_minors().with_guardian_consent_for_under_14();
+        for consent in [None, Some(false)] {
+            assert!(lacks_guardian_consent(Some(AgeTag::Under14), consent));
+            let refusal = kids
+                .check(&user(Some(AgeTag::Under14), consent))
+                .unwrap_err();
+            assert_eq!(
+                (refusal.status, refusal.code),
+                (403, "netid.age_guardian_consent_required")
+            );
+        }
+        assert!(!lacks_guardian_consent(Some(AgeTag::Under14), Some(true)));
+        assert!(kids.check(&user(Some(AgeTag::Under14), Some(true))).is_ok());
+        // Only under-14s need it.
+        assert!(!lacks_guardian_consent(
+            Some(AgeTag::Age14To17),
+            Some(false)
+        ));
+        assert!(!lacks_guardian_consent(None, None));
+        assert!(kids.check(&user(Some(AgeTag::Age14To17), None)).is_ok());
+        assert_eq!(
+            kids.check(&user(None, None)).unwrap_err().code,
+            "netid.age_unknown",
+            "an unknown band fails closed"
+        );
     }
 }

@@ -187,8 +187,17 @@ pub struct Gate {
 }
 
 impl Gate {
-    /// A gate with this login flow and these rules; cookies are `Secure`.
+    /// A gate with this login flow and these rules; cookies are `Secure`. Logs a warning when a
+    /// route has an age gate but the login asks for no age band: every 网号/网证 user would be
+    /// refused there (`netid.age_unknown`).
     pub fn new(login: LoginFlow, rules: Rules) -> Self {
+        if rules.has_age_gate() && !login.request().wants_age_tag() {
+            tracing::warn!(
+                "a route has an age gate, but the login asks for no age band, so every 网号/网证 \
+                 user is refused there (netid.age_unknown); ask for one with \
+                 LoginFlowBuilder::request(VerificationRequest::age_tag(…))"
+            );
+        }
         Self {
             login,
             rules,

@@ -2,6 +2,13 @@
 //! asked, finish it by poll or webhook, and issue the relying party's own session — or log in a
 //! user verified another lawful way into the very same kind of session.
 //!
+//! Art. 5 §2: login refuses a user under 14 whose parent or guardian has not consented, with
+//! 403 `netid.guardian_consent_required` ([`Problem::guardian_consent_required`]) — whether the
+//! platform says so (`not_verified`, reason `guardian_consent_required`, even for a verify-only
+//! request), its token says `under_14` without consent, or another lawful method reports that
+//! band without consent. Completed by poll or by webhook alike; counted in
+//! `netid_verification_outcomes_total` with the outcome `guardian_consent_required`.
+//!
 //! Binding: `start` returns a random browser secret the adapter sets as an `HttpOnly` cookie;
 //! only a request carrying it can complete that authorization. An attacker who starts an
 //! authorization and lures a victim to approve it cannot plant the session in anyone's
@@ -11,6 +18,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use super::age::lacks_guardian_consent;
 use super::session::SessionManager;
 use super::user::{IdentityVerifier, Method, VerifiedUser};
 use super::{Problem, ProblemKind};
@@ -65,8 +73,17 @@ pub enum LoginStatus {
 struct PendingLogin {
     pending: PendingAuthorization,
     /// Set when a webhook completed the authorization before the browser polled, or when the
-    /// audit log could not record it yet: the user, and the record still to append.
-    completed: Option<(VerifiedUser, Option<AuditEvent>)>,
+    /// audit log could not record it yet.
+    completed: Option<Finished>,
+}
+
+/// How an authorization ended, for the browser's next poll.
+#[derive(Clone)]
+enum Finished {
+    /// Signed in: the user, and the record still to append.
+    User(VerifiedUser, Option<AuditEvent>),
+    /// Refused for good (not verified; under 14 without a guardian's consent).
+    Refused(Problem),
 }
 
 /// The login flow. Cheap to clone.
@@ -111,7 +128,13 @@ impl std::fmt::Debug for LoginFlowBuilder {
 }
 
 impl LoginFlowBuilder {
-    /// What each login asks the platform for (default: the result and an age band).
+    /// What each login asks the platform for. The default is the verification result only, at
+    /// the lowest assurance (R01): `VerificationRequest::verify_only("登录 / sign-in")`
+    /// (Art. 8 §1: only the result unless more is needed). An app whose routes have an
+    /// [`AgeGate`](super::AgeGate) asks for the age band here
+    /// (`VerificationRequest::age_tag(…)`); one whose purpose needs a live person raises the
+    /// assurance (`.min_assurance(Assurance::CredentialFace)`). An under-14 without a guardian's
+    /// consent is refused whatever is asked (Art. 5 §2).
     pub fn request(mut self, request: VerificationRequest) -> Self {
         self.request = request;
         self
@@ -194,7 +217,7 @@ impl LoginFlow {
         LoginFlowBuilder {
             client,
             sessions,
-            request: VerificationRequest::age_tag("登录 / sign-in"),
+            request: VerificationRequest::verify_only("登录 / sign-in"),
             consents: None,
             audit: None,
             vault: None,
@@ -205,6 +228,11 @@ impl LoginFlow {
     /// The session manager.
     pub fn sessions(&self) -> &SessionManager {
         &self.inner.sessions
+    }
+
+    /// What each login asks the platform for.
+    pub fn request(&self) -> &VerificationRequest {
+        &self.inner.request
     }
 
     fn logins(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], PendingLogin>> {
@@ -251,13 +279,23 @@ impl LoginFlow {
             (login.pending.clone(), login.completed.clone())
         };
         let (user, record) = match completed {
-            Some(done) => done,
+            Some(Finished::User(user, record)) => (user, record),
+            Some(Finished::Refused(refusal)) => {
+                self.logins().remove(&key);
+                return Err(refusal);
+            }
             None => match self.inner.client.poll(&pending).await {
                 Ok(PollOutcome::Pending) => return Ok(LoginStatus::Pending),
-                Ok(PollOutcome::Done(result)) => {
-                    let (user, event) = self.accept(&result).await?;
-                    (user, Some(event))
-                }
+                Ok(PollOutcome::Done(result)) => match judge(&result.claims) {
+                    Err(refusal) => {
+                        self.logins().remove(&key);
+                        return Err(refusal);
+                    }
+                    Ok(user) => {
+                        let (user, event) = self.accept(user, &result).await?;
+                        (user, Some(event))
+                    }
+                },
                 // A store or network that cannot answer now keeps the login: the browser's
                 // next poll finishes it. Anything else ends it.
                 Err(e) if e.kind() == Actor::RetryLater => return Err(client_problem(&e)),
@@ -274,7 +312,7 @@ impl LoginFlow {
             // The result is used up at the platform: keep the user, and write the record
             // on the browser's next poll.
             if let Some(l) = self.logins().get_mut(&key) {
-                l.completed = Some((user, Some(event)));
+                l.completed = Some(Finished::User(user, Some(event)));
             }
             return Err(problem);
         }
@@ -322,9 +360,17 @@ impl LoginFlow {
         };
         match self.inner.client.complete_callback(&pending, &event).await {
             Ok(result) => {
-                let (user, event) = self.accept(&result).await?;
+                // A refusal is the login's answer, not the webhook's: the webhook is taken (2xx,
+                // so the platform does not retry it) and the browser's next poll gets the refusal.
+                let finished = match judge(&result.claims) {
+                    Err(refusal) => Finished::Refused(refusal),
+                    Ok(user) => {
+                        let (user, event) = self.accept(user, &result).await?;
+                        Finished::User(user, Some(event))
+                    }
+                };
                 if let Some(l) = self.logins().get_mut(&key) {
-                    l.completed = Some((user, Some(event)));
+                    l.completed = Some(finished);
                 }
                 Ok(())
             }
@@ -355,16 +401,13 @@ impl LoginFlow {
         }
     }
 
-    /// Checks a verified result is a verification, records its consent receipt (and keeps the
-    /// fields it covers, sealed), counts it, and returns the user with their audit record.
+    /// Records a verified user's consent receipt (and keeps the fields it covers, sealed),
+    /// counts the verification, and returns the user with their audit record.
     async fn accept(
         &self,
+        user: VerifiedUser,
         result: &crate::token::Verified<crate::client::IdentityResult>,
     ) -> Result<(VerifiedUser, AuditEvent), Problem> {
-        let Some(user) = VerifiedUser::from_netid(&result.claims) else {
-            record_outcome(&Method::NetId, "not_verified");
-            return Err(Problem::of(ProblemKind::NotVerified));
-        };
         let mut event = AuditEvent::new(
             AuditAction::Verification,
             user.subject(),
@@ -412,6 +455,11 @@ impl LoginFlow {
             Problem::of(ProblemKind::NotVerified)
                 .with_detail("the verification failed", "核验未通过。")
         })?;
+        // However the child verified: Art. 5 §2 for 网号/网证, PIPL Art. 31 for the rest.
+        if lacks_guardian_consent(verified.age_tag, verified.guardian_consent) {
+            record_outcome(&label, GUARDIAN_CONSENT_REQUIRED);
+            return Err(Problem::guardian_consent_required());
+        }
         let user =
             VerifiedUser::from_other(verifier.method(), verified, unix_now()).ok_or_else(|| {
                 // The verifier's code must be fixed; the user cannot.
@@ -457,6 +505,23 @@ impl LoginFlow {
         ))
         .await
     }
+}
+
+/// The outcome label of a login refused under Art. 5 §2.
+const GUARDIAN_CONSENT_REQUIRED: &str = "guardian_consent_required";
+
+/// Whether a checked result lets its user sign in: it must be a verification (Art. 5 §2: not
+/// one of an under-14 without a guardian's consent, in either shape the platform may send). A
+/// refusal is counted here.
+fn judge(claims: &crate::token::ResultClaims) -> Result<VerifiedUser, Problem> {
+    if claims.guardian_consent_missing() {
+        record_outcome(&Method::NetId, GUARDIAN_CONSENT_REQUIRED);
+        return Err(Problem::guardian_consent_required());
+    }
+    VerifiedUser::from_netid(claims).ok_or_else(|| {
+        record_outcome(&Method::NetId, "not_verified");
+        Problem::of(ProblemKind::NotVerified)
+    })
 }
 
 fn outcome_label(e: &ClientError) -> &'static str {

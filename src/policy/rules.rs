@@ -322,6 +322,11 @@ impl Rules {
         }
     }
 
+    /// Whether any route (or the default policy) has an age gate.
+    pub(crate) fn has_age_gate(&self) -> bool {
+        self.inner.default.age.is_some() || self.inner.routes.values().any(|p| p.age.is_some())
+    }
+
     /// Whether a policy is declared for `route` itself (exactly, or a pattern of the same shape
     /// with other parameter names), as opposed to its falling back to the default.
     pub fn declares(&self, route: &str) -> bool {
@@ -1422,6 +1427,30 @@ mod tests {
         assert_eq!(
             seniors.meet(&a).age,
             Some(AgeGate::bands([crate::model::AgeTag::Senior]))
+        );
+    }
+
+    #[test]
+    fn rules_know_whether_any_route_has_an_age_gate() {
+        let gated = RoutePolicy::default().with_age_gate(AgeGate::adults_only());
+        assert!(!Rules::builder().build().has_age_gate());
+        assert!(
+            !Rules::builder()
+                .route("/notes", RoutePolicy::plaintext(PlaintextRule::Redact))
+                .build()
+                .has_age_gate()
+        );
+        assert!(
+            Rules::builder()
+                .route("/wine", gated.clone())
+                .build()
+                .has_age_gate()
+        );
+        assert!(
+            Rules::builder()
+                .default_policy(gated)
+                .build()
+                .has_age_gate()
         );
     }
 

@@ -64,11 +64,20 @@ pub enum Fault {
     ExpiredToken,
     /// The next approval hands out the previously issued token again.
     ReplayToken,
-    /// The next token says more than was asked: an age tag on a verify-only request, and all
-    /// plaintext fields (with a receipt) when none were asked for.
+    /// The next token says more than was asked: an age band and every plaintext field (with a
+    /// receipt), whatever the request — so a verify-only answer gets both, and a fields request
+    /// that named every field still gets an age band nobody asked for.
     OverShare,
-    /// The next token reports a lower assurance (`acr` 1) than the request's minimum.
+    /// The next token reports `acr` 1, lower than a request's minimum above R01. (Without a
+    /// fault, the sandbox answers at the request's minimum.)
     LowerAssurance,
+    /// The next token for an under-14 without a guardian's consent
+    /// ([`Persona::Minor13WithoutGuardian`]) is `verified`, with `age_tag` `under_14` and
+    /// `guardian_consent` `false`, whatever was asked — as platforms built to an earlier draft of
+    /// protocol v1 answered (§4.3.1 rule 5), instead of `not_verified` with the reason
+    /// `guardian_consent_required`. The token is well-formed; the relying party must still
+    /// refuse the login.
+    MinorWithoutConsentVerified,
 }
 
 impl Fault {
@@ -81,6 +90,7 @@ impl Fault {
                 | Fault::ReplayToken
                 | Fault::OverShare
                 | Fault::LowerAssurance
+                | Fault::MinorWithoutConsentVerified
         )
     }
 }

@@ -11,9 +11,12 @@ use crate::model::{AgeTag, IdDocumentType, UnknownValue};
 pub enum Persona {
     /// An adult with a resident ID card.
     Adult,
-    /// A 13-year-old whose guardian consented.
+    /// A 13-year-old whose guardian consented: verified like anyone else; an age-tag answer
+    /// says `under_14` with `guardian_consent: true`.
     Minor13WithGuardian,
-    /// A 13-year-old without a guardian's consent.
+    /// A 13-year-old whose parent or guardian has not consented: every request, whatever it asks
+    /// for, is answered `not_verified` with the reason `guardian_consent_required` and a one-time
+    /// `sub` (Art. 5 §2; protocol v1 §4.3.1).
     Minor13WithoutGuardian,
     /// A 16-year-old.
     Minor16,
@@ -79,7 +82,9 @@ impl Persona {
     }
 
     /// Whether a guardian consented (minors only; `None` for adults and for 14–17, where the
-    /// platform reports it only if a guardian acted).
+    /// platform reports it only if a guardian acted). `Some(false)` is never put in a token:
+    /// such a person is not verified at all (see [`Persona::Minor13WithoutGuardian`]), except
+    /// under [`Fault::MinorWithoutConsentVerified`](super::Fault::MinorWithoutConsentVerified).
     pub fn guardian_consent(self) -> Option<bool> {
         match self {
             Persona::Minor13WithGuardian => Some(true),

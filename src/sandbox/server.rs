@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 use super::{Decision, Fault, Persona, SandboxError, Shared, allowed_fields};
 use crate::clock::unix_now;
 use crate::crypto::{hmac_sm3, sm3};
-use crate::model::{Assurance, FieldName, FieldSet, NotVerifiedReason};
+use crate::model::{AgeTag, Assurance, FieldName, FieldSet, NotVerifiedReason};
 use crate::problem::{Lang, Problem, ProblemKind};
 use crate::request_auth::{REPLAY_WINDOW_SECS, RequestCredentials, sign_webhook};
 
@@ -666,9 +666,11 @@ fn issue(
         )
     };
     let own_sub = pairwise(&a.app_id, persona);
+    // The user authenticates in the mode the relying party asked for (re-verifications ask
+    // for at least R03).
     let acr = match fault {
         Some(Fault::LowerAssurance) => Assurance::Credential.level(),
-        _ => a.min_assurance.max(Assurance::CredentialFace.level()),
+        _ => a.min_assurance,
     };
     let assurance = Assurance::from_level(u64::from(acr)).unwrap_or(Assurance::CredentialFace);
     let mut claims = json!({
@@ -677,25 +679,42 @@ fn issue(
         "sub": own_sub, "result": {"status": "verified"},
         "acr": acr, "amr": assurance.methods().iter().map(|m| m.as_str()).collect::<Vec<_>>(),
     });
+    // Art. 5 §2 (protocol v1 §4.3.1): an under-14 without a guardian's consent is not
+    // verified, whatever was asked; the answer says so and nothing more, under a one-time `sub`
+    // (or the requested one, for a re-verification).
+    let legacy_minor = fault == Some(Fault::MinorWithoutConsentVerified);
+    let no_guardian_consent =
+        persona.age_tag() == AgeTag::Under14 && persona.guardian_consent() != Some(true);
+    if no_guardian_consent && !legacy_minor {
+        claims["sub"] = match &a.kind {
+            Kind::Reverify { sub } => json!(sub),
+            _ => json!(format!("once_{}", crate::random::token(16))),
+        };
+        claims["result"] = json!({"status": "not_verified", "reason": NotVerifiedReason::GuardianConsentRequired.as_str()});
+        return sign(s, fault, &claims, deliver_until);
+    }
     // Over-sharing turns any request into one for everything, as a misbehaving platform would.
     let everything = Kind::Fields {
         fields: allowed_fields(),
         legal_basis: "sandbox over-share".to_owned(),
     };
-    let kind = match fault {
-        Some(Fault::OverShare) => &everything,
-        _ => &a.kind,
-    };
+    let over_share = fault == Some(Fault::OverShare);
+    let kind = if over_share { &everything } else { &a.kind };
     match kind {
         Kind::Reverify { sub } if *sub != own_sub => {
             claims["sub"] = json!(sub);
             claims["result"] = json!({"status": "not_verified", "reason": NotVerifiedReason::IdentityMismatch.as_str()});
         }
-        Kind::AgeTag | Kind::Fields { .. } => {
+        // Only an age-tag request gets the age band (protocol v1 §6.4); over-sharing adds it.
+        Kind::AgeTag | Kind::Fields { .. } if matches!(a.kind, Kind::AgeTag) || over_share => {
             claims["age_tag"] = json!(persona.age_tag());
             if let Some(g) = persona.guardian_consent() {
                 claims["guardian_consent"] = json!(g);
             }
+        }
+        _ if legacy_minor => {
+            claims["age_tag"] = json!(persona.age_tag());
+            claims["guardian_consent"] = json!(persona.guardian_consent() == Some(true));
         }
         _ => {}
     }
@@ -730,6 +749,16 @@ fn issue(
         }
     }
     s.subjects.insert((a.app_id.clone(), own_sub), persona);
+    sign(s, fault, &claims, deliver_until)
+}
+
+/// Signs `claims`, applying the token fault that concerns the signature or key.
+fn sign(
+    s: &mut super::State,
+    fault: Option<Fault>,
+    claims: &Value,
+    deliver_until: u64,
+) -> (String, u64) {
     let map = claims.as_object().cloned().unwrap_or_default();
     let signer = match fault {
         Some(Fault::UnknownKid) => super::new_signer("sbx-unpublished"),
@@ -819,7 +848,7 @@ async fn page(AxState(shared): AxState<Shr>) -> Html<String> {
                         Kind::VerifyOnly => "verification result".to_owned(),
                         Kind::AgeTag => "result + age band".to_owned(),
                         Kind::Fields { fields, legal_basis } => format!(
-                            "result + age band + fields {} under {}",
+                            "result + fields {} under {}",
                             fields.iter().map(FieldName::as_str).collect::<Vec<_>>().join(", "),
                             html_escape(legal_basis)
                         ),

@@ -19,7 +19,7 @@ use crate::model::{FieldName, FieldSet};
 pub struct ConsentRecord {
     /// The consent's id (the platform's receipt id, or one the RP made).
     pub id: String,
-    /// Whose consent (the subject id of a [`VerifiedUser`](super::VerifiedUser)).
+    /// Whose consent (the subject id of a [`VerifiedUser`](crate::policy::VerifiedUser)).
     pub subject: String,
     /// The fields covered.
     pub fields: Vec<FieldName>,

@@ -30,7 +30,7 @@ pub trait RevocationStore: Send + Sync + 'static {
 
     /// A number that changes whenever this store records a revocation — if the store can read
     /// it without a round trip and sees every revocation (one process). With `Some`,
-    /// [`SessionManager`](super::SessionManager) does not ask [`is_revoked`](Self::is_revoked)
+    /// [`SessionManager`](crate::policy::SessionManager) does not ask [`is_revoked`](Self::is_revoked)
     /// again about a session it found not revoked at the same number. The default, `None`,
     /// means ask on every request: right for a store shared between instances, which cannot
     /// see the others' revocations without asking.

@@ -55,6 +55,24 @@ pub struct ResultClaims {
 }
 
 impl ResultClaims {
+    /// Whether this answers for a person under 14 whose parent or guardian has not consented to
+    /// their verifying with 网号/网证 (Art. 5 §2): the platform's `not_verified` reason
+    /// `guardian_consent_required` (protocol v1 §4.3.1), given whatever was asked — or, from a
+    /// platform that predates that reason, a `verified` result with the age tag `under_14` and
+    /// `guardian_consent` not `true`. Such a person must not be signed in;
+    /// [`LoginFlow`](crate::policy::LoginFlow) refuses them with
+    /// `netid.guardian_consent_required`.
+    pub fn guardian_consent_missing(&self) -> bool {
+        match self.outcome {
+            VerificationOutcome::NotVerified(reason) => {
+                reason == NotVerifiedReason::GuardianConsentRequired
+            }
+            VerificationOutcome::Verified => {
+                self.age_tag == Some(AgeTag::Under14) && self.guardian_consent != Some(true)
+            }
+        }
+    }
+
     /// The claims in their wire form (as in protocol v1 §4.3), for display and logs. The
     /// encrypted fields stay encrypted; nothing here is personal data beyond the pseudonym.
     pub fn to_json(&self) -> Value {
@@ -299,6 +317,14 @@ pub(crate) fn parse(obj: &Map<String, Value>) -> Result<ResultClaims, TokenError
         .as_str()
         .and_then(|s| Pseudonym::parse(s).ok())
         .ok_or_else(|| invalid("sub", "must be 1-128 characters from A-Z a-z 0-9 _ -"))?;
+    // Art. 2: a 网号 holds no plaintext identity data, and neither may its pseudonym.
+    if crate::detect::holds_identity_number(subject.as_str()) {
+        return Err(invalid(
+            "sub",
+            "holds an identity number (protocol v1 §4.3.2); a pseudonym of a 网号 carries no \
+             plaintext identity data (Art. 2)",
+        ));
+    }
     let outcome = parse_result(required(obj.get("result"), "result")?)?;
     let assurance = match required(obj.get("acr"), "acr")? {
         Value::Number(n) => n

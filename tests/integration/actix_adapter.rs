@@ -136,6 +136,13 @@ async fn scenario_table_through_actix() {
     assert!(n >= 40, "the table has {n} scenarios");
 }
 
+/// Art. 5 §2 with a login that asks for the verification result only.
+#[tokio::test]
+async fn a_verify_only_login_refuses_a_child_without_guardian_consent_through_actix() {
+    let w = crate::scenarios::verify_only_world().await;
+    crate::scenarios::verify_only_logins(&app(&w), &w).await;
+}
+
 #[tokio::test]
 async fn actix_problems_are_problem_json_and_internal_errors_stay_opaque() {
     let w = world().await;

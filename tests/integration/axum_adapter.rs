@@ -99,6 +99,13 @@ async fn scenario_table_through_axum() {
     assert!(n >= 40, "the table has {n} scenarios");
 }
 
+/// Art. 5 §2 with a login that asks for the verification result only.
+#[tokio::test]
+async fn a_verify_only_login_refuses_a_child_without_guardian_consent_through_axum() {
+    let w = crate::scenarios::verify_only_world().await;
+    crate::scenarios::verify_only_logins(&AxumHarness(app(&w)), &w).await;
+}
+
 #[tokio::test]
 async fn equal_service_holds_and_its_violations_are_reported() {
     use netid::testing::EqualService;
@@ -263,7 +270,10 @@ async fn a_remembered_session_is_answered_without_waiting_until_something_is_rev
         .revocations(store.clone())
         .build()
         .unwrap();
-    let login = LoginFlow::builder(client, sessions.clone()).build();
+    // The adult shop's gate needs the age band.
+    let login = LoginFlow::builder(client, sessions.clone())
+        .request(netid::client::VerificationRequest::age_tag("登录"))
+        .build();
     let mut tokens = Vec::new();
     for persona in [Persona::Adult, Persona::Minor16] {
         let start = login.start().await.unwrap();

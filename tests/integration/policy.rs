@@ -16,7 +16,9 @@ async fn a_user(sessions: &SessionManager) -> (netid::policy::VerifiedUser, Stri
     let sandbox = Sandbox::start().await.unwrap();
     let app = sandbox.register_app("app_p");
     let client = sandbox.client_builder(&app).build().unwrap();
-    let login = netid::policy::LoginFlow::builder(client, sessions.clone()).build();
+    let login = netid::policy::LoginFlow::builder(client, sessions.clone())
+        .request(netid::client::VerificationRequest::age_tag("登录"))
+        .build();
     let start = login.start().await.unwrap();
     sandbox
         .approve(
@@ -278,4 +280,268 @@ fn outcomes_are_counted_per_method() {
         Some(&1),
         "{counts:?}"
     );
+}
+
+/// Art. 5 §2: login refuses a child under 14 without a guardian's consent whichever way the
+/// login ends — by poll, by webhook, with a verify-only request, in the platform's older answer,
+/// or through another lawful method — and counts each refusal.
+#[test]
+fn a_child_without_guardian_consent_is_refused_at_every_login_and_counted() {
+    use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+    use netid::client::VerificationRequest;
+    use netid::policy::{LoginFlow, Problem};
+    use netid::sandbox::{Fault, SandboxOptions};
+
+    /// Another lawful method that reports the band and consent its evidence states.
+    struct Family;
+    #[async_trait::async_trait]
+    impl netid::policy::IdentityVerifier for Family {
+        fn method(&self) -> &'static str {
+            "family_check"
+        }
+        async fn verify(
+            &self,
+            evidence: &[u8],
+        ) -> Result<netid::policy::OtherVerification, netid::policy::VerifierError> {
+            let v: serde_json::Value = serde_json::from_slice(evidence).unwrap();
+            Ok(netid::policy::OtherVerification {
+                subject: "family-1".into(),
+                assurance: netid::model::Assurance::Credential,
+                age_tag: v["age_tag"].as_str().map(|t| t.parse().unwrap()),
+                guardian_consent: v["guardian_consent"].as_bool(),
+            })
+        }
+    }
+
+    fn refused(r: Result<netid::policy::LoginStatus, Problem>, how: &str) {
+        let p = r.expect_err(how);
+        assert_eq!(
+            (p.status, p.code),
+            (403, "netid.guardian_consent_required"),
+            "{how}"
+        );
+    }
+
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    metrics::with_local_recorder(&recorder, || {
+        rt.block_on(async {
+            let sandbox = Sandbox::start_with(SandboxOptions {
+                webhook_retry_base: Duration::from_millis(50),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+            let app = sandbox.register_app("app_kids");
+            let sessions = SessionManager::builder("app_kids")
+                .key("k", &[5; 32])
+                .build()
+                .unwrap();
+            let flow = |request: VerificationRequest, callback: Option<String>| {
+                let mut client = sandbox.client_builder(&app);
+                if let Some(url) = callback {
+                    client = client.callback_url(url);
+                }
+                LoginFlow::builder(client.build().unwrap(), sessions.clone())
+                    .request(request)
+                    .verifier(Arc::new(Family))
+                    .build()
+            };
+            let approve = |authz: &str| {
+                sandbox
+                    .approve(
+                        &netid::model::AuthzId::parse(authz).unwrap(),
+                        Persona::Minor13WithoutGuardian,
+                    )
+                    .unwrap()
+            };
+
+            // By poll, with an age-tag request: today's answer, then the older shape.
+            let polled = flow(VerificationRequest::age_tag("登录"), None);
+            for fault in [None, Some(Fault::MinorWithoutConsentVerified)] {
+                if let Some(f) = fault.clone() {
+                    sandbox.inject(f);
+                }
+                let start = polled.start().await.unwrap();
+                approve(&start.authz_id);
+                refused(
+                    polled.poll(&start.browser_binding).await,
+                    &format!("{fault:?}"),
+                );
+                assert_eq!(
+                    polled.poll(&start.browser_binding).await.unwrap_err().code,
+                    "netid.login_unknown",
+                    "the refusal ended the login"
+                );
+            }
+
+            // By poll, with a request for the result only.
+            let verify_only = flow(VerificationRequest::verify_only("登录"), None);
+            let start = verify_only.start().await.unwrap();
+            approve(&start.authz_id);
+            refused(
+                verify_only.poll(&start.browser_binding).await,
+                "verify-only",
+            );
+
+            // By webhook: the platform's webhook is taken (2xx, not retried), and the browser's
+            // next poll gets the refusal.
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}/netid/callback", listener.local_addr().unwrap());
+            let hooked = flow(VerificationRequest::verify_only("登录"), Some(url));
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+            let receiver = {
+                let hooked = hooked.clone();
+                axum::Router::new().route(
+                    "/netid/callback",
+                    axum::routing::post(
+                        move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                            let (hooked, tx) = (hooked.clone(), tx.clone());
+                            async move {
+                                let status = match hooked.callback(&headers, &body).await {
+                                    Ok(()) => 204,
+                                    Err(p) => p.status,
+                                };
+                                tx.send(status).unwrap();
+                                axum::http::StatusCode::from_u16(status).unwrap()
+                            }
+                        },
+                    ),
+                )
+            };
+            tokio::spawn(async move { axum::serve(listener, receiver).await.unwrap() });
+            let start = hooked.start().await.unwrap();
+            approve(&start.authz_id);
+            let answered = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(answered, 204, "the webhook itself is taken");
+            refused(hooked.poll(&start.browser_binding).await, "webhook");
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            let authz = netid::model::AuthzId::parse(&start.authz_id).unwrap();
+            assert_eq!(sandbox.webhook_attempts(&authz), 1, "not retried");
+
+            // Another lawful method that reports an under-14 without consent.
+            let p = polled
+                .login_other("family_check", br#"{"age_tag":"under_14"}"#)
+                .await
+                .unwrap_err();
+            assert_eq!(p.code, "netid.guardian_consent_required");
+            let (user, _) = polled
+                .login_other(
+                    "family_check",
+                    br#"{"age_tag":"under_14","guardian_consent":true}"#,
+                )
+                .await
+                .unwrap();
+            assert_eq!(user.guardian_consent(), Some(true));
+        })
+    });
+    let mut counts = std::collections::BTreeMap::new();
+    for (key, _, _, value) in snapshotter.snapshot().into_vec() {
+        let labels: Vec<String> = key
+            .key()
+            .labels()
+            .map(|l| format!("{}={}", l.key(), l.value()))
+            .collect();
+        if let DebugValue::Counter(n) = value {
+            counts.insert(labels.join(","), n);
+        }
+    }
+    let count = |labels: &str| counts.get(labels).copied();
+    assert_eq!(
+        count("method=netid,outcome=guardian_consent_required"),
+        Some(4),
+        "{counts:?}"
+    );
+    assert_eq!(count("method=netid,outcome=verified"), None, "{counts:?}");
+    assert_eq!(
+        count("method=family_check,outcome=guardian_consent_required"),
+        Some(1),
+        "{counts:?}"
+    );
+    assert_eq!(
+        count("method=family_check,outcome=verified"),
+        Some(1),
+        "{counts:?}"
+    );
+}
+
+/// The login asks for the result only by default; an app with an age gate that forgot to ask
+/// for the age band is told at start-up, not by its users' 403s.
+#[test]
+fn an_age_gate_without_an_age_band_is_warned_about_at_start_up() {
+    use netid::client::{NetIdClient, VerificationRequest};
+    use netid::crypto::{PrivateKey, SigningKey};
+    use netid::policy::{AgeGate, Gate, LoginFlow, RoutePolicy, Rules};
+
+    #[derive(Clone, Default)]
+    struct Capture(Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Capture {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
+        type Writer = Capture;
+        fn make_writer(&'a self) -> Capture {
+            self.clone()
+        }
+    }
+
+    let login = |request: Option<VerificationRequest>| {
+        let client = NetIdClient::builder("https://platform.example")
+            .app_id("app_w")
+            .signing_key("k", SigningKey::from(PrivateKey::generate()))
+            .build()
+            .unwrap();
+        let sessions = SessionManager::builder("app_w")
+            .key("k", &[6; 32])
+            .build()
+            .unwrap();
+        let mut b = LoginFlow::builder(client, sessions);
+        if let Some(r) = request {
+            b = b.request(r);
+        }
+        b.build()
+    };
+    let gated = || {
+        Rules::builder()
+            .route(
+                "/wine",
+                RoutePolicy::default().with_age_gate(AgeGate::adults_only()),
+            )
+            .build()
+    };
+    let warned = |login: LoginFlow, rules: Rules| {
+        let capture = Capture::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(capture.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || drop(Gate::new(login, rules)));
+        let text = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+        text.contains("WARN") && text.contains("age gate")
+    };
+    assert!(
+        login(None)
+            .request()
+            .eq(&VerificationRequest::verify_only("登录 / sign-in")),
+        "the default asks for the result only"
+    );
+    assert!(warned(login(None), gated()));
+    assert!(!warned(
+        login(Some(VerificationRequest::age_tag("登录"))),
+        gated()
+    ));
+    assert!(!warned(login(None), Rules::builder().build()));
 }

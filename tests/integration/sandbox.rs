@@ -40,11 +40,6 @@ async fn every_persona_gets_its_documented_outcome() {
     let cases = [
         (Persona::Adult, AgeTag::Adult, None),
         (Persona::Minor13WithGuardian, AgeTag::Under14, Some(true)),
-        (
-            Persona::Minor13WithoutGuardian,
-            AgeTag::Under14,
-            Some(false),
-        ),
         (Persona::Minor16, AgeTag::Age14To17, None),
         (Persona::Senior67, AgeTag::Senior, None),
         (Persona::HkResident, AgeTag::Adult, None),
@@ -62,7 +57,11 @@ async fn every_persona_gets_its_documented_outcome() {
         assert_eq!(r.outcome, VerificationOutcome::Verified, "{persona}");
         assert_eq!(r.age_tag, Some(tag), "{persona}");
         assert_eq!(r.guardian_consent, guardian, "{persona}");
-        assert!(r.assurance >= Assurance::CredentialFace);
+        assert_eq!(
+            r.assurance,
+            Assurance::Credential,
+            "the default asks for R01, the 网证 alone"
+        );
         assert!(
             r.fields.is_none() && r.consent.is_none(),
             "nothing beyond what was asked"
@@ -79,6 +78,95 @@ async fn every_persona_gets_its_documented_outcome() {
     .unwrap();
     assert_eq!(r.age_tag, None);
     assert_eq!(r.guardian_consent, None);
+}
+
+/// Art. 5 §2 (protocol v1 §4.3.1): whatever is asked, an under-14 without a guardian's consent
+/// is `not_verified` with the reason `guardian_consent_required`, nothing rides along, and every
+/// answer has its own `sub`.
+#[tokio::test]
+async fn a_child_without_guardian_consent_is_not_verified_whatever_is_asked() {
+    let (sandbox, _, client) = setup().await;
+    let basis = LegalBasis::new("《反洗钱法》第二十八条", [FieldName::Name]).unwrap();
+    let requests = [
+        VerificationRequest::verify_only("登录"),
+        VerificationRequest::age_tag("注册"),
+        VerificationRequest::fields("开户", [FieldName::Name], basis).unwrap(),
+    ];
+    let mut subs = std::collections::HashSet::new();
+    for request in requests.iter().chain(&requests) {
+        let r = run(
+            &sandbox,
+            &client,
+            request.clone(),
+            Persona::Minor13WithoutGuardian,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            r.outcome,
+            VerificationOutcome::NotVerified(NotVerifiedReason::GuardianConsentRequired),
+            "{request:?}"
+        );
+        assert!(r.guardian_consent_missing());
+        assert_eq!((r.age_tag, r.guardian_consent), (None, None), "{request:?}");
+        assert!(r.fields.is_none() && r.consent.is_none(), "{request:?}");
+        subs.insert(r.subject.clone());
+    }
+    assert_eq!(subs.len(), 6, "a one-time sub for every answer: {subs:?}");
+
+    // A re-verification answers for the requested sub, before comparing persons.
+    let adult = run(
+        &sandbox,
+        &client,
+        VerificationRequest::verify_only("登录"),
+        Persona::Adult,
+    )
+    .await
+    .unwrap();
+    assert!(!adult.guardian_consent_missing());
+    let pending = client.reverify(&adult.subject, "账户异常").await.unwrap();
+    sandbox
+        .approve(pending.authz_id(), Persona::Minor13WithoutGuardian)
+        .unwrap();
+    let r = client.wait(&pending).await.unwrap();
+    assert_eq!(
+        (r.outcome, &r.subject),
+        (
+            VerificationOutcome::NotVerified(NotVerifiedReason::GuardianConsentRequired),
+            &adult.subject
+        )
+    );
+
+    // The older answer (verified, under_14, guardian_consent false) is read the same way...
+    sandbox.inject(Fault::MinorWithoutConsentVerified);
+    let r = run(
+        &sandbox,
+        &client,
+        VerificationRequest::age_tag("注册"),
+        Persona::Minor13WithoutGuardian,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (r.outcome, r.age_tag, r.guardian_consent),
+        (
+            VerificationOutcome::Verified,
+            Some(AgeTag::Under14),
+            Some(false)
+        )
+    );
+    assert!(r.guardian_consent_missing());
+    // ...and refused outright where nobody asked for an age band.
+    sandbox.inject(Fault::MinorWithoutConsentVerified);
+    let err = run(
+        &sandbox,
+        &client,
+        VerificationRequest::verify_only("登录"),
+        Persona::Minor13WithoutGuardian,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), "client.mismatch");
 }
 
 #[tokio::test]
@@ -306,12 +394,68 @@ async fn answers_beyond_the_request_are_refused_not_trimmed() {
             ("client.mismatch", Actor::SecurityEvent),
             "{request:?}"
         );
+        // A face check asked for, and only the credential reported.
         sandbox.inject(Fault::LowerAssurance);
-        let err = run(&sandbox, &client, request, Persona::Adult)
+        let face = request.min_assurance(Assurance::CredentialFace);
+        let err = run(&sandbox, &client, face, Persona::Adult)
             .await
             .unwrap_err();
         assert_eq!(err.code(), "client.mismatch");
         assert!(err.to_string().contains("assurance"), "{err}");
+    }
+}
+
+/// Art. 8 §2 (最小化): a fields request gets exactly its fields, and an age band nobody asked for
+/// is refused even when every field is as asked.
+#[tokio::test]
+async fn a_fields_answer_carries_its_fields_and_no_age_band() {
+    let (sandbox, _, client) = setup().await;
+    let all: Vec<FieldName> = FieldName::ALL.to_vec();
+    let basis = LegalBasis::new("《反洗钱法》第二十八条", all.clone()).unwrap();
+    let request = VerificationRequest::fields("开立账户", all.clone(), basis).unwrap();
+    let r = run(&sandbox, &client, request.clone(), Persona::Minor16)
+        .await
+        .unwrap();
+    assert_eq!(r.fields.as_ref().unwrap().names().len(), all.len());
+    assert_eq!((r.age_tag, r.guardian_consent), (None, None));
+    // Every field as asked, plus an age band: refused, not trimmed.
+    sandbox.inject(Fault::OverShare);
+    let err = run(&sandbox, &client, request, Persona::Minor16)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), err.kind()),
+        ("client.mismatch", Actor::SecurityEvent)
+    );
+    assert!(err.to_string().contains("age tag"), "{err}");
+}
+
+/// The default assurance is R01, and a request that needs a live person says so.
+#[tokio::test]
+async fn the_assurance_is_what_the_request_asks_r01_unless_raised() {
+    let (sandbox, _, client) = setup().await;
+    let plain = run(
+        &sandbox,
+        &client,
+        VerificationRequest::verify_only("登录"),
+        Persona::Adult,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (plain.assurance, plain.assurance.mode_code()),
+        (Assurance::Credential, "R01")
+    );
+    for level in [Assurance::CredentialPin, Assurance::CredentialFace] {
+        let r = run(
+            &sandbox,
+            &client,
+            VerificationRequest::verify_only("开通支付").min_assurance(level),
+            Persona::Adult,
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.assurance, level);
     }
 }
 

@@ -138,6 +138,64 @@ fn messages_name_the_rule_never_the_value() {
     assert!(!err.to_string().contains("evil"), "{err}");
 }
 
+/// Art. 2: a 网号 holds no plaintext identity data, so neither may the `sub` derived from it.
+#[test]
+fn a_sub_holding_an_identity_number_is_refused_by_name_not_value() {
+    let s = signer();
+    for sub in [
+        "11010519491231002X",
+        "pw_110105-19491231-002X",
+        "pw_440524188001010014",
+    ] {
+        let mut c = claims();
+        c["sub"] = json!(sub);
+        let err = verify(&s, &c, &validation()).unwrap_err();
+        assert_eq!(err.code(), "token.claim_invalid", "{sub}");
+        assert_eq!(err.actor(), netid::Actor::SecurityEvent, "{sub}");
+        let text = err.to_string();
+        assert!(
+            text.contains("`sub`") && text.contains("identity number") && text.contains("Art. 2"),
+            "{text}"
+        );
+        assert!(!text.contains("1949") && !text.contains("1880"), "{text}");
+    }
+    // A number whose check character is wrong is not an identity number.
+    let mut c = claims();
+    c["sub"] = json!("pw_110105194912310021");
+    assert!(verify(&s, &c, &validation()).is_ok());
+}
+
+/// Art. 5 §2: the platform's answer for an under-14 without a guardian's consent.
+#[test]
+fn guardian_consent_required_is_a_reason_that_carries_nothing_else() {
+    let s = signer();
+    let mut c = claims();
+    c["result"] = json!({"status": "not_verified", "reason": "guardian_consent_required"});
+    c.as_object_mut().unwrap().remove("age_tag");
+    let v = verify(&s, &c, &validation()).unwrap();
+    assert_eq!(
+        v.outcome,
+        VerificationOutcome::NotVerified(netid::model::NotVerifiedReason::GuardianConsentRequired)
+    );
+    assert!(v.guardian_consent_missing());
+    // Nothing rides along: no age band, no guardian flag.
+    for (claim, value) in [
+        ("age_tag", json!("under_14")),
+        ("guardian_consent", json!(false)),
+    ] {
+        let mut c = c.clone();
+        c[claim] = value;
+        if claim == "guardian_consent" {
+            c["age_tag"] = json!("under_14");
+        }
+        assert_eq!(
+            verify(&s, &c, &validation()).unwrap_err().code(),
+            "token.inconsistent",
+            "{claim}"
+        );
+    }
+}
+
 #[test]
 fn wrong_key_is_a_signature_error_and_a_security_event() {
     let s = signer();

@@ -281,6 +281,43 @@ async fn token_cases_reach_the_documented_verdicts() {
     );
 }
 
+/// Art. 5 §2 (PROTOCOL.md §4.3.1): of the valid cases, exactly the two shapes of "under 14 and
+/// no guardian consented" are reported as such — the reason `guardian_consent_required`, and
+/// the older `verified` with `under_14` and `guardian_consent: false`.
+#[tokio::test]
+async fn guardian_consent_missing_is_read_from_both_shapes() {
+    let v = load("tokens.json");
+    let val = &v["validation"];
+    let validation =
+        Validation::new(s(val, "issuer"), s(val, "audience")).expect_nonce(s(val, "nonce"));
+    let keys = KeySet::builder()
+        .pin_jwks(&read_vector_file("keys/jwks.json"))
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut missing = Vec::new();
+    for case in v["cases"].as_array().unwrap() {
+        if s(case, "expect") != "valid" {
+            continue;
+        }
+        let t = UnverifiedToken::parse(s(case, "token"), &validation).unwrap();
+        let k = keys.key(t.kid()).await.unwrap();
+        let verified = t
+            .verify_at(&k, &validation, v["now"].as_u64().unwrap())
+            .unwrap();
+        if verified.guardian_consent_missing() {
+            missing.push(s(case, "name").to_owned());
+        }
+    }
+    assert_eq!(
+        missing,
+        [
+            "valid_under_14_guardian_consent_false",
+            "valid_not_verified_guardian_consent_required"
+        ]
+    );
+}
+
 #[tokio::test]
 async fn encrypted_fields_in_a_valid_token_decrypt_into_redacting_types() {
     use netid::pii::ExposeSecret;
