@@ -16,7 +16,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // The law that obliges the platform to keep these fields, and the fields it covers.
     let basis = LegalBasis::new(
-        "《中华人民共和国反洗钱法》第二十八条",
+        "《中华人民共和国网络安全法》第二十四条",
         [FieldName::Name, FieldName::IdNumber, FieldName::IdType],
     )?;
 

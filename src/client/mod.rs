@@ -20,7 +20,7 @@ use serde_json::Value;
 
 pub use error::{ClientError, UserMessage, launch_result};
 use request::RequestKind;
-pub use request::{LegalBasis, VerificationRequest};
+pub use request::{Instrument, LegalBasis, VerificationRequest};
 
 use crate::clock::unix_now;
 use crate::crypto::{DecryptionKey, SigningKey};

@@ -6,28 +6,82 @@ use serde_json::{Value, json};
 use super::ClientError;
 use crate::model::{Assurance, FieldName, FieldSet};
 
+/// The kind of instrument a [`LegalBasis`] cites. Art. 7 §2 and Art. 8 §2 speak of
+/// 法律、行政法规: a law of the National People's Congress or its Standing Committee, or an
+/// administrative regulation of the State Council. Nothing lower (a ministerial rule, 部门规章;
+/// a local regulation, 地方性法规; a normative document) can make a platform keep plaintext
+/// identity fields — for those, only the user's own separate consent can.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Instrument {
+    /// 法律: `《中华人民共和国网络安全法》`, `《反洗钱法》`.
+    Law,
+    /// 行政法规: a State Council 条例 (`《征信业管理条例》`), not a local one.
+    AdministrativeRegulation,
+}
+
 /// The law that requires the relying party to keep plaintext identity fields, and which fields
 /// it covers. Without one, plaintext fields cannot be requested at all.
 ///
-/// Art. 8 §2 asks for a law or an administrative regulation (法律、行政法规); a ministerial rule
-/// (部门规章) is not enough.
+/// Art. 8 §2 asks for a law or an administrative regulation (法律、行政法规); the citation is
+/// read for which it is ([`Instrument`]), and a ministerial rule (部门规章), a local regulation
+/// or a normative document is refused with a clear error.
 ///
 /// ```
-/// use netid::client::LegalBasis;
+/// use netid::client::{Instrument, LegalBasis};
 /// use netid::model::FieldName;
 ///
-/// let basis = LegalBasis::new("《网络游戏管理办法》第十条", [FieldName::Name, FieldName::IdNumber]).unwrap();
+/// // The Cybersecurity Law's real-name duty (网络安全法第二十四条).
+/// let basis = LegalBasis::new(
+///     "《中华人民共和国网络安全法》第二十四条",
+///     [FieldName::Name, FieldName::IdNumber],
+/// )
+/// .unwrap();
+/// assert_eq!(basis.instrument(), Instrument::Law);
 /// assert!(basis.permits().contains(FieldName::Name));
+///
+/// // A ministerial rule is not enough (Art. 8 §2: 法律、行政法规).
+/// assert!(LegalBasis::new("《网络游戏管理办法》第十条", [FieldName::Name]).is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "LegalBasisWire", into = "LegalBasisWire")]
 pub struct LegalBasis {
+    citation: String,
+    instrument: Instrument,
+    permits: Vec<FieldName>,
+}
+
+/// [`LegalBasis`] as stored: read back through [`LegalBasis::new`], so a stored basis is checked
+/// as a new one is.
+#[derive(Serialize, Deserialize)]
+struct LegalBasisWire {
     citation: String,
     permits: Vec<FieldName>,
 }
 
+impl TryFrom<LegalBasisWire> for LegalBasis {
+    type Error = ClientError;
+    fn try_from(w: LegalBasisWire) -> Result<Self, ClientError> {
+        LegalBasis::new(w.citation, w.permits)
+    }
+}
+
+impl From<LegalBasis> for LegalBasisWire {
+    fn from(b: LegalBasis) -> Self {
+        Self {
+            citation: b.citation,
+            permits: b.permits,
+        }
+    }
+}
+
 impl LegalBasis {
-    /// `citation` names the law and article (1–256 bytes, shown to the user); `permits` lists
-    /// the fields that law requires the relying party to keep.
+    /// `citation` names the instrument by its title in 《》 and the article (`第二十四条`), in
+    /// 1–256 bytes (shown to the user); `permits` lists the fields it requires the relying party
+    /// to keep. Refused: a citation without a title in 《》 or without an article, and any
+    /// instrument below a 法律 or 行政法规 (titles ending in 办法, 规定, 规则, 细则, 通知, 意见, …;
+    /// a 条例 of a province, city or autonomous region).
     pub fn new(
         citation: impl Into<String>,
         permits: impl IntoIterator<Item = FieldName>,
@@ -41,6 +95,7 @@ impl LegalBasis {
                 "a legal basis cites a law in 1-256 bytes of text".into(),
             ));
         }
+        let instrument = classify(&citation)?;
         let permits: FieldSet = permits.into_iter().collect();
         if permits.is_empty() {
             return Err(ClientError::Config(
@@ -49,6 +104,7 @@ impl LegalBasis {
         }
         Ok(Self {
             citation,
+            instrument,
             permits: permits.iter().collect(),
         })
     }
@@ -58,9 +114,103 @@ impl LegalBasis {
         &self.citation
     }
 
+    /// Whether it is a law or an administrative regulation.
+    pub fn instrument(&self) -> Instrument {
+        self.instrument
+    }
+
     /// The fields the law covers.
     pub fn permits(&self) -> FieldSet {
         self.permits.iter().copied().collect()
+    }
+}
+
+/// Which instrument a citation names, from its title (the text in 《》): Art. 8 §2 admits only
+/// 法律 and 行政法规. The error says what was wrong without quoting the citation (it is the
+/// app's own text, but errors stay free of anything a user typed).
+fn classify(citation: &str) -> Result<Instrument, ClientError> {
+    let refuse = |why: &str| ClientError::Config(format!("legal basis: {why}"));
+    let (title, rest) = citation
+        .split_once('《')
+        .and_then(|(_, t)| t.split_once('》'))
+        .ok_or_else(|| refuse("cite the instrument by its full title in 《》, then the article"))?;
+    let title = title.trim();
+    if !rest.contains('第') || !rest.contains('条') {
+        return Err(refuse("name the article (第…条) that requires the fields"));
+    }
+    const LOWER: [&str; 10] = [
+        "办法", "规定", "规则", "细则", "通知", "意见", "指引", "指南", "标准", "解释",
+    ];
+    if LOWER.iter().any(|end| title.ends_with(end)) {
+        return Err(refuse(
+            "Art. 8 §2 needs a law or an administrative regulation (法律、行政法规); a              ministerial rule or a normative document is not one: only the user's own              separate consent can cover these fields",
+        ));
+    }
+    if title.ends_with('法') {
+        return Ok(Instrument::Law);
+    }
+    if title.ends_with("条例") {
+        const LOCAL: [&str; 5] = ["省", "市", "自治区", "自治州", "县"];
+        if LOCAL.iter().any(|place| title.contains(place)) {
+            return Err(refuse(
+                "a local regulation (地方性法规) is not a law or an administrative regulation                  (Art. 8 §2)",
+            ));
+        }
+        return Ok(Instrument::AdministrativeRegulation);
+    }
+    if title.starts_with("全国人民代表大会") && title.ends_with("决定") {
+        // The Standing Committee's decisions on legal questions have the force of law.
+        return Ok(Instrument::Law);
+    }
+    Err(refuse(
+        "cannot tell that this is a law or an administrative regulation (法律、行政法规): cite          one by its full title",
+    ))
+}
+
+#[cfg(test)]
+mod legal_basis_tests {
+    use super::*;
+
+    fn kind(citation: &str) -> Option<Instrument> {
+        LegalBasis::new(citation, [FieldName::Name])
+            .ok()
+            .map(|b| b.instrument())
+    }
+
+    #[test]
+    fn laws_and_administrative_regulations_only() {
+        assert_eq!(
+            kind("《中华人民共和国网络安全法》第二十四条"),
+            Some(Instrument::Law)
+        );
+        assert_eq!(kind("《反洗钱法》第二十八条"), Some(Instrument::Law));
+        assert_eq!(
+            kind("《征信业管理条例》第十三条"),
+            Some(Instrument::AdministrativeRegulation)
+        );
+        assert_eq!(
+            kind("《全国人民代表大会常务委员会关于加强网络信息保护的决定》第六条"),
+            Some(Instrument::Law)
+        );
+        // 部门规章 and normative documents: not enough, however they end.
+        assert_eq!(kind("《网络游戏管理办法》第十条"), None);
+        assert_eq!(kind("《互联网用户账号信息管理规定》第九条"), None);
+        assert_eq!(kind("《国家网络身份认证公共服务管理办法》第八条"), None);
+        // 地方性法规.
+        assert_eq!(kind("《上海市数据条例》第十条"), None);
+        // Malformed.
+        assert_eq!(kind("网络安全法第二十四条"), None, "no 《》");
+        assert_eq!(kind("《中华人民共和国网络安全法》"), None, "no article");
+        assert_eq!(kind("某法第一条"), None);
+    }
+
+    #[test]
+    fn a_stored_basis_is_checked_again_when_read() {
+        let good = LegalBasis::new("《反洗钱法》第二十八条", [FieldName::Name]).unwrap();
+        let json = serde_json::to_string(&good).unwrap();
+        assert_eq!(serde_json::from_str::<LegalBasis>(&json).unwrap(), good);
+        let forged = r#"{"citation":"《网络游戏管理办法》第十条","permits":["name"]}"#;
+        assert!(serde_json::from_str::<LegalBasis>(forged).is_err());
     }
 }
 

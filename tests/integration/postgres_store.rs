@@ -27,7 +27,7 @@ fn consent(subject: &str, id: &str) -> ConsentRecord {
         subject: subject.into(),
         fields: vec![FieldName::Name, FieldName::IdNumber],
         purpose: "实名登记".into(),
-        legal_basis: Some("《网络游戏管理办法》第十条".into()),
+        legal_basis: Some("《中华人民共和国网络安全法》第二十四条".into()),
         granted_at: 1_700_000_000,
         expires_at: Some(4_000_000_000),
         withdrawn_at: None,
@@ -259,7 +259,7 @@ async fn erase_subject_leaves_nothing_behind_in_redis_or_postgres() {
             .unwrap();
         let vault = Vault::new(p.clone(), p.clone(), vault_key.clone());
         let basis = LegalBasis::new(
-            "《网络游戏管理办法》第十条",
+            "《中华人民共和国网络安全法》第二十四条",
             [FieldName::Name, FieldName::IdNumber],
         )
         .unwrap();

@@ -281,7 +281,8 @@ fn mod11_2_valid(id: &str) -> bool {
 #[tokio::test]
 async fn asking_beyond_the_legal_basis_fails_before_any_request() {
     let (sandbox, _, _client) = setup().await;
-    let basis = LegalBasis::new("《网络游戏管理办法》", [FieldName::Name]).unwrap();
+    let basis =
+        LegalBasis::new("《中华人民共和国网络安全法》第二十四条", [FieldName::Name]).unwrap();
     let err =
         VerificationRequest::fields("游戏实名", [FieldName::Name, FieldName::IdNumber], basis)
             .unwrap_err();
@@ -290,6 +291,10 @@ async fn asking_beyond_the_legal_basis_fails_before_any_request() {
     assert!(sandbox.pending().is_empty(), "nothing reached the platform");
     assert!(LegalBasis::new("", [FieldName::Name]).is_err());
     assert!(LegalBasis::new("某法", []).is_err());
+    // Art. 8 §2: a ministerial rule cannot make a platform keep plaintext fields.
+    let rule = LegalBasis::new("《网络游戏管理办法》第十条", [FieldName::Name]).unwrap_err();
+    assert_eq!(rule.kind(), Actor::Configuration);
+    assert!(rule.to_string().contains("法律、行政法规"), "{rule}");
 }
 
 #[tokio::test]
@@ -378,7 +383,8 @@ async fn token_faults_are_refused_with_their_codes() {
 #[tokio::test]
 async fn answers_beyond_the_request_are_refused_not_trimmed() {
     let (sandbox, _, client) = setup().await;
-    let basis = LegalBasis::new("某法第一条", [FieldName::Name]).unwrap();
+    let basis =
+        LegalBasis::new("《中华人民共和国网络安全法》第二十四条", [FieldName::Name]).unwrap();
     let requests = [
         VerificationRequest::verify_only("登录"),
         VerificationRequest::age_tag("注册"),
