@@ -225,7 +225,11 @@ impl NetId {
                     async move {
                         let body = read(body.into_inner(), LOGIN_BODY_LIMIT).await;
                         let method = req.match_info().get("method");
-                        n.reply(n.gate.login_route(route, method, req.headers(), body).await)
+                        let client = req.peer_addr().map(|a| a.ip());
+                        let reply = n
+                            .gate
+                            .login_route(route, method, client, req.headers(), body);
+                        n.reply(reply.await)
                     }
                 }),
             );

@@ -27,7 +27,7 @@ use std::task::{Context, Poll};
 
 use ::axum::Router;
 use ::axum::body::{Body, Bytes, HttpBody};
-use ::axum::extract::{FromRequestParts, MatchedPath, Path, Request};
+use ::axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Path, Request};
 use ::axum::http::request::Parts;
 use ::axum::http::{HeaderMap, HeaderValue, header};
 use ::axum::response::{IntoResponse, Response};
@@ -133,11 +133,15 @@ impl NetId {
                             let (parts, body) = req.into_parts();
                             let body = read(body, LOGIN_BODY_LIMIT).await;
                             let method = method.as_ref().map(|Path(m)| m.as_str());
-                            n.reply(
+                            // Known when the app serves with `into_make_service_with_connect_info`.
+                            let client = parts
+                                .extensions
+                                .get::<ConnectInfo<std::net::SocketAddr>>()
+                                .map(|c| c.0.ip());
+                            let reply =
                                 n.gate
-                                    .login_route(route, method, &parts.headers, body)
-                                    .await,
-                            )
+                                    .login_route(route, method, client, &parts.headers, body);
+                            n.reply(reply.await)
                         },
                     ),
                 )

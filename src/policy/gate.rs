@@ -90,6 +90,10 @@ pub struct RequestHead<'a, H: ?Sized> {
     pub body_known_empty: bool,
 }
 
+/// The socket peer's address, where the adapter knows it (for the cap on pending logins per
+/// client).
+pub type ClientAddr = Option<std::net::IpAddr>;
+
 /// Why a body could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BodyError {
@@ -381,12 +385,13 @@ impl Gate {
         &self,
         route: LoginRoute,
         method: Option<&str>,
+        client: ClientAddr,
         headers: &H,
         body: Result<Bytes, BodyError>,
     ) -> Reply {
         let reply = match (route, body) {
             (_, Err(e)) => Err(e.into()),
-            (LoginRoute::Start, Ok(_)) => self.login_start().await,
+            (LoginRoute::Start, Ok(_)) => self.login_start(client).await,
             (LoginRoute::Poll, Ok(_)) => self.login_poll(headers).await,
             (LoginRoute::Other, Ok(body)) => {
                 self.login_other(method.unwrap_or_default(), &body).await
@@ -398,8 +403,8 @@ impl Gate {
     }
 
     /// `POST /netid/login/start`: starts a 网号/网证 login bound to this browser (201).
-    async fn login_start(&self) -> Reply {
-        let start = self.login.start().await?;
+    async fn login_start(&self, client: ClientAddr) -> Reply {
+        let start = self.login.start_from(client).await?;
         let mut response = json_response(StatusCode::CREATED, &web::start_body(&start));
         self.set_cookie(
             &mut response,

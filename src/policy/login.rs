@@ -71,6 +71,8 @@ pub enum LoginStatus {
 }
 
 struct PendingLogin {
+    /// The address the login was started from, for the per-client cap.
+    client: Option<std::net::IpAddr>,
     pending: PendingAuthorization,
     /// Set when a webhook completed the authorization before the browser polled, or when the
     /// audit log could not record it yet.
@@ -100,6 +102,7 @@ struct Inner {
     audit: Option<Arc<dyn AuditLog>>,
     vault: Option<Vault>,
     verifiers: HashMap<&'static str, Arc<dyn IdentityVerifier>>,
+    pending_limits: PendingLimits,
     /// SM3(browser binding) → login.
     logins: Mutex<HashMap<[u8; 32], PendingLogin>>,
 }
@@ -112,6 +115,7 @@ impl std::fmt::Debug for LoginFlow {
 
 /// Builds a [`LoginFlow`].
 pub struct LoginFlowBuilder {
+    pending_limits: PendingLimits,
     client: NetIdClient,
     sessions: SessionManager,
     request: VerificationRequest,
@@ -137,6 +141,16 @@ impl LoginFlowBuilder {
     /// consent is refused whatever is asked (Art. 5 §2).
     pub fn request(mut self, request: VerificationRequest) -> Self {
         self.request = request;
+        self
+    }
+
+    /// Caps on logins started but not finished: `total` in this flow, `per_client` from one
+    /// client address (defaults 10,000 and 32). Unauthenticated starts cost the platform a
+    /// request and this process memory, so they are bounded before anything is asked. The
+    /// per-client cap counts the socket's peer address: behind a reverse proxy every client has
+    /// the proxy's, so raise it there (or have the proxy limit starts per client).
+    pub fn pending_limits(mut self, total: usize, per_client: usize) -> Self {
+        self.pending_limits = PendingLimits { total, per_client };
         self
     }
 
@@ -177,8 +191,25 @@ impl LoginFlowBuilder {
                 audit: self.audit,
                 vault: self.vault,
                 verifiers: self.verifiers,
+                pending_limits: self.pending_limits,
                 logins: Mutex::new(HashMap::new()),
             }),
+        }
+    }
+}
+
+/// Caps on pending logins (see [`LoginFlowBuilder::pending_limits`]).
+#[derive(Debug, Clone, Copy)]
+struct PendingLimits {
+    total: usize,
+    per_client: usize,
+}
+
+impl Default for PendingLimits {
+    fn default() -> Self {
+        Self {
+            total: 10_000,
+            per_client: 32,
         }
     }
 }
@@ -215,6 +246,7 @@ impl LoginFlow {
     /// A flow that logs users in with `client` and issues sessions with `sessions`.
     pub fn builder(client: NetIdClient, sessions: SessionManager) -> LoginFlowBuilder {
         LoginFlowBuilder {
+            pending_limits: PendingLimits::default(),
             client,
             sessions,
             request: VerificationRequest::verify_only("登录 / sign-in"),
@@ -241,6 +273,19 @@ impl LoginFlow {
 
     /// Starts a 网号/网证 login for one browser.
     pub async fn start(&self) -> Result<LoginStart, Problem> {
+        self.start_from(None).await
+    }
+
+    /// Starts a 网号/网证 login for one browser at `client` (the peer address, for the
+    /// per-client cap). Pending logins are capped ([`LoginFlowBuilder::pending_limits`]) before
+    /// the platform is asked anything: past the per-client cap a start is refused with 429
+    /// `netid.rate_limited`, past the overall cap with 503 `netid.unavailable`, and each refusal
+    /// is counted (`netid_login_start_refused_total{reason}`).
+    pub async fn start_from(
+        &self,
+        client: Option<std::net::IpAddr>,
+    ) -> Result<LoginStart, Problem> {
+        self.check_pending_limits(client)?;
         let pending = self
             .inner
             .client
@@ -255,17 +300,49 @@ impl LoginFlow {
             expires_at: pending.expires_at(),
             browser_binding: binding.clone(),
         };
-        let now = unix_now();
-        let mut logins = self.logins();
-        logins.retain(|_, l| l.pending.expires_at() + 300 > now);
-        logins.insert(
+        // Checked again: other starts may have filled the table while the platform answered.
+        self.check_pending_limits(client)?;
+        self.logins().insert(
             sm3(binding.as_bytes()),
             PendingLogin {
+                client,
                 pending,
                 completed: None,
             },
         );
         Ok(start)
+    }
+
+    /// Drops lapsed logins, then refuses a start past the caps.
+    fn check_pending_limits(&self, client: Option<std::net::IpAddr>) -> Result<(), Problem> {
+        let now = unix_now();
+        let mut logins = self.logins();
+        logins.retain(|_, l| l.pending.expires_at() + 300 > now);
+        let limits = self.inner.pending_limits;
+        let refuse = |reason: &'static str, problem: Problem| {
+            metrics::counter!("netid_login_start_refused_total", "reason" => reason).increment(1);
+            tracing::warn!(reason, "login start refused: too many pending logins");
+            Err(problem)
+        };
+        if logins.len() >= limits.total {
+            return refuse(
+                "total",
+                Problem::unavailable("the sign-in service", "登录服务"),
+            );
+        }
+        if let Some(client) = client {
+            let from_client = logins.values().filter(|l| l.client == Some(client)).count();
+            if from_client >= limits.per_client {
+                return refuse(
+                    "per_client",
+                    Problem::of(ProblemKind::RateLimited).with_detail(
+                        "too many sign-ins in progress from this address; finish or wait for one",
+                        "此地址进行中的登录过多，请先完成或等待已有的登录。",
+                    ),
+                );
+            }
+        }
+        Ok(())
     }
 
     /// Asks whether the login bound to `browser_binding` is done; on success issues a session.

@@ -31,13 +31,14 @@ pub use crate::store::{
 };
 pub use age::AgeGate;
 pub use gate::{
-    Admission, AdmittedBody, BodyError, Gate, HeaderSource, Immediate, LOGIN_BODY_LIMIT,
-    LoginRoute, Reply, RequestHead,
+    Admission, AdmittedBody, BodyError, ClientAddr, Gate, HeaderSource, Immediate,
+    LOGIN_BODY_LIMIT, LoginRoute, Reply, RequestHead,
 };
 pub use login::{LoginFlow, LoginFlowBuilder, LoginStart, LoginStatus};
 pub use places::{HeaderList, UNSCANNED_HEADERS};
 pub use rules::{
-    PlaintextRule, RequestFacts, RouteError, RoutePolicy, Rules, RulesBuilder, Verdict,
+    MAX_LISTED_LOCATIONS, PlaintextRule, RequestFacts, RouteError, RoutePolicy, Rules,
+    RulesBuilder, Verdict,
 };
 pub use session::{SessionError, SessionManager, SessionManagerBuilder};
 pub use user::{IdentityVerifier, OtherVerification, VerifiedUser, VerifierError};

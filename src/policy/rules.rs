@@ -1099,6 +1099,21 @@ fn classify(req: &RequestFacts<'_>, policy: &RoutePolicy) -> Result<BodyKind, Pr
     }
 }
 
+/// How many places a refusal lists; `count` says how many there were.
+pub const MAX_LISTED_LOCATIONS: usize = 16;
+
+/// A location as listed in a refusal: at most 128 bytes (a key name is the client's text).
+fn truncated(location: &str) -> String {
+    if location.len() <= 128 {
+        return location.to_owned();
+    }
+    let mut end = 125;
+    while !location.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &location[..end])
+}
+
 /// Why identity data was refused, beyond the standard "we do not take it".
 #[derive(Clone, Copy)]
 enum Refusal {
@@ -1135,11 +1150,14 @@ fn extra_plaintext(findings: &[&Finding], why: Refusal) -> Problem {
             "路径、查询字符串、请求头或 Cookie 中的身份信息无法脱敏，请删除后再提交。",
         ),
     };
+    // Bounded: a body of a thousand identity fields gets the first few places and a count, not
+    // a refusal as large as the request (the cost of answering stays a constant).
     let locations: Vec<_> = findings
         .iter()
-        .map(|f| json!({ "location": f.location, "kind": f.kind.to_string() }))
+        .take(MAX_LISTED_LOCATIONS)
+        .map(|f| json!({ "location": truncated(&f.location), "kind": f.kind.to_string() }))
         .collect();
-    p.with_extra(json!({ "locations": locations }))
+    p.with_extra(json!({ "locations": locations, "count": findings.len() }))
 }
 
 pub(super) fn too_large() -> Problem {

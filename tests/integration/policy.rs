@@ -545,3 +545,66 @@ fn an_age_gate_without_an_age_band_is_warned_about_at_start_up() {
     ));
     assert!(!warned(login(None), Rules::builder().build()));
 }
+
+/// Unauthenticated login starts are bounded before the platform is asked anything: per client
+/// address (429) and overall (503), each refusal counted; a lapsed login frees its place.
+#[test]
+fn pending_logins_are_capped_per_client_and_overall() {
+    use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+    use std::net::{IpAddr, Ipv4Addr};
+
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    metrics::with_local_recorder(&recorder, || {
+        rt.block_on(async {
+            let sessions = SessionManager::builder("app")
+                .key("k", &[4; 32])
+                .build()
+                .unwrap();
+            let sandbox = Sandbox::start().await.unwrap();
+            let app = sandbox.register_app("app_cap");
+            let client = sandbox.client_builder(&app).build().unwrap();
+            let login = netid::policy::LoginFlow::builder(client, sessions)
+                .pending_limits(5, 2)
+                .build();
+            let a = Some(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)));
+            let b = Some(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2)));
+            login.start_from(a).await.unwrap();
+            login.start_from(a).await.unwrap();
+            let third = login.start_from(a).await.unwrap_err();
+            assert_eq!((third.status, third.code), (429, "netid.rate_limited"));
+            let before = sandbox.pending().len();
+            assert!(login.start_from(a).await.is_err());
+            assert_eq!(
+                sandbox.pending().len(),
+                before,
+                "refused before asking the platform"
+            );
+            // Other addresses still get in, up to the overall cap.
+            login.start_from(b).await.unwrap();
+            login.start_from(b).await.unwrap();
+            login.start_from(None).await.unwrap();
+            let full = login.start_from(None).await.unwrap_err();
+            assert_eq!((full.status, full.code), (503, "netid.unavailable"));
+        });
+    });
+    let snapshot = snapshotter.snapshot().into_vec();
+    let refused = |reason: &str| {
+        snapshot
+            .iter()
+            .find(|(key, _, _, _)| {
+                key.key().name() == "netid_login_start_refused_total"
+                    && key.key().labels().any(|l| l.value() == reason)
+            })
+            .map(|(_, _, _, v)| match v {
+                DebugValue::Counter(n) => *n,
+                other => panic!("not a counter: {other:?}"),
+            })
+    };
+    assert_eq!(refused("per_client"), Some(2));
+    assert_eq!(refused("total"), Some(1));
+}

@@ -1339,6 +1339,30 @@ async fn stateful(h: &dyn Harness, w: &World, adult: &str) -> usize {
     assert_ne!(impostor_subject, adult_subject);
     assert_eq!(impostor_subject, format!("staff_check:{adult_subject}"));
 
+    // A refusal stays small whatever the request holds: the first places and a count.
+    let many: String = (0..2000)
+        .map(|i| format!(r#""idNo{i}":"{id}""#))
+        .collect::<Vec<_>>()
+        .join(",");
+    let r = h
+        .send(with_session(
+            body(
+                req("POST", "/profile"),
+                "application/json",
+                format!("{{{many}}}"),
+            ),
+            Some(adult),
+        ))
+        .await;
+    assert_eq!(r.status, 422);
+    let json = r.json();
+    assert_eq!(json["count"], 2000, "{json}");
+    assert_eq!(
+        json["locations"].as_array().map(Vec::len),
+        Some(netid::policy::MAX_LISTED_LOCATIONS)
+    );
+    assert!(r.body.len() < 4096, "a {} byte refusal", r.body.len());
+
     // Consent: granted → allowed; withdrawn → refused again.
     let me = h
         .send(with_session(req("GET", "/me"), Some(adult)))
@@ -1386,5 +1410,5 @@ async fn stateful(h: &dyn Harness, w: &World, adult: &str) -> usize {
     assert_eq!(logout.status, 204);
     let after = h.send(with_session(req("GET", "/me"), Some(adult))).await;
     assert_eq!(after.code().as_deref(), Some("netid.session_revoked"));
-    7
+    8
 }
