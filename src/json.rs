@@ -53,6 +53,14 @@ pub(crate) fn parse_object(
     }
 }
 
+/// [`parse_object`] (depth 8), then typed: for small request bodies the SDK reads itself.
+pub(crate) fn from_slice_strict<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+) -> Result<T, StrictJsonError> {
+    let map = parse_object(bytes, 8)?;
+    serde_json::from_value(Value::Object(map)).map_err(|_| StrictJsonError::Syntax)
+}
+
 #[derive(Clone, Copy)]
 struct StrictValue<'f> {
     depth_left: usize,

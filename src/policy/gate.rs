@@ -151,16 +151,23 @@ pub enum LoginRoute {
     Callback,
     /// `/netid/logout`: ends the session (204) and clears its cookie.
     Logout,
+    /// `/netid/consent`: the signed-in user agrees to provide plaintext identity data for a
+    /// purpose a route offers (Art. 7 §2, 用户同意提供的除外); 201 with the receipt.
+    Consent,
+    /// `/netid/consent/withdraw`: the user withdraws a consent by its id (PIPL Art. 15); 204.
+    ConsentWithdraw,
 }
 
 impl LoginRoute {
     /// Every login route.
-    pub const ALL: [LoginRoute; 5] = [
+    pub const ALL: [LoginRoute; 7] = [
         LoginRoute::Start,
         LoginRoute::Poll,
         LoginRoute::Other,
         LoginRoute::Callback,
         LoginRoute::Logout,
+        LoginRoute::Consent,
+        LoginRoute::ConsentWithdraw,
     ];
 
     /// The route's path, in the syntax both axum and actix register (`{method}`).
@@ -171,6 +178,8 @@ impl LoginRoute {
             LoginRoute::Other => "/netid/login/other/{method}",
             LoginRoute::Callback => "/netid/callback",
             LoginRoute::Logout => "/netid/logout",
+            LoginRoute::Consent => "/netid/consent",
+            LoginRoute::ConsentWithdraw => "/netid/consent/withdraw",
         }
     }
 }
@@ -398,6 +407,8 @@ impl Gate {
             }
             (LoginRoute::Callback, Ok(body)) => self.callback(headers, &body).await,
             (LoginRoute::Logout, Ok(_)) => self.logout(headers).await,
+            (LoginRoute::Consent, Ok(body)) => self.grant_consent(headers, &body).await,
+            (LoginRoute::ConsentWithdraw, Ok(body)) => self.withdraw_consent(headers, &body).await,
         };
         reply.map_err(|p| self.localize(p, headers))
     }
@@ -461,6 +472,78 @@ impl Gate {
         Ok(response)
     }
 
+    /// The signed-in user of a request to the consent routes, or the refusal.
+    async fn consenting_user<H: HeaderSource>(&self, headers: &H) -> Result<VerifiedUser, Problem> {
+        let token = session_token(headers).ok_or_else(Problem::unauthenticated)?;
+        self.login
+            .sessions()
+            .authenticate(token)
+            .await
+            .map_err(|e| e.to_problem())
+    }
+
+    /// Records the user's agreement to provide `fields` for `purpose` (a purpose some route
+    /// offers), and answers with the receipt: who, which fields, what for, when.
+    async fn grant_consent<H: HeaderSource>(&self, headers: &H, body: &[u8]) -> Reply {
+        let user = self.consenting_user(headers).await?;
+        let grant: ConsentGrant = crate::json::from_slice_strict(body).map_err(|_| {
+            Problem::of(ProblemKind::BadRequest).with_detail(
+                "send {\"purpose\": …, \"fields\": [field names], \"agree\": true}",
+                "请发送 {\"purpose\": …, \"fields\": [字段名], \"agree\": true}。",
+            )
+        })?;
+        if !grant.agree || grant.fields.is_empty() || !self.rules.offers_consent_for(&grant.purpose)
+        {
+            return Err(Problem::of(ProblemKind::BadRequest).with_detail(
+                "agree to fields for a purpose this service offers",
+                "请对本服务提供的用途及其字段表示同意。",
+            ));
+        }
+        let fields: crate::model::FieldSet = grant.fields.iter().copied().collect();
+        let consent = crate::store::ConsentRecord {
+            id: crate::random::token(16),
+            subject: user.subject().to_owned(),
+            fields: fields.iter().collect(),
+            purpose: grant.purpose,
+            legal_basis: None,
+            granted_at: crate::clock::unix_now(),
+            expires_at: None,
+            withdrawn_at: None,
+        };
+        self.rules
+            .consents()
+            .record(consent.clone())
+            .await
+            .map_err(|_| Problem::unavailable("the consent ledger", "同意记录"))?;
+        tracing::info!(fields = consent.fields.len(), "consent recorded");
+        let receipt = serde_json::json!({
+            "id": consent.id, "subject": consent.subject, "fields": consent.fields,
+            "purpose": consent.purpose, "granted_at": consent.granted_at,
+            "withdraw": LoginRoute::ConsentWithdraw.path(),
+        });
+        Ok(json_response(StatusCode::CREATED, &receipt))
+    }
+
+    /// Withdraws one of the user's consents (`{"id": …}`); 204, or 404 if the user has none
+    /// with that id.
+    async fn withdraw_consent<H: HeaderSource>(&self, headers: &H, body: &[u8]) -> Reply {
+        let user = self.consenting_user(headers).await?;
+        let withdrawal: ConsentWithdrawal = crate::json::from_slice_strict(body).map_err(|_| {
+            Problem::of(ProblemKind::BadRequest)
+                .with_detail("send {\"id\": …}", "请发送 {\"id\": …}。")
+        })?;
+        let withdrawn = self
+            .rules
+            .consents()
+            .withdraw(user.subject(), &withdrawal.id, crate::clock::unix_now())
+            .await
+            .map_err(|_| Problem::unavailable("the consent ledger", "同意记录"))?;
+        if !withdrawn {
+            return Err(Problem::of(ProblemKind::NotFound));
+        }
+        Ok(empty_response(StatusCode::NO_CONTENT))
+    }
+
     /// 200 with the subject, the session cookie, and the login cookie cleared.
     fn signed_in(&self, user: &VerifiedUser, session: &str) -> Reply {
         let mut response = json_response(StatusCode::OK, &web::signed_in_body(user));
@@ -495,6 +578,22 @@ impl Gate {
         response.headers_mut().append(header::SET_COOKIE, value);
         Ok(())
     }
+}
+
+/// The body of `POST /netid/consent`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConsentGrant {
+    purpose: String,
+    fields: Vec<crate::model::FieldName>,
+    agree: bool,
+}
+
+/// The body of `POST /netid/consent/withdraw`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConsentWithdrawal {
+    id: String,
 }
 
 /// Whether the body is read: only a 网号/网证 user's (Art. 7 §2), and only if there may be one.

@@ -261,6 +261,13 @@ impl Rules {
         self.inner.max_body
     }
 
+    /// Whether a route allows plaintext data under a consent for `purpose`: the purposes a user
+    /// may agree to at [`LoginRoute::Consent`](super::LoginRoute::Consent).
+    pub fn offers_consent_for(&self, purpose: &str) -> bool {
+        let offers = |p: &RoutePolicy| matches!(&p.plaintext, PlaintextRule::AllowWithConsent { purpose: q } if q == purpose);
+        offers(&self.inner.default) || self.inner.routes.values().any(offers)
+    }
+
     /// The consent ledger.
     pub fn consents(&self) -> &Arc<dyn ConsentLedger> {
         &self.inner.consents
@@ -484,12 +491,27 @@ impl Rules {
             PlaintextRule::AllowUnderLaw(_) => {
                 Err(extra_plaintext(&blocking, Refusal::BeyondBasis))
             }
-            PlaintextRule::AllowWithConsent { purpose } => Ok(Decision::IfConsented {
-                subject: user.subject(),
-                fields: needed,
-                purpose,
-                refusal: extra_plaintext(&blocking, Refusal::NoConsent),
-            }),
+            PlaintextRule::AllowWithConsent { purpose } => {
+                // The user may agree to provide it (Art. 7 §2, 用户同意提供的除外): the refusal
+                // says what to ask for and where to record the agreement.
+                let mut refusal = extra_plaintext(&blocking, Refusal::NoConsent);
+                if let Some(extra) = refusal.extra.as_deref_mut().and_then(|e| e.as_object_mut()) {
+                    extra.insert(
+                        "consent".into(),
+                        json!({
+                            "purpose": purpose,
+                            "fields": needed.iter().collect::<Vec<_>>(),
+                            "grant": super::gate::LoginRoute::Consent.path(),
+                        }),
+                    );
+                }
+                Ok(Decision::IfConsented {
+                    subject: user.subject(),
+                    fields: needed,
+                    purpose,
+                    refusal,
+                })
+            }
             PlaintextRule::Redact => {
                 let body = match body_kind {
                     BodyKind::Json => {

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use netid::client::{LegalBasis, VerificationRequest};
 use netid::model::{AgeTag, Assurance, FieldName};
 use netid::policy::{
-    AgeGate, ConsentRecord, IdentityVerifier, LoginFlow, OtherVerification, PlaintextRule,
-    RoutePolicy, Rules, SessionManager, VerifierError,
+    AgeGate, IdentityVerifier, LoginFlow, OtherVerification, PlaintextRule, RoutePolicy, Rules,
+    SessionManager, VerifierError,
 };
 use netid::sandbox::{Fault, Persona, Sandbox};
 
@@ -1381,22 +1381,70 @@ async fn stateful(h: &dyn Harness, w: &World, adult: &str) -> usize {
             Some(adult),
         )
     };
-    w.rules
-        .consents()
-        .record(ConsentRecord {
-            id: "c1".into(),
-            subject: me.clone(),
-            fields: vec![FieldName::IdNumber],
-            purpose: "会员实名".into(),
-            legal_basis: None,
-            granted_at: 0,
-            expires_at: None,
-            withdrawn_at: None,
-        })
-        .await
-        .unwrap();
+    // The user volunteers the data (Art. 7 §2, 用户同意提供的除外): the refusal says what to
+    // ask for and where; the user agrees; netid records a receipt; only then does it pass.
+    let refused = h.send(vip()).await;
+    assert_eq!(refused.code().as_deref(), Some("netid.extra_plaintext"));
+    let offer = refused.json()["consent"].clone();
+    assert_eq!(offer["purpose"], "会员实名", "{offer}");
+    assert_eq!(offer["fields"], serde_json::json!(["id_number"]));
+    let grant = |purpose: &str, agree: bool, session: Option<&str>| {
+        with_session(
+            body(
+                req("POST", offer["grant"].as_str().unwrap_or("/netid/consent")),
+                "application/json",
+                serde_json::json!({"purpose": purpose, "fields": ["id_number"], "agree": agree})
+                    .to_string(),
+            ),
+            session,
+        )
+    };
+    // Not signed in, not agreeing, or a purpose no route offers: nothing is recorded.
+    assert_eq!(h.send(grant("会员实名", true, None)).await.status, 401);
+    assert_eq!(
+        h.send(grant("会员实名", false, Some(adult))).await.status,
+        400
+    );
+    assert_eq!(h.send(grant("营销", true, Some(adult))).await.status, 400);
+    assert_eq!(h.send(vip()).await.status, 422, "nothing recorded yet");
+    let receipt = h.send(grant("会员实名", true, Some(adult))).await;
+    assert_eq!(
+        receipt.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&receipt.body)
+    );
+    let receipt = receipt.json();
+    assert_eq!(receipt["subject"], me.as_str());
+    assert_eq!(receipt["purpose"], "会员实名");
+    assert_eq!(receipt["fields"], serde_json::json!(["id_number"]));
+    assert!(receipt["granted_at"].as_u64().is_some());
+    let consent_id = receipt["id"].as_str().unwrap().to_owned();
+    assert!(
+        w.rules
+            .consents()
+            .live_consent(&me, FieldName::IdNumber, "会员实名")
+            .await
+            .unwrap()
+            .is_some(),
+        "the receipt is in the ledger"
+    );
     assert_eq!(h.send(vip()).await.status, 200, "a live consent covers it");
-    assert!(w.rules.consents().withdraw(&me, "c1", 1).await.unwrap());
+    // Another user cannot withdraw it; its owner can, and then it covers nothing.
+    let withdraw = |session: &str| {
+        with_session(
+            body(
+                req("POST", "/netid/consent/withdraw"),
+                "application/json",
+                serde_json::json!({ "id": consent_id }).to_string(),
+            ),
+            Some(session),
+        )
+    };
+    let stranger = sign_in_other(h, "staff-77", Some("adult")).await;
+    assert_eq!(h.send(withdraw(&stranger)).await.status, 404);
+    assert_eq!(h.send(vip()).await.status, 200, "still live");
+    assert_eq!(h.send(withdraw(adult)).await.status, 204);
     assert_eq!(
         h.send(vip()).await.code().as_deref(),
         Some("netid.extra_plaintext"),
@@ -1410,5 +1458,5 @@ async fn stateful(h: &dyn Harness, w: &World, adult: &str) -> usize {
     assert_eq!(logout.status, 204);
     let after = h.send(with_session(req("GET", "/me"), Some(adult))).await;
     assert_eq!(after.code().as_deref(), Some("netid.session_revoked"));
-    8
+    9
 }
