@@ -27,10 +27,10 @@
 //! ```
 //!
 //! actix runs middleware registered with `App::wrap` before routing, so the rules find a
-//! request's route pattern with [`Rules::route_policy`] on the path the router will see:
+//! request's route pattern with [`Rules::route_policy`](crate::policy::Rules::route_policy) on the path the router will see:
 //! declare route policies with the full pattern the request path falls under (`/users/{id}`,
 //! including any scope prefix). Catch-alls are understood in actix's forms, `/files/{tail:.*}`
-//! and `/files/{tail}*` (see [route patterns](Rules#route-patterns) for every form and the
+//! and `/files/{tail}*` (see [route patterns](crate::policy::Rules#route-patterns) for every form and the
 //! order). Where declared patterns overlap the most specific wins, while actix's router takes
 //! the first registered route that matches: register static routes before the catch-alls around
 //! them, so both pick the same one, and declare a policy for every route — an undeclared route
@@ -57,8 +57,8 @@ use ::actix_web::web::{self, Bytes};
 use ::actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, Responder, ResponseError};
 
 use crate::policy::{
-    Admission, AdmittedBody, BodyError, Gate, HeaderSource, Immediate, LOGIN_BODY_LIMIT, LoginFlow,
-    LoginRoute, Problem, Reply, RequestHead, Rules, VerifiedUser,
+    Admission, AdmittedBody, BodyError, Frontend, HeaderSource, Immediate, LOGIN_BODY_LIMIT,
+    LoginRoute, Problem, Reply, RequestHead, VerifiedUser,
 };
 
 pub use crate::policy::{LOGIN_COOKIE, SESSION_COOKIE};
@@ -145,9 +145,6 @@ impl ResponseError for ProblemError {
 #[derive(Debug, Clone)]
 struct NoUser(Problem);
 
-/// An app's own rendering of refusals, or problem+json.
-type Renderer = crate::policy::gate::Renderer<HttpResponse>;
-
 impl FromRequest for VerifiedUser {
     type Error = ::actix_web::Error;
     type Future = Ready<Result<Self, Self::Error>>;
@@ -161,49 +158,23 @@ impl FromRequest for VerifiedUser {
             .get::<NoUser>()
             .map(|n| n.0.clone())
             .unwrap_or_else(Problem::unauthenticated);
-        ready(Err(match extensions.get::<Renderer>() {
-            Some(r) if r.is_custom() => ::actix_web::error::InternalError::from_response(
+        ready(Err(match extensions.get::<Rc<NetId>>() {
+            Some(netid) => ::actix_web::error::InternalError::from_response(
                 problem.code,
-                r.render(&problem, render),
+                netid.render(&problem, render),
             )
             .into(),
-            _ => problem.into(),
+            None => problem.into(),
         }))
     }
 }
 
-/// netid for an actix-web app: the middleware and the login routes share one configuration.
-#[derive(Clone, Debug)]
-pub struct NetId {
-    gate: Gate,
-    renderer: Renderer,
-}
+/// netid for an actix-web app: the middleware and the login routes share one configuration
+/// ([`Frontend`]: `new`, `insecure_cookies_for_local_development`, `problem_type_base`,
+/// `with_problem_renderer`).
+pub type NetId = Frontend<HttpResponse>;
 
-impl NetId {
-    /// netid with this login flow and these rules.
-    pub fn new(login: LoginFlow, rules: Rules) -> Self {
-        Self {
-            gate: Gate::new(login, rules),
-            renderer: Renderer::default(),
-        }
-    }
-
-    /// Cookies without the `Secure` flag, for plain-http development on localhost only.
-    pub fn insecure_cookies_for_local_development(mut self) -> Self {
-        self.gate = self.gate.insecure_cookies_for_local_development();
-        self
-    }
-
-    /// Renders every refusal (the middleware's, the extractor's and the login routes') with `f`
-    /// instead of the default `application/problem+json` — for an app with its own error format.
-    pub fn with_problem_renderer(
-        mut self,
-        f: impl Fn(&Problem) -> HttpResponse + Send + Sync + 'static,
-    ) -> Self {
-        self.renderer = Renderer::custom(f);
-        self
-    }
-
+impl Frontend<HttpResponse> {
     /// The middleware: authenticates the session, then applies the rules (age gate, no extra
     /// plaintext) before the handler. Register it with `App::wrap`.
     pub fn middleware(&self) -> NetIdMiddleware {
@@ -212,34 +183,31 @@ impl NetId {
         }
     }
 
-    /// Registers the login routes ([`LoginRoute`]), all `POST` under `/netid`: `login/start`,
-    /// `login/poll`, `login/other/{method}`, `callback` (the platform's webhook), `logout`.
-    /// Use it with `App::configure`.
+    /// Registers the login routes ([`LoginRoute`]), all `POST` under `/netid`. Use it with
+    /// `App::configure`.
     pub fn configure(&self, cfg: &mut web::ServiceConfig) {
         for route in LoginRoute::ALL {
             let n = self.clone();
-            cfg.route(
-                route.path(),
-                web::post().to(move |req: HttpRequest, body: web::Payload| {
-                    let n = n.clone();
-                    async move {
-                        let body = read(body.into_inner(), LOGIN_BODY_LIMIT).await;
-                        let method = req.match_info().get("method");
-                        let client = req.peer_addr().map(|a| a.ip());
-                        let reply = n
-                            .gate
-                            .login_route(route, method, client, req.headers(), body);
-                        n.reply(reply.await)
-                    }
-                }),
-            );
+            let handler = move |req: HttpRequest, body: web::Payload| {
+                let n = n.clone();
+                async move {
+                    let body = read(body.into_inner(), LOGIN_BODY_LIMIT).await;
+                    let method = req.match_info().get("method");
+                    let client = req.peer_addr().map(|a| a.ip());
+                    let reply = n
+                        .gate
+                        .login_route(route, method, client, req.headers(), body);
+                    n.reply(reply.await)
+                }
+            };
+            cfg.route(route.path(), web::post().to(handler));
         }
     }
 
     fn reply(&self, reply: Reply) -> HttpResponse {
         match reply {
             Ok(response) => to_actix(response),
-            Err(problem) => self.renderer.render(&problem, render),
+            Err(problem) => self.render(&problem, render),
         }
     }
 }
@@ -351,7 +319,7 @@ where
                         .map(ServiceResponse::map_into_left_body)
                 }
                 Err(problem) => Ok(req
-                    .into_response(netid.renderer.render(&problem, render))
+                    .into_response(netid.render(&problem, render))
                     .map_into_right_body()),
             }
         })
@@ -360,7 +328,7 @@ where
 
 /// Leaves the request ready for the handler: the body the gate chose, the user (or why there
 /// is none) and a custom renderer if any, for the extractor.
-fn pass_on(netid: &NetId, req: &mut ServiceRequest, admission: Admission) {
+fn pass_on(netid: &Rc<NetId>, req: &mut ServiceRequest, admission: Admission) {
     match admission.body {
         AdmittedBody::Untouched => {}
         AdmittedBody::Read(bytes) => req.set_payload(Payload::from(bytes)),
@@ -377,7 +345,7 @@ fn pass_on(netid: &NetId, req: &mut ServiceRequest, admission: Admission) {
     if let Some(problem) = admission.no_user {
         extensions.insert(NoUser(problem));
     }
-    if netid.renderer.is_custom() {
-        extensions.insert(netid.renderer.clone());
+    if netid.has_custom_renderer() {
+        extensions.insert(Rc::clone(netid));
     }
 }

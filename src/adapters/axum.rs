@@ -35,11 +35,16 @@ use ::axum::routing::post;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 use crate::policy::{
-    Admission, AdmittedBody, BodyError, Gate, Immediate, LOGIN_BODY_LIMIT, LoginFlow, LoginRoute,
-    Problem, Reply, RequestHead, Rules, VerifiedUser,
+    Admission, AdmittedBody, BodyError, Frontend, Immediate, LOGIN_BODY_LIMIT, LoginRoute, Problem,
+    Reply, RequestHead, VerifiedUser,
 };
 
 pub use crate::policy::{LOGIN_COOKIE, SESSION_COOKIE};
+
+/// netid for an axum app: the layer and the login routes share one configuration
+/// ([`Frontend`]: `new`, `insecure_cookies_for_local_development`, `problem_type_base`,
+/// `with_problem_renderer`).
+pub type NetId = Frontend<Response>;
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
@@ -51,13 +56,6 @@ impl IntoResponse for Problem {
 #[derive(Debug, Clone)]
 struct NoUser(Problem);
 
-/// An app's own rendering of refusals, or problem+json.
-type Renderer = crate::policy::gate::Renderer<Response>;
-
-fn render(renderer: &Renderer, problem: Problem) -> Response {
-    renderer.render(&problem, |p| p.clone().into_response())
-}
-
 impl<S: Send + Sync> FromRequestParts<S> for VerifiedUser {
     type Rejection = Response;
 
@@ -66,50 +64,15 @@ impl<S: Send + Sync> FromRequestParts<S> for VerifiedUser {
             return Ok(user.clone());
         }
         let problem = parts.extensions.get::<NoUser>().map(|n| n.0.clone());
-        let renderer = parts
-            .extensions
-            .get::<Renderer>()
-            .cloned()
-            .unwrap_or_default();
-        Err(render(
-            &renderer,
-            problem.unwrap_or_else(Problem::unauthenticated),
-        ))
+        let problem = problem.unwrap_or_else(Problem::unauthenticated);
+        Err(match parts.extensions.get::<Arc<NetId>>() {
+            Some(netid) => netid.refusal(problem),
+            None => problem.into_response(),
+        })
     }
 }
 
-/// netid for an axum app: the layer and the login routes share one configuration.
-#[derive(Clone, Debug)]
-pub struct NetId {
-    gate: Gate,
-    renderer: Renderer,
-}
-
-impl NetId {
-    /// netid with this login flow and these rules.
-    pub fn new(login: LoginFlow, rules: Rules) -> Self {
-        Self {
-            gate: Gate::new(login, rules),
-            renderer: Renderer::default(),
-        }
-    }
-
-    /// Cookies without the `Secure` flag, for plain-http development on localhost only.
-    pub fn insecure_cookies_for_local_development(mut self) -> Self {
-        self.gate = self.gate.insecure_cookies_for_local_development();
-        self
-    }
-
-    /// Renders every refusal (the layer's, the extractor's and the login routes') with `f`
-    /// instead of the default `application/problem+json` — for an app with its own error format.
-    pub fn with_problem_renderer(
-        mut self,
-        f: impl Fn(&Problem) -> Response + Send + Sync + 'static,
-    ) -> Self {
-        self.renderer = Renderer::custom(f);
-        self
-    }
-
+impl Frontend<Response> {
     /// The layer: authenticates the session, then applies the rules (age gate, no extra
     /// plaintext) before the handler. Apply it with `Router::layer`, after the routes.
     pub fn layer(&self) -> NetIdLayer {
@@ -118,40 +81,43 @@ impl NetId {
         }
     }
 
-    /// The login routes ([`LoginRoute`]), all `POST` under `/netid`: `login/start`,
-    /// `login/poll`, `login/other/{method}`, `callback` (the platform's webhook), `logout`.
+    /// The login routes ([`LoginRoute`]), all `POST` under `/netid`.
     pub fn routes(&self) -> Router {
         let netid = Arc::new(self.clone());
+        let handler = |route: LoginRoute| {
+            let n = Arc::clone(&netid);
+            post(
+                move |method: Option<Path<String>>, req: Request| async move {
+                    let (parts, body) = req.into_parts();
+                    let body = read(body, LOGIN_BODY_LIMIT).await;
+                    let method = method.as_ref().map(|Path(m)| m.as_str());
+                    // Known when the app serves with `into_make_service_with_connect_info`.
+                    let client = parts
+                        .extensions
+                        .get::<ConnectInfo<std::net::SocketAddr>>()
+                        .map(|c| c.0.ip());
+                    let reply = n
+                        .gate
+                        .login_route(route, method, client, &parts.headers, body);
+                    n.reply(reply.await)
+                },
+            )
+        };
         LoginRoute::ALL
             .into_iter()
             .fold(Router::new(), |router, route| {
-                let n = Arc::clone(&netid);
-                router.route(
-                    route.path(),
-                    post(
-                        move |method: Option<Path<String>>, req: Request| async move {
-                            let (parts, body) = req.into_parts();
-                            let body = read(body, LOGIN_BODY_LIMIT).await;
-                            let method = method.as_ref().map(|Path(m)| m.as_str());
-                            // Known when the app serves with `into_make_service_with_connect_info`.
-                            let client = parts
-                                .extensions
-                                .get::<ConnectInfo<std::net::SocketAddr>>()
-                                .map(|c| c.0.ip());
-                            let reply =
-                                n.gate
-                                    .login_route(route, method, client, &parts.headers, body);
-                            n.reply(reply.await)
-                        },
-                    ),
-                )
+                router.route(route.path(), handler(route))
             })
+    }
+
+    fn refusal(&self, problem: Problem) -> Response {
+        self.render(&problem, |p| p.clone().into_response())
     }
 
     fn reply(&self, reply: Reply) -> Response {
         match reply {
             Ok(response) => response.map(Body::from),
-            Err(problem) => render(&self.renderer, problem),
+            Err(problem) => self.refusal(problem),
         }
     }
 }
@@ -231,7 +197,7 @@ where
                 };
             }
             Immediate::Refuse(problem) => {
-                let response = Some(render(&self.netid.renderer, problem));
+                let response = Some(self.netid.refusal(problem));
                 return NetIdFuture {
                     state: State::Refused { response },
                 };
@@ -258,7 +224,7 @@ where
                             let req = pass_on(&netid, parts, body.unwrap_or_default(), admission);
                             inner.call(req).await
                         }
-                        Err(problem) => Ok(render(&netid.renderer, problem)),
+                        Err(problem) => Ok(netid.refusal(problem)),
                     }
                 }),
             },
@@ -268,7 +234,7 @@ where
 
 /// The request for the handler: the body the gate chose, the user (or why there is none) and
 /// a custom renderer if any, for the extractor.
-fn pass_on(netid: &NetId, mut parts: Parts, body: Body, admission: Admission) -> Request {
+fn pass_on(netid: &Arc<NetId>, mut parts: Parts, body: Body, admission: Admission) -> Request {
     let body = match admission.body {
         AdmittedBody::Untouched => body,
         AdmittedBody::Read(bytes) => Body::from(bytes),
@@ -285,8 +251,8 @@ fn pass_on(netid: &NetId, mut parts: Parts, body: Body, admission: Admission) ->
     if let Some(problem) = admission.no_user {
         parts.extensions.insert(NoUser(problem));
     }
-    if netid.renderer.is_custom() {
-        parts.extensions.insert(netid.renderer.clone());
+    if netid.has_custom_renderer() {
+        parts.extensions.insert(Arc::clone(netid));
     }
     Request::from_parts(parts, body)
 }

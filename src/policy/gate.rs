@@ -642,57 +642,81 @@ fn session_token_bytes<H: HeaderSource>(headers: &H) -> Option<&[u8]> {
     web::session_token_bytes(headers.first("authorization"), headers.values("cookie"))
 }
 
-/// An app's own rendering of refusals, for an adapter whose responses are `R`; `None` renders
-/// problem+json. Shared by the adapters so that the choice is made the same way in both.
-#[cfg(any(feature = "axum", feature = "actix"))]
-pub(crate) struct Renderer<R>(Option<std::sync::Arc<RenderFn<R>>>);
+/// netid for one web framework: the [`Gate`] and how refusals are rendered in the framework's
+/// response type `R`. `netid::axum::NetId` and `netid::actix::NetId` are this type; each adapter
+/// adds what is its framework's own (a layer or middleware, and the login routes).
+pub struct Frontend<R> {
+    pub(crate) gate: Gate,
+    renderer: Option<Arc<RenderFn<R>>>,
+}
 
-/// The function behind a [`Renderer`].
-#[cfg(any(feature = "axum", feature = "actix"))]
+/// An app's own rendering of a refusal.
 type RenderFn<R> = dyn Fn(&Problem) -> R + Send + Sync;
 
-#[cfg(any(feature = "axum", feature = "actix"))]
-impl<R> Renderer<R> {
-    /// The app's renderer `f`.
-    pub(crate) fn custom(f: impl Fn(&Problem) -> R + Send + Sync + 'static) -> Self {
-        Self(Some(std::sync::Arc::new(f)))
+impl<R> Frontend<R> {
+    /// netid with this login flow and these rules.
+    pub fn new(login: LoginFlow, rules: Rules) -> Self {
+        Self {
+            gate: Gate::new(login, rules),
+            renderer: None,
+        }
     }
 
-    /// Whether the app set one.
-    pub(crate) fn is_custom(&self) -> bool {
-        self.0.is_some()
+    /// Cookies without the `Secure` flag, for plain-http development on localhost only.
+    pub fn insecure_cookies_for_local_development(mut self) -> Self {
+        self.gate = self.gate.insecure_cookies_for_local_development();
+        self
+    }
+
+    /// Refusals' `type` URIs under `base` ([`Gate::problem_type_base`]).
+    pub fn problem_type_base(mut self, base: impl Into<Arc<str>>) -> Self {
+        self.gate = self.gate.problem_type_base(base);
+        self
+    }
+
+    /// Renders every refusal (the middleware's, the extractor's and the login routes') with `f`
+    /// instead of the default `application/problem+json` — for an app with its own error format.
+    pub fn with_problem_renderer(
+        mut self,
+        f: impl Fn(&Problem) -> R + Send + Sync + 'static,
+    ) -> Self {
+        self.renderer = Some(Arc::new(f));
+        self
+    }
+
+    /// The gate every request of this app goes through.
+    pub fn gate(&self) -> &Gate {
+        &self.gate
+    }
+
+    /// Whether the app set its own renderer (the extractor then needs it too).
+    pub(crate) fn has_custom_renderer(&self) -> bool {
+        self.renderer.is_some()
     }
 
     /// `problem` rendered by the app's renderer, or by `default`.
     pub(crate) fn render(&self, problem: &Problem, default: impl FnOnce(&Problem) -> R) -> R {
-        match &self.0 {
+        match &self.renderer {
             Some(f) => f(problem),
             None => default(problem),
         }
     }
 }
 
-#[cfg(any(feature = "axum", feature = "actix"))]
-impl<R> Clone for Renderer<R> {
+impl<R> Clone for Frontend<R> {
     fn clone(&self) -> Self {
-        Self(self.0.clone())
+        Self {
+            gate: self.gate.clone(),
+            renderer: self.renderer.clone(),
+        }
     }
 }
 
-#[cfg(any(feature = "axum", feature = "actix"))]
-impl<R> Default for Renderer<R> {
-    fn default() -> Self {
-        Self(None)
-    }
-}
-
-#[cfg(any(feature = "axum", feature = "actix"))]
-impl<R> std::fmt::Debug for Renderer<R> {
+impl<R> std::fmt::Debug for Frontend<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.is_custom() {
-            "Renderer(custom)"
-        } else {
-            "Renderer(problem+json)"
-        })
+        f.debug_struct("NetId")
+            .field("gate", &self.gate)
+            .field("custom_renderer", &self.renderer.is_some())
+            .finish()
     }
 }

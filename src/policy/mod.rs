@@ -31,7 +31,7 @@ pub use crate::store::{
 };
 pub use age::AgeGate;
 pub use gate::{
-    Admission, AdmittedBody, BodyError, ClientAddr, Gate, HeaderSource, Immediate,
+    Admission, AdmittedBody, BodyError, ClientAddr, Frontend, Gate, HeaderSource, Immediate,
     LOGIN_BODY_LIMIT, LoginRoute, Reply, RequestHead,
 };
 pub use login::{LoginFlow, LoginFlowBuilder, LoginStart, LoginStatus};
