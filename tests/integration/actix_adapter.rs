@@ -299,7 +299,6 @@ async fn the_app_can_render_refusals_its_own_way() {
 /// the kind of user): equal where it is equal, and every difference reported on its own line.
 #[tokio::test]
 async fn equal_service_holds_through_actix_and_its_violations_are_reported() {
-    use netid::testing::EqualService;
     let w = world().await;
     let sessions = w.login.sessions().clone();
     let netid =
@@ -314,54 +313,16 @@ async fn equal_service_holds_through_actix_and_its_violations_are_reported() {
             .configure(|cfg| netid.configure(cfg))
             .wrap(netid.middleware())
     };
-    let compared = EqualService::new()
-        .get("/me")
-        .get("/adult/shop")
-        .send(
-            "POST",
-            "/profile",
-            "application/json",
-            r#"{"nickname":"bob"}"#,
-        )
-        .send(
-            "POST",
-            "/notes",
-            "application/json",
-            r#"{"remark":"hello"}"#,
-        )
-        .method_specific("/netid/")
-        .send("POST", "/netid/logout", "application/json", "{}")
+    let compared = crate::scenarios::equal_service_requests()
         .check_actix(app(), &sessions)
         .await
         .unwrap();
     assert_eq!(compared, 4, "the login route is skipped as method-specific");
-
-    let err = EqualService::new()
-        .get("/me")
-        // The one lawful difference (Art. 7 §2).
-        .send(
-            "POST",
-            "/profile",
-            "application/json",
-            r#"{"idNo":"11010519491231002X"}"#,
-        )
-        // An unlawful one.
-        .get("/badge")
-        // Not a request at all: reported, never counted as equal.
-        .get("/not a path")
+    let err = crate::scenarios::unequal_service_requests()
         .check_actix(app(), &sessions)
         .await
         .unwrap_err();
-    assert_eq!(
-        err.0,
-        vec![
-            "POST /profile: status 422 (网证) vs 200 (other)".to_owned(),
-            "GET /badge: body shape differs at $.verified_badge (present for one user only)"
-                .to_owned(),
-            "GET /not a path: could not be sent (invalid method, path or header)".to_owned(),
-        ],
-        "{err}"
-    );
+    assert_eq!(err.0, crate::scenarios::UNEQUAL_SERVICE_REPORT, "{err}");
     assert!(
         err.to_string()
             .starts_with("unequal service on 3 request(s):\n")

@@ -108,66 +108,19 @@ async fn a_verify_only_login_refuses_a_child_without_guardian_consent_through_ax
 
 #[tokio::test]
 async fn equal_service_holds_and_its_violations_are_reported() {
-    use netid::testing::EqualService;
     let w = world().await;
     let app = app(&w);
     let sessions = w.login.sessions().clone();
-    let compared = EqualService::new()
-        .get("/me")
-        .get("/adult/shop")
-        .send(
-            "POST",
-            "/profile",
-            "application/json",
-            r#"{"nickname":"bob"}"#,
-        )
-        .send(
-            "POST",
-            "/notes",
-            "application/json",
-            r#"{"remark":"hello"}"#,
-        )
-        .method_specific("/netid/")
-        .send("POST", "/netid/logout", "application/json", "{}")
+    let compared = crate::scenarios::equal_service_requests()
         .check_axum(app.clone(), &sessions)
         .await
         .unwrap();
     assert_eq!(compared, 4, "the login route is skipped as method-specific");
-
-    // The one lawful difference (Art. 7 §2) shows up as a readable diff.
-    let err = EqualService::new()
-        .send(
-            "POST",
-            "/profile",
-            "application/json",
-            r#"{"idNo":"11010519491231002X"}"#,
-        )
-        .check_axum(app.clone(), &sessions)
-        .await
-        .unwrap_err();
-    assert_eq!(err.0.len(), 1);
-    assert!(
-        err.to_string()
-            .contains("POST /profile: status 422 (网证) vs 200 (other)"),
-        "{err}"
-    );
-
-    // An unlawful difference, and a request that cannot be sent, each on its own line.
-    let err = EqualService::new()
-        .get("/me")
-        .get("/badge")
-        .get("/not a path")
+    let err = crate::scenarios::unequal_service_requests()
         .check_axum(app, &sessions)
         .await
         .unwrap_err();
-    assert_eq!(
-        err.0,
-        vec![
-            "GET /badge: body shape differs at $.verified_badge (present for one user only)"
-                .to_owned(),
-            "GET /not a path: could not be sent (invalid method, path or header)".to_owned(),
-        ]
-    );
+    assert_eq!(err.0, crate::scenarios::UNEQUAL_SERVICE_REPORT, "{err}");
 }
 
 #[tokio::test]

@@ -1460,3 +1460,47 @@ async fn stateful(h: &dyn Harness, w: &World, adult: &str) -> usize {
     assert_eq!(after.code().as_deref(), Some("netid.session_revoked"));
     9
 }
+
+/// The requests both adapters' equal-service tests replay as each kind of user: every one must
+/// be served the same (Art. 7 §3); the login routes are method-specific.
+pub(crate) fn equal_service_requests() -> netid::testing::EqualService {
+    netid::testing::EqualService::new()
+        .get("/me")
+        .get("/adult/shop")
+        .send(
+            "POST",
+            "/profile",
+            "application/json",
+            r#"{"nickname":"bob"}"#,
+        )
+        .send(
+            "POST",
+            "/notes",
+            "application/json",
+            r#"{"remark":"hello"}"#,
+        )
+        .method_specific("/netid/")
+        .send("POST", "/netid/logout", "application/json", "{}")
+}
+
+/// Requests whose answers differ by method: the lawful difference (Art. 7 §2), an unlawful one
+/// (`/badge` shows a field to one kind of user only), and one that cannot be sent.
+pub(crate) fn unequal_service_requests() -> netid::testing::EqualService {
+    netid::testing::EqualService::new()
+        .get("/me")
+        .send(
+            "POST",
+            "/profile",
+            "application/json",
+            r#"{"idNo":"11010519491231002X"}"#,
+        )
+        .get("/badge")
+        .get("/not a path")
+}
+
+/// What [`unequal_service_requests`] reports, through either adapter.
+pub(crate) const UNEQUAL_SERVICE_REPORT: [&str; 3] = [
+    "POST /profile: status 422 (网证) vs 200 (other)",
+    "GET /badge: body shape differs at $.verified_badge (present for one user only)",
+    "GET /not a path: could not be sent (invalid method, path or header)",
+];
