@@ -2,8 +2,10 @@
 //!
 //! Every expiry, replay window and retention period in the crate is measured with
 //! [`unix_now`], so there is exactly one place that asks the operating system for the time.
-//! Components that tests drive through time take a time argument instead (`KeySet::verify_at`,
-//! `Validation::now`), never a clock of their own.
+//! Components whose expiry tests must drive take a [`Clock`] (`SessionManagerBuilder::clock`);
+//! others take a time argument (`KeySet::verify_at`).
+
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Seconds since the Unix epoch; 0 if the system clock is set before it (every expiry check
 /// then fails closed, as everything looks expired or not yet valid).
@@ -11,4 +13,55 @@ pub(crate) fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
+}
+
+/// Where a component reads the time (Unix seconds).
+pub trait Clock: Send + Sync + std::fmt::Debug + 'static {
+    /// Now, in seconds since the Unix epoch.
+    fn now(&self) -> u64;
+}
+
+/// The system clock: the default everywhere.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> u64 {
+        unix_now()
+    }
+}
+
+/// A clock that moves only when told: for tests of expiry, renewal and retention without
+/// sleeping.
+///
+/// ```
+/// use netid::clock::{Clock, ManualClock};
+/// let clock = ManualClock::new(1_700_000_000);
+/// clock.advance(60);
+/// assert_eq!(clock.now(), 1_700_000_060);
+/// ```
+#[derive(Debug, Default)]
+pub struct ManualClock(AtomicU64);
+
+impl ManualClock {
+    /// A clock that reads `now`.
+    pub fn new(now: u64) -> Self {
+        Self(AtomicU64::new(now))
+    }
+
+    /// Sets the time.
+    pub fn set(&self, now: u64) {
+        self.0.store(now, Ordering::SeqCst);
+    }
+
+    /// Moves the time forward by `secs`.
+    pub fn advance(&self, secs: u64) {
+        self.0.fetch_add(secs, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
 }

@@ -104,7 +104,7 @@ pub mod audit;
 pub mod axum;
 mod b64;
 pub mod client;
-mod clock;
+pub mod clock;
 pub mod crypto;
 pub mod detect;
 pub mod erasure;

@@ -12,7 +12,9 @@ use zeroize::Zeroizing;
 use super::session_cache::{self, CheckedSession, CheckedTokens, Hit};
 use super::user::{Method, VerifiedUser};
 use super::{Problem, ProblemKind};
+#[cfg(test)]
 use crate::clock::unix_now;
+use crate::clock::{Clock, SystemClock};
 use crate::error::{Actor, ErrorCode};
 use crate::model::{AgeTag, Assurance};
 use crate::store::{InMemoryRevocations, RevocationStore, StoreError};
@@ -123,6 +125,7 @@ struct Inner {
     decoding: HashMap<String, DecodingKey>,
     revocations: Arc<dyn RevocationStore>,
     checked: CheckedTokens,
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for SessionManager {
@@ -144,6 +147,7 @@ pub struct SessionManagerBuilder {
     previous: Vec<(String, Zeroizing<Vec<u8>>)>,
     revocations: Option<Arc<dyn RevocationStore>>,
     cache_capacity: usize,
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for SessionManagerBuilder {
@@ -166,12 +170,13 @@ impl SessionManager {
             previous: Vec::new(),
             revocations: None,
             cache_capacity: session_cache::DEFAULT_CAPACITY,
+            clock: Arc::new(SystemClock),
         }
     }
 
     /// A session token for `user`.
     pub fn issue(&self, user: &VerifiedUser) -> Result<String, SessionError> {
-        let now = unix_now();
+        let now = self.inner.clock.now();
         let claims = Claims {
             iss: self.inner.issuer.clone(),
             aud: self.inner.audience.clone(),
@@ -228,7 +233,7 @@ impl SessionManager {
     /// token, so one that is not remembered (a forgery, say) is decoded once, there.
     pub(crate) fn authenticate_now(&self, token: &[u8]) -> Option<VerifiedUser> {
         let hit = self.inner.checked.get(token)?;
-        if expired(hit.session.exp, unix_now()) {
+        if expired(hit.session.exp, self.inner.clock.now()) {
             return None;
         }
         let generation = self.inner.revocations.generation()?;
@@ -251,7 +256,7 @@ impl SessionManager {
     /// revocation store (deletion on request, a forced sign-out). Returns the time from which
     /// new sessions are accepted again.
     pub async fn revoke_subject(&self, subject: &str) -> Result<u64, SessionError> {
-        let now = unix_now();
+        let now = self.inner.clock.now();
         // Sessions issued in this very second are revoked too (`iat` has one-second
         // resolution), so new ones are accepted from the next second.
         self.inner
@@ -266,7 +271,7 @@ impl SessionManager {
     /// Takes bytes so a remembered token is found without checking it is UTF-8 first (a tenth
     /// of a request's cost in the axum layer); one not remembered must be, to be decoded.
     fn check(&self, token: &[u8]) -> Result<Hit, SessionError> {
-        let now = unix_now();
+        let now = self.inner.clock.now();
         if let Some(hit) = self.inner.checked.get(token) {
             if expired(hit.session.exp, now) {
                 return Err(SessionError::Expired);
@@ -299,7 +304,8 @@ impl SessionManager {
         validation.set_issuer(&[&self.inner.issuer]);
         validation.set_audience(&[&self.inner.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.leeway = LEEWAY_SECS;
+        // Expiry is checked below against this manager's clock, not jsonwebtoken's own.
+        validation.validate_exp = false;
         let data = jsonwebtoken::decode::<Claims>(token, key, &validation).map_err(|e| match e
             .kind()
         {
@@ -307,6 +313,9 @@ impl SessionManager {
             _ => SessionError::Invalid,
         })?;
         let c = data.claims;
+        if expired(c.exp, self.inner.clock.now()) {
+            return Err(SessionError::Expired);
+        }
         let assurance =
             Assurance::from_level(u64::from(c.acr)).map_err(|_| SessionError::Invalid)?;
         Ok(CheckedSession {
@@ -361,6 +370,13 @@ impl SessionManagerBuilder {
         self
     }
 
+    /// The clock sessions are issued and checked by (default: the system clock); tests of
+    /// expiry use a [`ManualClock`](crate::clock::ManualClock).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
     /// Checks the settings and builds the manager.
     pub fn build(self) -> Result<SessionManager, SessionError> {
         // jsonwebtoken picks its crypto backend from its features and panics at first use when
@@ -400,6 +416,7 @@ impl SessionManagerBuilder {
                     .revocations
                     .unwrap_or_else(|| Arc::new(InMemoryRevocations::default())),
                 checked: CheckedTokens::new(self.cache_capacity),
+                clock: self.clock,
             }),
         })
     }

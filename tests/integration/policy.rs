@@ -83,15 +83,31 @@ async fn sessions_rotate_expire_and_revoke_across_instances() {
 
 #[tokio::test]
 async fn sessions_expire() {
+    use netid::clock::ManualClock;
+    let clock = Arc::new(ManualClock::new(1_800_000_000));
     let short = SessionManager::builder("app")
         .key("k", &[3; 32])
-        .ttl(Duration::from_secs(1))
+        .ttl(Duration::from_secs(60))
+        .clock(clock.clone())
         .build()
         .unwrap();
     let (_, token) = a_user(&short).await;
-    tokio::time::sleep(Duration::from_millis(7_000)).await;
+    // Within its lifetime and the 5 s leeway: still valid, remembered or not.
+    clock.advance(64);
+    short.authenticate(&token).await.unwrap();
+    // Past them: expired, both for the remembered token and for a fresh manager decoding it.
+    clock.advance(2);
     assert_eq!(
         short.authenticate(&token).await.unwrap_err().code(),
+        "netid.session_expired"
+    );
+    let fresh = SessionManager::builder("app")
+        .key("k", &[3; 32])
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    assert_eq!(
+        fresh.authenticate(&token).await.unwrap_err().code(),
         "netid.session_expired"
     );
 }
