@@ -164,9 +164,34 @@ impl FieldNames {
     }
 
     /// Whether a key is one of the names the detector knows (identity-bearing, `name`, company
-    /// code).
+    /// code), so that it may be shown in a location even with Chinese characters in it. Every
+    /// run of Chinese characters in it must then be a Chinese term and its tails, with nothing
+    /// before the term: `身份证号码` is shown, `张三身份证号` is not (a map keyed by people's names
+    /// must not put the names in a log).
     pub(super) fn known(&self, key: &str) -> bool {
         self.classify(key) != FieldClass::Neutral
+            && key
+                .split(|c: char| c.is_ascii() || !c.is_alphanumeric())
+                .filter(|run| !run.is_empty())
+                .all(|run| self.plain_chinese(run.as_bytes()))
+    }
+
+    /// A run of Chinese characters that is a Chinese term followed by tails, or tails only.
+    fn plain_chinese(&self, run: &[u8]) -> bool {
+        let tails_only = |mut rest: &[u8]| {
+            while !rest.is_empty() {
+                match chinese_tail(rest) {
+                    Some(n) => rest = &rest[n..],
+                    None => return false,
+                }
+            }
+            true
+        };
+        tails_only(run)
+            || self
+                .cjk
+                .iter()
+                .any(|(term, _)| run.strip_prefix(&**term).is_some_and(tails_only))
     }
 
     /// Classifies a key: its last segment, or the nearest identity-bearing segment before it.
@@ -965,6 +990,13 @@ mod tests {
         assert_eq!(field_location("a\u{0}b", false), "<3 bytes>");
         assert_eq!(field_location("１２３４５６", true), "<18 bytes>");
         assert_eq!(field_location("姓名", true), "姓名");
+        let names = FieldNames::built_in();
+        assert!(names.known("身份证号码"));
+        assert!(names.known("user_身份证号"));
+        assert!(names.known("出生日期"));
+        assert!(!names.known("张三身份证号"));
+        assert!(!names.known("客户姓名"));
+        assert!(!names.known("张三"));
         assert_eq!(field_location("李四", false), "<6 bytes>");
     }
 }

@@ -1017,6 +1017,15 @@ fn keys_at_any_depth() {
             ("$.list[0][0].passportNo", FieldName::IdNumber),
         ]
     );
+    // A Chinese compound key is found, but shown only when nothing stands before its term: the
+    // words before could be a person's name.
+    let scan = json_value("张三身份证号", LEGACY);
+    assert_eq!(only(&scan).0, FindingKind::LegacyResidentId);
+    assert_eq!(scan.findings[0].location, r#"$["<18 bytes>"]"#);
+    assert_eq!(
+        json_value("身份证号码", LEGACY).findings[0].location,
+        "$.身份证号码"
+    );
     // A dotted key in JSON is one key, read as a path.
     let scan = json_value("user.idCard.number", LEGACY);
     assert_eq!(only(&scan).0, FindingKind::LegacyResidentId);
