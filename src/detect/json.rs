@@ -171,8 +171,6 @@ struct Pending {
     depth: usize,
     key: Key,
     span: Range<usize>,
-    /// The name itself is masked (`张*`): reported, not blocking.
-    masked: bool,
 }
 
 /// What [`Walker::string`] learned about a string while finding its end.
@@ -329,7 +327,7 @@ impl<'a> Walker<'a> {
                 let Some(p) = self.pending.pop() else { break };
                 if frame.id_beside {
                     let location = self.path(Some(&p.key));
-                    let (kind, confidence) = if p.masked {
+                    let (kind, confidence) = if self.masked_string(&p.span) {
                         (FindingKind::MaskedId, Confidence::Report)
                     } else {
                         frame.blocking = true;
@@ -355,6 +353,17 @@ impl<'a> Walker<'a> {
             if !parent.array && matches!(parent.class, FieldClass::Identity(_)) {
                 parent.id_beside = true;
             }
+        }
+    }
+
+    /// Whether the string at `span` (quotes included) is masked (`张*`). Rare: asked only of a
+    /// `name` beside identity data.
+    fn masked_string(&self, span: &Range<usize>) -> bool {
+        let raw = self.text.get(span.clone()).unwrap_or("");
+        if raw.contains('\\') {
+            serde_json::from_str::<String>(raw).is_ok_and(|text| looks_masked(&text))
+        } else {
+            looks_masked(raw.trim_matches('"'))
         }
     }
 
@@ -384,7 +393,19 @@ impl<'a> Walker<'a> {
         p
     }
 
+    /// Whether the character at `i` (a lead byte) is a decimal digit of another script. Kept out
+    /// of [`string`](Self::string)'s loop: rare.
+    #[inline(never)]
+    fn other_script_digit(&self, i: usize) -> bool {
+        self.text
+            .get(i..)
+            .and_then(|t| t.chars().next())
+            .and_then(nd_digit)
+            .is_some()
+    }
+
     /// Reads a string from its opening quote; `pos` ends past the closing quote.
+    #[inline]
     fn string(&mut self) -> Result<Str, ScanError> {
         let b = self.b;
         let start = self.pos + 1;
@@ -418,15 +439,14 @@ impl<'a> Walker<'a> {
                 // A lead byte that may start a decimal digit of another script (full-width
                 // `１`, Arabic-Indic `١`, Devanagari `१`, …).
                 _ => {
-                    if self
-                        .text
-                        .get(i..)
-                        .and_then(|t| t.chars().next())
-                        .and_then(nd_digit)
-                        .is_some()
-                    {
-                        digits += 1;
-                    }
+                    let digit = if c == 0xef {
+                        // U+F000..U+FFFF: only the full-width digits, EF BC 90..99 (and
+                        // full-width punctuation, common in Chinese text, is not decoded).
+                        b.get(i + 1) == Some(&0xbc) && matches!(b.get(i + 2), Some(0x90..=0x99))
+                    } else {
+                        self.other_script_digit(i)
+                    };
+                    digits += usize::from(digit);
                 }
             }
             i += 1;
@@ -573,10 +593,21 @@ impl<'a> Walker<'a> {
     }
 
     /// Scans a string that holds a JSON text as JSON. Whether it did.
+    #[inline]
     fn embedded(&mut self, text: &str, span: &Range<usize>) -> Result<bool, ScanError> {
-        if !looks_like_json(text) {
+        // Most strings are not JSON: a look at the first byte says so.
+        if !matches!(
+            text.as_bytes().first(),
+            Some(b'{' | b'[' | b' ' | b'\t' | b'\n' | b'\r')
+        ) || !looks_like_json(text)
+        {
             return Ok(false);
         }
+        self.embedded_json(text, span)
+    }
+
+    #[inline(never)]
+    fn embedded_json(&mut self, text: &str, span: &Range<usize>) -> Result<bool, ScanError> {
         if self.outer.embedded >= MAX_EMBEDDED {
             return Err(ScanError::JsonTooDeep {
                 max: self.det.max_depth,
@@ -670,8 +701,13 @@ impl<'a> Walker<'a> {
         }
         // A fraction or an exponent: what a handler reads is the number's value. A whole
         // number is matched as its digits; any other is matched only under an identity field.
+        // Most are amounts (`12.50`): a fraction with a digit other than 0 and no exponent.
+        let amount = !text.contains(['e', 'E'])
+            && text
+                .split_once('.')
+                .is_some_and(|(_, frac)| frac.bytes().any(|b| b != b'0'));
         let mut whole = std::mem::take(&mut self.decoded);
-        if whole_number_digits(text, &mut whole) {
+        if !amount && whole_number_digits(text, &mut whole) {
             self.scalar(&whole, start..self.pos, whole.len(), 0, false);
         } else {
             self.scalar(text, start..self.pos, 0, 0, false);
@@ -729,7 +765,6 @@ impl<'a> Walker<'a> {
                     depth: self.stack.len(),
                     key,
                     span,
-                    masked: looks_masked(text),
                 });
             }
             return;

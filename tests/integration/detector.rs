@@ -1121,6 +1121,10 @@ fn a_name_beside_a_masked_id_is_identity_data() {
     let scan = det().scan_json(body.to_string().as_bytes()).unwrap();
     assert!(!scan.should_block(), "{scan:?}");
     assert_eq!(scan.findings.len(), 2);
+    let scan = det()
+        .scan_json(br#"{"name":"\u5f20\u002a","idNo":"110101********1233"}"#)
+        .unwrap();
+    assert!(!scan.should_block(), "escaped: {scan:?}");
     // Beside a masked number nested under an identity field, in a form, across multipart parts.
     let body = json!({"lastName": "Zhang", "idCard": {"no": "110101********1233"}});
     assert!(
