@@ -180,7 +180,18 @@ fn normalise(text: &str, out: &mut Vec<u8>) {
             '\0'..='\x7f' => c as u8,
             // Full-width ASCII variants: １ Ｘ （ ＊ －.
             '\u{ff01}'..='\u{ff5e}' => (c as u32 - 0xfee0) as u8,
-            '\u{3000}' | '\u{a0}' | '\u{2002}'..='\u{200a}' | '\u{202f}' => b' ',
+            '\u{3000}'
+            | '\u{a0}'
+            | '\u{1680}'
+            | '\u{2002}'..='\u{200a}'
+            | '\u{202f}'
+            | '\u{205f}' => b' ',
+            // Line and paragraph separators, next line: line breaks.
+            '\u{85}' | '\u{2028}' | '\u{2029}' => b'\n',
+            // Middle dots (张·三, 110105·19491231): dots.
+            '\u{b7}' | '\u{2027}' | '\u{30fb}' | '\u{ff65}' => b'.',
+            // Letters that look like the check character X: Cyrillic, Greek, Roman numeral ten.
+            'Х' | 'х' | 'Χ' | 'χ' | 'Ⅹ' | 'ⅹ' => b'X',
             '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{fe63}' => b'-',
             '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{ad}' => continue,
             '●' | '•' | '\u{d7}' => b'*',
@@ -458,7 +469,8 @@ impl Matcher<'_> {
 
     /// The separator between two digit groups starting at `e`: where it ends and its mark. A
     /// separator is spaces (any number: `110105    19491231`) and at most three of one mark:
-    /// `-`, `.`, `/`, `_`, a tab, or line breaks (`\r` and `\n` are one mark). `None` when
+    /// `-`, `.`, `/`, `_`, a tab, or line breaks (`\r`, `\n`, vertical tab and form feed are
+    /// one mark; Unicode spaces, line separators and middle dots were mapped to these). `None` when
     /// there is none at `e`, or it mixes marks.
     fn separator(&self, e: usize) -> Option<(usize, Option<u8>)> {
         let mut j = e;
@@ -471,7 +483,7 @@ impl Matcher<'_> {
                     continue;
                 }
                 b'-' | b'.' | b'/' | b'_' | b'\t' => b,
-                b'\n' | b'\r' => b'\n',
+                b'\n' | b'\r' | b'\x0b' | b'\x0c' => b'\n',
                 _ => break,
             };
             if run_mark.is_some_and(|r| r != m) || marks == 3 {
