@@ -2076,6 +2076,69 @@ fn random_18_digit_numbers_rarely_pass() {
     );
 }
 
+/// Lists of look-alikes (phone numbers, timestamps, amounts, order numbers, dates) written one
+/// after another with the separators that now chain digit groups: the rate at which a chain of
+/// them passes as a checked ID number.
+#[test]
+fn separator_chains_of_look_alikes_rarely_make_ids() {
+    const N: usize = 100_000;
+    const PER_VALUE: usize = 10;
+    let d = Detector::new().max_body(4 << 20);
+    let mut rng = SplitMix(0x6e65_7469_6400_0002);
+    let separators = [".", "/", "_", "\t", "\n", "\r\n", " ", "   ", " / ", "-"];
+    let mut flagged = 0;
+    let mut body = String::from("[");
+    for i in 0..N / PER_VALUE {
+        let sep = separators[(rng.next() % separators.len() as u64) as usize];
+        let mut value = String::new();
+        for j in 0..PER_VALUE {
+            if j > 0 {
+                value.push_str(sep);
+            }
+            let look_alike = match rng.next() % 6 {
+                0 => {
+                    let second = 3 + rng.next() % 7;
+                    format!("1{second}{}", rng.digits(9))
+                }
+                1 => format!("17{}", rng.digits(8)),
+                2 => format!("17{}", rng.digits(11)),
+                3 => {
+                    let int = 1 + (rng.next() % 7) as usize;
+                    format!("{}.{}", rng.digits(int), rng.digits(2))
+                }
+                4 => {
+                    let n = 6 + (rng.next() % 7) as usize;
+                    rng.digits(n)
+                }
+                _ => {
+                    let (y, m) = (rng.next() % 27, 1 + rng.next() % 12);
+                    format!("20{y:02}{m:02}{}", rng.digits(2))
+                }
+            };
+            value.push_str(&look_alike);
+        }
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(&json!({ "remark": value }).to_string());
+        if body.len() > 3 << 20 {
+            body.push(']');
+            flagged += d.scan_json(body.as_bytes()).unwrap().blocking().len();
+            body = String::from("[");
+        }
+    }
+    body.push(']');
+    if body.len() > 2 {
+        flagged += d.scan_json(body.as_bytes()).unwrap().blocking().len();
+    }
+    let rate = flagged as f64 / N as f64;
+    eprintln!(
+        "separator chains: {flagged} checked IDs made from {N} look-alikes in lists = {:.4}%",
+        rate * 100.0
+    );
+    assert!(rate <= 0.0001, "rate {rate}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Properties.
 
