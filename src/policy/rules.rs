@@ -41,6 +41,9 @@ pub struct RoutePolicy {
     pub age: Option<AgeGate>,
     /// Content types passed without inspection (e.g. `image/`): opaque uploads.
     pub opaque_types: Vec<String>,
+    /// This route's detector, when it is not the rules' own ([`RulesBuilder::detector`]): a
+    /// route whose field names mean something else, or that needs more of them.
+    pub detector: Option<Detector>,
 }
 
 impl Default for RoutePolicy {
@@ -49,6 +52,7 @@ impl Default for RoutePolicy {
             plaintext: PlaintextRule::Reject,
             age: None,
             opaque_types: Vec::new(),
+            detector: None,
         }
     }
 }
@@ -71,6 +75,23 @@ impl RoutePolicy {
     /// Passes bodies of this content-type prefix without inspection (`image/`, `application/pdf`).
     pub fn with_opaque_type(mut self, prefix: impl Into<String>) -> Self {
         self.opaque_types.push(prefix.into().to_ascii_lowercase());
+        self
+    }
+
+    /// Scans this route's requests with `detector` instead of the rules' own: its field-name
+    /// vocabulary extended or narrowed for this route (`docs/DETECTOR.md`).
+    ///
+    /// ```
+    /// use netid::detect::Detector;
+    /// use netid::policy::{PlaintextRule, RoutePolicy};
+    ///
+    /// // On the invoicing route, `documentNumber` is an invoice number.
+    /// let invoices = RoutePolicy::plaintext(PlaintextRule::Reject)
+    ///     .with_detector(Detector::new().ignore_field_names(["documentNumber"]));
+    /// # let _ = invoices;
+    /// ```
+    pub fn with_detector(mut self, detector: Detector) -> Self {
+        self.detector = Some(detector);
         self
     }
 }
@@ -300,6 +321,7 @@ impl Rules {
             return Err(Problem::internal());
         }
         let policy = self.route(req.route);
+        let detector = policy.detector.as_ref().unwrap_or(&self.inner.detector);
         if let Some(gate) = &policy.age {
             let user = req
                 .user
@@ -314,36 +336,20 @@ impl Rules {
         }
         let mut findings: Vec<Finding> = Vec::new();
         if let Some(q) = req.query.filter(|q| !q.is_empty()) {
-            findings.extend(
-                self.inner
-                    .detector
-                    .scan_query(q)
-                    .map_err(scan_problem)?
-                    .findings,
-            );
+            findings.extend(detector.scan_query(q).map_err(scan_problem)?.findings);
         }
         // Remembered for the redact rule: a query string cannot be redacted in place.
         let query_blocks = findings.iter().any(Finding::is_blocking);
         let body_kind = classify(&req, policy)?;
         let body_scan = match body_kind {
             BodyKind::Empty | BodyKind::Opaque => Scan::default(),
-            BodyKind::Json => self
-                .inner
-                .detector
-                .scan_json(req.body)
-                .map_err(scan_problem)?,
-            BodyKind::Form => self
-                .inner
-                .detector
-                .scan_form(req.body)
-                .map_err(scan_problem)?,
+            BodyKind::Json => detector.scan_json(req.body).map_err(scan_problem)?,
+            BodyKind::Form => detector.scan_form(req.body).map_err(scan_problem)?,
             BodyKind::Text => {
                 let text = std::str::from_utf8(req.body).map_err(|_| invalid_utf8())?;
-                self.inner.detector.scan_text(None, text)
+                detector.scan_text(None, text)
             }
-            BodyKind::Multipart(ref boundary) => self
-                .inner
-                .detector
+            BodyKind::Multipart(ref boundary) => detector
                 .scan_multipart(req.body, boundary)
                 .map_err(scan_problem)?,
         };
@@ -376,20 +382,8 @@ impl Rules {
             }),
             PlaintextRule::Redact => {
                 let body = match body_kind {
-                    BodyKind::Json => {
-                        self.inner
-                            .detector
-                            .redact_json(req.body)
-                            .map_err(scan_problem)?
-                            .0
-                    }
-                    BodyKind::Form => {
-                        self.inner
-                            .detector
-                            .redact_form(req.body)
-                            .map_err(scan_problem)?
-                            .0
-                    }
+                    BodyKind::Json => detector.redact_json(req.body).map_err(scan_problem)?.0,
+                    BodyKind::Form => detector.redact_form(req.body).map_err(scan_problem)?.0,
                     // Text, multipart and query strings cannot be redacted in place safely.
                     _ => {
                         return Err(extra_plaintext(
@@ -965,6 +959,45 @@ fn scan_problem(e: crate::detect::ScanError) -> Problem {
 mod tests {
     use super::*;
     use crate::error::ErrorCode;
+
+    #[tokio::test]
+    async fn a_route_can_have_its_own_detector() {
+        let user = VerifiedUser {
+            subject: "pw_1".into(),
+            assurance: crate::model::Assurance::Credential,
+            age_tag: None,
+            guardian_consent: None,
+            verified_at: 0,
+            method: super::super::user::Method::NetId,
+        };
+        let r = Rules::builder()
+            .route(
+                "/invoices",
+                RoutePolicy::default()
+                    .with_detector(Detector::new().ignore_field_names(["documentNumber"])),
+            )
+            .try_build()
+            .unwrap();
+        let body = br#"{"documentNumber":"INV-2024-0001"}"#;
+        let facts = |route| RequestFacts {
+            route,
+            user: Some(&user),
+            content_type: Some("application/json"),
+            content_encoding: None,
+            query: None,
+            body,
+        };
+        assert_eq!(r.check(facts("/invoices")).await.unwrap(), Verdict::Pass);
+        let refused = r.check(facts("/profile")).await.unwrap_err();
+        assert_eq!(refused.code, "netid.extra_plaintext");
+        // A checked ID number is found on the route all the same.
+        let body = br#"{"documentNumber":"11010519491231002X"}"#;
+        let facts = RequestFacts {
+            body,
+            ..facts("/invoices")
+        };
+        assert!(r.check(facts).await.is_err());
+    }
 
     fn rules(patterns: &[&str]) -> Rules {
         patterns
