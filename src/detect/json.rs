@@ -747,8 +747,13 @@ impl<'a> Walker<'a> {
             direct,
             inherited,
             // A string anywhere under an identity field is identity data; a number there only
-            // when it matches a pattern (`idCard: {type: 1}`).
-            whole: direct.or(if string { inherited } else { None }),
+            // when it matches a pattern (`idCard: {type: 1}`), except under a birth date, whose
+            // parts are numbers (`birthday: {year: 1990, month: 1, day: 1}`).
+            whole: direct.or(if string || inherited == Some(IdField::BirthDate) {
+                inherited
+            } else {
+                None
+            }),
             company: class == FieldClass::Company,
         };
         if ctx.whole.is_none() {

@@ -1026,6 +1026,18 @@ fn keys_at_any_depth() {
         json_value("身份证号码", LEGACY).findings[0].location,
         "$.身份证号码"
     );
+    // A birth date in parts: numbers under a birth-date field count, as strings do.
+    let scan = det()
+        .scan_json(br#"{"birthday":{"year":1990,"month":1,"day":1},"idCard":{"type":1}}"#)
+        .unwrap();
+    assert_eq!(scan.findings.len(), 3, "{scan:?}");
+    assert!(
+        scan.findings
+            .iter()
+            .all(|f| f.field == FieldName::BirthDate)
+    );
+    let scan = det().scan_form(b"dob=%5B1990%2C1%2C1%5D").unwrap();
+    assert!(scan.should_block(), "{scan:?}");
     // A dotted key in JSON is one key, read as a path.
     let scan = json_value("user.idCard.number", LEGACY);
     assert_eq!(only(&scan).0, FindingKind::LegacyResidentId);
