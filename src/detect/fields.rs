@@ -575,6 +575,9 @@ impl Words {
                 'A'..='Z' => Kind::Upper,
                 '0'..='9' => Kind::Digit,
                 c if !c.is_ascii() && c.is_alphanumeric() => Kind::Chinese,
+                // Chinese has no word boundaries: characters split by a separator are one run
+                // (`身份_证号`, `证件·号码`).
+                _ if prev == Some(Kind::Chinese) => continue,
                 _ => {
                     me.push(&word[..n]);
                     n = 0;
@@ -750,6 +753,9 @@ mod tests {
                 "乘客证件号",
                 "护照号码",
                 "user_身份证号",
+                "身份_证号",
+                "证件 号码",
+                "证件·号码",
                 "homeReturnPermitNo",
                 "residence_permit_number",
             ],
