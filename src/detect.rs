@@ -18,7 +18,20 @@
 //!   characters before the number.
 //! - Any non-empty value under an identity-bearing field name
 //!   ([`FindingKind::IdentityFieldName`]), any non-empty string nested deeper under one
-//!   (`idCard: {front: …}`), and `name` when it sits beside one in the same object or form.
+//!   (`idCard: {front: …}`), and `name` (or `userName`, `lastName`, …) when it sits beside one,
+//!   or beside a masked number, in the same object or form.
+//!
+//! # Field names
+//! Keys are read as words in any case style (`userRealName`, `real_name`, `REAL-NAME`,
+//! `user.realName`, `user[realName]`, `realName[]`, `realName[0]`, Pinyin initials such as
+//! `sfzh` and `xm`, Chinese such as 身份证号 and 姓名), and an identity term is found inside a
+//! compound name unless the words after it make the key about something else
+//! (`idCardVerified`, `birthdayGreeting`). Birth dates count under their common names
+//! (`birthday`, `birthDate`, `dateOfBirth`, `dob`, 出生日期, `csrq`). The vocabulary, with the
+//! reason for each entry and the names deliberately left out (`username` alone, `nickname`,
+//! `fileName`, `displayName`, `orderId`, `identifier`, …), is in `docs/DETECTOR.md`;
+//! [`Detector::add_field_names`], [`Detector::add_field_names_as`] and
+//! [`Detector::ignore_field_names`] adapt it to a service.
 //! - Masked numbers (`110101********1233`) and numbers that are also valid unified social credit
 //!   codes are reported ([`Confidence::Report`]), not blocking.
 //!
@@ -26,8 +39,14 @@
 //! credit codes (GB 32100; checked first), timestamps, amounts, bank card numbers.
 //!
 //! Values are normalised before matching: JSON `\uXXXX` escapes, percent-encoding in forms and
-//! queries, full-width digits and letters (`１２３`, `Ｘ`), zero-width characters, and numbers
-//! split by up to three spaces or dashes (`110105 1949 1231 002X`, `110105-19491231-002X`).
+//! queries, full-width digits and letters (`１２３`, `Ｘ`), the decimal digits of every other
+//! script (Unicode `Nd`: `١١٠١٠٥…`, `११०१०५…`), zero-width characters, and numbers split into
+//! groups by spaces (any number of them) and up to three of one separator: `-`, `.`, `/`, `_`,
+//! a tab or line breaks (`110105 1949 1231 002X`, `110105-19491231-002X`,
+//! `110105.19491231.002X`, `110105\n19491231\n002X`). JSON numbers written with a fraction or an
+//! exponent are matched as the digits of their value when it is whole (`4.40524188001010014e17`),
+//! and a JSON string or a form value that holds a JSON object or array is scanned as JSON
+//! (`{"data":"{\"idNo\":…}"}` is found at `$.data (json) $.idNo`).
 //!
 //! # Limits
 //! Bodies are bounded ([`Detector::max_body`], 1 MiB by default) and JSON nesting too
@@ -49,12 +68,15 @@ mod form;
 mod json;
 mod multipart;
 mod rules;
+mod vocab;
 
 use std::ops::Range;
 use std::sync::Arc;
 
 pub use error::ScanError;
 pub use finding::{Confidence, Finding, FindingKind, PermitRegion, Scan};
+
+use crate::model::FieldName;
 
 use fields::{FieldNames, IdField};
 use form::Field;
@@ -115,10 +137,11 @@ impl Detector {
     /// Default JSON nesting limit: 32 objects and arrays.
     pub const DEFAULT_MAX_DEPTH: usize = 32;
 
-    /// A detector with the built-in identity-bearing field names (those of `ID-FORMATS.md`:
-    /// `idCard`, `idNo`, `certNo`, `realName`, `xm`, `sfzh`, `gmsfhm`, `zjhm`, `zjlx`, `csrq`,
-    /// `passportNo`, `hzhm`, …, and the same fields spelled in Chinese, `身份证号`, `姓名`, …), a
-    /// 1 MiB body limit and a nesting limit of 32.
+    /// A detector with the built-in field-name vocabulary (`docs/DETECTOR.md`: `idCard`, `idNo`,
+    /// `certNo`, `passport`, `documentNumber`, `permitNo`, `realName`, `fullName`, `legalName`,
+    /// `xm`, `sfzh`, `gmsfhm`, `zjhm`, `zjlx`, `csrq`, `birthday`, `dob`, …, and the same fields
+    /// spelled in Chinese, `身份证号`, `姓名`, `出生日期`, …), a 1 MiB body limit and a nesting
+    /// limit of 32.
     pub fn new() -> Self {
         Self {
             names: Arc::new(FieldNames::built_in()),
@@ -127,9 +150,8 @@ impl Detector {
         }
     }
 
-    /// Replaces the identity-bearing field names. Names match case-insensitively, ignoring `_`
-    /// and `-`, on the last segment of a key (`user[idNo]`, `user.idNo`). A value under any of
-    /// them is matched against every pattern, and is a finding if it is not empty.
+    /// Replaces the identity-bearing field names with `names`, as document numbers (see
+    /// [`add_field_names`](Self::add_field_names) for how they are matched).
     ///
     /// `name` beside an identity field and company-code names (`creditCode`, `uscc`, …) are
     /// built in and stay.
@@ -145,15 +167,81 @@ impl Detector {
         self
     }
 
-    /// Adds identity-bearing field names to the current ones (see
-    /// [`with_field_names`](Self::with_field_names)).
-    pub fn add_field_names<I, S>(mut self, names: I) -> Self
+    /// Adds identity-bearing field names, as document numbers (their values are matched against
+    /// every number pattern), to the current ones. Use
+    /// [`add_field_names_as`](Self::add_field_names_as) for names of other identity fields.
+    ///
+    /// A name is a term of the vocabulary: written in any case style (`memberCode`,
+    /// `member_code` and `MEMBER-CODE` are one name), it is found in keys of any case style and
+    /// inside compound keys (`vipMemberCode`, `user[memberCode]`, `memberCodeNo`), but not when
+    /// other words follow it (`memberCodeVerified`). A value under it is a finding if it is not
+    /// empty. Names longer than 63 bytes are not kept.
+    pub fn add_field_names<I, S>(self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.add_field_names_as(FieldName::IdNumber, names)
+    }
+
+    /// Adds field names whose values are the identity field `field`: `FieldName::BirthDate` for
+    /// `["shengri"]`, `FieldName::Name` for `["holderFullName"]`. Matched as
+    /// [`add_field_names`](Self::add_field_names) says; a finding under one names `field`
+    /// ([`Finding::field`]), which is what a consent or a legal basis must cover.
+    ///
+    /// ```
+    /// use netid::detect::Detector;
+    /// use netid::model::FieldName;
+    ///
+    /// let detector = Detector::new().add_field_names_as(FieldName::BirthDate, ["shengri"]);
+    /// let scan = detector.scan_json(br#"{"member":{"shengri":"1990-01-01"}}"#)?;
+    /// assert_eq!(scan.findings[0].field, FieldName::BirthDate);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn add_field_names_as<I, S>(mut self, field: FieldName, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let field = match field {
+            FieldName::Name => IdField::PersonName,
+            FieldName::IdNumber => IdField::Number,
+            FieldName::IdType => IdField::DocType,
+            FieldName::BirthDate => IdField::BirthDate,
+        };
+        let names: Vec<S> = names.into_iter().collect();
+        Arc::make_mut(&mut self.names).extend(names.iter().map(|n| (n.as_ref(), field)));
+        self
+    }
+
+    /// Keys that are never identity-bearing by their name in this service, whatever terms they
+    /// contain: a service whose `documentNumber` is an invoice number, or whose `passport` is a
+    /// loyalty programme, lists them here. Matched on a whole key segment in any case style
+    /// (`documentNumber` also covers `document_number` and `order[documentNumber]`, not
+    /// `passengerDocumentNumber`).
+    ///
+    /// Only the name stops counting: the value is still matched against every pattern, so an ID
+    /// number with a check character under an ignored key is found as anywhere else.
+    ///
+    /// ```
+    /// use netid::detect::Detector;
+    ///
+    /// let detector = Detector::new().ignore_field_names(["documentNumber"]);
+    /// assert!(detector.scan_json(br#"{"documentNumber":"INV-2024-0001"}"#)?.is_clean());
+    /// assert!(
+    ///     detector
+    ///         .scan_json(br#"{"documentNumber":"11010519491231002X"}"#)?
+    ///         .should_block()
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn ignore_field_names<I, S>(mut self, names: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
         let names: Vec<S> = names.into_iter().collect();
-        Arc::make_mut(&mut self.names).extend(names.iter().map(|n| (n.as_ref(), IdField::Number)));
+        Arc::make_mut(&mut self.names).ignore(names.iter().map(AsRef::as_ref));
         self
     }
 

@@ -1,6 +1,10 @@
 //! Named text fields: `application/x-www-form-urlencoded` bodies, query strings, and the text of
 //! multipart parts (fields and textual uploads alike; see `multipart`).
 //!
+//! A value that is a JSON object or array (`biz_content={"cert_no":…}`, a text part holding
+//! JSON) is scanned as JSON as well, its findings located `field (json) $.cert_no`; one that only
+//! looks like JSON, or nests deeper than the detector's limits, is text.
+//!
 //! Percent-decoding is strict: a `%` must be followed by two hex digits, and the decoded bytes
 //! must be UTF-8. `+` is a space. Pairs are split on `&`; a pair without `=` is a name with an
 //! empty value.
@@ -8,9 +12,10 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
-use super::fields::{FieldClass, field_location};
+use super::fields::{FieldClass, IdField, field_location};
 use super::finding::{Confidence, Finding, FindingKind};
-use super::rules::{Scratch, ValueCtx, match_value, worth_matching};
+use super::json::{self, Outer};
+use super::rules::{Scratch, ValueCtx, looks_masked, match_value, nd_digit, worth_matching};
 use super::{Detector, Found, REDACTED, ScanError};
 use crate::model::FieldName;
 
@@ -85,18 +90,19 @@ pub(super) fn scan(det: &Detector, fields: &[Field<'_>], today: u32) -> Vec<Foun
     scan_with(det, fields, today, false)
 }
 
-/// Like [`scan`]; `blocking_elsewhere`: something outside these fields (a JSON part of the same
-/// multipart body) already blocks, so a `name` field here is identity data too.
+/// Like [`scan`]; `evidence_elsewhere`: something outside these fields (a JSON part of the same
+/// multipart body) blocks or is a masked number, so a `name` field here is identity data too.
 pub(super) fn scan_with(
     det: &Detector,
     fields: &[Field<'_>],
     today: u32,
-    blocking_elsewhere: bool,
+    evidence_elsewhere: bool,
 ) -> Vec<Found> {
     let mut out = Vec::new();
     let mut scratch = Scratch::default();
     let mut pending = Vec::new();
-    let mut blocking = blocking_elsewhere;
+    // Something blocks, or is a masked number: a `name` field is then a person's name.
+    let mut evidence = evidence_elsewhere;
     for field in fields {
         let location = || {
             field.name.as_deref().map_or_else(
@@ -108,6 +114,7 @@ pub(super) fn scan_with(
             let mut blocks = false;
             for hit in &scratch.hits {
                 blocks |= hit.confidence.is_blocking();
+                evidence |= hit.confidence.is_blocking() || hit.kind == FindingKind::MaskedId;
                 out.push(Found {
                     span: span.clone(),
                     finding: Finding {
@@ -118,7 +125,6 @@ pub(super) fn scan_with(
                     },
                 });
             }
-            blocking |= blocks;
             blocks
         };
         let class = match field.name.as_deref() {
@@ -143,6 +149,21 @@ pub(super) fn scan_with(
             company: class == FieldClass::Company,
         };
         let value = field.value.as_ref();
+        if let Some(found) = embedded(det, value, class, today) {
+            // A JSON text: its findings, under this field's name.
+            let base = location();
+            for f in found {
+                evidence |= f.finding.is_blocking() || f.finding.kind == FindingKind::MaskedId;
+                out.push(Found {
+                    span: field.value_span.clone(),
+                    finding: Finding {
+                        location: format!("{base} (json) {}", f.finding.location),
+                        ..f.finding
+                    },
+                });
+            }
+            continue;
+        }
         let (digits, stars) = counts(value);
         let blocks = if ctx.direct.is_some() || worth_matching(digits, stars) {
             match_value(&mut scratch, value, ctx, today);
@@ -151,23 +172,46 @@ pub(super) fn scan_with(
             false
         };
         if class == FieldClass::Name && !blocks && !value.trim().is_empty() && value != REDACTED {
-            pending.push((location(), field.value_span.clone()));
+            pending.push((location(), field.value_span.clone(), looks_masked(value)));
         }
     }
-    if blocking {
-        for (location, span) in pending {
+    if evidence {
+        for (location, span, masked) in pending {
+            let (kind, confidence) = if masked {
+                (FindingKind::MaskedId, Confidence::Report)
+            } else {
+                (FindingKind::IdentityFieldName, Confidence::Contextual)
+            };
             out.push(Found {
                 span,
                 finding: Finding {
                     location,
-                    kind: FindingKind::IdentityFieldName,
-                    confidence: Confidence::Contextual,
+                    kind,
+                    confidence,
                     field: FieldName::Name,
                 },
             });
         }
     }
     out
+}
+
+/// The findings of a value that is a JSON text, scanned as JSON under the field's class; `None`
+/// when it is not JSON (or nests too deep to read: it is then scanned as text).
+fn embedded(det: &Detector, value: &str, class: FieldClass, today: u32) -> Option<Vec<Found>> {
+    if !json::looks_like_json(value) {
+        return None;
+    }
+    let outer = Outer {
+        class: Some(class),
+        inherited: match class {
+            FieldClass::Identity(f) => Some(f),
+            _ => None::<IdField>,
+        },
+        depth: 0,
+        embedded: 0,
+    };
+    json::scan_embedded(det, value, today, outer).ok().flatten()
 }
 
 fn counts(text: &str) -> (usize, usize) {
@@ -180,9 +224,13 @@ fn counts(text: &str) -> (usize, usize) {
             _ => {}
         }
     }
-    // Full-width digits (EF BC 90..99) count too; they are rare enough to count separately.
+    // Digits of other scripts (full-width `１`, Arabic-Indic `١`, …) count too; they are rare
+    // enough to count separately.
     if text.len() != digits + stars && !text.is_ascii() {
-        digits += text.chars().filter(|c| ('０'..='９').contains(c)).count();
+        digits += text
+            .chars()
+            .filter(|&c| !c.is_ascii() && nd_digit(c).is_some())
+            .count();
     }
     (digits, stars)
 }

@@ -5,6 +5,13 @@
 //! the JSON path of a value is rendered only when something is found in it. Work is linear in the
 //! body's length.
 //!
+//! A string whose text is itself a JSON object or array (`{"data":"{\"idNo\":\"…\"}"}`) is
+//! scanned as JSON too, as a handler that decodes it would read it, under the same context and
+//! depth limit; its findings are located `$.data (json) $.idNo` and cover the whole string. A
+//! string that only looks like JSON is text. At most [`MAX_EMBEDDED`] levels of JSON in strings
+//! are read; deeper is refused as too deep. A number with a fraction or an exponent that is a
+//! whole number (`1.1010519491231002e17`) is matched as the digits of its exact value.
+//!
 //! Strictness follows RFC 8259 as `serde_json` reads it: UTF-8, no control characters in
 //! strings, valid escapes, no lone surrogates, the number grammar, one value and only whitespace
 //! after it. Duplicate keys are accepted and every copy is scanned: whichever one the
@@ -14,12 +21,40 @@ use std::ops::Range;
 
 use super::fields::{FieldClass, IdField, push_index, push_json_key};
 use super::finding::{Confidence, Finding, FindingKind};
-use super::rules::{Scratch, ValueCtx, match_value, worth_matching};
+use super::rules::{
+    Scratch, ValueCtx, looks_masked, match_value, may_start_digit, nd_digit, worth_matching,
+};
 use super::{Detector, Found, ScanError};
 use crate::model::FieldName;
 
+/// How many levels of JSON inside JSON strings are read (`{"a":"{\"b\":\"{…}\"}"}` is two).
+pub(super) const MAX_EMBEDDED: usize = 4;
+
 /// Scans a JSON body. An empty or all-whitespace body has nothing in it.
 pub(super) fn scan(det: &Detector, body: &[u8], today: u32) -> Result<Vec<Found>, ScanError> {
+    scan_nested(det, body, today, Outer::default())
+}
+
+/// Where a JSON text sits: in a body (the default), or in a string of another JSON text or a
+/// form field.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Outer {
+    /// The class of the field holding the string.
+    pub(super) class: Option<FieldClass>,
+    /// The nearest identity-bearing field around it.
+    pub(super) inherited: Option<IdField>,
+    /// Containers already open around it.
+    pub(super) depth: usize,
+    /// JSON texts around it.
+    pub(super) embedded: usize,
+}
+
+fn scan_nested(
+    det: &Detector,
+    body: &[u8],
+    today: u32,
+    outer: Outer,
+) -> Result<Vec<Found>, ScanError> {
     let text = std::str::from_utf8(body).map_err(|e| ScanError::InvalidUtf8 {
         offset: e.valid_up_to(),
     })?;
@@ -34,8 +69,71 @@ pub(super) fn scan(det: &Detector, body: &[u8], today: u32) -> Result<Vec<Found>
         scratch: Scratch::default(),
         decoded: String::new(),
         today,
+        outer,
+        keys: KeyCache::default(),
     }
     .run()
+}
+
+/// Whether a string's text could be a JSON object or array: `{…}` or `[…]`, spaces around.
+pub(super) fn looks_like_json(text: &str) -> bool {
+    let t = text.trim_matches([' ', '\t', '\n', '\r']).as_bytes();
+    matches!(
+        (t.first(), t.last()),
+        (Some(b'{'), Some(b'}')) | (Some(b'['), Some(b']'))
+    )
+}
+
+/// Scans a string's text as JSON when it is JSON; `None` when it is not (it is then text).
+/// `Err` only when it is JSON nested too deep.
+pub(super) fn scan_embedded(
+    det: &Detector,
+    text: &str,
+    today: u32,
+    outer: Outer,
+) -> Result<Option<Vec<Found>>, ScanError> {
+    if !looks_like_json(text) {
+        return Ok(None);
+    }
+    let outer = Outer {
+        embedded: outer.embedded + 1,
+        ..outer
+    };
+    match scan_nested(det, text.as_bytes(), today, outer) {
+        Ok(found) => Ok(Some(found)),
+        Err(e @ ScanError::JsonTooDeep { .. }) => Err(e),
+        Err(_) => Ok(None),
+    }
+}
+
+/// Classes of object keys already met in this body, by their bytes: a body repeats its keys,
+/// and classifying one is the dearest thing done per key.
+#[derive(Debug)]
+struct KeyCache {
+    slots: [(usize, usize, FieldClass); 64],
+}
+
+impl Default for KeyCache {
+    fn default() -> Self {
+        Self {
+            slots: [(0, 0, FieldClass::Neutral); 64],
+        }
+    }
+}
+
+impl KeyCache {
+    fn slot(key: &[u8]) -> usize {
+        let (Some(&a), Some(&z)) = (key.first(), key.last()) else {
+            return 0;
+        };
+        let mid = key[key.len() / 2];
+        (key.len()
+            .wrapping_mul(31)
+            .wrapping_add(usize::from(a))
+            .wrapping_add(usize::from(z) << 3)
+            .wrapping_add(usize::from(mid) << 1))
+            & 63
+    }
 }
 
 /// An object key: in place in the body, or decoded (it had escapes).
@@ -63,6 +161,8 @@ struct Frame {
     id_beside: bool,
     /// Anything in this container blocks.
     blocking: bool,
+    /// Something in this container is a masked number: a `name` beside it is a person's name.
+    masked: bool,
 }
 
 /// A non-empty `name` waiting for its object to close.
@@ -93,6 +193,8 @@ struct Walker<'a> {
     scratch: Scratch,
     decoded: String,
     today: u32,
+    outer: Outer,
+    keys: KeyCache,
 }
 
 impl<'a> Walker<'a> {
@@ -183,13 +285,17 @@ impl<'a> Walker<'a> {
     /// The class of the field the next value belongs to, and the nearest enclosing
     /// identity-bearing field.
     fn value_class(&self) -> (FieldClass, Option<IdField>) {
-        self.stack
-            .last()
-            .map_or((FieldClass::Neutral, None), |f| (f.class, f.inherited))
+        self.stack.last().map_or(
+            (
+                self.outer.class.unwrap_or(FieldClass::Neutral),
+                self.outer.inherited,
+            ),
+            |f| (f.class, f.inherited),
+        )
     }
 
     fn open(&mut self, array: bool) -> Result<(), ScanError> {
-        if self.stack.len() >= self.det.max_depth {
+        if self.outer.depth + self.stack.len() >= self.det.max_depth {
             return Err(ScanError::JsonTooDeep {
                 max: self.det.max_depth,
             });
@@ -206,6 +312,7 @@ impl<'a> Walker<'a> {
             },
             id_beside: false,
             blocking: false,
+            masked: false,
         });
         Ok(())
     }
@@ -220,26 +327,43 @@ impl<'a> Walker<'a> {
                 let Some(p) = self.pending.pop() else { break };
                 if frame.id_beside {
                     let location = self.path(Some(&p.key));
+                    let (kind, confidence) = if self.masked_string(&p.span) {
+                        (FindingKind::MaskedId, Confidence::Report)
+                    } else {
+                        frame.blocking = true;
+                        (FindingKind::IdentityFieldName, Confidence::Contextual)
+                    };
                     self.out.push(Found {
                         span: p.span,
                         finding: Finding {
                             location,
-                            kind: FindingKind::IdentityFieldName,
-                            confidence: Confidence::Contextual,
+                            kind,
+                            confidence,
                             field: FieldName::Name,
                         },
                     });
-                    frame.blocking = true;
                 }
             }
         }
         if let Some(parent) = self.stack.last_mut()
-            && frame.blocking
+            && (frame.blocking || frame.masked)
         {
-            parent.blocking = true;
+            parent.blocking |= frame.blocking;
+            parent.masked |= frame.masked;
             if !parent.array && matches!(parent.class, FieldClass::Identity(_)) {
                 parent.id_beside = true;
             }
+        }
+    }
+
+    /// Whether the string at `span` (quotes included) is masked (`张*`). Rare: asked only of a
+    /// `name` beside identity data.
+    fn masked_string(&self, span: &Range<usize>) -> bool {
+        let raw = self.text.get(span.clone()).unwrap_or("");
+        if raw.contains('\\') {
+            serde_json::from_str::<String>(raw).is_ok_and(|text| looks_masked(&text))
+        } else {
+            looks_masked(raw.trim_matches('"'))
         }
     }
 
@@ -269,7 +393,19 @@ impl<'a> Walker<'a> {
         p
     }
 
+    /// Whether the character at `i` (a lead byte) is a decimal digit of another script. Kept out
+    /// of [`string`](Self::string)'s loop: rare.
+    #[inline(never)]
+    fn other_script_digit(&self, i: usize) -> bool {
+        self.text
+            .get(i..)
+            .and_then(|t| t.chars().next())
+            .and_then(nd_digit)
+            .is_some()
+    }
+
     /// Reads a string from its opening quote; `pos` ends past the closing quote.
+    #[inline]
     fn string(&mut self) -> Result<Str, ScanError> {
         let b = self.b;
         let start = self.pos + 1;
@@ -300,11 +436,17 @@ impl<'a> Walker<'a> {
                     return Err(self.invalid());
                 }
                 STAR => stars += 1,
-                // Full-width digits: U+FF10..U+FF19 is EF BC 90..99.
+                // A lead byte that may start a decimal digit of another script (full-width
+                // `１`, Arabic-Indic `١`, Devanagari `१`, …).
                 _ => {
-                    if b.get(i + 1) == Some(&0xbc) && matches!(b.get(i + 2), Some(0x90..=0x99)) {
-                        digits += 1;
-                    }
+                    let digit = if c == 0xef {
+                        // U+F000..U+FFFF: only the full-width digits, EF BC 90..99 (and
+                        // full-width punctuation, common in Chinese text, is not decoded).
+                        b.get(i + 1) == Some(&0xbc) && matches!(b.get(i + 2), Some(0x90..=0x99))
+                    } else {
+                        self.other_script_digit(i)
+                    };
+                    digits += usize::from(digit);
                 }
             }
             i += 1;
@@ -391,7 +533,22 @@ impl<'a> Walker<'a> {
         } else {
             (Key::Raw(s.start, s.end), s.digits, s.stars)
         };
-        let class = self.det.names.classify(self.key_str(&key));
+        let class = match key {
+            Key::Raw(s, e) => {
+                let body = self.b;
+                let bytes = &body[s..e];
+                let slot = KeyCache::slot(bytes);
+                let (cs, ce, cached) = self.keys.slots[slot];
+                if ce > cs && body[cs..ce] == *bytes {
+                    cached
+                } else {
+                    let class = self.det.names.classify(self.key_str(&key));
+                    self.keys.slots[slot] = (s, e, class);
+                    class
+                }
+            }
+            _ => self.det.names.classify(self.key_str(&key)),
+        };
         if let Some(top) = self.stack.last_mut() {
             top.key = key;
             top.class = class;
@@ -422,13 +579,82 @@ impl<'a> Walker<'a> {
         if s.escaped {
             let mut decoded = std::mem::take(&mut self.decoded);
             let (digits, stars) = self.decode(&s, &mut decoded)?;
-            self.scalar(&decoded, span, digits, stars, true);
+            if !self.embedded(&decoded, &span)? {
+                self.scalar(&decoded, span, digits, stars, true);
+            }
             self.decoded = decoded;
         } else {
             let text = self.text.get(s.start..s.end).unwrap_or("");
-            self.scalar(text, span, s.digits, s.stars, true);
+            if !self.embedded(text, &span)? {
+                self.scalar(text, span, s.digits, s.stars, true);
+            }
         }
         Ok(())
+    }
+
+    /// Scans a string that holds a JSON text as JSON. Whether it did.
+    #[inline]
+    fn embedded(&mut self, text: &str, span: &Range<usize>) -> Result<bool, ScanError> {
+        // Most strings are not JSON: a look at the first byte says so.
+        if !matches!(
+            text.as_bytes().first(),
+            Some(b'{' | b'[' | b' ' | b'\t' | b'\n' | b'\r')
+        ) || !looks_like_json(text)
+        {
+            return Ok(false);
+        }
+        self.embedded_json(text, span)
+    }
+
+    #[inline(never)]
+    fn embedded_json(&mut self, text: &str, span: &Range<usize>) -> Result<bool, ScanError> {
+        if self.outer.embedded >= MAX_EMBEDDED {
+            return Err(ScanError::JsonTooDeep {
+                max: self.det.max_depth,
+            });
+        }
+        let (class, inherited) = self.value_class();
+        let outer = Outer {
+            class: Some(class),
+            inherited: match class {
+                FieldClass::Identity(f) => Some(f),
+                _ => inherited,
+            },
+            depth: self.outer.depth + self.stack.len(),
+            embedded: self.outer.embedded,
+        };
+        let Some(found) = scan_embedded(self.det, text, self.today, outer)? else {
+            return Ok(false);
+        };
+        if found.is_empty() {
+            return Ok(true);
+        }
+        let base = self.path(None);
+        let (mut blocks, mut masked) = (false, false);
+        for f in found {
+            blocks |= f.finding.is_blocking();
+            masked |= f.finding.kind == FindingKind::MaskedId;
+            self.out.push(Found {
+                span: span.clone(),
+                finding: Finding {
+                    location: format!("{base} (json) {}", f.finding.location),
+                    ..f.finding
+                },
+            });
+        }
+        self.evidence(blocks, masked);
+        Ok(true)
+    }
+
+    /// Records that the current value blocks, or holds a masked number, for a `name` beside it.
+    fn evidence(&mut self, blocks: bool, masked: bool) {
+        if let Some(top) = self.stack.last_mut() {
+            top.blocking |= blocks;
+            top.masked |= masked;
+            if !top.array && (blocks || masked) {
+                top.id_beside = true;
+            }
+        }
     }
 
     fn number_value(&mut self) -> Result<(), ScanError> {
@@ -468,8 +694,25 @@ impl<'a> Walker<'a> {
             }
         }
         let text = self.text.get(start..self.pos).unwrap_or("");
-        let digits = text.bytes().filter(u8::is_ascii_digit).count();
-        self.scalar(text, start..self.pos, digits, 0, false);
+        if !text.contains(['.', 'e', 'E']) {
+            let digits = text.bytes().filter(u8::is_ascii_digit).count();
+            self.scalar(text, start..self.pos, digits, 0, false);
+            return Ok(());
+        }
+        // A fraction or an exponent: what a handler reads is the number's value. A whole
+        // number is matched as its digits; any other is matched only under an identity field.
+        // Most are amounts (`12.50`): a fraction with a digit other than 0 and no exponent.
+        let amount = !text.contains(['e', 'E'])
+            && text
+                .split_once('.')
+                .is_some_and(|(_, frac)| frac.bytes().any(|b| b != b'0'));
+        let mut whole = std::mem::take(&mut self.decoded);
+        if !amount && whole_number_digits(text, &mut whole) {
+            self.scalar(&whole, start..self.pos, whole.len(), 0, false);
+        } else {
+            self.scalar(text, start..self.pos, 0, 0, false);
+        }
+        self.decoded = whole;
         Ok(())
     }
 
@@ -504,8 +747,13 @@ impl<'a> Walker<'a> {
             direct,
             inherited,
             // A string anywhere under an identity field is identity data; a number there only
-            // when it matches a pattern (`idCard: {type: 1}`).
-            whole: direct.or(if string { inherited } else { None }),
+            // when it matches a pattern (`idCard: {type: 1}`), except under a birth date, whose
+            // parts are numbers (`birthday: {year: 1990, month: 1, day: 1}`).
+            whole: direct.or(if string || inherited == Some(IdField::BirthDate) {
+                inherited
+            } else {
+                None
+            }),
             company: class == FieldClass::Company,
         };
         if ctx.whole.is_none() {
@@ -537,8 +785,10 @@ impl<'a> Walker<'a> {
         }
         let location = self.path(None);
         let mut blocks = false;
+        let mut masked = false;
         for hit in &self.scratch.hits {
             blocks |= hit.confidence.is_blocking();
+            masked |= hit.kind == FindingKind::MaskedId;
             self.out.push(Found {
                 span: span.clone(),
                 finding: Finding {
@@ -549,12 +799,7 @@ impl<'a> Walker<'a> {
                 },
             });
         }
-        if blocks && let Some(top) = self.stack.last_mut() {
-            top.blocking = true;
-            if !top.array {
-                top.id_beside = true;
-            }
-        }
+        self.evidence(blocks, masked);
         blocks
     }
 }
@@ -566,7 +811,8 @@ const BACKSLASH: u8 = 2;
 const CONTROL: u8 = 3;
 const DIGIT: u8 = 4;
 const STAR: u8 = 5;
-const LEAD_EF: u8 = 6;
+/// A lead byte that may start a decimal digit of another script ([`may_start_digit`]).
+const LEAD_DIGIT: u8 = 6;
 
 static BYTE_CLASS: [u8; 256] = {
     let mut t = [PLAIN; 256];
@@ -583,7 +829,13 @@ static BYTE_CLASS: [u8; 256] = {
     t[b'"' as usize] = QUOTE;
     t[b'\\' as usize] = BACKSLASH;
     t[b'*' as usize] = STAR;
-    t[0xef] = LEAD_EF;
+    let mut lead = 0xc0;
+    while lead <= 0xff {
+        if may_start_digit(lead as u8) {
+            t[lead] = LEAD_DIGIT;
+        }
+        lead += 1;
+    }
     t
 };
 
@@ -593,16 +845,83 @@ fn hex4(raw: &[u8], at: usize) -> Option<u32> {
         .try_fold(0u32, |n, &c| Some(n * 16 + char::from(c).to_digit(16)?))
 }
 
-/// Digits (ASCII and full-width) and `*` in decoded text.
+/// Digits (of any script) and `*` in decoded text.
 fn counts(text: &str) -> (usize, usize) {
     let mut digits = 0;
     let mut stars = 0;
     for c in text.chars() {
         match c {
-            '0'..='9' | '０'..='９' => digits += 1,
+            '0'..='9' => digits += 1,
             '*' => stars += 1,
+            c if !c.is_ascii() && nd_digit(c).is_some() => digits += 1,
             _ => {}
         }
     }
     (digits, stars)
+}
+
+/// Most digits a whole number is written out with; longer ones are no identity number.
+const MAX_WHOLE_DIGITS: usize = 40;
+
+/// The digits of a JSON number's exact value, when it is a whole number (`1.1010519491231002e17`
+/// → `110105194912310020`, `110105491231002.0` → `110105491231002`), without sign or leading
+/// zeros, into `out`. `false` when it is not whole, or would take more than
+/// [`MAX_WHOLE_DIGITS`] digits.
+pub(super) fn whole_number_digits(text: &str, out: &mut String) -> bool {
+    out.clear();
+    let t = text.strip_prefix('-').unwrap_or(text);
+    let (mantissa, exp) = match t.find(['e', 'E']) {
+        Some(i) => {
+            let exp = &t[i + 1..];
+            let exp = exp.strip_prefix('+').unwrap_or(exp);
+            match exp.parse::<i64>() {
+                Ok(e) => (&t[..i], e),
+                // Beyond i64: nothing a handler reads as an identity number.
+                Err(_) => return false,
+            }
+        }
+        None => (t, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let Ok(frac_len) = i64::try_from(frac.len()) else {
+        return false;
+    };
+    for b in int.bytes().chain(frac.bytes()) {
+        if !b.is_ascii_digit() {
+            out.clear();
+            return false;
+        }
+        // Leading zeros are not written.
+        if !(out.is_empty() && b == b'0') {
+            out.push(char::from(b));
+        }
+    }
+    // The value is `out × 10^shift`.
+    let shift = exp.saturating_sub(frac_len);
+    if out.is_empty() {
+        out.push('0');
+        return true;
+    }
+    let whole = if shift >= 0 {
+        let zeros = usize::try_from(shift).unwrap_or(usize::MAX);
+        let fits = out.len().saturating_add(zeros) <= MAX_WHOLE_DIGITS;
+        if fits {
+            out.extend(std::iter::repeat_n('0', zeros));
+        }
+        fits
+    } else {
+        let cut = usize::try_from(shift.unsigned_abs()).unwrap_or(usize::MAX);
+        // Only zeros may be cut off; the first digit is not one.
+        let fits = cut < out.len()
+            && out.as_bytes()[out.len() - cut..].iter().all(|&b| b == b'0')
+            && out.len() - cut <= MAX_WHOLE_DIGITS;
+        if fits {
+            out.truncate(out.len() - cut);
+        }
+        fits
+    };
+    if !whole {
+        out.clear();
+    }
+    whole
 }

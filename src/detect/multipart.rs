@@ -35,6 +35,7 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use super::fields::field_location;
+use super::finding::FindingKind;
 use super::form::{self, Field};
 use super::{Detector, Found, ScanError, json};
 
@@ -166,8 +167,11 @@ pub(super) fn scan(
             push(None, value.clone(), (Origin::Header(n), part.header_start));
         }
     }
-    // All text together, so a `name` field beside an ID number in another part counts.
-    let elsewhere = out.iter().any(|f| f.finding.is_blocking());
+    // All text together, so a `name` field beside an ID number (or a masked one) in another part
+    // counts.
+    let elsewhere = out
+        .iter()
+        .any(|f| f.finding.is_blocking() || f.finding.kind == FindingKind::MaskedId);
     for mut found in form::scan_with(det, &fields, today, elsewhere) {
         let Some((origin, offset)) = origins.get(found.span.start) else {
             continue;

@@ -180,7 +180,18 @@ fn normalise(text: &str, out: &mut Vec<u8>) {
             '\0'..='\x7f' => c as u8,
             // Full-width ASCII variants: １ Ｘ （ ＊ －.
             '\u{ff01}'..='\u{ff5e}' => (c as u32 - 0xfee0) as u8,
-            '\u{3000}' | '\u{a0}' | '\u{2002}'..='\u{200a}' | '\u{202f}' => b' ',
+            '\u{3000}'
+            | '\u{a0}'
+            | '\u{1680}'
+            | '\u{2002}'..='\u{200a}'
+            | '\u{202f}'
+            | '\u{205f}' => b' ',
+            // Line and paragraph separators, next line: line breaks.
+            '\u{85}' | '\u{2028}' | '\u{2029}' => b'\n',
+            // Middle dots (张·三, 110105·19491231): dots.
+            '\u{b7}' | '\u{2027}' | '\u{30fb}' | '\u{ff65}' => b'.',
+            // Letters that look like the check character X: Cyrillic, Greek, Roman numeral ten.
+            'Х' | 'х' | 'Χ' | 'χ' | 'Ⅹ' | 'ⅹ' => b'X',
             '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{fe63}' => b'-',
             '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{ad}' => continue,
             '●' | '•' | '\u{d7}' => b'*',
@@ -199,10 +210,59 @@ fn normalise(text: &str, out: &mut Vec<u8>) {
             '留' => LIU,
             '公' => GONG,
             '民' => MIN,
-            _ => PLACEHOLDER,
+            // Decimal digits of every other script (Unicode `Nd`: ٣, ३, ໓, 𝟑, …).
+            _ => nd_digit(c).map_or(PLACEHOLDER, |d| b'0' + d),
         };
         out.push(b);
     }
+}
+
+/// The zero of every block of ten Unicode decimal digits (general category `Nd`) outside ASCII,
+/// from the Unicode 18.0 tables (the same ten digits follow each zero). Full-width digits are
+/// among them.
+const ND_ZEROS: &[u32] = &[
+    0x660, 0x6f0, 0x7c0, 0x966, 0x9e6, 0xa66, 0xae6, 0xb66, 0xbe6, 0xc66, 0xce6, 0xd66, 0xde6,
+    0xe50, 0xed0, 0xf20, 0x1040, 0x1090, 0x17e0, 0x1810, 0x1946, 0x19d0, 0x1a80, 0x1a90, 0x1b50,
+    0x1bb0, 0x1c40, 0x1c50, 0xa620, 0xa8d0, 0xa900, 0xa9d0, 0xa9f0, 0xaa50, 0xabf0, 0xff10,
+    0x104a0, 0x10d30, 0x10d40, 0x11066, 0x110f0, 0x11136, 0x111d0, 0x112f0, 0x11450, 0x114d0,
+    0x11650, 0x116c0, 0x116d0, 0x116da, 0x11730, 0x118e0, 0x11950, 0x11bf0, 0x11c50, 0x11d50,
+    0x11da0, 0x11de0, 0x11f50, 0x16130, 0x16a60, 0x16ac0, 0x16b50, 0x16d70, 0x1ccf0, 0x1d7ce,
+    0x1d7d8, 0x1d7e2, 0x1d7ec, 0x1d7f6, 0x1e140, 0x1e2f0, 0x1e4f0, 0x1e5f1, 0x1e950, 0x1fbf0,
+];
+
+/// The value of a decimal digit of any script other than ASCII (Unicode `Nd`), or `None`.
+pub(super) fn nd_digit(c: char) -> Option<u8> {
+    let c = c as u32;
+    if c < 0x660 {
+        return None;
+    }
+    let i = ND_ZEROS.partition_point(|&z| z <= c).checked_sub(1)?;
+    // Less than 10 after its block's zero: a digit of that block.
+    u8::try_from(c - ND_ZEROS[i]).ok().filter(|&d| d < 10)
+}
+
+/// Whether a non-ASCII lead byte can start a decimal digit (an `Nd` character): the blocks of
+/// [`ND_ZEROS`] are in U+0660..U+07FF (lead bytes D9, DB, DF), U+0800..U+1FFF (E0, E1),
+/// U+A000..U+AFFF (EA), U+FF10 (EF) and above U+FFFF (F0). Chinese text (E3..E9) never is.
+pub(super) const fn may_start_digit(lead: u8) -> bool {
+    matches!(lead, 0xd9 | 0xdb | 0xdf | 0xe0 | 0xe1 | 0xea | 0xef | 0xf0)
+}
+
+/// Whether a value is masked rather than plaintext: it has mask characters (`*`, `●`, `•`,
+/// `×`) and at least a third of its non-space characters are masks (`张*`, `110101********1233`).
+pub(super) fn looks_masked(text: &str) -> bool {
+    let (mut stars, mut solid) = (0usize, 0usize);
+    for c in text.chars() {
+        match c {
+            '*' | '＊' | '●' | '•' | '\u{d7}' => {
+                stars += 1;
+                solid += 1;
+            }
+            c if c.is_whitespace() => {}
+            _ => solid += 1,
+        }
+    }
+    stars > 0 && stars * 3 >= solid
 }
 
 /// Labels that give context to a number right after them, and the kinds each lets through.
@@ -369,7 +429,7 @@ impl Matcher<'_> {
         kinds
     }
 
-    /// Finds digit runs, chains runs split by up to three spaces or dashes, and matches the
+    /// Finds digit runs, chains runs split by separators (see [`separator`]), and matches the
     /// number patterns on them.
     fn numbers(&self, groups: &mut Vec<(usize, usize)>, hits: &mut Vec<Hit>) {
         let n = self.norm.len();
@@ -381,25 +441,59 @@ impl Matcher<'_> {
             }
             groups.clear();
             let mut s = i;
+            // The mark the chain is split by so far (`None`: spaces only).
+            let mut chain_mark = None;
             loop {
                 let mut e = s;
                 while self.digit(e) {
                     e += 1;
                 }
                 groups.push((s, e));
-                let mut j = e;
-                while j < n && j - e < 3 && matches!(self.norm[j], b' ' | b'-') {
-                    j += 1;
-                }
-                if j > e && self.digit(j) {
-                    s = j;
-                } else {
+                let Some((j, run_mark)) = self.separator(e) else {
+                    break;
+                };
+                let fits = match (chain_mark, run_mark) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => true,
+                };
+                if !fits || !self.digit(j) {
                     break;
                 }
+                chain_mark = chain_mark.or(run_mark);
+                s = j;
             }
             self.chain(groups, hits);
             i = groups.last().map_or(n, |g| g.1);
         }
+    }
+
+    /// The separator between two digit groups starting at `e`: where it ends and its mark. A
+    /// separator is spaces (any number: `110105    19491231`) and at most three of one mark:
+    /// `-`, `.`, `/`, `_`, a tab, or line breaks (`\r`, `\n`, vertical tab and form feed are
+    /// one mark; Unicode spaces, line separators and middle dots were mapped to these). `None` when
+    /// there is none at `e`, or it mixes marks.
+    fn separator(&self, e: usize) -> Option<(usize, Option<u8>)> {
+        let mut j = e;
+        let mut run_mark = None;
+        let mut marks = 0;
+        while let Some(&b) = self.norm.get(j) {
+            let m = match b {
+                b' ' => {
+                    j += 1;
+                    continue;
+                }
+                b'-' | b'.' | b'/' | b'_' | b'\t' => b,
+                b'\n' | b'\r' | b'\x0b' | b'\x0c' => b'\n',
+                _ => break,
+            };
+            if run_mark.is_some_and(|r| r != m) || marks == 3 {
+                return None;
+            }
+            run_mark = Some(m);
+            marks += 1;
+            j += 1;
+        }
+        (j > e).then_some((j, run_mark))
     }
 
     fn chain(&self, groups: &[(usize, usize)], hits: &mut Vec<Hit>) {
@@ -620,6 +714,71 @@ mod tests {
             hits("１１０１０５１９４９１２３１００２Ｘ", neutral).len(),
             1
         );
+    }
+
+    #[test]
+    fn decimal_digits_of_every_script() {
+        assert_eq!(nd_digit('٣'), Some(3));
+        assert_eq!(nd_digit('९'), Some(9));
+        assert_eq!(nd_digit('０'), Some(0));
+        assert_eq!(nd_digit('𝟕'), Some(7));
+        for c in ['3', 'a', '一', '①', '²', 'Ⅷ', '〇', '٫'] {
+            assert_eq!(nd_digit(c), None, "{c}");
+        }
+        let mut last = 0;
+        for &zero in ND_ZEROS {
+            assert!(zero >= last + 10, "sorted, blocks of ten: {zero:x}");
+            last = zero;
+            for d in 0..10 {
+                let c = char::from_u32(zero + d).unwrap_or('a');
+                assert!(c.is_numeric(), "{zero:x}+{d}");
+                assert_eq!(nd_digit(c), u8::try_from(d).ok());
+                let mut utf8 = [0; 4];
+                let lead = c.encode_utf8(&mut utf8).as_bytes()[0];
+                assert!(may_start_digit(lead), "{c}: lead byte {lead:x}");
+            }
+        }
+        // Chinese text never starts a digit.
+        for c in ['中', '。', '「', '身'] {
+            let mut utf8 = [0; 4];
+            assert!(!may_start_digit(c.encode_utf8(&mut utf8).as_bytes()[0]));
+        }
+    }
+
+    #[test]
+    fn separators_keep_to_one_mark() {
+        let neutral = ValueCtx::default();
+        for text in [
+            "110105.19491231.002X",
+            "110105_1949_1231_002X",
+            "110105\t19491231\t002X",
+            "110105\r\n19491231\r\n002X",
+            "110105          19491231 002X",
+            "110105 - 19491231-002X",
+            "١١٠١٠٥١٩٤٩١٢٣١٠٠٢X",
+        ] {
+            assert_eq!(hits(text, neutral).len(), 1, "{text:?}");
+        }
+        for text in [
+            "110105.19491231/002X",
+            "110105-19491231.002X",
+            "110105....19491231002X",
+            "110105\n\n\n\n19491231002X",
+        ] {
+            assert!(hits(text, neutral).is_empty(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn masked_values() {
+        assert!(looks_masked("张*"));
+        assert!(looks_masked("110101********1233"));
+        assert!(looks_masked("李●●"));
+        assert!(!looks_masked("张三"));
+        assert!(!looks_masked(
+            "rating ***** for a very long review text here"
+        ));
+        assert!(!looks_masked(""));
     }
 
     #[test]

@@ -172,3 +172,27 @@ fn identity_numbers_in_identifiers() {
     assert!(!check_character_number("passport-E12345678"));
     assert!(holds_identity_number("passport-E12345678"));
 }
+
+#[test]
+fn whole_numbers_from_fractions_and_exponents() {
+    let mut out = String::new();
+    for (text, want) in [
+        ("1.1010519491231002e17", Some("110105194912310020")),
+        ("4.40524188001010014E+17", Some("440524188001010014")),
+        ("-4.40524188001010014e17", Some("440524188001010014")),
+        ("440524188001010014.000", Some("440524188001010014")),
+        ("0.0", Some("0")),
+        ("0e5", Some("0")),
+        ("1e5", Some("100000")),
+        ("12500e-2", Some("125")),
+        ("1e40", None),
+        ("1e39", Some("1000000000000000000000000000000000000000")),
+        ("12.5", None),
+        ("1e-400", None),
+        ("1e99999999999999999999", None),
+        ("1.5e-1", None),
+    ] {
+        let whole = json::whole_number_digits(text, &mut out);
+        assert_eq!(whole.then_some(out.as_str()), want, "{text}");
+    }
+}

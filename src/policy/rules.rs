@@ -45,6 +45,9 @@ pub struct RoutePolicy {
     pub age: Option<AgeGate>,
     /// Content types passed without inspection (e.g. `image/`): opaque uploads.
     pub opaque_types: Vec<String>,
+    /// This route's detector, when it is not the rules' own ([`RulesBuilder::detector`]): a
+    /// route whose field names mean something else, or that needs more of them.
+    pub detector: Option<Detector>,
 }
 
 impl Default for RoutePolicy {
@@ -53,6 +56,7 @@ impl Default for RoutePolicy {
             plaintext: PlaintextRule::Reject,
             age: None,
             opaque_types: Vec::new(),
+            detector: None,
         }
     }
 }
@@ -99,7 +103,26 @@ impl RoutePolicy {
                 .filter(|t| other.opaque_types.contains(t))
                 .cloned()
                 .collect(),
+            // Which of two route detectors is stricter cannot be told: the rules' own applies.
+            detector: None,
         }
+    }
+
+    /// Scans this route's requests with `detector` instead of the rules' own: its field-name
+    /// vocabulary extended or narrowed for this route (`docs/DETECTOR.md`).
+    ///
+    /// ```
+    /// use netid::detect::Detector;
+    /// use netid::policy::{PlaintextRule, RoutePolicy};
+    ///
+    /// // On the invoicing route, `documentNumber` is an invoice number.
+    /// let invoices = RoutePolicy::plaintext(PlaintextRule::Reject)
+    ///     .with_detector(Detector::new().ignore_field_names(["documentNumber"]));
+    /// # let _ = invoices;
+    /// ```
+    pub fn with_detector(mut self, detector: Detector) -> Self {
+        self.detector = Some(detector);
+        self
     }
 }
 
@@ -429,6 +452,7 @@ impl Rules {
             // Logged once at build; a route whose policy is unknown fails closed.
             return Err(Problem::internal());
         }
+        let detector = policy.detector.as_ref().unwrap_or(&self.inner.detector);
         if let Some(gate) = &policy.age {
             let user = req.user.ok_or_else(Problem::unauthenticated)?;
             gate.check(user)?;
@@ -441,39 +465,19 @@ impl Rules {
         }
         let mut findings: Vec<Finding> = Vec::new();
         if let Some(q) = req.query.filter(|q| !q.is_empty()) {
-            findings.extend(
-                self.inner
-                    .detector
-                    .scan_query(q)
-                    .map_err(scan_problem)?
-                    .findings,
-            );
+            findings.extend(detector.scan_query(q).map_err(scan_problem)?.findings);
         }
-        findings.extend(super::places::scan(
-            &self.inner.detector,
-            req.path,
-            req.headers,
-        ));
+        findings.extend(super::places::scan(detector, req.path, req.headers));
         // Remembered for the redact rule: the query, the path, headers and cookies cannot be
         // redacted in place.
         let query_blocks = findings.iter().any(Finding::is_blocking);
         let body_kind = classify(&req, policy)?;
         let body_scan = match body_kind {
             BodyKind::Empty | BodyKind::Opaque => Scan::default(),
-            BodyKind::Json => self
-                .inner
-                .detector
-                .scan_json(req.body)
-                .map_err(scan_problem)?,
-            BodyKind::Form => self
-                .inner
-                .detector
-                .scan_form(req.body)
-                .map_err(scan_problem)?,
-            BodyKind::Sniffed => self.sniff(req.body),
-            BodyKind::Multipart(ref boundary) => self
-                .inner
-                .detector
+            BodyKind::Json => detector.scan_json(req.body).map_err(scan_problem)?,
+            BodyKind::Form => detector.scan_form(req.body).map_err(scan_problem)?,
+            BodyKind::Sniffed => sniff(detector, req.body),
+            BodyKind::Multipart(ref boundary) => detector
                 .scan_multipart(req.body, boundary)
                 .map_err(scan_problem)?,
         };
@@ -514,20 +518,8 @@ impl Rules {
             }
             PlaintextRule::Redact => {
                 let body = match body_kind {
-                    BodyKind::Json => {
-                        self.inner
-                            .detector
-                            .redact_json(req.body)
-                            .map_err(scan_problem)?
-                            .0
-                    }
-                    BodyKind::Form => {
-                        self.inner
-                            .detector
-                            .redact_form(req.body)
-                            .map_err(scan_problem)?
-                            .0
-                    }
+                    BodyKind::Json => detector.redact_json(req.body).map_err(scan_problem)?.0,
+                    BodyKind::Form => detector.redact_form(req.body).map_err(scan_problem)?.0,
                     // Text, multipart, sniffed bodies and query strings cannot be redacted in
                     // place safely.
                     _ => {
@@ -543,25 +535,22 @@ impl Rules {
     }
 }
 
-impl Rules {
-    /// A body whose declared type is not parsed as such (text, none, `octet-stream`, an image
-    /// type that is really JSON, two `Content-Type` headers…): read for what it is, so that a
-    /// handler that parses it anyway finds nothing the rules did not see. JSON if it parses as
-    /// JSON (field names kept), else a form if it reads as one, else text, decoded lossily.
-    fn sniff(&self, body: &[u8]) -> Scan {
-        let detector = &self.inner.detector;
-        let parsed = if matches!(body.trim_ascii_start().first(), Some(b'{' | b'[')) {
-            detector.scan_json(body).ok()
-        } else if looks_like_form(body) {
-            detector.scan_form(body).ok()
-        } else {
-            None
-        };
-        if let Some(scan) = parsed {
-            return scan;
-        }
-        detector.scan_text(None, &String::from_utf8_lossy(body))
+/// A body whose declared type is not parsed as such (text, none, `octet-stream`, an image
+/// type that is really JSON, two `Content-Type` headers…): read for what it is, so that a
+/// handler that parses it anyway finds nothing the rules did not see. JSON if it parses as
+/// JSON (field names kept), else a form if it reads as one, else text, decoded lossily.
+fn sniff(detector: &Detector, body: &[u8]) -> Scan {
+    let parsed = if matches!(body.trim_ascii_start().first(), Some(b'{' | b'[')) {
+        detector.scan_json(body).ok()
+    } else if looks_like_form(body) {
+        detector.scan_form(body).ok()
+    } else {
+        None
+    };
+    if let Some(scan) = parsed {
+        return scan;
     }
+    detector.scan_text(None, &String::from_utf8_lossy(body))
 }
 
 /// `k=v&k2=v2`: an `=`, and nothing a form body cannot hold unencoded.
@@ -1195,6 +1184,47 @@ fn scan_problem(e: crate::detect::ScanError) -> Problem {
 mod tests {
     use super::*;
     use crate::error::ErrorCode;
+
+    #[tokio::test]
+    async fn a_route_can_have_its_own_detector() {
+        let user = VerifiedUser {
+            subject: "pw_1".into(),
+            assurance: crate::model::Assurance::Credential,
+            age_tag: None,
+            guardian_consent: None,
+            verified_at: 0,
+            method: super::super::user::Method::NetId,
+        };
+        let r = Rules::builder()
+            .route(
+                "/invoices",
+                RoutePolicy::default()
+                    .with_detector(Detector::new().ignore_field_names(["documentNumber"])),
+            )
+            .try_build()
+            .unwrap();
+        let body = br#"{"documentNumber":"INV-2024-0001"}"#;
+        let facts = |route| RequestFacts {
+            route,
+            path: route,
+            headers: None,
+            user: Some(&user),
+            content_type: Some("application/json"),
+            content_encoding: None,
+            query: None,
+            body,
+        };
+        assert_eq!(r.check(facts("/invoices")).await.unwrap(), Verdict::Pass);
+        let refused = r.check(facts("/profile")).await.unwrap_err();
+        assert_eq!(refused.code, "netid.extra_plaintext");
+        // A checked ID number is found on the route all the same.
+        let body = br#"{"documentNumber":"11010519491231002X"}"#;
+        let facts = RequestFacts {
+            body,
+            ..facts("/invoices")
+        };
+        assert!(r.check(facts).await.is_err());
+    }
 
     fn rules(patterns: &[&str]) -> Rules {
         patterns

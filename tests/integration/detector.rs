@@ -820,6 +820,704 @@ fn multipart_text_parts() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Field vocabulary (issue 11): compound names in every case style, bracket and array forms,
+// keys at any depth, birth dates, a name beside a masked ID, and the look-alikes that must stay
+// clean. The vocabulary and its reasons are in docs/DETECTOR.md.
+
+/// A 15-digit legacy ID: found only with context, so a finding proves the key gave it.
+const LEGACY: &str = "110105491231002";
+
+/// Keys whose value is a document number: a legacy ID under them is a legacy ID.
+const NUMBER_KEYS: &[&str] = &[
+    "idNo",
+    "identityNo",
+    "identity_number",
+    "passportNumber",
+    "passport",
+    "PASSPORT_NO",
+    "permitNo",
+    "documentNumber",
+    "document-number",
+    "id_card_no",
+    "ID-CARD",
+    "IDCardNo",
+    "idcardno",
+    "id.card.no",
+    "userIdCard",
+    "holderIdNo",
+    "legalPersonIdNo",
+    "custidcard",
+    "nationalId",
+    "certificateNumber",
+    "sfzh",
+    "sfzhm",
+    "SFZJH",
+    "gmsfhm",
+    "zjhm",
+    "khsfzh",
+    "hzhm",
+    "身份证号",
+    "身份证号码",
+    "证件号码",
+    "护照号",
+    "客户身份证号",
+    "乘客证件号",
+    "idCard2",
+    "idNo[]",
+    "idNo[0]",
+    "user[idCardNo]",
+    "user.idCardNo",
+];
+
+/// Keys whose value is a person's legal name.
+const NAME_KEYS: &[&str] = &[
+    "realName",
+    "fullName",
+    "full_name",
+    "legalName",
+    "userRealName",
+    "user_real_name",
+    "USER_REAL_NAME",
+    "user-real-name",
+    "UserRealName",
+    "userrealname",
+    "chineseName",
+    "trueName",
+    "certName",
+    "idCardName",
+    "realNamePinyin",
+    "realName[]",
+    "realName[0]",
+    "user[realName]",
+    "user.realName",
+    "xm",
+    "XM",
+    "姓名",
+    "真实姓名",
+    "乘客姓名",
+];
+
+/// Keys whose value is a birth date.
+const BIRTH_KEYS: &[&str] = &[
+    "birthday",
+    "Birthday",
+    "birthDate",
+    "birth_date",
+    "BIRTH-DATE",
+    "dateOfBirth",
+    "date_of_birth",
+    "dob",
+    "DOB",
+    "userBirthday",
+    "birthYear",
+    "csrq",
+    "出生日期",
+    "出生年月",
+    "生日",
+    "user[birthday]",
+    "profile.dob",
+];
+
+/// Keys whose value is a document type.
+const TYPE_KEYS: &[&str] = &[
+    "certType",
+    "idType",
+    "idCardType",
+    "id_doc_type",
+    "zjlx",
+    "证件类型",
+];
+
+#[test]
+fn compound_keys_are_flagged() {
+    for key in NUMBER_KEYS {
+        let scan = json_value(key, LEGACY);
+        assert_eq!(
+            only(&scan),
+            (FindingKind::LegacyResidentId, Confidence::Contextual),
+            "{key}"
+        );
+        assert_eq!(scan.findings[0].field, FieldName::IdNumber, "{key}");
+    }
+    for (keys, value, field) in [
+        (NAME_KEYS, "张三", FieldName::Name),
+        (BIRTH_KEYS, "1990-01-01", FieldName::BirthDate),
+        (TYPE_KEYS, "1", FieldName::IdType),
+    ] {
+        for key in keys {
+            let scan = json_value(key, value);
+            assert_eq!(
+                only(&scan),
+                (FindingKind::IdentityFieldName, Confidence::Contextual),
+                "{key}"
+            );
+            assert_eq!(scan.findings[0].field, field, "{key}");
+        }
+    }
+    // A passport under a compound key is a passport.
+    assert_eq!(
+        only(&json_value("applicantPassportNumber", "E12345678")).0,
+        FindingKind::ChinesePassport
+    );
+    // Numbers too (`{"birthYear":1990}`, `{"certType":1}`).
+    assert_eq!(
+        only(&det().scan_json(br#"{"birthYear":1990}"#).unwrap()).1,
+        Confidence::Contextual
+    );
+}
+
+#[test]
+fn compound_keys_in_forms_queries_and_multipart() {
+    for (body, location) in [
+        ("realName%5B%5D=%E5%BC%A0%E4%B8%89", "realName[]"),
+        ("realName[]=%E5%BC%A0%E4%B8%89", "realName[]"),
+        ("realName[0]=%E5%BC%A0%E4%B8%89", "realName[0]"),
+        ("user[realName]=%E5%BC%A0%E4%B8%89", "user[realName]"),
+        ("user.realName=%E5%BC%A0%E4%B8%89", "user.realName"),
+        ("form[user][fullName]=Zhang+San", "form[user][fullName]"),
+        ("dateOfBirth=1990-01-01", "dateOfBirth"),
+        ("idCard[front]=img-1", "idCard[front]"),
+    ] {
+        let scan = det().scan_form(body.as_bytes()).unwrap();
+        assert_eq!(scan.findings.len(), 1, "{body}: {scan:?}");
+        assert!(scan.should_block(), "{body}");
+        assert_eq!(scan.findings[0].location, location);
+        let scan = det().scan_query(&format!("?{body}")).unwrap();
+        assert!(scan.should_block(), "query {body}");
+    }
+    let scan = det().scan_query(&format!("permitNo={LEGACY}")).unwrap();
+    assert_eq!(only(&scan).0, FindingKind::LegacyResidentId);
+    let scan = det().scan_fields([("legal_name", "张三"), ("note", "hi")]);
+    assert_eq!(scan.findings[0].location, "legal_name");
+    let scan = scan_mp(&[(
+        &["Content-Disposition: form-data; name=\"user[birthDate]\""],
+        b"1990-01-01",
+    )]);
+    assert_eq!(
+        located(&scan),
+        vec![("user[birthDate]", FindingKind::IdentityFieldName)]
+    );
+}
+
+#[test]
+fn keys_at_any_depth() {
+    let body = json!({"a": {"b": [{"c": {"userRealName": "张三", "profile": {"dob": "1990-01-01"}}}]},
+                      "list": [[{"passportNo": "E12345678"}]]});
+    let scan = det().scan_json(body.to_string().as_bytes()).unwrap();
+    let got: Vec<_> = scan
+        .findings
+        .iter()
+        .map(|f| (f.location.as_str(), f.field))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("$.a.b[0].c.profile.dob", FieldName::BirthDate),
+            ("$.a.b[0].c.userRealName", FieldName::Name),
+            ("$.list[0][0].passportNo", FieldName::IdNumber),
+        ]
+    );
+    // A Chinese compound key is found, but shown only when nothing stands before its term: the
+    // words before could be a person's name.
+    let scan = json_value("张三身份证号", LEGACY);
+    assert_eq!(only(&scan).0, FindingKind::LegacyResidentId);
+    assert_eq!(scan.findings[0].location, r#"$["<18 bytes>"]"#);
+    assert_eq!(
+        json_value("身份证号码", LEGACY).findings[0].location,
+        "$.身份证号码"
+    );
+    // A birth date in parts: numbers under a birth-date field count, as strings do.
+    let scan = det()
+        .scan_json(br#"{"birthday":{"year":1990,"month":1,"day":1},"idCard":{"type":1}}"#)
+        .unwrap();
+    assert_eq!(scan.findings.len(), 3, "{scan:?}");
+    assert!(
+        scan.findings
+            .iter()
+            .all(|f| f.field == FieldName::BirthDate)
+    );
+    let scan = det().scan_form(b"dob=%5B1990%2C1%2C1%5D").unwrap();
+    assert!(scan.should_block(), "{scan:?}");
+    // A dotted key in JSON is one key, read as a path.
+    let scan = json_value("user.idCard.number", LEGACY);
+    assert_eq!(only(&scan).0, FindingKind::LegacyResidentId);
+    assert_eq!(scan.findings[0].location, r#"$["user.idCard.number"]"#);
+}
+
+#[test]
+fn look_alike_keys_are_not_flagged() {
+    for key in [
+        "username",
+        "userName",
+        "nickname",
+        "nickName",
+        "displayName",
+        "fileName",
+        "filename",
+        "hostname",
+        "productName",
+        "companyLegalName",
+        "orderId",
+        "order_id",
+        "id",
+        "ID",
+        "idempotencyKey",
+        "identifier",
+        "identity",
+        "uuid",
+        "birthdayGreeting",
+        "birthday_coupon",
+        "birthPlace",
+        "idCardVerified",
+        "realNameStatus",
+        "passportExpiry",
+        "isRealName",
+        "hasIdCard",
+        "cardNo",
+        "bankCardNo",
+        "prepaidCardNo",
+        "validNo",
+        "credentialId",
+        "cert",
+        "xmlns",
+        "xmmc",
+        "adobe",
+        "remark",
+        "身份证有效期",
+        "生日祝福",
+        "出生地",
+    ] {
+        for value in ["张三", "E12345678", LEGACY, "1990-01-01"] {
+            clean(&json_value(key, value), &format!("{key}={value}"));
+        }
+        let form = format!("{key}=E12345678");
+        clean(&det().scan_form(form.as_bytes()).unwrap(), &form);
+    }
+    // Ordinary traffic with these keys side by side.
+    let body = json!({"orderId": "202405170001", "username": "lucky_cat", "nickname": "小明",
+                      "fileName": "a.png", "birthdayGreeting": "生日快乐", "idempotencyKey": "k-1",
+                      "identifier": "u-42", "displayName": "Mia", "hostname": "api.example.com"});
+    clean(
+        &det().scan_json(body.to_string().as_bytes()).unwrap(),
+        "ordinary body",
+    );
+}
+
+#[test]
+fn a_name_beside_a_masked_id_is_identity_data() {
+    let body = json!({"name": "张三", "idNo": "110101********1233"});
+    let scan = det().scan_json(body.to_string().as_bytes()).unwrap();
+    let got: Vec<_> = scan
+        .findings
+        .iter()
+        .map(|f| (f.location.as_str(), f.kind, f.confidence))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("$.idNo", FindingKind::MaskedId, Confidence::Report),
+            (
+                "$.name",
+                FindingKind::IdentityFieldName,
+                Confidence::Contextual
+            ),
+        ]
+    );
+    // A masked number in free text counts too, and so do `userName`, `lastName`.
+    let body = json!({"userName": "张三", "remark": "证件号 1101**********123X 已脱敏"});
+    let scan = det().scan_json(body.to_string().as_bytes()).unwrap();
+    assert!(scan.should_block());
+    assert_eq!(scan.blocking()[0].location, "$.userName");
+    // A masked name beside a masked number is reported, not blocking.
+    let body = json!({"name": "张*", "idNo": "110101********1233"});
+    let scan = det().scan_json(body.to_string().as_bytes()).unwrap();
+    assert!(!scan.should_block(), "{scan:?}");
+    assert_eq!(scan.findings.len(), 2);
+    let scan = det()
+        .scan_json(br#"{"name":"\u5f20\u002a","idNo":"110101********1233"}"#)
+        .unwrap();
+    assert!(!scan.should_block(), "escaped: {scan:?}");
+    // Beside a masked number nested under an identity field, in a form, across multipart parts.
+    let body = json!({"lastName": "Zhang", "idCard": {"no": "110101********1233"}});
+    assert!(
+        det()
+            .scan_json(body.to_string().as_bytes())
+            .unwrap()
+            .should_block()
+    );
+    let scan = det()
+        .scan_form("name=%E5%BC%A0%E4%B8%89&sfzh=110101********1233".as_bytes())
+        .unwrap();
+    assert_eq!(scan.blocking()[0].location, "name");
+    let scan = scan_mp(&[
+        (
+            &["Content-Disposition: form-data; name=\"name\""],
+            "张三".as_bytes(),
+        ),
+        (
+            &[&file("doc", "a.json"), "Content-Type: application/json"],
+            br#"{"idNo":"110101********1233"}"#,
+        ),
+    ]);
+    assert_eq!(scan.blocking()[0].location, "name");
+    // Without a masked number or an ID, a name is nothing.
+    clean(
+        &det()
+            .scan_json(br#"{"name":"Acme","remark":"rating ***** 12"}"#)
+            .unwrap(),
+        "no masked number",
+    );
+}
+
+#[test]
+fn the_vocabulary_can_be_extended_and_narrowed() {
+    let d = Detector::new()
+        .add_field_names(["memberCertCode", "会员证件号"])
+        .add_field_names_as(FieldName::BirthDate, ["shengri"])
+        .add_field_names_as(FieldName::Name, ["legalPersonName"])
+        .ignore_field_names(["documentNumber"]);
+    for (key, value, kind, field) in [
+        (
+            "vip_member_cert_code",
+            LEGACY,
+            FindingKind::LegacyResidentId,
+            FieldName::IdNumber,
+        ),
+        (
+            "会员证件号",
+            LEGACY,
+            FindingKind::LegacyResidentId,
+            FieldName::IdNumber,
+        ),
+        (
+            "user[shengri]",
+            "1990-01-01",
+            FindingKind::IdentityFieldName,
+            FieldName::BirthDate,
+        ),
+        (
+            "legalPersonName",
+            "张三",
+            FindingKind::IdentityFieldName,
+            FieldName::Name,
+        ),
+    ] {
+        let scan = d
+            .scan_json(json!({ key: value }).to_string().as_bytes())
+            .unwrap();
+        assert_eq!(only(&scan).0, kind, "{key}");
+        assert_eq!(scan.findings[0].field, field, "{key}");
+    }
+    // Followed by other words, an added name is about something else.
+    clean(
+        &d.scan_json(br#"{"memberCertCodeVerified":"yes"}"#).unwrap(),
+        "tail",
+    );
+    // Ignored: the name does not count, a checked number still does.
+    for key in ["documentNumber", "document_number", "order[documentNumber]"] {
+        clean(
+            &d.scan_json(json!({ key: "INV-2024-0001" }).to_string().as_bytes())
+                .unwrap(),
+            key,
+        );
+        assert_eq!(
+            only(
+                &d.scan_json(json!({ key: ID_A }).to_string().as_bytes())
+                    .unwrap()
+            )
+            .0,
+            FindingKind::ResidentId
+        );
+    }
+    assert!(
+        d.scan_json(br#"{"passengerDocumentNumber":"x"}"#)
+            .unwrap()
+            .should_block()
+    );
+    // The built-in detector is unchanged.
+    assert!(
+        det()
+            .scan_json(br#"{"documentNumber":"INV-2024-0001"}"#)
+            .unwrap()
+            .should_block()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Normalisation (issue 11): other separators, digits of other scripts, numbers in exponent form,
+// JSON inside JSON strings.
+
+/// `id` written in the digits of the script whose zero is `zero`; `X` stays.
+fn in_script(id: &str, zero: u32) -> String {
+    id.chars()
+        .map(|c| match c.to_digit(10) {
+            Some(d) => char::from_u32(zero + d).unwrap(),
+            None => c,
+        })
+        .collect()
+}
+
+#[test]
+fn other_separators_are_read_through() {
+    for text in [
+        "110105.19491231.002X",
+        "110105/1949/1231/002X",
+        "110105_19491231_002X",
+        "110105\t19491231\t002X",
+        "110105\n19491231\n002X",
+        "110105\r\n19491231\r\n002X",
+        "110105     19491231          002X",
+        "110105 / 19491231 / 002X",
+        "1101.0519.4912.3100.2X",
+        "110105 -- 19491231 -- 002X",
+        "证件号\n110105\n1949\n1231\n002X",
+        "110105\u{2028}19491231\u{2028}002X",
+        "110105·19491231·002X",
+        "110105\u{1680}19491231\u{205f}002X",
+        "110105\x0c19491231\x0c002X",
+        // A check character that only looks like X (Cyrillic Х, Greek Χ, Roman Ⅹ).
+        "11010519491231002Х",
+        "11010519491231002χ",
+        "11010519491231002Ⅹ",
+    ] {
+        assert_eq!(
+            only(&json_value("remark", text)),
+            (FindingKind::ResidentId, Confidence::Checked),
+            "{text:?}"
+        );
+    }
+    // In a form and a multipart text file, the same.
+    let scan = det()
+        .scan_form(b"note=110105.19491231.002X&b=110105%0A19491231%0A002X")
+        .unwrap();
+    assert_eq!(scan.findings.len(), 2);
+    let scan = scan_mp(&[(
+        &[&file("roster", "a.txt"), "Content-Type: text/plain"],
+        b"440524\t18800101\t0014\r\n",
+    )]);
+    assert_eq!(
+        located(&scan),
+        vec![("roster (file)", FindingKind::ResidentId)]
+    );
+    // A legacy number split by dots under an identity field.
+    assert_eq!(
+        only(&json_value("idNo", "110105.491231.002")).0,
+        FindingKind::LegacyResidentId
+    );
+    // Look-alikes: mixed marks, more than three marks, IP addresses, dates, amounts per line.
+    for text in [
+        "110105.19491231-002X",
+        "110105/19491231.002X",
+        "110105....19491231002X",
+        "192.168.100.200",
+        "2024/05/17 10:30",
+        "1234567.89\n2345678.90",
+        "v1.2.3.4.5.6.7.8",
+        "13800138000\n13912345678",
+    ] {
+        clean(&json_value("remark", text), &format!("{text:?}"));
+    }
+}
+
+#[test]
+fn digits_of_every_script_are_digits() {
+    for zero in [
+        0x660,   // Arabic-Indic
+        0x6f0,   // Extended Arabic-Indic
+        0x966,   // Devanagari
+        0x9e6,   // Bengali
+        0xe50,   // Thai
+        0x1040,  // Myanmar
+        0xff10,  // full-width
+        0x1d7ce, // mathematical bold
+        0x1d7ec, // mathematical sans-serif bold
+        0x1fbf0, // segmented
+    ] {
+        let text = in_script(ID_A, zero);
+        assert_eq!(
+            only(&json_value("remark", &text)),
+            (FindingKind::ResidentId, Confidence::Checked),
+            "{zero:x}"
+        );
+        assert_eq!(
+            only(&det().scan_text(None, &format!("身份证 {text}"))).0,
+            FindingKind::ResidentId
+        );
+        // Escaped in JSON, percent-encoded in a form.
+        let escaped: String = text.encode_utf16().map(|u| format!("\\u{u:04x}")).collect();
+        let scan = det()
+            .scan_json(format!(r#"{{"r":"{escaped}"}}"#).as_bytes())
+            .unwrap();
+        assert_eq!(only(&scan).0, FindingKind::ResidentId, "{zero:x} escaped");
+        let encoded: String = text.bytes().map(|b| format!("%{b:02X}")).collect();
+        let scan = det().scan_form(format!("q={encoded}").as_bytes()).unwrap();
+        assert_eq!(only(&scan).0, FindingKind::ResidentId, "{zero:x} form");
+        // Needing context, too.
+        assert_eq!(
+            only(&json_value("idNo", &in_script(LEGACY, zero))).0,
+            FindingKind::LegacyResidentId
+        );
+    }
+    // Mixed scripts in one number.
+    let mixed = format!(
+        "{}{}",
+        in_script(&ID_A[..9], 0x660),
+        in_script(&ID_A[9..], 0x966)
+    );
+    assert_eq!(
+        only(&json_value("remark", &mixed)).0,
+        FindingKind::ResidentId
+    );
+    // Numerals that are not decimal digits: superscripts, circled, Roman, CJK numerals.
+    for text in [
+        "¹¹⁰¹⁰⁵¹⁹⁴⁹¹²³¹⁰⁰²X",
+        "①①⓪①⓪⑤①⑨④⑨①②③①⓪⓪②X",
+        "一一〇一〇五一九四九一二三一〇〇二X",
+    ] {
+        clean(&json_value("remark", text), text);
+    }
+}
+
+#[test]
+fn numbers_in_exponent_form_are_read_as_their_value() {
+    for body in [
+        r#"{"n":4.40524188001010014e17}"#,
+        r#"{"n":4.40524188001010014E+17}"#,
+        r#"{"n":440524188001010014.0}"#,
+        r#"{"n":44052418800101001.4e1}"#,
+        r#"{"n":440524188001010014000e-3}"#,
+        r#"{"n":0.440524188001010014e18}"#,
+        r#"[-4.40524188001010014e17]"#,
+    ] {
+        assert_eq!(
+            only(&det().scan_json(body.as_bytes()).unwrap()),
+            (FindingKind::ResidentId, Confidence::Checked),
+            "{body}"
+        );
+    }
+    // A 15-digit legacy ID (exact even as an f64) under an identity field.
+    let scan = det().scan_json(br#"{"idNo":1.10105491231002e14}"#).unwrap();
+    assert_eq!(only(&scan).0, FindingKind::LegacyResidentId);
+    // Redaction covers the number as written.
+    let (out, _) = det()
+        .redact_json(br#"{"n":4.40524188001010014e17,"m":1}"#)
+        .unwrap();
+    assert_eq!(out, br#"{"n":"[redacted]","m":1}"#);
+    // Not whole, too large, or nothing: clean.
+    clean(
+        &det()
+            .scan_json(br#"[12345678.90,1234567890123456.78,1e400,1e-400,0.0,1.5e3,-0.5E-3,4.40524188001010014e16]"#)
+            .unwrap(),
+        "numbers",
+    );
+    // An amount under an identity field is still a value under it.
+    assert_eq!(
+        only(&det().scan_json(br#"{"idNo":12.5}"#).unwrap()).0,
+        FindingKind::IdentityFieldName
+    );
+}
+
+#[test]
+fn json_inside_json_strings_is_scanned_as_json() {
+    let inner = json!({"idNo": LEGACY, "name": "张三"}).to_string();
+    let body = json!({"data": inner, "page": 1}).to_string();
+    let scan = det().scan_json(body.as_bytes()).unwrap();
+    assert_eq!(
+        located(&scan),
+        vec![
+            ("$.data (json) $.idNo", FindingKind::LegacyResidentId),
+            ("$.data (json) $.name", FindingKind::IdentityFieldName),
+        ]
+    );
+    // Two levels, an array, and a JSON text under an identity field.
+    let level2 = json!({"payload": json!([{"passportNo": "E12345678"}]).to_string()}).to_string();
+    let body = json!({"outer": {"msg": level2}}).to_string();
+    let scan = det().scan_json(body.as_bytes()).unwrap();
+    assert_eq!(
+        located(&scan),
+        vec![(
+            "$.outer.msg (json) $.payload (json) $[0].passportNo",
+            FindingKind::ChinesePassport
+        )]
+    );
+    let body = json!({"idCard": json!({"front": "img-1"}).to_string()}).to_string();
+    let scan = det().scan_json(body.as_bytes()).unwrap();
+    assert_eq!(
+        located(&scan),
+        vec![("$.idCard (json) $.front", FindingKind::IdentityFieldName)]
+    );
+    // A name beside a nested ID number counts.
+    let body = json!({"name": "张三", "ext": json!({"sfzh": ID_A}).to_string()}).to_string();
+    let scan = det().scan_json(body.as_bytes()).unwrap();
+    assert_eq!(scan.findings.len(), 2);
+    assert!(scan.findings.iter().any(|f| f.location == "$.name"));
+    // Redaction replaces the whole string.
+    let body = json!({"data": json!({"idNo": ID_A}).to_string(), "x": 1}).to_string();
+    let (out, _) = det().redact_json(body.as_bytes()).unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        r#"{"data":"[redacted]","x":1}"#
+    );
+    // Text that only looks like JSON is text; JSON without identity data is clean.
+    for value in [
+        "{not json}",
+        "[1, 2",
+        "{\"a\":1} trailing",
+        "[]",
+        "{}",
+        "[\"E12345678\"]",
+    ] {
+        clean(&json_value("remark", value), value);
+    }
+    // In a form value (Alipay's `biz_content`) and a multipart text field.
+    let form = format!(
+        "method=pay&biz_content={}",
+        json!({"cert_no": LEGACY})
+            .to_string()
+            .bytes()
+            .map(|b| format!("%{b:02X}"))
+            .collect::<String>()
+    );
+    let scan = det().scan_form(form.as_bytes()).unwrap();
+    assert_eq!(
+        located(&scan),
+        vec![(
+            "biz_content (json) $.cert_no",
+            FindingKind::LegacyResidentId
+        )]
+    );
+    let scan = scan_mp(&[(
+        &["Content-Disposition: form-data; name=\"meta\""],
+        br#"{"user":{"realName":"x"}}"#,
+    )]);
+    assert_eq!(
+        located(&scan),
+        vec![(
+            "meta (json) $.user.realName",
+            FindingKind::IdentityFieldName
+        )]
+    );
+    // Nesting is bounded: the depth limit counts from the outside, and at most four levels of
+    // JSON in strings are read.
+    let mut nested = json!({"idNo": LEGACY}).to_string();
+    for _ in 0..4 {
+        nested = json!({ "s": nested }).to_string();
+    }
+    assert!(det().scan_json(nested.as_bytes()).unwrap().should_block());
+    let deeper = json!({ "s": nested }).to_string();
+    assert_eq!(
+        det().scan_json(deeper.as_bytes()),
+        Err(ScanError::JsonTooDeep { max: 32 })
+    );
+    let d = Detector::new().max_depth(3);
+    let body = json!({"a": {"b": json!([[1]]).to_string()}}).to_string();
+    assert_eq!(
+        d.scan_json(body.as_bytes()),
+        Err(ScanError::JsonTooDeep { max: 3 })
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
 // Multipart bodies: fields and uploaded files.
 
 /// A `multipart/form-data` body with boundary `B`: each part is its header lines and content.
@@ -1393,6 +2091,69 @@ fn random_18_digit_numbers_rarely_pass() {
     );
 }
 
+/// Lists of look-alikes (phone numbers, timestamps, amounts, order numbers, dates) written one
+/// after another with the separators that now chain digit groups: the rate at which a chain of
+/// them passes as a checked ID number.
+#[test]
+fn separator_chains_of_look_alikes_rarely_make_ids() {
+    const N: usize = 100_000;
+    const PER_VALUE: usize = 10;
+    let d = Detector::new().max_body(4 << 20);
+    let mut rng = SplitMix(0x6e65_7469_6400_0002);
+    let separators = [".", "/", "_", "\t", "\n", "\r\n", " ", "   ", " / ", "-"];
+    let mut flagged = 0;
+    let mut body = String::from("[");
+    for i in 0..N / PER_VALUE {
+        let sep = separators[(rng.next() % separators.len() as u64) as usize];
+        let mut value = String::new();
+        for j in 0..PER_VALUE {
+            if j > 0 {
+                value.push_str(sep);
+            }
+            let look_alike = match rng.next() % 6 {
+                0 => {
+                    let second = 3 + rng.next() % 7;
+                    format!("1{second}{}", rng.digits(9))
+                }
+                1 => format!("17{}", rng.digits(8)),
+                2 => format!("17{}", rng.digits(11)),
+                3 => {
+                    let int = 1 + (rng.next() % 7) as usize;
+                    format!("{}.{}", rng.digits(int), rng.digits(2))
+                }
+                4 => {
+                    let n = 6 + (rng.next() % 7) as usize;
+                    rng.digits(n)
+                }
+                _ => {
+                    let (y, m) = (rng.next() % 27, 1 + rng.next() % 12);
+                    format!("20{y:02}{m:02}{}", rng.digits(2))
+                }
+            };
+            value.push_str(&look_alike);
+        }
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(&json!({ "remark": value }).to_string());
+        if body.len() > 3 << 20 {
+            body.push(']');
+            flagged += d.scan_json(body.as_bytes()).unwrap().blocking().len();
+            body = String::from("[");
+        }
+    }
+    body.push(']');
+    if body.len() > 2 {
+        flagged += d.scan_json(body.as_bytes()).unwrap().blocking().len();
+    }
+    let rate = flagged as f64 / N as f64;
+    eprintln!(
+        "separator chains: {flagged} checked IDs made from {N} look-alikes in lists = {:.4}%",
+        rate * 100.0
+    );
+    assert!(rate <= 0.0001, "rate {rate}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Properties.
 
@@ -1599,6 +2360,190 @@ proptest! {
         }
         if let Err(e) = d.scan_form(format!("{key}={text}%").as_bytes()) {
             assert_hidden(&format!("{e} {e:?}"), &id);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compound keys generated from the vocabulary, in every case style.
+
+/// Vocabulary terms as words, with the field each names.
+const TERMS: &[(&[&str], FieldName)] = &[
+    (&["id", "card"], FieldName::IdNumber),
+    (&["id", "no"], FieldName::IdNumber),
+    (&["id", "number"], FieldName::IdNumber),
+    (&["identity", "no"], FieldName::IdNumber),
+    (&["passport"], FieldName::IdNumber),
+    (&["passport", "number"], FieldName::IdNumber),
+    (&["permit", "no"], FieldName::IdNumber),
+    (&["document", "number"], FieldName::IdNumber),
+    (&["cert", "no"], FieldName::IdNumber),
+    (&["certificate", "number"], FieldName::IdNumber),
+    (&["national", "id"], FieldName::IdNumber),
+    (&["residence", "permit"], FieldName::IdNumber),
+    (&["sfzh"], FieldName::IdNumber),
+    (&["zjhm"], FieldName::IdNumber),
+    (&["gmsfhm"], FieldName::IdNumber),
+    (&["real", "name"], FieldName::Name),
+    (&["full", "name"], FieldName::Name),
+    (&["legal", "name"], FieldName::Name),
+    (&["true", "name"], FieldName::Name),
+    (&["chinese", "name"], FieldName::Name),
+    (&["xm"], FieldName::Name),
+    (&["birthday"], FieldName::BirthDate),
+    (&["birth", "date"], FieldName::BirthDate),
+    (&["date", "of", "birth"], FieldName::BirthDate),
+    (&["dob"], FieldName::BirthDate),
+    (&["csrq"], FieldName::BirthDate),
+    (&["cert", "type"], FieldName::IdType),
+    (&["id", "type"], FieldName::IdType),
+    (&["zjlx"], FieldName::IdType),
+];
+
+/// Words a compound key may start with: whose the data is.
+const OWNERS: &[&str] = &[
+    "user",
+    "customer",
+    "applicant",
+    "holder",
+    "passenger",
+    "buyer",
+    "member",
+    "contact",
+    "payer",
+    "my",
+];
+
+/// Words that may end a compound key of each field without changing what it is.
+fn tails(field: FieldName) -> &'static [&'static str] {
+    match field {
+        FieldName::IdNumber => &["no", "number", "img", "front", "2"],
+        FieldName::Name => &["pinyin", "en", "cn"],
+        FieldName::BirthDate => &["str", "value"],
+        _ => &["code", "name"],
+    }
+}
+
+/// Words that make a compound key about the data, not the data.
+const HEADS: &[&str] = &[
+    "verified", "status", "greeting", "expiry", "count", "enabled",
+];
+
+/// The case styles a key is written in.
+#[derive(Debug, Clone, Copy)]
+enum Style {
+    Camel,
+    Pascal,
+    Snake,
+    Kebab,
+    UpperSnake,
+    Dotted,
+    /// All lower case, no separators (`userrealname`); no tail.
+    Flat,
+}
+
+fn styled(words: &[&str], style: Style) -> String {
+    let cap = |w: &str| {
+        let mut c = w.chars();
+        c.next()
+            .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+            .unwrap_or_default()
+    };
+    match style {
+        Style::Camel => words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| if i == 0 { (*w).to_owned() } else { cap(w) })
+            .collect(),
+        Style::Pascal => words.iter().map(|w| cap(w)).collect(),
+        Style::Snake => words.join("_"),
+        Style::Kebab => words.join("-"),
+        Style::UpperSnake => words.join("_").to_ascii_uppercase(),
+        Style::Dotted => words.join("."),
+        Style::Flat => words.concat(),
+    }
+}
+
+fn arb_style() -> impl Strategy<Value = Style> {
+    prop::sample::select(vec![
+        Style::Camel,
+        Style::Pascal,
+        Style::Snake,
+        Style::Kebab,
+        Style::UpperSnake,
+        Style::Dotted,
+        Style::Flat,
+    ])
+}
+
+/// A JSON body with `key: value` at `depth` under neutral containers.
+fn nested_body(key: &str, value: &str, depth: usize) -> String {
+    let mut v = json!({ key: value, "orderId": "202405170001" });
+    for level in 0..depth {
+        v = if level % 2 == 0 {
+            json!({ "data": v })
+        } else {
+            json!([v])
+        };
+    }
+    v.to_string()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1024, .. ProptestConfig::default() })]
+
+    #[test]
+    fn compound_keys_from_the_vocabulary_are_flagged(
+        term in prop::sample::select(TERMS.to_vec()),
+        owner in prop::option::of(prop::sample::select(OWNERS.to_vec())),
+        tail in any::<prop::sample::Index>(),
+        with_tail in any::<bool>(),
+        style in arb_style(),
+        depth in 0usize..4,
+        in_form in any::<bool>(),
+    ) {
+        let (words, field) = term;
+        let mut all: Vec<&str> = owner.into_iter().collect();
+        all.extend_from_slice(words);
+        if with_tail && !matches!(style, Style::Flat) {
+            all.push(*tail.get(tails(field)));
+        }
+        let key = styled(&all, style);
+        let value = if field == FieldName::IdNumber { LEGACY } else { "某值" };
+        let d = Detector::new();
+        let scan = if in_form {
+            d.scan_form(format!("page=1&user[{key}]={value}").as_bytes()).unwrap()
+        } else {
+            d.scan_json(nested_body(&key, value, depth).as_bytes()).unwrap()
+        };
+        let blocking = scan.blocking();
+        prop_assert_eq!(blocking.len(), 1, "{} in {:?}: {:?}", key, style, scan);
+        prop_assert_eq!(blocking[0].field, field, "{}", key);
+        if field == FieldName::IdNumber {
+            prop_assert_eq!(blocking[0].kind, FindingKind::LegacyResidentId, "{}", key);
+        }
+    }
+
+    #[test]
+    fn compound_keys_about_identity_data_are_not_flagged(
+        term in prop::sample::select(TERMS.to_vec()),
+        owner in prop::option::of(prop::sample::select(OWNERS.to_vec())),
+        head in prop::sample::select(HEADS.to_vec()),
+        style in arb_style(),
+    ) {
+        // Dotted keys are also paths: `passport.verified` is under `passport`, as
+        // `{"passport":{"verified":…}}` is, and is identity data like it.
+        prop_assume!(!matches!(style, Style::Dotted));
+        let (words, _) = term;
+        let mut all: Vec<&str> = owner.into_iter().collect();
+        all.extend_from_slice(words);
+        all.push(head);
+        let key = styled(&all, style);
+        for value in [LEGACY, "某值", "E12345678"] {
+            let scan = Detector::new()
+                .scan_json(json!({ &key: value }).to_string().as_bytes())
+                .unwrap();
+            prop_assert!(scan.is_clean(), "{} in {:?}: {:?}", key, style, scan);
         }
     }
 }
