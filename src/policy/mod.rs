@@ -34,7 +34,7 @@ pub use gate::{
     Admission, AdmittedBody, BodyError, Gate, HeaderSource, Immediate, LOGIN_BODY_LIMIT,
     LoginRoute, Reply, RequestHead,
 };
-pub use login::{LoginFlow, LoginFlowBuilder, LoginStart, LoginStatus};
+pub use login::{LoginFlow, LoginFlowBuilder, LoginStart, LoginStatus, ReverificationStatus};
 pub use places::{HeaderList, UNSCANNED_HEADERS};
 pub use rules::{
     PlaintextRule, RequestFacts, RouteError, RoutePolicy, Rules, RulesBuilder, Verdict,
