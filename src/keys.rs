@@ -193,6 +193,11 @@ impl KeySet {
         remote.key(kid).await
     }
 
+    /// The pinned key with id `kid`, if there is one (never fetched).
+    pub(crate) fn pinned_key(&self, kid: &str) -> Option<VerifyingKey> {
+        self.inner.pinned.get(kid).cloned()
+    }
+
     /// Parses `token`, finds its key by `kid` and verifies it against `validation`.
     pub async fn verify(
         &self,

@@ -1,6 +1,6 @@
 //! Hashing an entry, and checking that entries form one unbroken chain.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{AuditAction, AuditEntry, AuditError, AuditEvent, AuditLog};
 use crate::crypto::sm3;
@@ -10,17 +10,21 @@ use crate::model::FieldName;
 /// The `prev` of the first entry: 64 zeros.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
+/// The entry version netid writes (docs/AUDIT.md, "The bytes that are hashed"). Version 1
+/// entries, written before it, still verify.
+pub const ENTRY_VERSION: u8 = 2;
+
 /// How many entries [`verify_log`] reads at a time.
 const PAGE: usize = 1000;
 
-/// The hashed form of an entry: every key but `hash`, in this order. `serde_json` writes struct
-/// fields in declaration order, so this order *is* the format (docs/AUDIT.md).
+/// The hashed form of a version 1 entry: every key but `hash`, in this order. `serde_json`
+/// writes struct fields in declaration order, so this order *is* the format (docs/AUDIT.md).
 #[derive(Serialize)]
-struct Hashed<'a> {
+struct HashedV1<'a> {
     seq: u64,
     prev: &'a str,
     action: AuditAction,
-    subject: &'a str,
+    subject: Option<&'a str>,
     outcome: &'a str,
     method: &'a str,
     assurance: Option<u8>,
@@ -31,13 +35,125 @@ struct Hashed<'a> {
     at: u64,
 }
 
+/// The hashed form of a version 2 entry: `v` after `prev`, `reason` after `outcome`, `token`
+/// after `token_sm3`, and `subject` may be `null`.
+#[derive(Serialize)]
+struct HashedV2<'a> {
+    seq: u64,
+    prev: &'a str,
+    v: u8,
+    action: AuditAction,
+    subject: Option<&'a str>,
+    outcome: &'a str,
+    reason: Option<&'a str>,
+    method: &'a str,
+    assurance: Option<u8>,
+    fields: &'a [FieldName],
+    consent_id: Option<&'a str>,
+    authz_id: Option<&'a str>,
+    token_sm3: Option<&'a str>,
+    token: Option<&'a str>,
+    at: u64,
+}
+
+/// The hashed form of an entry, whichever its version.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Hashed<'a> {
+    V1(HashedV1<'a>),
+    V2(HashedV2<'a>),
+}
+
+impl<'a> Hashed<'a> {
+    fn of(entry: &'a AuditEntry) -> Self {
+        let e = &entry.event;
+        if entry.version == 1 {
+            Hashed::V1(HashedV1 {
+                seq: entry.seq,
+                prev: &entry.prev,
+                action: e.action,
+                subject: e.subject.as_deref(),
+                outcome: &e.outcome,
+                method: &e.method,
+                assurance: e.assurance,
+                fields: &e.fields,
+                consent_id: e.consent_id.as_deref(),
+                authz_id: e.authz_id.as_deref(),
+                token_sm3: e.token_sm3.as_deref(),
+                at: e.at,
+            })
+        } else {
+            Hashed::V2(HashedV2 {
+                seq: entry.seq,
+                prev: &entry.prev,
+                v: entry.version,
+                action: e.action,
+                subject: e.subject.as_deref(),
+                outcome: &e.outcome,
+                reason: e.reason.as_deref(),
+                method: &e.method,
+                assurance: e.assurance,
+                fields: &e.fields,
+                consent_id: e.consent_id.as_deref(),
+                authz_id: e.authz_id.as_deref(),
+                token_sm3: e.token_sm3.as_deref(),
+                token: e.token.as_deref(),
+                at: e.at,
+            })
+        }
+    }
+}
+
+/// An entry as a JSONL line (without its `\n`): the hashed form, then `hash`.
+#[derive(Serialize)]
+pub(super) struct Line<'a> {
+    #[serde(flatten)]
+    hashed: Hashed<'a>,
+    hash: &'a str,
+}
+
+impl<'a> Line<'a> {
+    pub(super) fn of(entry: &'a AuditEntry) -> Self {
+        Self {
+            hashed: Hashed::of(entry),
+            hash: &entry.hash,
+        }
+    }
+}
+
+/// An entry as read: either version (no `v` key: version 1).
+#[derive(Deserialize)]
+pub(super) struct RawEntry {
+    seq: u64,
+    prev: String,
+    #[serde(default)]
+    v: Option<u8>,
+    #[serde(flatten)]
+    event: AuditEvent,
+    hash: String,
+}
+
+impl From<RawEntry> for AuditEntry {
+    fn from(raw: RawEntry) -> Self {
+        AuditEntry {
+            seq: raw.seq,
+            prev: raw.prev,
+            version: raw.v.unwrap_or(1),
+            event: raw.event,
+            hash: raw.hash,
+        }
+    }
+}
+
 impl AuditEntry {
-    /// Links `event` after entry `seq - 1` whose hash is `prev` ([`GENESIS`] for `seq` 1), and
-    /// computes the entry's hash. Does not validate the event ([`super::AuditLog::append`] does).
+    /// Links `event` after entry `seq - 1` whose hash is `prev` ([`GENESIS`] for `seq` 1), as
+    /// an entry of the current version ([`ENTRY_VERSION`]), and computes the entry's hash. Does
+    /// not validate the event ([`super::AuditLog::append`] does).
     pub fn link(seq: u64, prev: &str, event: AuditEvent) -> AuditEntry {
         let mut entry = AuditEntry {
             seq,
             prev: prev.to_owned(),
+            version: ENTRY_VERSION,
             event,
             hash: String::new(),
         };
@@ -45,29 +161,23 @@ impl AuditEntry {
         entry
     }
 
-    /// The exact bytes hashed: the compact JSON object of every key but `hash`, in the order
-    /// `seq, prev, action, subject, outcome, method, assurance, fields, consent_id, authz_id,
-    /// token_sm3, at`, absent values as `null`, `fields` as an array of wire names
-    /// (`["name","id_number"]`). `openssl dgst -sm3` of these bytes is the entry's hash.
+    /// The exact bytes hashed: the compact JSON object of every key but `hash`, absent values
+    /// as `null`, `fields` as an array of wire names (`["name","id_number"]`). For version 2,
+    /// in the order `seq, prev, v, action, subject, outcome, reason, method, assurance, fields,
+    /// consent_id, authz_id, token_sm3, token, at`; for version 1 (no `v`), `seq, prev, action,
+    /// subject, outcome, method, assurance, fields, consent_id, authz_id, token_sm3, at`.
+    /// `openssl dgst -sm3` of these bytes is the entry's hash.
     pub fn hashed_bytes(&self) -> Vec<u8> {
-        let e = &self.event;
-        let hashed = Hashed {
-            seq: self.seq,
-            prev: &self.prev,
-            action: e.action,
-            subject: &e.subject,
-            outcome: &e.outcome,
-            method: &e.method,
-            assurance: e.assurance,
-            fields: &e.fields,
-            consent_id: e.consent_id.as_deref(),
-            authz_id: e.authz_id.as_deref(),
-            token_sm3: e.token_sm3.as_deref(),
-            at: e.at,
-        };
         // Strings, integers and unit enums only: serde_json cannot fail on them. Were it ever
         // to, the empty output's hash matches no entry and verification fails closed.
-        serde_json::to_vec(&hashed).unwrap_or_default()
+        serde_json::to_vec(&Hashed::of(self)).unwrap_or_default()
+    }
+
+    /// Whether the entry has the shape of its version: a version 1 entry has a subject, and no
+    /// `reason` or `token` (they did not exist, and its hash would not cover them).
+    fn fits_its_version(&self) -> bool {
+        let e = &self.event;
+        self.version != 1 || (e.subject.is_some() && e.reason.is_none() && e.token.is_none())
     }
 
     /// The hash recomputed from the content: lowercase hex SM3 of
@@ -118,8 +228,8 @@ impl ChainHead {
 
 /// Where a chain is broken: the first broken link found, by `seq`, never by content.
 ///
-/// Every variant is a security event: someone changed the log, or a writer that does not
-/// serialise appends forked it.
+/// Every variant but [`ChainError::UnknownVersion`] is a security event: someone changed the
+/// log, or a writer that does not serialise appends forked it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ChainError {
@@ -162,6 +272,15 @@ pub enum ChainError {
         /// The first entry's `seq`.
         seq: u64,
     },
+    /// The entry says it is of a version this netid does not know (a newer netid wrote it):
+    /// its hash cannot be checked. Upgrade netid.
+    #[error("audit entry {seq} is of entry version {version}, which this netid does not know")]
+    UnknownVersion {
+        /// The entry.
+        seq: u64,
+        /// The version it names.
+        version: u8,
+    },
     /// The log ends before the anchored entry: entries were removed from its end.
     #[error(
         "the audit log ends at seq {last_seq}, before the anchored entry {anchored_seq}: its end was removed"
@@ -189,13 +308,17 @@ impl ErrorCode for ChainError {
             ChainError::Reordered { .. } => "audit.reordered",
             ChainError::Inserted { .. } => "audit.inserted",
             ChainError::BrokenGenesis { .. } => "audit.genesis",
+            ChainError::UnknownVersion { .. } => "audit.unknown_version",
             ChainError::Truncated { .. } => "audit.truncated",
             ChainError::HeadMismatch { .. } => "audit.head_mismatch",
         }
     }
 
     fn actor(&self) -> Actor {
-        Actor::SecurityEvent
+        match self {
+            ChainError::UnknownVersion { .. } => Actor::Configuration,
+            _ => Actor::SecurityEvent,
+        }
     }
 }
 
@@ -267,7 +390,15 @@ impl ChainVerifier {
                 }
             });
         }
-        if entry.computed_hash() != entry.hash {
+        if !(1..=ENTRY_VERSION).contains(&entry.version) {
+            return Err(ChainError::UnknownVersion {
+                seq,
+                version: entry.version,
+            });
+        }
+        // A version 1 hash does not cover `reason` or `token`: such an entry holding them was
+        // changed after it was written.
+        if !entry.fits_its_version() || entry.computed_hash() != entry.hash {
             return Err(ChainError::Edited { seq });
         }
         match &self.last {
@@ -368,7 +499,7 @@ fn run<'a>(
 
 /// Reads a whole log, 1000 entries at a time, and checks it like [`verify_chain`].
 pub async fn verify_log(log: &dyn AuditLog) -> Result<ChainHead, AuditError> {
-    page_through(log, ChainVerifier::new()).await
+    page_through(log, ChainVerifier::new(), None).await
 }
 
 /// Reads a whole log and checks it like [`verify_chain_to`].
@@ -376,18 +507,35 @@ pub async fn verify_log_to(
     log: &dyn AuditLog,
     anchor: &ChainHead,
 ) -> Result<ChainHead, AuditError> {
-    page_through(log, ChainVerifier::anchored(anchor)).await
+    page_through(log, ChainVerifier::anchored(anchor), None).await
+}
+
+/// Reads a whole log and checks its chain (to `anchor`, if given) and, entry by entry, the
+/// signature of every token it keeps ([`TokenVerifier`](super::TokenVerifier)). The first
+/// failure is returned: a broken link as [`AuditError::Chain`], a token that does not verify
+/// as [`AuditError::Token`]. `tokens` counts the tokens checked.
+pub async fn verify_log_and_tokens(
+    log: &dyn AuditLog,
+    anchor: Option<&ChainHead>,
+    tokens: &mut super::TokenVerifier,
+) -> Result<ChainHead, AuditError> {
+    let verifier = anchor.map_or_else(ChainVerifier::new, ChainVerifier::anchored);
+    page_through(log, verifier, Some(tokens)).await
 }
 
 async fn page_through(
     log: &dyn AuditLog,
     mut verifier: ChainVerifier,
+    mut tokens: Option<&mut super::TokenVerifier>,
 ) -> Result<ChainHead, AuditError> {
     let mut from = 1;
     loop {
         let page = log.read(from, PAGE).await?;
         for entry in &page {
             verifier.push(entry)?;
+            if let Some(tokens) = tokens.as_deref_mut() {
+                tokens.push(entry)?;
+            }
         }
         // Every entry pushed without error is above the previous page, so `from` only grows.
         match page.last().and_then(|e| e.seq.checked_add(1)) {

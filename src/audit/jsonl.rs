@@ -5,13 +5,17 @@ use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use super::{AuditEntry, AuditError, AuditEvent, AuditLog, ChainError, ChainHead, ChainVerifier};
+use super::{
+    AuditEntry, AuditError, AuditEvent, AuditLog, ChainError, ChainHead, ChainVerifier,
+    TokenVerifier,
+};
 use crate::error::StoreError;
 
 /// The backend name in [`StoreError`]s.
 const BACKEND: &str = "file";
-/// Longest line accepted. A valid entry is under 1 KiB; anything this long is not one.
-const MAX_LINE: u64 = 16 * 1024;
+/// Longest line accepted. A valid entry is under 1 KiB, or under 18 KiB with the token it keeps
+/// (at most 16 KiB); anything this long is not one.
+const MAX_LINE: u64 = 32 * 1024;
 /// Every this many entries, the byte offset of an entry is remembered, so that reading from a
 /// `seq` skips most of the file instead of parsing it from the start.
 const MARK_EVERY: u64 = 1024;
@@ -135,11 +139,34 @@ impl JsonlAuditLog {
         path: impl AsRef<Path>,
         anchor: Option<&ChainHead>,
     ) -> Result<ChainHead, AuditError> {
-        let file = File::open(path.as_ref()).map_err(|e| io("opening", &e))?;
+        Self::verify_file_inner(path.as_ref(), anchor, None)
+    }
+
+    /// [`verify_file`](Self::verify_file), and in the same pass the signature of every token
+    /// the log keeps ([`TokenVerifier`]): what `netid audit verify FILE --keys KEYS` runs. The
+    /// first failure is returned, a token that does not verify as [`AuditError::Token`].
+    /// Blocks.
+    pub fn verify_file_and_tokens(
+        path: impl AsRef<Path>,
+        anchor: Option<&ChainHead>,
+        tokens: &mut TokenVerifier,
+    ) -> Result<ChainHead, AuditError> {
+        Self::verify_file_inner(path.as_ref(), anchor, Some(tokens))
+    }
+
+    fn verify_file_inner(
+        path: &Path,
+        anchor: Option<&ChainHead>,
+        mut tokens: Option<&mut TokenVerifier>,
+    ) -> Result<ChainHead, AuditError> {
+        let file = File::open(path).map_err(|e| io("opening", &e))?;
         let mut verifier = anchor.map_or_else(ChainVerifier::new, ChainVerifier::anchored);
         let mut lines = Lines::new(file, 0, 1);
         while let Some((_, entry)) = lines.next_entry()? {
             verifier.push(&entry)?;
+            if let Some(tokens) = tokens.as_deref_mut() {
+                tokens.push(&entry)?;
+            }
         }
         Ok(verifier.finish()?)
     }

@@ -26,11 +26,22 @@
 //! with [`verify_chain_to`] / [`verify_log_to`] that the anchored entry is still there,
 //! unchanged.
 //!
+//! # The signed answer, kept
+//! An entry of a verification the relying party relied on keeps the platform's signed result
+//! token itself ([`AuditEvent::token`]), not only its SM3, so the platform can show later what
+//! it relied on (可追溯、抗抵赖, the Ministry's Q&A, part 七): [`TokenVerifier`] — run by
+//! [`verify_log_and_tokens`], [`JsonlAuditLog::verify_file_and_tokens`] and
+//! `netid audit verify --keys` — checks every kept token's SM2 signature again with the
+//! platform's keys. Entries written before tokens were kept are of entry version 1
+//! ([`AuditEntry::version`]) and still verify.
+//!
 //! # No identity data
 //! An [`AuditEvent`] holds the pseudonym (never a name or an ID number), the *names* of the
-//! plaintext fields received (never their values), ids and digests. [`AuditEvent::validate`]
-//! bounds every field and refuses a subject or id in which the identity-number detector finds a
-//! number ([`crate::detect`]); errors name the field, never the value.
+//! plaintext fields received (never their values), ids, digests, and the platform's token,
+//! whose claims hold a pseudonym and SM2-encrypted fields only. [`AuditEvent::validate`]
+//! bounds every field, refuses a subject, id, outcome, reason or method in which the
+//! identity-number detector finds a number ([`crate::detect`]), and a token whose header or
+//! claims the detector would block ([`check_token`]); errors name the field, never the value.
 //!
 //! # Backends
 //! - [`InMemoryAuditLog`]: tests and development; gone when the process ends.
@@ -59,23 +70,26 @@
 mod chain;
 mod jsonl;
 mod memory;
+mod tokens;
 
 use std::fmt;
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
+use crate::crypto::sm3;
 use crate::detect::Detector;
 use crate::error::{Actor, ErrorCode};
 use crate::model::FieldName;
 
 pub use crate::error::StoreError;
 pub use chain::{
-    ChainError, ChainHead, ChainVerifier, GENESIS, verify_chain, verify_chain_to, verify_log,
-    verify_log_to,
+    ChainError, ChainHead, ChainVerifier, ENTRY_VERSION, GENESIS, verify_chain, verify_chain_to,
+    verify_log, verify_log_and_tokens, verify_log_to,
 };
 pub use jsonl::JsonlAuditLog;
 pub use memory::InMemoryAuditLog;
+pub use tokens::{TokenCheckError, TokenVerifier};
 
 /// What happened. The wire spelling is snake_case (`consent_granted`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -117,22 +131,34 @@ impl fmt::Display for AuditAction {
 }
 
 /// What happened, as the caller reports it. Never holds plaintext identity data: the subject is
-/// the pseudonym, `fields` are the *names* of the plaintext fields received.
+/// the pseudonym, `fields` are the *names* of the plaintext fields received, and the token kept
+/// is the platform's signed answer, which holds a pseudonym and SM2-encrypted fields only.
 ///
-/// Build one with [`AuditEvent::new`] and the chainable setters; [`AuditLog::append`] checks it
-/// with [`validate`](Self::validate). Field order here is the order of the hashed JSON.
+/// Build one with [`AuditEvent::new`] (or [`AuditEvent::without_subject`]) and the chainable
+/// setters; [`AuditLog::append`] checks it with [`validate`](Self::validate). Field order here
+/// is the order of the hashed JSON (docs/AUDIT.md).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEvent {
     /// What happened.
     pub action: AuditAction,
     /// Who it happened to: the pseudonym ([`VerifiedUser::subject`](crate::policy::VerifiedUser::subject)).
-    /// 1 to 128 printable ASCII characters, no space.
-    pub subject: String,
-    /// How it ended: `verified`, `declined`, `not_verified`, `error`, `withdrawn`, `erased`, …
+    /// 1 to 128 printable ASCII characters, no space. `None` for an attempt that established
+    /// no one (declined, expired, or an answer that failed verification: its `sub` is not to be
+    /// believed).
+    pub subject: Option<String>,
+    /// How it ended: `verified`, `not_verified`, `refused`, `declined`, `expired`, `failed`,
+    /// `granted`, `withdrawn`, `erased`, `logged_out`, … (docs/AUDIT.md lists them).
     /// 1 to 32 characters from `a-z 0-9 _`.
     pub outcome: String,
-    /// How the user verified: `netid`, or another lawful method's name. 1 to 64 characters from
-    /// `a-z 0-9 _ . -`.
+    /// Why, for an outcome that is not a success: the platform's `not_verified` reason
+    /// (`guardian_consent_required`, `identity_mismatch`, …) or the error code an answer was
+    /// refused with (`token.signature_invalid`, `client.mismatch`, …). 1 to 64 characters from
+    /// `a-z 0-9 _ .`.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// How the user verified: `netid`, or another lawful method's name; for a consent, who
+    /// collected it (`netid`: the platform's signed receipt; `app`: the application); for a
+    /// withdrawal or an erasure, `user_request`. 1 to 64 characters from `a-z 0-9 _ . -`.
     pub method: String,
     /// The assurance level (1 to 4), when known.
     pub assurance: Option<u8>,
@@ -143,9 +169,15 @@ pub struct AuditEvent {
     /// The platform's authorization id: 1 to 128 printable ASCII characters, no space.
     pub authz_id: Option<String>,
     /// The SM3 of the signed result token relied on, 64 lowercase hex digits
-    /// ([`Verified::token_sm3`](crate::token::Verified::token_sm3)): proof of what the decision
-    /// rested on, without keeping the token.
+    /// ([`Verified::token_sm3`](crate::token::Verified::token_sm3)); for an answer that failed
+    /// verification, the SM3 of what was received.
     pub token_sm3: Option<String>,
+    /// The platform's signed result token itself (compact JWS), for an answer that passed
+    /// verification: `netid audit verify --keys` checks its signature again. At most 16 KiB of
+    /// base64url in three segments; its header and claims must scan clean for identity data
+    /// ([`check_token`]); `token_sm3` must be its SM3. Set with [`token`](Self::token).
+    #[serde(default)]
+    pub token: Option<String>,
     /// When, in Unix seconds (at most 253402300799, the end of year 9999).
     pub at: u64,
 }
@@ -154,31 +186,53 @@ pub struct AuditEvent {
 const MAX_ID: usize = 128;
 /// Longest outcome.
 const MAX_OUTCOME: usize = 32;
+/// Longest reason code.
+const MAX_REASON: usize = 64;
 /// Longest method name.
 const MAX_METHOD: usize = 64;
 /// 9999-12-31T23:59:59Z: keeps `at` well inside every JSON reader's exact integers.
 const MAX_AT: u64 = 253_402_300_799;
 
 impl AuditEvent {
-    /// An event happening now, with no optional part set.
+    /// An event happening now to `subject`, with no optional part set.
     pub fn new(
         action: AuditAction,
         subject: impl Into<String>,
         outcome: impl Into<String>,
         method: impl Into<String>,
     ) -> Self {
+        let mut event = Self::without_subject(action, outcome, method);
+        event.subject = Some(subject.into());
+        event
+    }
+
+    /// An event happening now that established no subject: an attempt declined or expired
+    /// before anyone was verified, or an answer refused (whose `sub` cannot be believed).
+    pub fn without_subject(
+        action: AuditAction,
+        outcome: impl Into<String>,
+        method: impl Into<String>,
+    ) -> Self {
         Self {
             action,
-            subject: subject.into(),
+            subject: None,
             outcome: outcome.into(),
+            reason: None,
             method: method.into(),
             assurance: None,
             fields: Vec::new(),
             consent_id: None,
             authz_id: None,
             token_sm3: None,
+            token: None,
             at: crate::clock::unix_now(),
         }
+    }
+
+    /// Sets the reason code (a `not_verified` reason, or the error code of a refusal).
+    pub fn reason(mut self, code: impl Into<String>) -> Self {
+        self.reason = Some(code.into());
+        self
     }
 
     /// Sets the assurance level (1 to 4).
@@ -205,9 +259,19 @@ impl AuditEvent {
         self
     }
 
-    /// Sets the SM3 digest of the result token relied on.
+    /// Sets the SM3 digest of the result token relied on (or received and refused).
     pub fn token_sm3(mut self, digest: &[u8; 32]) -> Self {
         self.token_sm3 = Some(hex::encode(digest));
+        self
+    }
+
+    /// Keeps the platform's signed result token itself, and sets `token_sm3` to its SM3. Only
+    /// for a token that passed verification: one that failed may be anyone's bytes, and is
+    /// recorded by [`token_sm3`](Self::token_sm3) alone.
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        let token = token.into();
+        self.token_sm3 = Some(hex::encode(sm3(token.as_bytes())));
+        self.token = Some(token);
         self
     }
 
@@ -220,12 +284,20 @@ impl AuditEvent {
     /// Checks the bounds documented on each field, and that no subject or id holds an identity
     /// number. The error names the first field that fails, never its value.
     pub fn validate(&self) -> Result<(), AuditError> {
-        check(id_like(&self.subject), "subject")?;
+        check(self.subject.as_deref().is_none_or(id_like), "subject")?;
         check(
             bounded(&self.outcome, MAX_OUTCOME, |b| {
                 b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'
             }),
             "outcome",
+        )?;
+        check(
+            self.reason.as_deref().is_none_or(|r| {
+                bounded(r, MAX_REASON, |b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'.')
+                })
+            }),
+            "reason",
         )?;
         check(
             bounded(&self.method, MAX_METHOD, |b| {
@@ -254,9 +326,20 @@ impl AuditEvent {
             }),
             "token_sm3",
         )?;
+        if let Some(token) = &self.token {
+            check_token(token)?;
+            let digest = hex::encode(sm3(token.as_bytes()));
+            check(
+                self.token_sm3.as_deref() == Some(digest.as_str()),
+                "token_sm3",
+            )?;
+        }
         check(self.at <= MAX_AT, "at")?;
         for (value, name) in [
-            (Some(self.subject.as_str()), "subject"),
+            (self.subject.as_deref(), "subject"),
+            (Some(self.outcome.as_str()), "outcome"),
+            (self.reason.as_deref(), "reason"),
+            (Some(self.method.as_str()), "method"),
             (self.consent_id.as_deref(), "consent_id"),
             (self.authz_id.as_deref(), "authz_id"),
         ] {
@@ -266,6 +349,33 @@ impl AuditEvent {
         }
         Ok(())
     }
+}
+
+/// Checks a result token before an audit log keeps it: a compact JWS of at most 16 KiB
+/// ([`DEFAULT_MAX_TOKEN_LEN`](crate::token::DEFAULT_MAX_TOKEN_LEN)) in three non-empty
+/// base64url segments, whose header and claims are JSON in which the identity-number detector
+/// finds nothing to block ([`Detector::scan_json`]). A protocol v1 result token passes: its
+/// claims hold a pseudonym and SM2-encrypted fields, never plaintext. The error is
+/// [`AuditError::Invalid`]`("token")`; it never shows the token.
+pub fn check_token(token: &str) -> Result<(), AuditError> {
+    let form = (1..=crate::token::DEFAULT_MAX_TOKEN_LEN).contains(&token.len())
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    check(form, "token")?;
+    let segments: Vec<&str> = token.split('.').collect();
+    check(
+        segments.len() == 3 && segments.iter().all(|s| !s.is_empty()),
+        "token",
+    )?;
+    for segment in &segments[..2] {
+        let json = crate::b64::decode(segment).ok_or(AuditError::Invalid("token"))?;
+        let clean = detector()
+            .scan_json(&json)
+            .is_ok_and(|scan| !scan.should_block());
+        check(clean, "token")?;
+    }
+    Ok(())
 }
 
 /// `Ok` if `ok`, else the field's [`AuditError::Invalid`].
@@ -290,28 +400,41 @@ fn id_like(text: &str) -> bool {
 /// Whether the identity-number detector blocks `text` (a resident ID with a valid check
 /// character, a residence permit, a foreigner's card…, even inside other characters).
 fn holds_identity_number(text: &str) -> bool {
+    detector().scan_text(None, text).should_block()
+}
+
+/// The detector with its built-in field names, made once.
+fn detector() -> &'static Detector {
     static DETECTOR: OnceLock<Detector> = OnceLock::new();
-    DETECTOR
-        .get_or_init(Detector::new)
-        .scan_text(None, text)
-        .should_block()
+    DETECTOR.get_or_init(Detector::new)
 }
 
 /// One link of the chain: an [`AuditEvent`] with its place and hashes.
 ///
-/// Serialised (a JSONL line, `serde_json`), its keys come in the order of
-/// [`hashed_bytes`](Self::hashed_bytes) with `hash` last.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Serialised (a JSONL line, `serde_json`), it is exactly [`hashed_bytes`](Self::hashed_bytes)
+/// with `hash` last; read back, a line of either entry version is accepted
+/// ([`version`](Self::version)).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "chain::RawEntry")]
 pub struct AuditEntry {
     /// The position in the log; the first entry is 1.
     pub seq: u64,
     /// The `hash` of entry `seq - 1`, or [`GENESIS`] for the first.
     pub prev: String,
+    /// The form of the hashed bytes (docs/AUDIT.md): 2 for every entry netid writes now
+    /// ([`ENTRY_VERSION`]); 1 for entries written before `reason`, `token` and entries without
+    /// a subject existed, which carry no `v` key. Both verify.
+    pub version: u8,
     /// What happened.
-    #[serde(flatten)]
     pub event: AuditEvent,
     /// Lowercase hex SM3 of [`hashed_bytes`](Self::hashed_bytes).
     pub hash: String,
+}
+
+impl Serialize for AuditEntry {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        chain::Line::of(self).serialize(serializer)
+    }
 }
 
 /// Appends to and reads one chain. Implemented by [`InMemoryAuditLog`], [`JsonlAuditLog`] and
@@ -340,6 +463,9 @@ pub enum AuditError {
     /// The log's chain is broken: a security event.
     #[error(transparent)]
     Chain(#[from] ChainError),
+    /// A token the log keeps does not verify again ([`TokenVerifier`]).
+    #[error(transparent)]
+    Token(#[from] TokenCheckError),
     /// The store could not be used, or holds something that is not an audit log.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -350,6 +476,7 @@ impl ErrorCode for AuditError {
         match self {
             AuditError::Invalid(_) => "audit.invalid_event",
             AuditError::Chain(e) => e.code(),
+            AuditError::Token(e) => e.code(),
             AuditError::Store(e) => e.code(),
         }
     }
@@ -359,6 +486,7 @@ impl ErrorCode for AuditError {
             // The application built the event: its code must change.
             AuditError::Invalid(_) => Actor::Configuration,
             AuditError::Chain(e) => e.actor(),
+            AuditError::Token(e) => e.actor(),
             AuditError::Store(e) => e.actor(),
         }
     }

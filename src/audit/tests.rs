@@ -26,9 +26,88 @@ fn seqs(entries: &[AuditEntry]) -> Vec<u64> {
     entries.iter().map(|e| e.seq).collect()
 }
 
+/// A compact token of protocol v1's shape with these claims (the signature is 64 bytes of
+/// nothing: only its form matters here).
+fn token_with(claims: &str) -> String {
+    let header = r#"{"alg":"SM2-SM3","kid":"sbx-sign-1","typ":"netid-result+jwt"}"#;
+    format!(
+        "{}.{}.{}",
+        crate::b64::encode(header.as_bytes()),
+        crate::b64::encode(claims.as_bytes()),
+        crate::b64::encode(&[7u8; 64])
+    )
+}
+
+const CLAIMS: &str = r#"{"iss":"https://p.example","aud":"app","sub":"pw_A","authz_id":"Q7bX2kP9mZ4vR8tW1nY6cH3sJ5dF0gLa","result":{"status":"verified"},"acr":1,"amr":["credential"]}"#;
+
 #[test]
 fn hashed_bytes_are_the_documented_compact_json() {
+    let token = token_with(CLAIMS);
     let entry = AuditEntry::link(
+        1,
+        GENESIS,
+        AuditEvent::new(
+            AuditAction::Verification,
+            "pw_A\"b",
+            "not_verified",
+            "netid",
+        )
+        .reason("identity_mismatch")
+        .assurance(3)
+        .fields([FieldName::Name, FieldName::IdNumber])
+        .consent_id("c-1")
+        .token(token.as_str())
+        .at(1_767_229_200),
+    );
+    assert_eq!(entry.version, 2);
+    let expected = format!(
+        "{{\"seq\":1,\"prev\":\"{GENESIS}\",\"v\":2,\"action\":\"verification\",\
+         \"subject\":\"pw_A\\\"b\",\"outcome\":\"not_verified\",\"reason\":\"identity_mismatch\",\
+         \"method\":\"netid\",\"assurance\":3,\"fields\":[\"name\",\"id_number\"],\
+         \"consent_id\":\"c-1\",\"authz_id\":null,\"token_sm3\":\"{}\",\"token\":\"{token}\",\
+         \"at\":1767229200}}",
+        hex::encode(crate::crypto::sm3(token.as_bytes()))
+    );
+    assert_eq!(String::from_utf8(entry.hashed_bytes()).unwrap(), expected);
+    assert_eq!(
+        entry.hash,
+        hex::encode(crate::crypto::sm3(expected.as_bytes()))
+    );
+    assert_eq!(entry.computed_hash(), entry.hash);
+
+    // Without a subject, reason or token: nulls.
+    let bare = AuditEntry::link(
+        2,
+        GENESIS,
+        AuditEvent::without_subject(AuditAction::Verification, "declined", "netid").at(5),
+    );
+    assert_eq!(
+        String::from_utf8(bare.hashed_bytes()).unwrap(),
+        format!(
+            "{{\"seq\":2,\"prev\":\"{GENESIS}\",\"v\":2,\"action\":\"verification\",\
+             \"subject\":null,\"outcome\":\"declined\",\"reason\":null,\"method\":\"netid\",\
+             \"assurance\":null,\"fields\":[],\"consent_id\":null,\"authz_id\":null,\
+             \"token_sm3\":null,\"token\":null,\"at\":5}}"
+        )
+    );
+}
+
+/// `event` as an entry of version 1, as netid wrote it before version 2.
+fn v1_entry(seq: u64, prev: &str, event: AuditEvent) -> AuditEntry {
+    let mut entry = AuditEntry {
+        seq,
+        prev: prev.to_owned(),
+        version: 1,
+        event,
+        hash: String::new(),
+    };
+    entry.hash = entry.computed_hash();
+    entry
+}
+
+#[test]
+fn version_1_entries_keep_their_bytes_and_verify() {
+    let entry = v1_entry(
         1,
         GENESIS,
         AuditEvent::new(AuditAction::ConsentGranted, "pw_A\"b", "verified", "netid")
@@ -50,7 +129,46 @@ fn hashed_bytes_are_the_documented_compact_json() {
         entry.hash,
         hex::encode(crate::crypto::sm3(expected.as_bytes()))
     );
-    assert_eq!(entry.computed_hash(), entry.hash);
+    // A line without `v` reads back as version 1, and a version 2 entry links after it.
+    let line = entry.to_line();
+    let back: AuditEntry = serde_json::from_slice(&line).unwrap();
+    assert_eq!(back, entry);
+    let next = AuditEntry::link(2, &entry.hash, event(2));
+    assert_eq!(verify_chain(&[entry.clone(), next]).unwrap().last_seq, 2);
+
+    // A version 1 hash covers no reason, token or missing subject: an entry of version 1 that
+    // holds one was changed.
+    for change in [
+        |e: &mut AuditEvent| e.reason = Some("identity_mismatch".into()),
+        |e: &mut AuditEvent| e.token = Some(token_with(CLAIMS)),
+        |e: &mut AuditEvent| e.subject = None,
+    ] {
+        let mut event = entry.event.clone();
+        change(&mut event);
+        let forged = v1_entry(1, GENESIS, event);
+        assert_eq!(forged.computed_hash(), forged.hash, "self-consistent");
+        assert_eq!(verify_chain(&[forged]), Err(ChainError::Edited { seq: 1 }));
+    }
+}
+
+#[test]
+fn an_unknown_entry_version_is_named() {
+    let mut entries = chain(3);
+    entries[1].version = 3;
+    entries[1].hash = entries[1].computed_hash();
+    assert_eq!(
+        verify_chain(&entries),
+        Err(ChainError::UnknownVersion { seq: 2, version: 3 })
+    );
+    let error = ChainError::UnknownVersion { seq: 2, version: 3 };
+    assert_eq!(error.code(), "audit.unknown_version");
+    assert_eq!(error.actor(), Actor::Configuration);
+    let mut entries = chain(1);
+    entries[0].version = 0;
+    assert_eq!(
+        verify_chain(&entries),
+        Err(ChainError::UnknownVersion { seq: 1, version: 0 })
+    );
 }
 
 #[test]
@@ -279,7 +397,7 @@ fn a_removed_tail_needs_an_anchor() {
 #[test]
 fn the_verifier_keeps_its_first_verdict() {
     let mut entries = chain(4);
-    entries[1].event.subject = "pw_x".into();
+    entries[1].event.subject = Some("pw_x".into());
     let mut verifier = ChainVerifier::new();
     assert!(verifier.push(&entries[0]).is_ok());
     assert_eq!(
@@ -330,6 +448,34 @@ fn chain_errors_are_security_events_with_stable_codes() {
         assert_eq!(wrapped.code(), code);
         assert_eq!(wrapped.actor(), Actor::SecurityEvent);
     }
+    let token_errors = [
+        (
+            TokenCheckError::Invalid {
+                seq: 7,
+                code: "token.signature_invalid",
+            },
+            "audit.token_invalid",
+            Actor::SecurityEvent,
+        ),
+        (
+            TokenCheckError::Mismatch { seq: 7 },
+            "audit.token_mismatch",
+            Actor::SecurityEvent,
+        ),
+        (
+            TokenCheckError::UnknownKey {
+                seq: 7,
+                kid: "k-1".into(),
+            },
+            "audit.token_key_unknown",
+            Actor::Configuration,
+        ),
+    ];
+    for (error, code, actor) in token_errors {
+        assert!(error.to_string().contains("entry 7"), "{error}");
+        let wrapped = AuditError::from(error);
+        assert_eq!((wrapped.code(), wrapped.actor()), (code, actor));
+    }
     let store = AuditError::from(StoreError::unavailable("file", "disk full"));
     assert_eq!(store.code(), "store.unavailable");
     assert_eq!(store.actor(), Actor::RetryLater);
@@ -363,7 +509,7 @@ trait WithSubject {
 
 impl WithSubject for AuditEvent {
     fn subject(mut self, s: String) -> Self {
-        self.subject = s;
+        self.subject = Some(s);
         self
     }
 }
@@ -431,6 +577,28 @@ fn invalid_events_name_the_field_and_hide_the_value() {
         "consent_id",
         "11010519491231002X",
     ));
+    // Reasons: error codes and platform reasons only.
+    cases.push((base().reason(""), "reason", ""));
+    cases.push((base().reason("Token.Invalid"), "reason", "Token.Invalid"));
+    cases.push((base().reason("r".repeat(65)), "reason", "rrrrrrr"));
+    cases.push((base().reason("not verified"), "reason", "not verified"));
+    // An identity number in a reason, an outcome or a method: lowercase digits are allowed
+    // there, so the detector is what stops one.
+    cases.push((
+        base().reason("id_110105198001010016"),
+        "reason",
+        "110105198001010016",
+    ));
+    cases.push((
+        AuditEvent::new(AuditAction::Logout, "pw_1", "110105198001010016", "netid"),
+        "outcome",
+        "110105198001010016",
+    ));
+    cases.push((
+        AuditEvent::new(AuditAction::Logout, "pw_1", "ok", "m.110105198001010016"),
+        "method",
+        "110105198001010016",
+    ));
     for (event, field, value) in cases {
         let error = event.validate().unwrap_err();
         assert_eq!(error, AuditError::Invalid(field), "{event:?}");
@@ -440,6 +608,69 @@ fn invalid_events_name_the_field_and_hide_the_value() {
             assert!(!text.contains(value), "{text} shows the value");
         }
     }
+}
+
+#[test]
+fn a_kept_token_must_be_a_clean_compact_token_with_its_digest() {
+    let token = token_with(CLAIMS);
+    assert_eq!(check_token(&token), Ok(()));
+    assert_eq!(event(1).token(token.as_str()).validate(), Ok(()));
+    assert_eq!(
+        AuditEvent::without_subject(AuditAction::Verification, "failed", "netid")
+            .reason("token.signature_invalid")
+            .token_sm3(&[1; 32])
+            .validate(),
+        Ok(()),
+        "an attempt without a subject"
+    );
+    let with_id_number = token_with(
+        r#"{"sub":"pw_A","note":"holder 11010519491231002X","result":{"status":"verified"}}"#,
+    );
+    let with_id_field = token_with(r#"{"sub":"pw_A","idNo":"A1234567"}"#);
+    let cases = [
+        (with_id_number.clone(), "an ID number in a claim"),
+        (with_id_field, "a value under an identity field name"),
+        (token.replacen('.', "", 1), "two segments"),
+        (format!("{token}.x"), "four segments"),
+        (format!("{token} "), "a space"),
+        (format!(".{token}"), "an empty segment"),
+        (
+            format!("{}.{}.sig", crate::b64::encode(b"{}"), "%%%"),
+            "not base64url",
+        ),
+        (
+            token_with(&format!("{{\"x\":\"{}\"}}", "a".repeat(16 * 1024))),
+            "over 16 KiB",
+        ),
+        (
+            format!(
+                "{}.{}.c2ln",
+                crate::b64::encode(b"{}"),
+                crate::b64::encode(b"[1,")
+            ),
+            "not JSON",
+        ),
+    ];
+    for (bad, why) in cases {
+        assert_eq!(
+            check_token(&bad),
+            Err(AuditError::Invalid("token")),
+            "{why}"
+        );
+        let error = event(1).token(bad.as_str()).validate().unwrap_err();
+        assert_eq!(error, AuditError::Invalid("token"), "{why}");
+        assert!(!error.to_string().contains("1949"), "{error}");
+    }
+    // The digest must be the token's.
+    let mut other_digest = event(1).token(token.as_str());
+    other_digest.token_sm3 = Some("ab".repeat(32));
+    assert_eq!(
+        other_digest.validate(),
+        Err(AuditError::Invalid("token_sm3"))
+    );
+    let mut no_digest = event(1).token(token.as_str());
+    no_digest.token_sm3 = None;
+    assert_eq!(no_digest.validate(), Err(AuditError::Invalid("token_sm3")));
 }
 
 #[test]

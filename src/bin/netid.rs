@@ -5,9 +5,9 @@
 //! has an `Args` struct (clap derive) and a `run(Args) -> Result<(), Failure>` function, so a new
 //! subcommand is one [`Command`] variant, one match arm and one module.
 //!
-//! Exit status: 0 on success; 1 when `verify` rejects the token or `audit verify` finds the chain
-//! broken; 2 for usage errors, unreadable files, invalid keys or claims, and anything else that
-//! stopped the command before a verdict.
+//! Exit status: 0 on success; 1 when `verify` rejects the token, or `audit verify` finds the chain
+//! broken or a kept token that does not verify; 2 for usage errors, unreadable files, invalid
+//! keys or claims, and anything else that stopped the command before a verdict.
 #![forbid(unsafe_code)]
 
 // A crate root finds its modules beside itself (src/bin/), so the paths are spelt out: the
@@ -53,7 +53,8 @@ const MAX_INPUT_BYTES: u64 = 1024 * 1024;
     after_long_help = "\
 Exit status:
   0  success
-  1  verify: the token was rejected; audit verify: the log's chain is broken;
+  1  verify: the token was rejected; audit verify: the log's chain is broken, or a
+     token it keeps does not verify;
      stderr holds `error: <code>: <message>`
   2  usage error, unreadable file, invalid key file or claims, refused overwrite
 
@@ -86,7 +87,7 @@ enum Command {
     /// Verify a result token strictly and print its claims as JSON.
     #[command(long_about = verify::LONG_ABOUT, after_long_help = verify::EXAMPLES)]
     Verify(verify::Args),
-    /// Check a tamper-evident audit log's hash chain.
+    /// Check a tamper-evident audit log's hash chain and the signatures of the tokens it keeps.
     #[command(long_about = audit::LONG_ABOUT, after_long_help = audit::EXAMPLES)]
     Audit(audit::Args),
     /// Apply netid's PostgreSQL migrations (feature `postgres`).

@@ -303,6 +303,20 @@ impl NetIdClient {
 
     /// Asks once whether the user has answered.
     pub async fn poll(&self, pending: &PendingAuthorization) -> Result<PollOutcome, ClientError> {
+        match self.poll_token(pending).await? {
+            None => Ok(PollOutcome::Pending),
+            Some(token) => Ok(PollOutcome::Done(Box::new(
+                self.complete(pending, &token).await?,
+            ))),
+        }
+    }
+
+    /// Asks once whether the user has answered: `None` while pending, the result token (not
+    /// verified yet: finish with [`complete`](Self::complete)) once approved.
+    pub(crate) async fn poll_token(
+        &self,
+        pending: &PendingAuthorization,
+    ) -> Result<Option<String>, ClientError> {
         let path = format!("/v1/authorizations/{}", pending.authz_id);
         let (status, bytes) = self.send("GET", &path, None, None).await?;
         if status != 200 {
@@ -316,10 +330,8 @@ impl NetIdClient {
         let s: Status = serde_json::from_slice(&bytes)
             .map_err(|_| ClientError::InvalidResponse("authorization status".into()))?;
         match (s.status.as_str(), s.token) {
-            ("pending", None) => Ok(PollOutcome::Pending),
-            ("approved", Some(token)) => Ok(PollOutcome::Done(Box::new(
-                self.complete(pending, &token).await?,
-            ))),
+            ("pending", None) => Ok(None),
+            ("approved", Some(token)) => Ok(Some(token)),
             ("denied", None) => Err(ClientError::Declined),
             ("expired", None) => Err(ClientError::NotAnswered),
             _ => Err(ClientError::InvalidResponse(
@@ -426,7 +438,7 @@ impl NetIdClient {
     }
 
     /// Verifies `token` and checks it answers exactly `pending`'s request.
-    async fn complete(
+    pub(crate) async fn complete(
         &self,
         pending: &PendingAuthorization,
         token: &str,

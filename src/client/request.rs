@@ -330,6 +330,14 @@ impl VerificationRequest {
         }
     }
 
+    /// For a re-verification, the pseudonym it re-verifies.
+    pub(crate) fn reverified_subject(&self) -> Option<&str> {
+        match &self.kind {
+            RequestKind::Reverify { sub, .. } => Some(sub),
+            _ => None,
+        }
+    }
+
     /// Whether the answer carries an age band: only for an age-tag request (protocol v1 §6.4).
     pub(crate) fn wants_age_tag(&self) -> bool {
         matches!(self.kind, RequestKind::AgeTag)

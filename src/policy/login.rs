@@ -24,13 +24,16 @@ use super::user::{IdentityVerifier, Method, VerifiedUser};
 use super::{Problem, ProblemKind};
 use crate::audit::{AuditAction, AuditEvent, AuditLog};
 use crate::client::{
-    ClientError, NetIdClient, PendingAuthorization, PollOutcome, VerificationRequest,
+    ClientError, IdentityResult, NetIdClient, PendingAuthorization, VerificationRequest,
+    WebhookKind,
 };
 use crate::clock::unix_now;
 use crate::crypto::sm3;
 use crate::error::{Actor, ErrorCode};
+use crate::model::{Assurance, NotVerifiedReason, Pseudonym, VerificationOutcome};
 use crate::store::Vault;
 use crate::store::{ConsentLedger, ConsentRecord};
+use crate::token::Verified;
 
 /// A started login: what the page shows, and the secret that binds it to this browser.
 #[derive(Clone)]
@@ -74,18 +77,43 @@ struct PendingLogin {
     /// The address the login was started from, for the per-client cap.
     client: Option<std::net::IpAddr>,
     pending: PendingAuthorization,
-    /// Set when a webhook completed the authorization before the browser polled, or when the
-    /// audit log could not record it yet.
-    completed: Option<Finished>,
+    /// Set when the login ended before the browser's poll could finish it: by webhook, or with
+    /// audit records the log could not take yet.
+    finished: Option<Finished>,
 }
 
-/// How an authorization ended, for the browser's next poll.
+/// How an attempt ended, and its audit records still to write.
 #[derive(Clone)]
-enum Finished {
-    /// Signed in: the user, and the record still to append.
-    User(VerifiedUser, Option<AuditEvent>),
-    /// Refused for good (not verified; under 14 without a guardian's consent).
-    Refused(Problem),
+struct Finished<T = VerifiedUser> {
+    /// Signed in (the user), or refused for good.
+    outcome: Result<T, Problem>,
+    /// Records not written yet, in order. An attempt's answer is given only once they are.
+    records: Vec<AuditEvent>,
+}
+
+/// Where a re-verification ([`LoginFlow::start_reverification`]) stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReverificationStatus {
+    /// The user has not answered yet.
+    Pending,
+    /// The same person verified again, live, at this assurance.
+    Confirmed {
+        /// How strongly they verified (R03 or above for a re-verification).
+        assurance: Assurance,
+    },
+    /// The platform did not confirm the account's holder: `identity_mismatch` when someone
+    /// else verified.
+    NotConfirmed {
+        /// The platform's reason.
+        reason: NotVerifiedReason,
+    },
+}
+
+/// A re-verification answered, held until its record is written.
+struct HeldReverification {
+    expires_at: u64,
+    finished: Finished<ReverificationStatus>,
 }
 
 /// The login flow. Cheap to clone.
@@ -105,6 +133,8 @@ struct Inner {
     pending_limits: PendingLimits,
     /// SM3(browser binding) → login.
     logins: Mutex<HashMap<[u8; 32], PendingLogin>>,
+    /// authz_id → a re-verification answered whose record is not written yet.
+    reverifications: Mutex<HashMap<String, HeldReverification>>,
 }
 
 impl std::fmt::Debug for LoginFlow {
@@ -160,8 +190,12 @@ impl LoginFlowBuilder {
         self
     }
 
-    /// Where every verification the application relies on is recorded (and every logout): a
-    /// login is refused with a retryable 503 until its record is written (fail closed).
+    /// Where every attempt is recorded (docs/AUDIT.md): each verification and its outcome
+    /// (verified, not verified, refused, declined, expired, failed), by 网号/网证 or another
+    /// method, with the platform's signed result token when it passed verification; each
+    /// re-verification, consent granted or withdrawn, and logout. An attempt's answer — a
+    /// session or a refusal — is held with a retryable 503 until its record is written (fail
+    /// closed), and given on the browser's next poll.
     pub fn audit(mut self, log: Arc<dyn AuditLog>) -> Self {
         self.audit = Some(log);
         self
@@ -193,6 +227,7 @@ impl LoginFlowBuilder {
                 verifiers: self.verifiers,
                 pending_limits: self.pending_limits,
                 logins: Mutex::new(HashMap::new()),
+                reverifications: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -307,7 +342,7 @@ impl LoginFlow {
             PendingLogin {
                 client,
                 pending,
-                completed: None,
+                finished: None,
             },
         );
         Ok(start)
@@ -346,54 +381,39 @@ impl LoginFlow {
     }
 
     /// Asks whether the login bound to `browser_binding` is done; on success issues a session.
+    /// However the attempt ends, its record is written first (with an audit log configured).
     pub async fn poll(&self, browser_binding: &str) -> Result<LoginStatus, Problem> {
         let key = sm3(browser_binding.as_bytes());
-        let (pending, completed) = {
+        let (pending, finished) = {
             let logins = self.logins();
             let login = logins
                 .get(&key)
                 .ok_or_else(|| Problem::of(ProblemKind::LoginUnknown))?;
-            (login.pending.clone(), login.completed.clone())
+            (login.pending.clone(), login.finished.clone())
         };
-        let (user, record) = match completed {
-            Some(Finished::User(user, record)) => (user, record),
-            Some(Finished::Refused(refusal)) => {
-                self.logins().remove(&key);
-                return Err(refusal);
-            }
-            None => match self.inner.client.poll(&pending).await {
-                Ok(PollOutcome::Pending) => return Ok(LoginStatus::Pending),
-                Ok(PollOutcome::Done(result)) => match judge(&result.claims) {
-                    Err(refusal) => {
-                        self.logins().remove(&key);
-                        return Err(refusal);
-                    }
-                    Ok(user) => {
-                        let (user, event) = self.accept(user, &result).await?;
-                        (user, Some(event))
-                    }
-                },
-                // A store or network that cannot answer now keeps the login: the browser's
-                // next poll finishes it. Anything else ends it.
-                Err(e) if e.kind() == Actor::RetryLater => return Err(client_problem(&e)),
-                Err(e) => {
-                    self.logins().remove(&key);
-                    record_outcome(&Method::NetId, outcome_label(&e));
-                    return Err(client_problem(&e));
+        let mut finished = match finished {
+            Some(finished) => finished,
+            // A store or network that cannot answer now keeps the login: the browser's next
+            // poll finishes it. Anything else ends it.
+            None => match self.inner.client.poll_token(&pending).await {
+                Ok(None) => return Ok(LoginStatus::Pending),
+                Ok(Some(token)) => {
+                    let result = self.inner.client.complete(&pending, &token).await;
+                    self.conclude(&pending, Some(&token), result).await?
                 }
+                Err(e) => self.conclude(&pending, None, Err(e)).await?,
             },
         };
-        if let Some(event) = record
-            && let Err(problem) = self.record(event.clone()).await
-        {
-            // The result is used up at the platform: keep the user, and write the record
-            // on the browser's next poll.
+        if let Err(problem) = self.write(&mut finished.records).await {
+            // The answer is used up at the platform: keep it, and write the rest of its
+            // records on the browser's next poll.
             if let Some(l) = self.logins().get_mut(&key) {
-                l.completed = Some(Finished::User(user, Some(event)));
+                l.finished = Some(finished);
             }
             return Err(problem);
         }
         self.logins().remove(&key);
+        let user = finished.outcome?;
         let session = self
             .inner
             .sessions
@@ -402,8 +422,8 @@ impl LoginFlow {
         Ok(LoginStatus::Completed { user, session })
     }
 
-    /// Completes a login from the platform's signed webhook. The browser that started it still
-    /// has to poll to receive its session.
+    /// Completes a login from the platform's signed webhook, and records the attempt. The
+    /// browser that started it still has to poll to receive its session, or its refusal.
     pub async fn callback(&self, headers: &http::HeaderMap, body: &[u8]) -> Result<(), Problem> {
         let event = self
             .inner
@@ -429,35 +449,78 @@ impl LoginFlow {
             let logins = self.logins();
             logins
                 .iter()
-                .find(|(_, l)| l.pending.authz_id() == &event.authz_id)
+                .find(|(_, l)| l.pending.authz_id() == &event.authz_id && l.finished.is_none())
                 .map(|(k, l)| (*k, l.pending.clone()))
         };
         let Some((key, pending)) = found else {
             return Ok(()); // not ours, or already finished by polling
         };
-        match self.inner.client.complete_callback(&pending, &event).await {
-            Ok(result) => {
-                // A refusal is the login's answer, not the webhook's: the webhook is taken (2xx,
-                // so the platform does not retry it) and the browser's next poll gets the refusal.
-                let finished = match judge(&result.claims) {
-                    Err(refusal) => Finished::Refused(refusal),
-                    Ok(user) => {
-                        let (user, event) = self.accept(user, &result).await?;
-                        Finished::User(user, Some(event))
-                    }
-                };
-                if let Some(l) = self.logins().get_mut(&key) {
-                    l.completed = Some(finished);
-                }
-                Ok(())
-            }
-            Err(e) if e.kind() == Actor::RetryLater => Err(client_problem(&e)),
+        let token = match &event.kind {
+            WebhookKind::Approved { token } => Some(token.as_str()),
+            _ => None,
+        };
+        let result = self.inner.client.complete_callback(&pending, &event).await;
+        // Only what may succeed later is the webhook's error (the platform retries it). Any
+        // other ending — a refusal too — is the login's answer: the webhook is taken (2xx) and
+        // the browser's next poll gets it.
+        let mut finished = self.conclude(&pending, token, result).await?;
+        // Recorded now, so the attempt is on record even if the browser never comes back; what
+        // the log cannot take yet is written on the browser's poll.
+        if let Err(problem) = self.write(&mut finished.records).await {
+            tracing::debug!(
+                code = problem.code,
+                "attempt recorded at the browser's poll"
+            );
+        }
+        if let Some(l) = self.logins().get_mut(&key) {
+            l.finished = Some(finished);
+        }
+        Ok(())
+    }
+
+    /// How a login attempt ended, counted, with the records to write: the answer, or an error
+    /// worth retrying (the login stays as it was).
+    async fn conclude(
+        &self,
+        pending: &PendingAuthorization,
+        token: Option<&str>,
+        result: Result<Verified<IdentityResult>, ClientError>,
+    ) -> Result<Finished, Problem> {
+        let result = match result {
+            Err(e) if e.kind() == Actor::RetryLater => return Err(client_problem(&e)),
             Err(e) => {
-                self.logins().remove(&key);
                 record_outcome(&Method::NetId, outcome_label(&e));
-                Err(client_problem(&e))
+                let record = failed_attempt(AuditAction::Verification, None, pending, token, &e);
+                return Ok(Finished {
+                    outcome: Err(client_problem(&e)),
+                    records: vec![record],
+                });
+            }
+            Ok(result) => result,
+        };
+        match judge(&result.claims) {
+            Err(refusal) => Ok(Finished {
+                outcome: Err(refusal),
+                records: vec![refused_answer(AuditAction::Verification, &result)],
+            }),
+            Ok(user) => {
+                let (user, records) = self.accept(user, &result).await?;
+                Ok(Finished {
+                    outcome: Ok(user),
+                    records,
+                })
             }
         }
+    }
+
+    /// Appends `records` to the audit log in order, removing each once written; the first that
+    /// cannot be written stops it (the rest stay for the next try).
+    async fn write(&self, records: &mut Vec<AuditEvent>) -> Result<(), Problem> {
+        while let Some(event) = records.first() {
+            self.record(event.clone()).await?;
+            records.remove(0);
+        }
+        Ok(())
     }
 
     /// Appends `event` to the audit log, if there is one.
@@ -468,7 +531,7 @@ impl LoginFlow {
         match log.append(event).await {
             Ok(_) => Ok(()),
             Err(e) if e.actor() == Actor::RetryLater => {
-                tracing::warn!(code = e.code(), "audit log unavailable; login held");
+                tracing::warn!(code = e.code(), "audit log unavailable; answer held");
                 Err(Problem::unavailable("the audit log", "审计日志"))
             }
             Err(e) => {
@@ -479,12 +542,13 @@ impl LoginFlow {
     }
 
     /// Records a verified user's consent receipt (and keeps the fields it covers, sealed),
-    /// counts the verification, and returns the user with their audit record.
+    /// counts the verification, and returns the user with their audit records: the
+    /// verification (keeping the signed token), then the consent granted, if a receipt came.
     async fn accept(
         &self,
         user: VerifiedUser,
-        result: &crate::token::Verified<crate::client::IdentityResult>,
-    ) -> Result<(VerifiedUser, AuditEvent), Problem> {
+        result: &Verified<IdentityResult>,
+    ) -> Result<(VerifiedUser, Vec<AuditEvent>), Problem> {
         let mut event = AuditEvent::new(
             AuditAction::Verification,
             user.subject(),
@@ -492,30 +556,47 @@ impl LoginFlow {
             Method::NetId.label(),
         )
         .assurance(user.assurance().level())
-        .authz_id(result.authz_id.as_str())
-        .token_sm3(result.token_sm3());
+        .authz_id(result.authz_id.as_str());
+        event = keep_token(event, result);
         if let Some(fields) = &result.fields {
             event = event.fields(fields.names().iter());
         }
-        if let (Some(ledger), Some(receipt)) = (&self.inner.consents, &result.consent) {
-            let consent = ConsentRecord::from_receipt(user.subject(), receipt);
-            ledger
-                .record(consent.clone())
-                .await
-                .map_err(|_| Problem::unavailable("the consent ledger", "同意记录"))?;
-            if let (Some(vault), Some(fields)) = (&self.inner.vault, &result.fields) {
-                vault.keep(&consent, fields).await.map_err(|e| {
-                    tracing::warn!(code = e.code(), "consented fields not kept");
-                    Problem::unavailable("the field vault", "字段保管库")
-                })?;
+        let mut granted = None;
+        if let Some(receipt) = &result.consent {
+            if let Some(ledger) = &self.inner.consents {
+                let consent = ConsentRecord::from_receipt(user.subject(), receipt);
+                ledger
+                    .record(consent.clone())
+                    .await
+                    .map_err(|_| Problem::unavailable("the consent ledger", "同意记录"))?;
+                if let (Some(vault), Some(fields)) = (&self.inner.vault, &result.fields) {
+                    vault.keep(&consent, fields).await.map_err(|e| {
+                        tracing::warn!(code = e.code(), "consented fields not kept");
+                        Problem::unavailable("the field vault", "字段保管库")
+                    })?;
+                }
             }
             event = event.consent_id(&receipt.id);
+            // The receipt is in the signed token the verification's record keeps.
+            granted = Some(
+                AuditEvent::new(
+                    AuditAction::ConsentGranted,
+                    user.subject(),
+                    "granted",
+                    Method::NetId.label(),
+                )
+                .fields(receipt.fields.iter())
+                .consent_id(&receipt.id)
+                .authz_id(result.authz_id.as_str())
+                .token_sm3(result.token_sm3()),
+            );
         }
         record_outcome(&Method::NetId, "verified");
-        Ok((user, event))
+        Ok((user, std::iter::once(event).chain(granted).collect()))
     }
 
-    /// Logs in a user verified by the platform's own lawful method `method`.
+    /// Logs in a user verified by the platform's own lawful method `method`, and records the
+    /// attempt however it ends.
     pub async fn login_other(
         &self,
         method: &str,
@@ -527,36 +608,51 @@ impl LoginFlow {
             .get(method)
             .ok_or_else(|| Problem::of(ProblemKind::MethodUnknown))?;
         let label = Method::Other(verifier.method().to_owned());
-        let verified = verifier.verify(evidence).await.map_err(|_| {
-            record_outcome(&label, "not_verified");
-            Problem::of(ProblemKind::NotVerified)
-                .with_detail("the verification failed", "核验未通过。")
-        })?;
+        let attempt = |subject: Option<&str>, outcome: &str| match subject {
+            Some(s) => AuditEvent::new(AuditAction::Verification, s, outcome, label.label()),
+            None => AuditEvent::without_subject(AuditAction::Verification, outcome, label.label()),
+        };
+        let verified = match verifier.verify(evidence).await {
+            Ok(verified) => verified,
+            Err(_) => {
+                record_outcome(&label, "not_verified");
+                // The verifier's message is its own text: not recorded.
+                self.record(attempt(None, "not_verified")).await?;
+                return Err(Problem::of(ProblemKind::NotVerified)
+                    .with_detail("the verification failed", "核验未通过。"));
+            }
+        };
+        let (age_tag, guardian_consent, assurance) = (
+            verified.age_tag,
+            verified.guardian_consent,
+            verified.assurance,
+        );
+        let user = VerifiedUser::from_other(verifier.method(), verified, unix_now());
         // However the child verified: Art. 5 §2 for 网号/网证, PIPL Art. 31 for the rest.
-        if lacks_guardian_consent(verified.age_tag, verified.guardian_consent) {
+        if lacks_guardian_consent(age_tag, guardian_consent) {
             record_outcome(&label, GUARDIAN_CONSENT_REQUIRED);
+            let subject = user.as_ref().map(VerifiedUser::subject);
+            self.record(
+                attempt(subject, "refused")
+                    .reason(GUARDIAN_CONSENT_REQUIRED)
+                    .assurance(assurance.level()),
+            )
+            .await?;
             return Err(Problem::guardian_consent_required());
         }
-        let user =
-            VerifiedUser::from_other(verifier.method(), verified, unix_now()).ok_or_else(|| {
-                // The verifier's code must be fixed; the user cannot.
-                tracing::error!(
-                    method = verifier.method(),
-                    "an identity verifier gave a method name or subject netid cannot namespace"
-                );
-                record_outcome(&label, "not_verified");
-                Problem::internal()
-            })?;
-        self.record(
-            AuditEvent::new(
-                AuditAction::Verification,
-                user.subject(),
-                "verified",
-                label.label(),
-            )
-            .assurance(user.assurance().level()),
-        )
-        .await?;
+        let Some(user) = user else {
+            // The verifier's code must be fixed; the user cannot.
+            tracing::error!(
+                method = verifier.method(),
+                "an identity verifier gave a method name or subject netid cannot namespace"
+            );
+            record_outcome(&label, "not_verified");
+            self.record(attempt(None, "failed").reason(VERIFIER_OUTPUT_INVALID))
+                .await?;
+            return Err(Problem::internal());
+        };
+        self.record(attempt(Some(user.subject()), "verified").assurance(user.assurance().level()))
+            .await?;
         record_outcome(&label, "verified");
         let session = self
             .inner
@@ -564,6 +660,141 @@ impl LoginFlow {
             .issue(&user)
             .map_err(|e| e.to_problem())?;
         Ok((user, session))
+    }
+
+    /// Starts a re-verification of the 网号/网证 user `subject`: a fresh, live verification (R03
+    /// or above) that must come from the same person. The Anti-Telecom-Fraud Law Art. 33
+    /// (《反电信网络诈骗法》第三十三条) says a provider *may* (可以) re-verify an account showing
+    /// fraud-related anomalies; `reason` is shown to the user. Show the user the returned
+    /// authorization's QR code or app link, keep it server-side, and finish with
+    /// [`poll_reverification`](Self::poll_reverification), which records the outcome.
+    pub async fn start_reverification(
+        &self,
+        subject: &Pseudonym,
+        reason: &str,
+    ) -> Result<PendingAuthorization, Problem> {
+        self.inner
+            .client
+            .reverify(subject, reason)
+            .await
+            .map_err(|e| client_problem(&e))
+    }
+
+    /// Asks whether the re-verification `pending` is answered. Every ending is recorded in the
+    /// audit log (action `reverification`) before it is returned: confirmed (`verified`, with
+    /// the signed token), not confirmed (`not_verified` and the platform's reason), or — as an
+    /// error — declined, expired or failed. An answer the log cannot take yet is held, with a
+    /// retryable 503, and given on the next call.
+    pub async fn poll_reverification(
+        &self,
+        pending: &PendingAuthorization,
+    ) -> Result<ReverificationStatus, Problem> {
+        let Some(subject) = pending.request().reverified_subject() else {
+            tracing::error!("poll_reverification was given a login's authorization");
+            return Err(Problem::internal());
+        };
+        let key = pending.authz_id().as_str().to_owned();
+        let held = self.held().remove(&key);
+        let mut finished = match held {
+            Some(held) => held.finished,
+            None => match self.inner.client.poll_token(pending).await {
+                Ok(None) => return Ok(ReverificationStatus::Pending),
+                Ok(Some(token)) => {
+                    let result = self.inner.client.complete(pending, &token).await;
+                    conclude_reverification(subject, pending, Some(&token), result)?
+                }
+                Err(e) => conclude_reverification(subject, pending, None, Err(e))?,
+            },
+        };
+        if let Err(problem) = self.write(&mut finished.records).await {
+            let now = unix_now();
+            let mut held = self.held();
+            held.retain(|_, h| h.expires_at + 300 > now);
+            held.insert(
+                key,
+                HeldReverification {
+                    expires_at: pending.expires_at(),
+                    finished,
+                },
+            );
+            return Err(problem);
+        }
+        finished.outcome
+    }
+
+    fn held(&self) -> std::sync::MutexGuard<'_, HashMap<String, HeldReverification>> {
+        self.inner
+            .reverifications
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records a consent the application collected itself — the user agreed, on the
+    /// application's own page, to provide or let it process identity data (Art. 7 §2, Art. 8
+    /// §3) — in the audit log (`consent_granted`, method `app`), then in the consent ledger.
+    /// Consents that come with a 网号/网证 result are recorded by the login itself.
+    pub async fn record_consent(&self, consent: ConsentRecord) -> Result<(), Problem> {
+        let ledger = self.ledger()?;
+        self.record(
+            AuditEvent::new(
+                AuditAction::ConsentGranted,
+                consent.subject.as_str(),
+                "granted",
+                "app",
+            )
+            .fields(consent.fields.iter().copied())
+            .consent_id(consent.id.as_str())
+            .at(consent.granted_at),
+        )
+        .await?;
+        ledger
+            .record(consent)
+            .await
+            .map_err(|_| Problem::unavailable("the consent ledger", "同意记录"))
+    }
+
+    /// Withdraws the consent `consent_id` of `subject` (PIPL Art. 15 §1: 个人有权撤回其同意)
+    /// and records the withdrawal (`consent_withdrawn`, method `user_request`). `false` when
+    /// there is no live consent with that id (nothing is recorded). The record is written
+    /// before the ledger changes: if the ledger then fails, the retry records the withdrawal a
+    /// second time — the log may show it twice, never miss it.
+    pub async fn withdraw_consent(&self, subject: &str, consent_id: &str) -> Result<bool, Problem> {
+        let ledger = self.ledger()?;
+        let unavailable = |_| Problem::unavailable("the consent ledger", "同意记录");
+        let now = unix_now();
+        let live = ledger
+            .for_subject(subject)
+            .await
+            .map_err(unavailable)?
+            .into_iter()
+            .find(|c| c.id == consent_id && c.is_live(now));
+        let Some(consent) = live else {
+            return Ok(false);
+        };
+        self.record(
+            AuditEvent::new(
+                AuditAction::ConsentWithdrawn,
+                subject,
+                "withdrawn",
+                "user_request",
+            )
+            .fields(consent.fields.iter().copied())
+            .consent_id(consent_id)
+            .at(now),
+        )
+        .await?;
+        ledger
+            .withdraw(subject, consent_id, now)
+            .await
+            .map_err(unavailable)
+    }
+
+    /// The consent ledger, which the consent calls need.
+    fn ledger(&self) -> Result<&Arc<dyn ConsentLedger>, Problem> {
+        self.inner.consents.as_ref().ok_or_else(|| {
+            tracing::error!("a consent call on a LoginFlow built without .consents(…)");
+            Problem::internal()
+        })
     }
 
     /// Ends a session, and records the logout in the audit log. Safe to repeat.
@@ -583,6 +814,126 @@ impl LoginFlow {
         .await
     }
 }
+
+/// How a re-verification ended, with its record: the answer, or an error worth retrying.
+fn conclude_reverification(
+    subject: &str,
+    pending: &PendingAuthorization,
+    token: Option<&str>,
+    result: Result<Verified<IdentityResult>, ClientError>,
+) -> Result<Finished<ReverificationStatus>, Problem> {
+    let result = match result {
+        Err(e) if e.kind() == Actor::RetryLater => return Err(client_problem(&e)),
+        Err(e) => {
+            let record = failed_attempt(
+                AuditAction::Reverification,
+                Some(subject),
+                pending,
+                token,
+                &e,
+            );
+            return Ok(Finished {
+                outcome: Err(client_problem(&e)),
+                records: vec![record],
+            });
+        }
+        Ok(result) => result,
+    };
+    let claims = &result.claims;
+    let (outcome, record) = match claims.outcome {
+        VerificationOutcome::Verified => {
+            let record = AuditEvent::new(
+                AuditAction::Reverification,
+                claims.subject.as_str(),
+                "verified",
+                Method::NetId.label(),
+            )
+            .assurance(claims.assurance.level())
+            .authz_id(claims.authz_id.as_str());
+            (
+                ReverificationStatus::Confirmed {
+                    assurance: claims.assurance,
+                },
+                keep_token(record, &result),
+            )
+        }
+        VerificationOutcome::NotVerified(reason) => (
+            ReverificationStatus::NotConfirmed { reason },
+            refused_answer(AuditAction::Reverification, &result),
+        ),
+    };
+    Ok(Finished {
+        outcome: Ok(outcome),
+        records: vec![record],
+    })
+}
+
+/// The record of an answer that ended an attempt without verifying: declined, expired, or
+/// `failed` with the error code. A token received is recorded by its SM3 only: it failed
+/// verification, so it may be anyone's bytes, and its `sub` names no one for sure.
+fn failed_attempt(
+    action: AuditAction,
+    subject: Option<&str>,
+    pending: &PendingAuthorization,
+    token: Option<&str>,
+    error: &ClientError,
+) -> AuditEvent {
+    let outcome = match error {
+        ClientError::Declined => "declined",
+        ClientError::NotAnswered => "expired",
+        _ => "failed",
+    };
+    let method = Method::NetId.label();
+    let mut event = match subject {
+        Some(subject) => AuditEvent::new(action, subject, outcome, method),
+        None => AuditEvent::without_subject(action, outcome, method),
+    }
+    .authz_id(pending.authz_id().as_str());
+    if outcome == "failed" {
+        event = event.reason(error.code());
+    }
+    if let Some(token) = token {
+        event = event.token_sm3(&sm3(token.as_bytes()));
+    }
+    event
+}
+
+/// The record of a checked answer that does not sign anyone in: `not_verified` with the
+/// platform's reason, or `refused` (a `verified` answer for an under-14 without a guardian's
+/// consent, Art. 5 §2). The signed token is kept: the refusal rests on it.
+fn refused_answer(action: AuditAction, result: &Verified<IdentityResult>) -> AuditEvent {
+    let claims = &result.claims;
+    let (outcome, reason) = match claims.outcome {
+        VerificationOutcome::NotVerified(reason) => ("not_verified", reason.as_str()),
+        VerificationOutcome::Verified => ("refused", GUARDIAN_CONSENT_REQUIRED),
+    };
+    let event = AuditEvent::new(
+        action,
+        claims.subject.as_str(),
+        outcome,
+        Method::NetId.label(),
+    )
+    .reason(reason)
+    .assurance(claims.assurance.level())
+    .authz_id(claims.authz_id.as_str());
+    keep_token(event, result)
+}
+
+/// Keeps the signed token in `event`; should the token not scan clean for identity data (no
+/// protocol v1 token fails), only its SM3.
+fn keep_token(event: AuditEvent, result: &Verified<IdentityResult>) -> AuditEvent {
+    match crate::audit::check_token(result.token()) {
+        Ok(()) => event.token(result.token()),
+        Err(_) => {
+            tracing::warn!("a result token was not kept in the audit log, only its SM3");
+            event.token_sm3(result.token_sm3())
+        }
+    }
+}
+
+/// The reason recorded when another method's verifier returned a subject or method name netid
+/// cannot use.
+const VERIFIER_OUTPUT_INVALID: &str = "login.verifier_output_invalid";
 
 /// The outcome label of a login refused under Art. 5 §2.
 const GUARDIAN_CONSENT_REQUIRED: &str = "guardian_consent_required";

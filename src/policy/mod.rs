@@ -34,7 +34,7 @@ pub use gate::{
     Admission, AdmittedBody, BodyError, ClientAddr, Frontend, Gate, HeaderSource, Immediate,
     LOGIN_BODY_LIMIT, LoginRoute, Reply, RequestHead,
 };
-pub use login::{LoginFlow, LoginFlowBuilder, LoginStart, LoginStatus};
+pub use login::{LoginFlow, LoginFlowBuilder, LoginStart, LoginStatus, ReverificationStatus};
 pub use places::{HeaderList, UNSCANNED_HEADERS};
 pub use rules::{
     MAX_LISTED_LOCATIONS, PlaintextRule, RequestFacts, RouteError, RoutePolicy, Rules,

@@ -431,8 +431,8 @@ impl SealedFieldStore for PgStore {
     }
 }
 
-const AUDIT_COLUMNS: &str = "seq, prev, action, subject, outcome, method, assurance, fields, \
-                             consent_id, authz_id, token_sm3, at, hash";
+const AUDIT_COLUMNS: &str = "seq, prev, v, action, subject, outcome, reason, method, assurance, \
+                             fields, consent_id, authz_id, token_sm3, token, at, hash";
 
 fn entry_from_row(row: &PgRow) -> Result<AuditEntry, StoreError> {
     let action: String = row.try_get("action").map_err(describe)?;
@@ -443,19 +443,29 @@ fn entry_from_row(row: &PgRow) -> Result<AuditEntry, StoreError> {
         .map_err(describe)?
         .map(|a| u8::try_from(a).map_err(|_| StoreError::corrupt(BACKEND, "assurance range")))
         .transpose()?;
+    // Rows written before migration 0002 have no version: they are version 1.
+    let version = match row.try_get::<Option<i16>, _>("v").map_err(describe)? {
+        None => 1,
+        Some(v) => {
+            u8::try_from(v).map_err(|_| StoreError::corrupt(BACKEND, "entry version range"))?
+        }
+    };
     Ok(AuditEntry {
         seq: to_u64(row.try_get("seq").map_err(describe)?)?,
         prev: row.try_get("prev").map_err(describe)?,
+        version,
         event: AuditEvent {
             action,
             subject: row.try_get("subject").map_err(describe)?,
             outcome: row.try_get("outcome").map_err(describe)?,
+            reason: row.try_get("reason").map_err(describe)?,
             method: row.try_get("method").map_err(describe)?,
             assurance,
             fields: parse_fields(row.try_get("fields").map_err(describe)?)?,
             consent_id: row.try_get("consent_id").map_err(describe)?,
             authz_id: row.try_get("authz_id").map_err(describe)?,
             token_sm3: row.try_get("token_sm3").map_err(describe)?,
+            token: row.try_get("token").map_err(describe)?,
             at: to_u64(row.try_get("at").map_err(describe)?)?,
         },
         hash: row.try_get("hash").map_err(describe)?,
@@ -488,19 +498,22 @@ impl AuditLog for PgStore {
         let e = &entry.event;
         sqlx::query(&format!(
             "INSERT INTO netid_audit ({AUDIT_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
         ))
         .bind(to_i64(entry.seq)?)
         .bind(&entry.prev)
+        .bind(i16::from(entry.version))
         .bind(e.action.as_str())
         .bind(&e.subject)
         .bind(&e.outcome)
+        .bind(&e.reason)
         .bind(&e.method)
         .bind(e.assurance.map(i16::from))
         .bind(field_names(&e.fields))
         .bind(&e.consent_id)
         .bind(&e.authz_id)
         .bind(&e.token_sm3)
+        .bind(&e.token)
         .bind(to_i64(e.at)?)
         .bind(&entry.hash)
         .execute(&mut *tx)

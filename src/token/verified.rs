@@ -10,11 +10,24 @@ use std::ops::Deref;
 /// // Cannot be built by hand:
 /// let v = netid::token::Verified { claims: (), kid: String::new(), token_sm3: [0; 32] };
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Verified<T> {
     pub(crate) claims: T,
     pub(crate) kid: String,
     pub(crate) token_sm3: [u8; 32],
+    /// The compact token as received.
+    pub(crate) token: String,
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for Verified<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The token is shown by its digest: a few kilobytes of base64 help no log reader.
+        f.debug_struct("Verified")
+            .field("claims", &self.claims)
+            .field("kid", &self.kid)
+            .field("token_sm3", &hex::encode(self.token_sm3))
+            .finish_non_exhaustive()
+    }
 }
 
 impl<T> Verified<T> {
@@ -33,10 +46,18 @@ impl<T> Verified<T> {
         &self.kid
     }
 
-    /// SM3 of the compact token as received: what an audit log records to prove which signed
-    /// result the relying party relied on, without storing the token itself.
+    /// SM3 of the compact token as received: names the signed result the relying party relied
+    /// on (the audit log's `token_sm3`).
     pub fn token_sm3(&self) -> &[u8; 32] {
         &self.token_sm3
+    }
+
+    /// The compact token as received: the platform's signed answer itself, which the audit log
+    /// keeps so that its signature can be checked again later (`netid audit verify --keys`). It
+    /// holds the pseudonym and, when fields were asked for, SM2-encrypted fields: no plaintext
+    /// identity data.
+    pub fn token(&self) -> &str {
+        &self.token
     }
 }
 
@@ -55,6 +76,7 @@ impl<T> Verified<T> {
             claims: f(self.claims),
             kid: self.kid,
             token_sm3: self.token_sm3,
+            token: self.token,
         }
     }
 }

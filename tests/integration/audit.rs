@@ -317,15 +317,18 @@ fn hashed_bytes_have_the_documented_key_order() {
     let keys = [
         "seq",
         "prev",
+        "v",
         "action",
         "subject",
         "outcome",
+        "reason",
         "method",
         "assurance",
         "fields",
         "consent_id",
         "authz_id",
         "token_sm3",
+        "token",
         "at",
     ];
     let positions: Vec<usize> = keys
@@ -345,9 +348,10 @@ fn hashed_bytes_have_the_documented_key_order() {
     assert_eq!(
         String::from_utf8(bare.hashed_bytes()).unwrap(),
         format!(
-            "{{\"seq\":1,\"prev\":\"{}\",\"action\":\"logout\",\"subject\":\"pw_1\",\
-             \"outcome\":\"ok\",\"method\":\"netid\",\"assurance\":null,\"fields\":[],\
-             \"consent_id\":null,\"authz_id\":null,\"token_sm3\":null,\"at\":5}}",
+            "{{\"seq\":1,\"prev\":\"{}\",\"v\":2,\"action\":\"logout\",\"subject\":\"pw_1\",\
+             \"outcome\":\"ok\",\"reason\":null,\"method\":\"netid\",\"assurance\":null,\
+             \"fields\":[],\"consent_id\":null,\"authz_id\":null,\"token_sm3\":null,\
+             \"token\":null,\"at\":5}}",
             "0".repeat(64)
         )
     );
@@ -364,6 +368,11 @@ fn documented_script() -> String {
         .1;
     let block = after.split_once("```sh\n").expect("sh block").1;
     block.split_once("```").expect("end of block").0.to_owned()
+}
+
+/// Runs the documented script on `file`.
+pub(crate) fn run_documented_script(file: &Path) -> std::process::Output {
+    run_script(&documented_script(), file)
 }
 
 /// Changes the lines of a log file.

@@ -4,6 +4,7 @@
 #[cfg(feature = "actix")]
 mod actix_adapter;
 mod audit;
+mod audit_record;
 #[cfg(feature = "axum")]
 mod axum_adapter;
 #[cfg(feature = "cli")]

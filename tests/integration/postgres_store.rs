@@ -59,7 +59,14 @@ async fn migrations_apply_once_even_from_racing_instances() {
     .fetch_one(&scope.admin)
     .await
     .unwrap();
-    assert_eq!(applied, 1);
+    let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"))
+        .unwrap()
+        .count();
+    assert_eq!(
+        applied,
+        i64::try_from(files).unwrap(),
+        "every migration, once"
+    );
 
     // Before migrations, a store says what to do, not what PostgreSQL said.
     let other = PgScope::new().await.unwrap();
@@ -304,14 +311,21 @@ async fn erase_subject_leaves_nothing_behind_in_redis_or_postgres() {
         !before.contains(&name) && !before.contains(&id_number),
         "sealed at rest"
     );
+    // The verification (the signed token kept, fields encrypted in it), then the consent.
     let log = b.3.read(1, 100).await.unwrap();
-    assert_eq!(log.len(), 1);
+    assert_eq!(log.len(), 2);
     assert_eq!(
         log[0].event.fields,
         vec![FieldName::Name, FieldName::IdNumber]
     );
     assert_eq!(
         log[0].event.consent_id.as_deref(),
+        Some(consents[0].id.as_str())
+    );
+    assert!(log[0].event.token.is_some());
+    assert_eq!(log[1].event.action, AuditAction::ConsentGranted);
+    assert_eq!(
+        log[1].event.consent_id.as_deref(),
         Some(consents[0].id.as_str())
     );
 
@@ -321,7 +335,7 @@ async fn erase_subject_leaves_nothing_behind_in_redis_or_postgres() {
         (receipt.consents_withdrawn, receipt.sealed_records_erased),
         (1, 1)
     );
-    assert_eq!(receipt.audit_seq, 2);
+    assert_eq!(receipt.audit_seq, 3);
 
     // Nothing usable is left, at either instance.
     let e = a.0.sessions().authenticate(&session).await.unwrap_err();
@@ -363,9 +377,9 @@ async fn erase_subject_leaves_nothing_behind_in_redis_or_postgres() {
     let head = verify_log(a.3.as_ref()).await.unwrap();
     assert_eq!(
         (head.last_seq, head.head.as_str()),
-        (2, receipt.audit_hash.as_str())
+        (3, receipt.audit_hash.as_str())
     );
-    let last = a.3.read(2, 1).await.unwrap().remove(0);
+    let last = a.3.read(3, 1).await.unwrap().remove(0);
     assert_eq!(last.event.action, AuditAction::Erasure);
 
     // Erasing again is harmless and says nothing was left.
@@ -508,4 +522,242 @@ async fn the_cli_migrates_and_verifies_a_postgres_log() {
         err.contains("store.unavailable") && !err.contains("hunter2"),
         "{err}"
     );
+}
+
+/// A log of version 1 rows, as netid wrote them before migration 0002: the migration adds what
+/// version 2 needs, the old rows still verify, new logins append version 2 entries that keep the
+/// platform's signed token, and a token tampered with by the table's owner — the chain re-hashed
+/// after it — is caught by the signature check (`netid audit verify --postgres … --keys`).
+#[tokio::test]
+async fn a_postgres_log_keeps_tokens_and_its_version_1_rows_still_verify() {
+    use crate::audit_record::{assert_no_identity_data, flip_a_byte, flow, forge, login};
+    use netid::audit::{TokenCheckError, TokenVerifier, verify_log_and_tokens};
+
+    let Some(scope) = PgScope::new().await else {
+        return;
+    };
+    let url = crate::servers::pg_scope::postgres_url();
+    let store = PgStore::builder(&url)
+        .schema(&scope.schema)
+        .build()
+        .unwrap();
+    // Only migration 0001, as an earlier netid left the database.
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(
+        manifest.join("migrations/postgres/0001_netid.sql"),
+        dir.path().join("0001_netid.sql"),
+    )
+    .unwrap();
+    sqlx::query(&format!("CREATE SCHEMA {}", scope.schema))
+        .execute(&scope.admin)
+        .await
+        .unwrap();
+    sqlx::migrate::Migrator::new(dir.path())
+        .await
+        .unwrap()
+        .run(store.pool())
+        .await
+        .unwrap();
+    // Its rows: the version 1 fixture (made by an independent implementation).
+    let fixture = std::fs::read_to_string(manifest.join("tests/data/audit-v1.jsonl")).unwrap();
+    for line in fixture.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let fields: Vec<String> = serde_json::from_value(v["fields"].clone()).unwrap();
+        sqlx::query(
+            "INSERT INTO netid_audit (seq, prev, action, subject, outcome, method, assurance, \
+             fields, consent_id, authz_id, token_sm3, at, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(v["seq"].as_i64())
+        .bind(v["prev"].as_str())
+        .bind(v["action"].as_str())
+        .bind(v["subject"].as_str())
+        .bind(v["outcome"].as_str())
+        .bind(v["method"].as_str())
+        .bind(v["assurance"].as_i64().map(|a| i16::try_from(a).unwrap()))
+        .bind(fields)
+        .bind(v["consent_id"].as_str())
+        .bind(v["authz_id"].as_str())
+        .bind(v["token_sm3"].as_str())
+        .bind(v["at"].as_i64())
+        .bind(v["hash"].as_str())
+        .execute(store.pool())
+        .await
+        .unwrap();
+    }
+    store.migrate().await.unwrap();
+    let head = verify_log(&store).await.unwrap();
+    assert_eq!(
+        (head.last_seq, head.head.as_str()),
+        (
+            4,
+            "fb456101648792da658bd50576fb19cea67f5dd8207e5525162965a0a5558a0b"
+        )
+    );
+    assert!(
+        store
+            .read(1, 10)
+            .await
+            .unwrap()
+            .iter()
+            .all(|e| e.version == 1)
+    );
+
+    // Logins through the sandbox append version 2 entries with the signed token.
+    let sandbox = Sandbox::start().await.unwrap();
+    let store = Arc::new(store);
+    let flow = flow(
+        &sandbox,
+        store.clone(),
+        VerificationRequest::verify_only("登录"),
+        store.clone(),
+    );
+    login(&flow, &sandbox, Persona::Adult).await.unwrap();
+    login(&flow, &sandbox, Persona::Minor13WithoutGuardian)
+        .await
+        .unwrap_err();
+    let start = flow.start().await.unwrap();
+    sandbox
+        .approve(&AuthzId::parse(&start.authz_id).unwrap(), Persona::Declines)
+        .unwrap();
+    flow.poll(&start.browser_binding).await.unwrap_err();
+    let entries = store.read(1, 100).await.unwrap();
+    assert_eq!(entries.len(), 7);
+    assert_eq!(
+        entries
+            .iter()
+            .map(|e| (e.version, e.event.outcome.as_str(), e.event.token.is_some()))
+            .collect::<Vec<_>>()[4..],
+        [
+            (2, "verified", true),
+            (2, "not_verified", true),
+            (2, "declined", false)
+        ]
+    );
+    assert_eq!(entries[6].event.subject, None, "stored as NULL");
+    let versions: Vec<Option<i16>> = sqlx::query_scalar(&format!(
+        "SELECT v FROM {}.netid_audit ORDER BY seq",
+        scope.schema
+    ))
+    .fetch_all(&scope.admin)
+    .await
+    .unwrap();
+    assert_eq!(
+        versions,
+        [None, None, None, None, Some(2), Some(2), Some(2)]
+    );
+    let mut tokens = TokenVerifier::new(&sandbox.pinned_key_set());
+    verify_log_and_tokens(store.as_ref(), None, &mut tokens)
+        .await
+        .unwrap();
+    assert_eq!(tokens.checked(), 2);
+    assert_no_identity_data(&entries);
+    let dump = scope.dump().await;
+    let detector = netid::detect::Detector::new();
+    for row in dump.lines().filter(|l| !l.is_empty()) {
+        assert!(
+            !detector.scan_json(row.as_bytes()).unwrap().should_block(),
+            "{row}"
+        );
+    }
+
+    // The table's owner flips a byte of the first token and re-hashes the chain after it.
+    let mut forged = entries.clone();
+    forge(&mut forged, 5, flip_a_byte);
+    scope
+        .exec("ALTER TABLE netid_audit DISABLE TRIGGER USER")
+        .await
+        .unwrap();
+    for e in &forged[4..] {
+        let mut tx = scope.admin.begin().await.unwrap();
+        sqlx::query(&format!(
+            "UPDATE {}.netid_audit SET prev = $2, token = $3, token_sm3 = $4, hash = $5 \
+             WHERE seq = $1",
+            scope.schema
+        ))
+        .bind(i64::try_from(e.seq).unwrap())
+        .bind(&e.prev)
+        .bind(&e.event.token)
+        .bind(&e.event.token_sm3)
+        .bind(&e.hash)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+    // The chain alone is perfect again; the signature is not.
+    assert_eq!(verify_log(store.as_ref()).await.unwrap().last_seq, 7);
+    let mut tokens = TokenVerifier::new(&sandbox.pinned_key_set());
+    let e = verify_log_and_tokens(store.as_ref(), None, &mut tokens)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            AuditError::Token(TokenCheckError::Invalid { seq: 5, .. })
+        ),
+        "{e:?}"
+    );
+
+    #[cfg(feature = "cli")]
+    {
+        let dir = tempfile::tempdir().unwrap();
+        let jwks = dir.path().join("jwks.json");
+        std::fs::write(&jwks, sandbox.jwks()).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_netid"))
+            .args([
+                "audit",
+                "verify",
+                "--postgres",
+                &url,
+                "--schema",
+                &scope.schema,
+                "--keys",
+                jwks.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.starts_with("error: audit.token_invalid: the token kept in audit entry 5 "),
+            "{err}"
+        );
+        // Put back as it was: the CLI verifies the chain and both signatures.
+        for e in &entries[4..] {
+            sqlx::query(&format!(
+                "UPDATE {}.netid_audit SET prev = $2, token = $3, token_sm3 = $4, hash = $5 \
+                 WHERE seq = $1",
+                scope.schema
+            ))
+            .bind(i64::try_from(e.seq).unwrap())
+            .bind(&e.prev)
+            .bind(&e.event.token)
+            .bind(&e.event.token_sm3)
+            .bind(&e.hash)
+            .execute(&scope.admin)
+            .await
+            .unwrap();
+        }
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_netid"))
+            .args([
+                "audit",
+                "verify",
+                "--postgres",
+                &url,
+                "--schema",
+                &scope.schema,
+                "--keys",
+                jwks.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout)
+                .ends_with("\nok: 2 signed result tokens verified\n"),
+            "{out:?}"
+        );
+    }
 }

@@ -1,47 +1,65 @@
 //! `netid audit`: check an audit log's hash chain from the command line.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use netid::audit::{AuditError, ChainHead, JsonlAuditLog, StoreError};
+use netid::audit::{AuditError, ChainHead, JsonlAuditLog, StoreError, TokenVerifier};
+use netid::crypto::{DEFAULT_DISTID, DistId, VerifyingKey};
 
-use crate::{Failure, print_stdout};
+use crate::verify::{Keys, read_keys};
+use crate::{Failure, print_stderr, print_stdout};
 
 /// The long help of `netid audit`.
 pub(crate) const LONG_ABOUT: &str = "\
 Check a tamper-evident audit log (docs/AUDIT.md): every entry's SM3 hash, the run of sequence \
-numbers and the link of each entry to the one before it.";
+numbers and the link of each entry to the one before it; with --keys, also the platform's \
+signature on every result token the log keeps.";
 
 /// The examples shown after `netid audit --help`.
 pub(crate) const EXAMPLES: &str = "\
 Examples:
-  netid audit verify /var/lib/app/audit.jsonl";
+  netid audit verify /var/lib/app/audit.jsonl --keys platform-jwks.json";
 
 /// The long help of `netid audit verify`.
 const VERIFY_LONG_ABOUT: &str = "\
-Verify an audit log written by netid's JsonlAuditLog: reads FILE.jsonl line by line (any size, \
-nothing is written or created) and checks that its entries form one unbroken chain from GENESIS.
+Verify an audit log written by netid's JsonlAuditLog (FILE.jsonl, read line by line, any size, \
+nothing written or created) or its PostgreSQL log (--postgres): its entries must form one \
+unbroken chain from GENESIS.
 
-On success prints `ok: <N> entries, last seq <S>, head <hash>` and exits 0. Keep the head \
-somewhere the log's writer cannot change: a chain alone cannot show that its last entries were \
-removed, but --expect-head SEQ:HASH then can (the log may have grown since).
+With --keys, every result token the log keeps (the platform's signed answer a verification \
+rested on) must also verify again: its SM2-SM3 signature with the key its kid names, its SM3 \
+the entry's token_sm3, its sub and authz_id the entry's. Only the signature is checked, not the \
+time: give the platform's keys of the time the tokens were signed (its JWKS, or one SPKI PEM \
+public key trusted under any kid). Without --keys the chain alone is checked, and a note on \
+standard error says the signatures were not.
 
-A broken chain, or a line that is not a complete entry, exits 1 with `error: <code>: <message>` \
-on standard error, naming the sequence or line number, never the content: audit.edited, \
-audit.deleted, audit.reordered, audit.inserted, audit.genesis, audit.truncated, \
-audit.head_mismatch, store.corrupt. An unreadable file or a bad option exits 2.";
+On success prints `ok: <N> entries, last seq <S>, head <hash>` (and, with --keys, `ok: <T> \
+signed result tokens verified`) and exits 0. Keep the head somewhere the log's writer cannot \
+change: a chain alone cannot show that its last entries were removed, but --expect-head \
+SEQ:HASH then can (the log may have grown since).
+
+A broken chain, a line that is not a complete entry, or a token that does not verify exits 1 \
+with `error: <code>: <message>` on standard error, naming the sequence or line number, never \
+the content: audit.edited, audit.deleted, audit.reordered, audit.inserted, audit.genesis, \
+audit.truncated, audit.head_mismatch, audit.unknown_version, store.corrupt, \
+audit.token_invalid, audit.token_mismatch, audit.token_key_unknown. An unreadable file, a bad \
+key file or a bad option exits 2.";
 
 /// The examples shown after `netid audit verify --help`.
 const VERIFY_EXAMPLES: &str = "\
 Examples:
-  # Check the whole chain
-  netid audit verify /var/lib/app/audit.jsonl
+  # Check the whole chain, and the platform's signature on every token it keeps
+  netid audit verify /var/lib/app/audit.jsonl --keys platform-jwks.json
 
   # ...and that the head recorded yesterday is still in it, unchanged
-  netid audit verify /var/lib/app/audit.jsonl \\
+  netid audit verify /var/lib/app/audit.jsonl --keys platform-jwks.json \\
       --expect-head 4711:3f1c0e9a6b2d48f5a0c7e1d9b8a6f4e2c0d8b6a4f2e0c8a6b4d2f0e8c6a4b2d0
 
+  # The PostgreSQL log, tables in the schema netid
+  netid audit verify --postgres postgres://auditor@db.internal/app --schema netid \\
+      --keys platform-jwks.json
+
   # The verdict only, e.g. from cron
-  netid audit verify audit.jsonl > /dev/null || echo 'audit log tampered' | mail -s alert ops";
+  netid audit verify audit.jsonl --keys jwks.json > /dev/null || echo 'audit log tampered' | mail -s alert ops";
 
 /// Arguments of `netid audit`.
 #[derive(Debug, clap::Args)]
@@ -69,6 +87,13 @@ struct VerifyArgs {
     /// SEQ must still be in the log with this hash.
     #[arg(long, value_name = "SEQ:HASH", value_parser = parse_anchor)]
     expect_head: Option<ChainHead>,
+    /// The platform's keys, to verify the signature of every token the log keeps: a JWKS
+    /// file, or one SPKI PEM public key (trusted under any kid).
+    #[arg(long, value_name = "FILE")]
+    keys: Option<PathBuf>,
+    /// The SM2 distinguishing identifier the platform signs with.
+    #[arg(long, value_name = "ID", default_value = DEFAULT_DISTID)]
+    distid: String,
     #[cfg(feature = "postgres")]
     #[command(flatten)]
     pg: PgArgs,
@@ -106,17 +131,30 @@ pub(crate) fn run(args: Args) -> Result<(), Failure> {
 
 /// Runs `netid audit verify`.
 fn verify(args: VerifyArgs) -> Result<(), Failure> {
+    let mut tokens = match &args.keys {
+        Some(path) => Some(token_verifier(path, &args.distid)?),
+        None => None,
+    };
     let head = match &args.source.file {
-        Some(path) => JsonlAuditLog::verify_file(path, args.expect_head.as_ref()),
+        Some(path) => match tokens.as_mut() {
+            Some(tokens) => {
+                JsonlAuditLog::verify_file_and_tokens(path, args.expect_head.as_ref(), tokens)
+            }
+            None => JsonlAuditLog::verify_file(path, args.expect_head.as_ref()),
+        },
         #[cfg(feature = "postgres")]
         None if args.source.postgres.is_some() => {
             let url = args.source.postgres.clone().unwrap_or_default();
             let anchor = args.expect_head.clone();
+            let tokens = tokens.as_mut();
             crate::pg::block_on(async move {
                 let store = crate::pg::store(&url, args.pg.schema.as_deref())?;
-                match anchor {
-                    Some(a) => netid::audit::verify_log_to(&store, &a).await,
-                    None => netid::audit::verify_log(&store).await,
+                match (tokens, anchor) {
+                    (Some(tokens), anchor) => {
+                        netid::audit::verify_log_and_tokens(&store, anchor.as_ref(), tokens).await
+                    }
+                    (None, Some(a)) => netid::audit::verify_log_to(&store, &a).await,
+                    (None, None) => netid::audit::verify_log(&store).await,
                 }
             })
         }
@@ -128,19 +166,43 @@ fn verify(args: VerifyArgs) -> Result<(), Failure> {
         }
     }
     .map_err(|e| failure(&e))?;
-    print_stdout(&format!(
+    let mut report = format!(
         "ok: {} entries, last seq {}, head {}\n",
         head.entries, head.last_seq, head.head
-    ))
+    );
+    match &tokens {
+        Some(tokens) => {
+            report.push_str(&format!(
+                "ok: {} signed result tokens verified\n",
+                tokens.checked()
+            ));
+        }
+        None => print_stderr(
+            "note: the chain was checked, the platform's signatures were not: give --keys \
+             (its JWKS or PEM key) to verify the result tokens the log keeps",
+        ),
+    }
+    print_stdout(&report)
+}
+
+/// The token verifier for the keys in `path`.
+fn token_verifier(path: &Path, distid: &str) -> Result<TokenVerifier, Failure> {
+    let distid = DistId::new(distid).map_err(|e| Failure::setup(&e))?;
+    Ok(match read_keys(path, distid.clone())? {
+        Keys::Set(set) => TokenVerifier::new(&set),
+        Keys::Single(key) => TokenVerifier::with_key(VerifyingKey::new(key, distid)),
+    })
 }
 
 /// A broken chain or a damaged file is a verdict (exit 1); anything else stopped the check
 /// before one (exit 2).
 fn failure(error: &AuditError) -> Failure {
     match error {
-        AuditError::Chain(_) | AuditError::Store(StoreError::Corrupt { .. }) => {
-            Failure::rejected(error)
-        }
+        // A newer netid wrote it: no verdict this netid can give.
+        AuditError::Chain(netid::audit::ChainError::UnknownVersion { .. }) => Failure::setup(error),
+        AuditError::Chain(_)
+        | AuditError::Token(_)
+        | AuditError::Store(StoreError::Corrupt { .. }) => Failure::rejected(error),
         _ => Failure::setup(error),
     }
 }

@@ -78,7 +78,7 @@ pub(crate) struct Args {
 }
 
 /// The keys given with `--keys`, before the token's kid is known.
-enum Keys {
+pub(crate) enum Keys {
     /// A JWKS, already read into a key set.
     Set(KeySet),
     /// One public key, to be pinned under the token's own kid.
@@ -150,7 +150,7 @@ fn validation(args: &Args) -> Result<Validation, Failure> {
 }
 
 /// Reads `--keys`: SPKI PEM if the file starts with `-----BEGIN`, a JWKS otherwise.
-fn read_keys(path: &Path, distid: DistId) -> Result<Keys, Failure> {
+pub(crate) fn read_keys(path: &Path, distid: DistId) -> Result<Keys, Failure> {
     let bytes = read_input(path)?;
     let Ok(text) = std::str::from_utf8(&bytes) else {
         return Err(Failure::other(
