@@ -30,7 +30,7 @@ use crate::clock::unix_now;
 use crate::crypto::sm3;
 use crate::error::{Actor, ErrorCode};
 use crate::store::Vault;
-use crate::store::{ConsentLedger, ConsentRecord};
+use crate::store::{ConsentLedger, ConsentRecord, RetentionPolicy};
 
 /// A started login: what the page shows, and the secret that binds it to this browser.
 #[derive(Clone)]
@@ -97,6 +97,7 @@ struct Inner {
     sessions: SessionManager,
     request: VerificationRequest,
     consents: Option<Arc<dyn ConsentLedger>>,
+    retention: RetentionPolicy,
     audit: Option<Arc<dyn AuditLog>>,
     vault: Option<Vault>,
     verifiers: HashMap<&'static str, Arc<dyn IdentityVerifier>>,
@@ -116,6 +117,7 @@ pub struct LoginFlowBuilder {
     sessions: SessionManager,
     request: VerificationRequest,
     consents: Option<Arc<dyn ConsentLedger>>,
+    retention: RetentionPolicy,
     audit: Option<Arc<dyn AuditLog>>,
     vault: Option<Vault>,
     verifiers: HashMap<&'static str, Arc<dyn IdentityVerifier>>,
@@ -146,6 +148,15 @@ impl LoginFlowBuilder {
         self
     }
 
+    /// How long the consents recorded from the platform's receipts, and the fields kept under
+    /// them, may be kept, by purpose (PIPL Art. 19, Art. 47 §1 item 2). Default:
+    /// [`RetentionPolicy::new`], every purpose [`RetentionPolicy::DEFAULT_PERIOD`] (30 days).
+    /// State the period for the purpose of a fields request: the one the law you cite sets.
+    pub fn retention(mut self, policy: RetentionPolicy) -> Self {
+        self.retention = policy;
+        self
+    }
+
     /// Where every verification the application relies on is recorded (and every logout): a
     /// login is refused with a retryable 503 until its record is written (fail closed).
     pub fn audit(mut self, log: Arc<dyn AuditLog>) -> Self {
@@ -166,14 +177,29 @@ impl LoginFlowBuilder {
         self
     }
 
-    /// Builds the flow.
+    /// Builds the flow. Warns (`tracing`) when it asks for fields, to be kept, for a purpose
+    /// the retention policy does not name.
     pub fn build(self) -> LoginFlow {
+        let purpose = &self.request.purpose;
+        if !self.request.requested_fields().is_empty()
+            && self.consents.is_some()
+            && !self.retention.states(purpose)
+        {
+            tracing::warn!(
+                purpose = %purpose,
+                default_days = RetentionPolicy::DEFAULT_PERIOD.as_secs() / 86_400,
+                "the login asks for fields for a purpose the retention policy does not name: \
+                 consents and kept fields expire after the default period \
+                 (LoginFlowBuilder::retention)"
+            );
+        }
         LoginFlow {
             inner: Arc::new(Inner {
                 client: self.client,
                 sessions: self.sessions,
                 request: self.request,
                 consents: self.consents,
+                retention: self.retention,
                 audit: self.audit,
                 vault: self.vault,
                 verifiers: self.verifiers,
@@ -219,6 +245,7 @@ impl LoginFlow {
             sessions,
             request: VerificationRequest::verify_only("登录 / sign-in"),
             consents: None,
+            retention: RetentionPolicy::new(),
             audit: None,
             vault: None,
             verifiers: HashMap::new(),
@@ -421,7 +448,10 @@ impl LoginFlow {
             event = event.fields(fields.names().iter());
         }
         if let (Some(ledger), Some(receipt)) = (&self.inner.consents, &result.consent) {
-            let consent = ConsentRecord::from_receipt(user.subject(), receipt);
+            let consent = self
+                .inner
+                .retention
+                .apply(ConsentRecord::from_receipt(user.subject(), receipt));
             ledger
                 .record(consent.clone())
                 .await

@@ -1365,7 +1365,11 @@ async fn stateful(h: &dyn Harness, w: &World, adult: &str) -> usize {
             fields: vec![FieldName::IdNumber],
             purpose: "会员实名".into(),
             legal_basis: None,
-            granted_at: 0,
+            // Recorded without an expiry: the ledger gives it the default period from now.
+            granted_at: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs(),
             expires_at: None,
             withdrawn_at: None,
         })
