@@ -11,6 +11,7 @@
 //! let pg = Arc::new(pg);
 //! // One store, three roles: `LoginFlowBuilder::consents(pg.clone())`,
 //! // `LoginFlowBuilder::audit(pg.clone())`, `Vault::new(pg.clone(), pg.clone(), key)`.
+//! // From cron, on any instance: `netid sweep --postgres URL --schema netid`.
 //! # Ok(()) }
 //! ```
 //!
