@@ -44,7 +44,8 @@
 //! - [`request_auth`]: request and webhook signatures.
 //! - [`store`]: shared state — replay guard, and the traits Redis and PostgreSQL back.
 //! - [`audit`]: the tamper-evident audit log (SM3 hash chain).
-//! - [`erasure`]: deletion on request, with a receipt (PIPL Art. 47).
+//! - [`erasure`]: deletion on request, with a receipt; on withdrawal; and at the end of the
+//!   retention period, by a sweep (PIPL Art. 47).
 //! - [`error`]: what every error shares: a stable code and who must act.
 //!
 //! # Verifying a signed result by hand

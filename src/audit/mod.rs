@@ -108,6 +108,9 @@ pub enum AuditAction {
     Logout,
     /// Data about the user was erased on request or at the end of its retention.
     Erasure,
+    /// A retention sweep deleted every consent and sealed field whose period had ended by `at`
+    /// (subject `*`: it concerns no one user; `erasure::Sweeper`).
+    RetentionSweep,
 }
 
 impl AuditAction {
@@ -120,6 +123,7 @@ impl AuditAction {
             AuditAction::ConsentWithdrawn => "consent_withdrawn",
             AuditAction::Logout => "logout",
             AuditAction::Erasure => "erasure",
+            AuditAction::RetentionSweep => "retention_sweep",
         }
     }
 }

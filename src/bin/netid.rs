@@ -23,6 +23,9 @@ mod pg;
 mod sandbox;
 #[path = "netid/sign.rs"]
 mod sign;
+#[cfg(feature = "postgres")]
+#[path = "netid/sweep.rs"]
+mod sweep;
 #[path = "netid/verify.rs"]
 mod verify;
 
@@ -56,7 +59,8 @@ Exit status:
   1  verify: the token was rejected; audit verify: the log's chain is broken, or a
      token it keeps does not verify;
      stderr holds `error: <code>: <message>`
-  2  usage error, unreadable file, invalid key file or claims, refused overwrite
+  2  usage error, unreadable file, invalid key file or claims, refused overwrite;
+     migrate, sweep: the database cannot be reached or refuses
 
 Example, a round trip with a fresh test key:
   netid keygen --kid test-2026-01 --out keys/
@@ -94,6 +98,10 @@ enum Command {
     #[cfg(feature = "postgres")]
     #[command(long_about = pg::LONG_ABOUT, after_long_help = pg::EXAMPLES)]
     Migrate(pg::Args),
+    /// Delete consents and sealed fields whose retention period has ended (feature `postgres`).
+    #[cfg(feature = "postgres")]
+    #[command(long_about = sweep::LONG_ABOUT, after_long_help = sweep::EXAMPLES)]
+    Sweep(sweep::Args),
 }
 
 impl Command {
@@ -107,6 +115,8 @@ impl Command {
             Command::Audit(args) => audit::run(args),
             #[cfg(feature = "postgres")]
             Command::Migrate(args) => pg::run(args),
+            #[cfg(feature = "postgres")]
+            Command::Sweep(args) => sweep::run(args),
         }
     }
 }

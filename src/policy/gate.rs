@@ -510,11 +510,10 @@ impl Gate {
             expires_at: None,
             withdrawn_at: None,
         };
-        self.rules
-            .consents()
-            .record(consent.clone())
-            .await
-            .map_err(|_| Problem::unavailable("the consent ledger", "同意记录"))?;
+        let consent = self.login.retention().apply(consent);
+        self.login
+            .record_consent_in(self.rules.consents().as_ref(), consent.clone())
+            .await?;
         tracing::info!(fields = consent.fields.len(), "consent recorded");
         let receipt = serde_json::json!({
             "id": consent.id, "subject": consent.subject, "fields": consent.fields,
@@ -533,11 +532,13 @@ impl Gate {
                 .with_detail("send {\"id\": …}", "请发送 {\"id\": …}。")
         })?;
         let withdrawn = self
-            .rules
-            .consents()
-            .withdraw(user.subject(), &withdrawal.id, crate::clock::unix_now())
-            .await
-            .map_err(|_| Problem::unavailable("the consent ledger", "同意记录"))?;
+            .login
+            .withdraw_consent_in(
+                self.rules.consents().as_ref(),
+                user.subject(),
+                &withdrawal.id,
+            )
+            .await?;
         if !withdrawn {
             return Err(Problem::of(ProblemKind::NotFound));
         }

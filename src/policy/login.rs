@@ -32,7 +32,7 @@ use crate::crypto::sm3;
 use crate::error::{Actor, ErrorCode};
 use crate::model::{Assurance, NotVerifiedReason, Pseudonym, VerificationOutcome};
 use crate::store::Vault;
-use crate::store::{ConsentLedger, ConsentRecord};
+use crate::store::{ConsentLedger, ConsentRecord, RetentionPolicy};
 use crate::token::Verified;
 
 /// A started login: what the page shows, and the secret that binds it to this browser.
@@ -127,6 +127,7 @@ struct Inner {
     sessions: SessionManager,
     request: VerificationRequest,
     consents: Option<Arc<dyn ConsentLedger>>,
+    retention: RetentionPolicy,
     audit: Option<Arc<dyn AuditLog>>,
     vault: Option<Vault>,
     verifiers: HashMap<&'static str, Arc<dyn IdentityVerifier>>,
@@ -150,6 +151,7 @@ pub struct LoginFlowBuilder {
     sessions: SessionManager,
     request: VerificationRequest,
     consents: Option<Arc<dyn ConsentLedger>>,
+    retention: RetentionPolicy,
     audit: Option<Arc<dyn AuditLog>>,
     vault: Option<Vault>,
     verifiers: HashMap<&'static str, Arc<dyn IdentityVerifier>>,
@@ -190,6 +192,15 @@ impl LoginFlowBuilder {
         self
     }
 
+    /// How long the consents recorded from the platform's receipts, and the fields kept under
+    /// them, may be kept, by purpose (PIPL Art. 19, Art. 47 §1 item 2). Default:
+    /// [`RetentionPolicy::new`], every purpose [`RetentionPolicy::DEFAULT_PERIOD`] (30 days).
+    /// State the period for the purpose of a fields request: the one the law you cite sets.
+    pub fn retention(mut self, policy: RetentionPolicy) -> Self {
+        self.retention = policy;
+        self
+    }
+
     /// Where every attempt is recorded (docs/AUDIT.md): each verification and its outcome
     /// (verified, not verified, refused, declined, expired, failed), by 网号/网证 or another
     /// method, with the platform's signed result token when it passed verification; each
@@ -214,14 +225,29 @@ impl LoginFlowBuilder {
         self
     }
 
-    /// Builds the flow.
+    /// Builds the flow. Warns (`tracing`) when it asks for fields, to be kept, for a purpose
+    /// the retention policy does not name.
     pub fn build(self) -> LoginFlow {
+        let purpose = &self.request.purpose;
+        if !self.request.requested_fields().is_empty()
+            && self.consents.is_some()
+            && !self.retention.states(purpose)
+        {
+            tracing::warn!(
+                purpose = %purpose,
+                default_days = RetentionPolicy::DEFAULT_PERIOD.as_secs() / 86_400,
+                "the login asks for fields for a purpose the retention policy does not name: \
+                 consents and kept fields expire after the default period \
+                 (LoginFlowBuilder::retention)"
+            );
+        }
         LoginFlow {
             inner: Arc::new(Inner {
                 client: self.client,
                 sessions: self.sessions,
                 request: self.request,
                 consents: self.consents,
+                retention: self.retention,
                 audit: self.audit,
                 vault: self.vault,
                 verifiers: self.verifiers,
@@ -286,6 +312,7 @@ impl LoginFlow {
             sessions,
             request: VerificationRequest::verify_only("登录 / sign-in"),
             consents: None,
+            retention: RetentionPolicy::new(),
             audit: None,
             vault: None,
             verifiers: HashMap::new(),
@@ -564,7 +591,10 @@ impl LoginFlow {
         let mut granted = None;
         if let Some(receipt) = &result.consent {
             if let Some(ledger) = &self.inner.consents {
-                let consent = ConsentRecord::from_receipt(user.subject(), receipt);
+                let consent = self
+                    .inner
+                    .retention
+                    .apply(ConsentRecord::from_receipt(user.subject(), receipt));
                 ledger
                     .record(consent.clone())
                     .await
@@ -734,7 +764,17 @@ impl LoginFlow {
     /// §3) — in the audit log (`consent_granted`, method `app`), then in the consent ledger.
     /// Consents that come with a 网号/网证 result are recorded by the login itself.
     pub async fn record_consent(&self, consent: ConsentRecord) -> Result<(), Problem> {
-        let ledger = self.ledger()?;
+        self.record_consent_in(self.ledger()?.as_ref(), consent)
+            .await
+    }
+
+    /// [`record_consent`](Self::record_consent) into `ledger` (the rules' own, for the consent
+    /// route).
+    pub(crate) async fn record_consent_in(
+        &self,
+        ledger: &dyn ConsentLedger,
+        consent: ConsentRecord,
+    ) -> Result<(), Problem> {
         self.record(
             AuditEvent::new(
                 AuditAction::ConsentGranted,
@@ -759,7 +799,19 @@ impl LoginFlow {
     /// before the ledger changes: if the ledger then fails, the retry records the withdrawal a
     /// second time — the log may show it twice, never miss it.
     pub async fn withdraw_consent(&self, subject: &str, consent_id: &str) -> Result<bool, Problem> {
-        let ledger = self.ledger()?;
+        self.withdraw_consent_in(self.ledger()?.as_ref(), subject, consent_id)
+            .await
+    }
+
+    /// [`withdraw_consent`](Self::withdraw_consent) in `ledger` (the rules' own, for the
+    /// consent route). With a vault, the sealed fields the consent covered are deleted first
+    /// (PIPL Art. 47 §1 item 3).
+    pub(crate) async fn withdraw_consent_in(
+        &self,
+        ledger: &dyn ConsentLedger,
+        subject: &str,
+        consent_id: &str,
+    ) -> Result<bool, Problem> {
         let unavailable = |_| Problem::unavailable("the consent ledger", "同意记录");
         let now = unix_now();
         let live = ledger
@@ -783,6 +835,13 @@ impl LoginFlow {
             .at(now),
         )
         .await?;
+        if let Some(vault) = &self.inner.vault {
+            vault
+                .store()
+                .erase_consent(subject, consent_id)
+                .await
+                .map_err(|_| Problem::unavailable("the field vault", "字段保管库"))?;
+        }
         ledger
             .withdraw(subject, consent_id, now)
             .await
@@ -790,6 +849,11 @@ impl LoginFlow {
     }
 
     /// The consent ledger, which the consent calls need.
+    /// How long consents may be kept, by purpose.
+    pub(crate) fn retention(&self) -> &RetentionPolicy {
+        &self.inner.retention
+    }
+
     fn ledger(&self) -> Result<&Arc<dyn ConsentLedger>, Problem> {
         self.inner.consents.as_ref().ok_or_else(|| {
             tracing::error!("a consent call on a LoginFlow built without .consents(…)");

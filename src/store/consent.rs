@@ -3,13 +3,20 @@
 //!
 //! The right to withdraw comes from PIPL Art. 15 §1 (《个人信息保护法》第十五条第一款: 基于个人
 //! 同意处理个人信息的，个人有权撤回其同意), not from the 管理办法. After a withdrawal the
-//! processor must delete the data it covered (PIPL Art. 47 §1 item 3), unless Art. 47 §2 applies.
+//! processor must delete the data it covered (PIPL Art. 47 §1 item 3), unless Art. 47 §2 applies:
+//! [`Vault::withdraw`](super::Vault::withdraw) deletes the sealed fields and withdraws the consent.
+//!
+//! Every consent ends: it expires at the end of its purpose's retention period
+//! ([`RetentionPolicy`](super::RetentionPolicy), PIPL Art. 19), and a ledger records one given
+//! without an expiry with the default period. An expired consent is not live, and
+//! [`ConsentLedger::sweep_expired`] deletes it.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
+use super::retention::with_default_expiry;
 use crate::clock::unix_now;
 use crate::error::StoreError;
 use crate::model::{FieldName, FieldSet};
@@ -29,7 +36,11 @@ pub struct ConsentRecord {
     pub legal_basis: Option<String>,
     /// When given (Unix seconds).
     pub granted_at: u64,
-    /// When it lapses, if it does.
+    /// When it lapses (Unix seconds): the end of its purpose's retention period
+    /// ([`RetentionPolicy::apply`](super::RetentionPolicy::apply)). `None` only before it is
+    /// recorded: a ledger records it with the default period
+    /// ([`RetentionPolicy::DEFAULT_PERIOD`](super::RetentionPolicy::DEFAULT_PERIOD) from
+    /// `granted_at`).
     pub expires_at: Option<u64>,
     /// When withdrawn, if it was.
     pub withdrawn_at: Option<u64>,
@@ -51,7 +62,9 @@ impl ConsentRecord {
         self.fields.iter().copied().collect()
     }
 
-    /// A record from the receipt the platform signed with a verification result.
+    /// A record from the receipt the platform signed with a verification result, with no
+    /// expiry yet: give it one with [`RetentionPolicy::apply`](super::RetentionPolicy::apply)
+    /// (the login flow does).
     pub fn from_receipt(subject: &str, receipt: &crate::model::ConsentReceipt) -> Self {
         Self {
             id: receipt.id.clone(),
@@ -69,15 +82,26 @@ impl ConsentRecord {
 /// Where consents live. Every instance of the application must see the same ledger.
 #[async_trait::async_trait]
 pub trait ConsentLedger: Send + Sync + 'static {
-    /// Records a consent (replacing one with the same id and subject).
+    /// Records a consent (replacing one with the same id and subject). One without
+    /// `expires_at` is recorded with the default retention period from its `granted_at`
+    /// ([`RetentionPolicy::DEFAULT_PERIOD`](super::RetentionPolicy::DEFAULT_PERIOD)): nothing is
+    /// kept without an end.
     async fn record(&self, consent: ConsentRecord) -> Result<(), StoreError>;
     /// Withdraws a consent; `false` if there was no live one with that id.
+    ///
+    /// The fields kept under it must go too (PIPL Art. 47 §1 item 3): withdraw through
+    /// [`Vault::withdraw`](super::Vault::withdraw), which deletes them first. (The PostgreSQL
+    /// ledger also deletes them itself, in the same transaction.)
     async fn withdraw(&self, subject: &str, consent_id: &str, at: u64) -> Result<bool, StoreError>;
     /// Every consent of a subject, live or not.
     async fn for_subject(&self, subject: &str) -> Result<Vec<ConsentRecord>, StoreError>;
     /// Withdraws every live consent of a subject (deletion on request, PIPL Art. 47); returns
     /// how many.
     async fn withdraw_all(&self, subject: &str, at: u64) -> Result<usize, StoreError>;
+    /// Deletes every consent whose retention period has ended (`expires_at <= now`), withdrawn
+    /// or not (PIPL Art. 47 §1 item 2); returns how many. Safe to run from several instances at
+    /// once: each record is deleted, and counted, by one of them.
+    async fn sweep_expired(&self, now: u64) -> Result<usize, StoreError>;
 
     /// The live consent covering `field` for `purpose`, if any.
     async fn live_consent(
@@ -110,6 +134,7 @@ impl InMemoryConsentLedger {
 #[async_trait::async_trait]
 impl ConsentLedger for InMemoryConsentLedger {
     async fn record(&self, consent: ConsentRecord) -> Result<(), StoreError> {
+        let consent = with_default_expiry(consent);
         self.with(|m| {
             let list = m.entry(consent.subject.clone()).or_default();
             list.retain(|c| c.id != consent.id);
@@ -142,6 +167,19 @@ impl ConsentLedger for InMemoryConsentLedger {
                     .map(|c| c.withdrawn_at = Some(at))
                     .count()
             })
+        }))
+    }
+
+    async fn sweep_expired(&self, now: u64) -> Result<usize, StoreError> {
+        Ok(self.with(|m| {
+            let mut swept = 0;
+            m.retain(|_, list| {
+                let before = list.len();
+                list.retain(|c| c.expires_at.is_none_or(|e| now < e));
+                swept += before - list.len();
+                !list.is_empty()
+            });
+            swept
         }))
     }
 }

@@ -7,6 +7,9 @@
 //! revocations); the `postgres` feature adds the PostgreSQL consent ledger, field vault and
 //! audit log.
 //!
+//! Nothing is kept without an end: every consent and every sealed field carries an expiry from
+//! its purpose's [`RetentionPolicy`], and `erasure::Sweeper` deletes what has expired.
+//!
 //! Every store fails closed: when a backend cannot answer, the operation returns a
 //! [`StoreError::Unavailable`] (retryable), and the rule that needed it refuses rather than
 //! passes.
@@ -19,11 +22,13 @@ pub mod postgres;
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub mod redis;
 mod replay;
+mod retention;
 mod revocation;
 mod vault;
 
 pub use crate::error::StoreError;
 pub use consent::{ConsentError, ConsentLedger, ConsentRecord, Consented, InMemoryConsentLedger};
 pub use replay::{InMemoryReplayGuard, ReplayGuard, ReplayKind};
+pub use retention::RetentionPolicy;
 pub use revocation::{InMemoryRevocations, RevocationStore};
-pub use vault::{InMemorySealedFields, SealedFieldStore, Vault, VaultError};
+pub use vault::{InMemorySealedFields, SealedFieldStore, Vault, VaultError, Withdrawal};

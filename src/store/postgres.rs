@@ -11,6 +11,7 @@
 //! let pg = Arc::new(pg);
 //! // One store, three roles: `LoginFlowBuilder::consents(pg.clone())`,
 //! // `LoginFlowBuilder::audit(pg.clone())`, `Vault::new(pg.clone(), pg.clone(), key)`.
+//! // From cron, on any instance: `netid sweep --postgres URL --schema netid`.
 //! # Ok(()) }
 //! ```
 //!
@@ -19,6 +20,14 @@
 //! transaction-scoped advisory lock, so the log stays one chain (and `seq` is the primary key:
 //! a fork could not be stored anyway). Failures map to [`StoreError`] by SQLSTATE class, never
 //! by message: PostgreSQL messages may quote the values of a row.
+//!
+//! # Retention
+//! Every consent and sealed row carries `expires_at` (NOT NULL since migration 0003). A sweep
+//! ([`ConsentLedger::sweep_expired`], [`SealedFieldStore::sweep_expired`]; `netid sweep`) deletes
+//! expired rows in batches of [`SWEEP_BATCH`], each batch one statement that locks its rows with
+//! `FOR UPDATE SKIP LOCKED`: sweeps running at once on many instances share the work, never wait
+//! for each other (no deadlock), and each row is deleted, and counted, by exactly one of them.
+//! Withdrawing a consent deletes its sealed row in the same transaction.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -27,12 +36,16 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Row, Transaction};
 
 use super::StoreError;
+use super::retention::with_default_expiry;
 use super::vault::SealedFieldStore;
 use super::{ConsentLedger, ConsentRecord};
 use crate::audit::{AuditAction, AuditEntry, AuditError, AuditEvent, AuditLog};
 use crate::model::FieldName;
 
 const BACKEND: &str = "postgres";
+
+/// How many rows one sweep statement deletes at most (one short transaction each).
+pub const SWEEP_BATCH: i64 = 1000;
 
 /// The embedded migrations (`migrations/postgres/` in the crate).
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -303,6 +316,7 @@ fn consent_from_row(row: &PgRow) -> Result<ConsentRecord, StoreError> {
 #[async_trait::async_trait]
 impl ConsentLedger for PgStore {
     async fn record(&self, c: ConsentRecord) -> Result<(), StoreError> {
+        let c = with_default_expiry(c);
         let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO netid_consents \
@@ -339,6 +353,13 @@ impl ConsentLedger for PgStore {
         .execute(&mut *tx)
         .await
         .map_err(describe)?;
+        // The fields it covered go with it (PIPL Art. 47 §1 item 3), also on a repeat.
+        sqlx::query("DELETE FROM netid_sealed_fields WHERE subject = $1 AND consent_id = $2")
+            .bind(subject)
+            .bind(consent_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(describe)?;
         tx.commit().await.map_err(describe)?;
         Ok(done.rows_affected() == 1)
     }
@@ -366,9 +387,53 @@ impl ConsentLedger for PgStore {
         .execute(&mut *tx)
         .await
         .map_err(describe)?;
+        sqlx::query(
+            "DELETE FROM netid_sealed_fields s USING netid_consents c \
+             WHERE s.subject = $1 AND c.subject = $1 AND c.id = s.consent_id",
+        )
+        .bind(subject)
+        .execute(&mut *tx)
+        .await
+        .map_err(describe)?;
         tx.commit().await.map_err(describe)?;
-        usize::try_from(done.rows_affected())
-            .map_err(|_| StoreError::corrupt(BACKEND, "row count out of range"))
+        count(done.rows_affected())
+    }
+
+    async fn sweep_expired(&self, now: u64) -> Result<usize, StoreError> {
+        self.sweep(
+            "WITH doomed AS (SELECT subject, id FROM netid_consents WHERE expires_at <= $1 \
+             ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED) \
+             DELETE FROM netid_consents c USING doomed d \
+             WHERE c.subject = d.subject AND c.id = d.id",
+            now,
+        )
+        .await
+    }
+}
+
+fn count(rows: u64) -> Result<usize, StoreError> {
+    usize::try_from(rows).map_err(|_| StoreError::corrupt(BACKEND, "row count out of range"))
+}
+
+impl PgStore {
+    /// Runs a batched sweep statement (`$1` now, `$2` the batch size) until a batch comes back
+    /// short: then nothing expired is left, or the rest is locked by a sweep running elsewhere,
+    /// which deletes it.
+    async fn sweep(&self, statement: &'static str, now: u64) -> Result<usize, StoreError> {
+        let now = to_i64(now)?;
+        let mut total = 0;
+        loop {
+            let done = sqlx::query(statement)
+                .bind(now)
+                .bind(SWEEP_BATCH)
+                .execute(&self.pool)
+                .await
+                .map_err(describe)?;
+            total += count(done.rows_affected())?;
+            if done.rows_affected() < SWEEP_BATCH.unsigned_abs() {
+                return Ok(total);
+            }
+        }
     }
 }
 
@@ -380,17 +445,20 @@ impl SealedFieldStore for PgStore {
         consent_id: &str,
         sealed: &[u8],
         at: u64,
+        expires_at: u64,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         sqlx::query(
-            "INSERT INTO netid_sealed_fields (subject, consent_id, sealed, stored_at) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (subject, consent_id) \
-             DO UPDATE SET sealed = EXCLUDED.sealed, stored_at = EXCLUDED.stored_at",
+            "INSERT INTO netid_sealed_fields (subject, consent_id, sealed, stored_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (subject, consent_id) \
+             DO UPDATE SET sealed = EXCLUDED.sealed, stored_at = EXCLUDED.stored_at, \
+             expires_at = EXCLUDED.expires_at",
         )
         .bind(subject)
         .bind(consent_id)
         .bind(sealed)
         .bind(to_i64(at)?)
+        .bind(to_i64(expires_at)?)
         .execute(&mut *tx)
         .await
         .map_err(describe)?;
@@ -399,10 +467,12 @@ impl SealedFieldStore for PgStore {
 
     async fn get(&self, subject: &str, consent_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
         sqlx::query_scalar(
-            "SELECT sealed FROM netid_sealed_fields WHERE subject = $1 AND consent_id = $2",
+            "SELECT sealed FROM netid_sealed_fields \
+             WHERE subject = $1 AND consent_id = $2 AND expires_at > $3",
         )
         .bind(subject)
         .bind(consent_id)
+        .bind(to_i64(crate::clock::unix_now())?)
         .fetch_optional(&self.pool)
         .await
         .map_err(describe)
@@ -416,8 +486,29 @@ impl SealedFieldStore for PgStore {
             .await
             .map_err(describe)?;
         tx.commit().await.map_err(describe)?;
-        usize::try_from(done.rows_affected())
-            .map_err(|_| StoreError::corrupt(BACKEND, "row count out of range"))
+        count(done.rows_affected())
+    }
+
+    async fn erase_consent(&self, subject: &str, consent_id: &str) -> Result<usize, StoreError> {
+        let done =
+            sqlx::query("DELETE FROM netid_sealed_fields WHERE subject = $1 AND consent_id = $2")
+                .bind(subject)
+                .bind(consent_id)
+                .execute(&self.pool)
+                .await
+                .map_err(describe)?;
+        count(done.rows_affected())
+    }
+
+    async fn sweep_expired(&self, now: u64) -> Result<usize, StoreError> {
+        self.sweep(
+            "WITH doomed AS (SELECT subject, consent_id FROM netid_sealed_fields \
+             WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED) \
+             DELETE FROM netid_sealed_fields s USING doomed d \
+             WHERE s.subject = d.subject AND s.consent_id = d.consent_id",
+            now,
+        )
+        .await
     }
 
     async fn count_for_subject(&self, subject: &str) -> Result<usize, StoreError> {

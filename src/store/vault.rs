@@ -6,6 +6,11 @@
 //! [`ConsentLedger`] first, so a withdrawn or expired consent locks the data at once; and
 //! [`Vault::erase_subject`] deletes everything kept for a user (PIPL Art. 47, 《个人信息保护法》
 //! 第四十七条; Art. 9 §3 of the 管理办法 binds the national platform, not the relying party).
+//!
+//! Deletion without a request, PIPL Art. 47 §1: each record carries the expiry of the consent
+//! it was kept under (item 2, the retention period: [`RetentionPolicy`](super::RetentionPolicy));
+//! an expired record is never handed out, and [`SealedFieldStore::sweep_expired`] deletes it.
+//! [`Vault::withdraw`] deletes the records of a consent as it withdraws it (item 3).
 
 use std::sync::{Arc, Mutex};
 
@@ -13,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::StoreError;
+use super::retention::with_default_expiry;
 use super::{ConsentLedger, ConsentRecord, Consented};
 use crate::clock::unix_now;
 use crate::crypto::DecryptionKey;
@@ -24,18 +30,28 @@ use crate::pii::{BirthDate, ExposeSecret, IdNumber, PersonalName};
 /// plaintext value.
 #[async_trait::async_trait]
 pub trait SealedFieldStore: Send + Sync + 'static {
-    /// Keeps `sealed` for (`subject`, `consent_id`), replacing what was there.
+    /// Keeps `sealed` for (`subject`, `consent_id`) until `expires_at` (Unix seconds),
+    /// replacing what was there.
     async fn put(
         &self,
         subject: &str,
         consent_id: &str,
         sealed: &[u8],
         at: u64,
+        expires_at: u64,
     ) -> Result<(), StoreError>;
-    /// The sealed fields for (`subject`, `consent_id`), if any.
+    /// The sealed fields for (`subject`, `consent_id`), if any are kept and not expired
+    /// (`unix_now() < expires_at`).
     async fn get(&self, subject: &str, consent_id: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// Deletes everything kept for `subject`; returns how many records went.
     async fn erase_subject(&self, subject: &str) -> Result<usize, StoreError>;
+    /// Deletes what is kept for (`subject`, `consent_id`) (a withdrawal); returns how many
+    /// records went (0 or 1).
+    async fn erase_consent(&self, subject: &str, consent_id: &str) -> Result<usize, StoreError>;
+    /// Deletes every record whose retention period has ended (`expires_at <= now`); returns how
+    /// many. Safe to run from several instances at once: each record is deleted, and counted,
+    /// by one of them.
+    async fn sweep_expired(&self, now: u64) -> Result<usize, StoreError>;
     /// How many records are kept for `subject` (for deletion proofs and tests).
     async fn count_for_subject(&self, subject: &str) -> Result<usize, StoreError>;
 }
@@ -43,7 +59,21 @@ pub trait SealedFieldStore: Send + Sync + 'static {
 /// Sealed fields in this process's memory.
 #[derive(Debug, Default)]
 pub struct InMemorySealedFields {
-    records: Mutex<Vec<(String, String, Vec<u8>)>>,
+    records: Mutex<Vec<Sealed>>,
+}
+
+#[derive(Debug)]
+struct Sealed {
+    subject: String,
+    consent_id: String,
+    sealed: Vec<u8>,
+    expires_at: u64,
+}
+
+impl Sealed {
+    fn is(&self, subject: &str, consent_id: &str) -> bool {
+        self.subject == subject && self.consent_id == consent_id
+    }
 }
 
 impl InMemorySealedFields {
@@ -52,7 +82,7 @@ impl InMemorySealedFields {
         Self::default()
     }
 
-    fn with<T>(&self, f: impl FnOnce(&mut Vec<(String, String, Vec<u8>)>) -> T) -> T {
+    fn with<T>(&self, f: impl FnOnce(&mut Vec<Sealed>) -> T) -> T {
         f(&mut self.records.lock().unwrap_or_else(|p| p.into_inner()))
     }
 }
@@ -65,32 +95,55 @@ impl SealedFieldStore for InMemorySealedFields {
         consent_id: &str,
         sealed: &[u8],
         _at: u64,
+        expires_at: u64,
     ) -> Result<(), StoreError> {
         self.with(|r| {
-            r.retain(|(s, c, _)| !(s == subject && c == consent_id));
-            r.push((subject.to_owned(), consent_id.to_owned(), sealed.to_vec()));
+            r.retain(|x| !x.is(subject, consent_id));
+            r.push(Sealed {
+                subject: subject.to_owned(),
+                consent_id: consent_id.to_owned(),
+                sealed: sealed.to_vec(),
+                expires_at,
+            });
         });
         Ok(())
     }
 
     async fn get(&self, subject: &str, consent_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let now = unix_now();
         Ok(self.with(|r| {
             r.iter()
-                .find(|(s, c, _)| s == subject && c == consent_id)
-                .map(|(_, _, v)| v.clone())
+                .find(|x| x.is(subject, consent_id) && now < x.expires_at)
+                .map(|x| x.sealed.clone())
         }))
     }
 
     async fn erase_subject(&self, subject: &str) -> Result<usize, StoreError> {
         Ok(self.with(|r| {
             let before = r.len();
-            r.retain(|(s, _, _)| s != subject);
+            r.retain(|x| x.subject != subject);
+            before - r.len()
+        }))
+    }
+
+    async fn erase_consent(&self, subject: &str, consent_id: &str) -> Result<usize, StoreError> {
+        Ok(self.with(|r| {
+            let before = r.len();
+            r.retain(|x| !x.is(subject, consent_id));
+            before - r.len()
+        }))
+    }
+
+    async fn sweep_expired(&self, now: u64) -> Result<usize, StoreError> {
+        Ok(self.with(|r| {
+            let before = r.len();
+            r.retain(|x| now < x.expires_at);
             before - r.len()
         }))
     }
 
     async fn count_for_subject(&self, subject: &str) -> Result<usize, StoreError> {
-        Ok(self.with(|r| r.iter().filter(|(s, _, _)| s == subject).count()))
+        Ok(self.with(|r| r.iter().filter(|x| x.subject == subject).count()))
     }
 }
 
@@ -104,7 +157,8 @@ pub enum VaultError {
     /// The consent is withdrawn, expired or unknown.
     #[error("the consent is not live")]
     NotLive,
-    /// Nothing is kept for this subject and consent.
+    /// Nothing is kept for this subject and consent: never kept, deleted, or past its
+    /// retention period.
     #[error("nothing is kept under this consent")]
     NotFound,
     /// The sealed record cannot be opened with the vault key (another key, damaged data).
@@ -134,6 +188,16 @@ impl ErrorCode for VaultError {
             VaultError::Store(e) => e.actor(),
         }
     }
+}
+
+/// What [`Vault::withdraw`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Withdrawal {
+    /// Whether this call withdrew the consent (`false`: it was withdrawn already, or unknown).
+    pub consent_withdrawn: bool,
+    /// Sealed records this call deleted.
+    pub sealed_records_erased: usize,
 }
 
 /// Keeps and opens consented fields. Cheap to clone.
@@ -175,6 +239,11 @@ impl Drop for Plain {
 }
 
 impl Vault {
+    /// Where the sealed records are kept.
+    pub(crate) fn store(&self) -> &dyn SealedFieldStore {
+        self.store.as_ref()
+    }
+
     /// A vault over `store`, checking consents in `ledger`, sealing to `key`.
     pub fn new(
         store: Arc<dyn SealedFieldStore>,
@@ -188,14 +257,17 @@ impl Vault {
         }
     }
 
-    /// Keeps `fields` under `consent`, which must be live and cover every field present.
+    /// Keeps `fields` under `consent`, which must be live and cover every field present, until
+    /// the consent expires (or, for a consent without an expiry, until the default retention
+    /// period from its `granted_at` ends, as the ledger records it).
     pub async fn keep(
         &self,
         consent: &ConsentRecord,
         fields: &IdentityFields,
     ) -> Result<(), VaultError> {
         let now = unix_now();
-        if !consent.is_live(now) {
+        let expires_at = with_default_expiry(consent.clone()).expires_at.unwrap_or(0);
+        if !consent.is_live(now) || expires_at <= now {
             return Err(VaultError::NotLive);
         }
         if let Some(f) = fields.names().iter().find(|f| !consent.fields.contains(f)) {
@@ -220,7 +292,7 @@ impl Vault {
             .encrypt(&bytes)
             .map_err(|_| VaultError::Unsealable)?;
         self.store
-            .put(&consent.subject, &consent.id, &sealed, now)
+            .put(&consent.subject, &consent.id, &sealed, now, expires_at)
             .await?;
         Ok(())
     }
@@ -259,6 +331,33 @@ impl Vault {
             birth_date: plain.birth_date.as_deref().map(BirthDate::new),
         };
         Ok(Consented::new(fields, subject, consent_id))
+    }
+
+    /// Withdraws the consent `consent_id` of `subject` and deletes the fields kept under it
+    /// (PIPL Art. 15 §1, Art. 47 §1 item 3). The fields go first, then the consent is marked
+    /// withdrawn; each step is idempotent, so after a failure (a retryable error) running it
+    /// again completes the withdrawal. (The PostgreSQL ledger's own `withdraw` deletes the
+    /// records in the same transaction as it marks the consent, so a withdrawal made on that
+    /// ledger directly leaves nothing either.)
+    pub async fn withdraw(
+        &self,
+        subject: &str,
+        consent_id: &str,
+    ) -> Result<Withdrawal, VaultError> {
+        let sealed_records_erased = self.store.erase_consent(subject, consent_id).await?;
+        let consent_withdrawn = self
+            .ledger
+            .withdraw(subject, consent_id, unix_now())
+            .await?;
+        Ok(Withdrawal {
+            consent_withdrawn,
+            sealed_records_erased,
+        })
+    }
+
+    /// The store the sealed records are in.
+    pub(crate) fn sealed_store(&self) -> Arc<dyn SealedFieldStore> {
+        Arc::clone(&self.store)
     }
 
     /// Deletes every record kept for `subject`; returns how many went.

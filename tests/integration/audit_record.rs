@@ -591,13 +591,15 @@ async fn consents_granted_and_withdrawn_are_recorded() {
             1_767_229_200
         )
     );
-    assert!(
-        ledger
-            .for_subject(user.subject())
-            .await
-            .unwrap()
-            .contains(&own)
+    // In the ledger, with an expiry the ledger set (a consent recorded without one gets the
+    // default retention period from when it was granted).
+    let stored = ledger.for_subject(user.subject()).await.unwrap();
+    let stored = stored.iter().find(|c| c.id == own.id).expect("recorded");
+    assert_eq!(
+        (&stored.purpose, &stored.fields, stored.granted_at),
+        (&own.purpose, &own.fields, own.granted_at)
     );
+    assert!(stored.expires_at.is_some_and(|t| t > own.granted_at));
 
     // An erasure.
     let erasure = Erasure::new(flow.sessions().clone(), ledger.clone(), log.clone());

@@ -16,9 +16,12 @@ mod openssl;
 mod pii_logs;
 mod policy;
 #[cfg(feature = "postgres")]
+mod postgres_retention;
+#[cfg(feature = "postgres")]
 mod postgres_store;
 #[cfg(feature = "redis")]
 mod redis_store;
+mod retention;
 #[cfg(all(feature = "axum", feature = "actix"))]
 mod routes;
 mod sandbox;

@@ -153,6 +153,10 @@ fn session_settings_are_checked() {
 #[tokio::test]
 async fn withdrawn_consent_makes_data_unusable() {
     let ledger = InMemoryConsentLedger::default();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     ledger
         .record(ConsentRecord {
             id: "c1".into(),
@@ -160,7 +164,7 @@ async fn withdrawn_consent_makes_data_unusable() {
             fields: vec![FieldName::Name],
             purpose: "开户".into(),
             legal_basis: None,
-            granted_at: 1,
+            granted_at: now,
             expires_at: None,
             withdrawn_at: None,
         })

@@ -61,12 +61,15 @@ async fn migrations_apply_once_even_from_racing_instances() {
     .unwrap();
     let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"))
         .unwrap()
+        .filter(|f| {
+            f.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".sql")
+        })
         .count();
-    assert_eq!(
-        applied,
-        i64::try_from(files).unwrap(),
-        "every migration, once"
-    );
+    assert_eq!(usize::try_from(applied).unwrap(), files);
 
     // Before migrations, a store says what to do, not what PostgreSQL said.
     let other = PgScope::new().await.unwrap();
