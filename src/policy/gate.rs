@@ -14,10 +14,12 @@
 //!    the declared pattern the path falls under, else the default ([`Rules::route_policy`]) —
 //!    the same on every adapter;
 //! 3. the age gate;
-//! 4. for a 网号/网证 user only (Art. 7 §2): the body, read up to [`Rules::max_body`], the
-//!    query, and the detector;
-//! 5. the consent ledger, where the route allows data under a consent;
-//! 6. the verdict: pass (the body unchanged, as read, or redacted) or a [`Problem`].
+//! 4. for every signed-in user: a body declared longer than [`Rules::max_body`] is refused
+//!    (413; equal limits, Art. 7 §3);
+//! 5. for a 网号/网证 user only (Art. 7 §2): the body, read up to [`Rules::max_body`], the
+//!    query, the path, the headers and cookies, and the detector;
+//! 6. the consent ledger, where the route allows data under a consent;
+//! 7. the verdict: pass (the body unchanged, as read, or redacted) or a [`Problem`].
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -269,6 +271,9 @@ impl Gate {
                 None => return Immediate::Wait,
             },
         };
+        if user.is_some() && self.declared_too_large(head) {
+            return Immediate::Refuse(self.localize(super::rules::too_large(), head.headers));
+        }
         if reads_body(user.as_ref(), head) {
             return Immediate::Wait;
         }
@@ -326,6 +331,9 @@ impl Gate {
                 }
             },
         };
+        if user.is_some() && self.declared_too_large(head) {
+            return Err(super::rules::too_large());
+        }
         let bytes = if reads_body(user.as_ref(), head) {
             Some(
                 read_body(self.rules.max_body())
@@ -353,6 +361,17 @@ impl Gate {
         })
     }
 
+    /// Equal limits (Art. 7 §3): a body declared longer than [`Rules::max_body`] is refused for
+    /// every signed-in user, not only for the 网号/网证 user whose body is read (413).
+    fn declared_too_large<H: HeaderSource>(&self, head: &RequestHead<'_, H>) -> bool {
+        !head.body_known_empty
+            && head
+                .headers
+                .first_str("content-length")
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .is_some_and(|len| len > self.rules.max_body() as u64)
+    }
+
     /// The request as the rules see it. Body headers count only when there is a body.
     fn facts<'a, H: HeaderSource + Sync>(
         &'a self,
@@ -373,7 +392,11 @@ impl Gate {
             headers: Some(head.headers),
             user,
             content_type: body_header("content-type"),
-            content_encoding: body_header("content-encoding"),
+            content_encoding: if body.is_empty() {
+                None
+            } else {
+                content_coding(head.headers)
+            },
             query: head.query,
             body,
         }
@@ -633,6 +656,22 @@ fn empty_response(status: StatusCode) -> Response<Bytes> {
     response
 }
 
+/// The request's content coding, for the rules: the first `Content-Encoding` line that names a
+/// coding other than `identity` — in any line of the header and any item of its list, so that
+/// `identity` before `gzip` hides nothing (a line that is not text counts as a coding). `None`
+/// when there is no coding but `identity`.
+fn content_coding<H: HeaderSource>(headers: &H) -> Option<&str> {
+    headers.values("content-encoding").find_map(|value| {
+        let Ok(text) = std::str::from_utf8(value) else {
+            return Some("unreadable");
+        };
+        text.split(',')
+            .map(str::trim)
+            .any(|c| !c.is_empty() && !c.eq_ignore_ascii_case("identity"))
+            .then_some(text)
+    })
+}
+
 /// The session token: `Authorization: Bearer …` or the session cookie.
 fn session_token<H: HeaderSource>(headers: &H) -> Option<&str> {
     web::session_token(headers.first("authorization"), headers.values("cookie"))
@@ -719,5 +758,33 @@ impl<R> std::fmt::Debug for Frontend<R> {
             .field("gate", &self.gate)
             .field("custom_renderer", &self.renderer.is_some())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_content_encoding_line_and_item_counts() {
+        let coding = |values: &[&[u8]]| {
+            let mut map = http::HeaderMap::new();
+            for v in values {
+                map.append(
+                    header::CONTENT_ENCODING,
+                    HeaderValue::from_bytes(v).unwrap(),
+                );
+            }
+            content_coding(&map).map(str::to_owned)
+        };
+        assert_eq!(coding(&[]), None);
+        assert_eq!(coding(&[b"identity"]), None);
+        assert_eq!(coding(&[b" Identity "]), None);
+        assert_eq!(coding(&[b"gzip"]).as_deref(), Some("gzip"));
+        // `identity` first hides nothing: a later line, a later item.
+        assert_eq!(coding(&[b"identity", b"gzip"]).as_deref(), Some("gzip"));
+        assert_eq!(coding(&[b"identity, br"]).as_deref(), Some("identity, br"));
+        // A line that is not text is a coding the rules cannot read.
+        assert_eq!(coding(&[b"gz\xffip"]).as_deref(), Some("unreadable"));
     }
 }

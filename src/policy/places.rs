@@ -2,6 +2,10 @@
 //! the path, the headers and the cookies (Art. 7 §2 covers whatever the platform takes in, not
 //! only bodies). Each is scanned as named text, with the same detector as the body.
 //!
+//! Header values and cookies are percent-decoded before the scan, and the query of a URL in a
+//! header (`Referer: https://shop.example/?realName=%E5%BC%A0…`) is also read as a form, by
+//! field name.
+//!
 //! Not scanned, and why (a short list, so that everything else is):
 //! - the headers that only describe the transport or the body, and whose values are fixed
 //!   tokens a handler never reads as user data: [`UNSCANNED_HEADERS`] and every `sec-*` header
@@ -72,6 +76,7 @@ pub(crate) fn scan(
     headers: Option<&(dyn HeaderList + Sync)>,
 ) -> Vec<Finding> {
     let mut named: Vec<(String, String)> = Vec::new();
+    let mut queries: Vec<(String, Vec<u8>)> = Vec::new();
     for (i, segment) in path.split('/').filter(|s| !s.is_empty()).enumerate() {
         let value = percent_decode(segment.as_bytes());
         if worth_scanning(&value) {
@@ -93,7 +98,12 @@ pub(crate) fn scan(
                     }
                 }
             } else if !UNSCANNED_HEADERS.contains(&name) && !name.starts_with("sec-") {
-                let value = String::from_utf8_lossy(value);
+                // A URL's query (`Referer`, `Origin`, an app's own header): its fields by name,
+                // as a handler that parses the URL reads them.
+                if let Some(query) = url_query(value) {
+                    queries.push((format!("header:{name}"), query.to_vec()));
+                }
+                let value = percent_decode(value);
                 if worth_scanning(&value) {
                     named.push((format!("header:{name}"), value.into_owned()));
                 }
@@ -109,7 +119,24 @@ pub(crate) fn scan(
             findings.push(finding);
         }
     }
+    for (place, query) in queries {
+        // A query that is not a valid form is still scanned as the header's text above.
+        if let Ok(scan) = detector.scan_form(&query) {
+            for mut finding in scan.findings {
+                finding.location = format!("{place}?{}", finding.location);
+                findings.push(finding);
+            }
+        }
+    }
     findings
+}
+
+/// The query of a URL in a header value (after `?`, before `#`), if it has fields (`=`).
+fn url_query(value: &[u8]) -> Option<&[u8]> {
+    let start = value.iter().position(|b| *b == b'?')? + 1;
+    let query = &value[start..];
+    let query = &query[..query.iter().position(|b| *b == b'#').unwrap_or(query.len())];
+    query.contains(&b'=').then_some(query)
 }
 
 /// `realName` for `cookie:realName`, `X-Id` for `header:X-Id`; a path segment has no name.
@@ -198,11 +225,27 @@ mod tests {
                 "/",
                 &[("referer", &format!("https://a.example/?sfzh={ID}"))]
             ),
-            ["header:referer"]
+            // As text, and its query by field name.
+            ["header:referer", "header:referer?sfzh"]
         );
         assert_eq!(
             found("/", &[("cookie", &format!("theme=dark; kyc={ID}"))]),
             ["cookie:kyc"]
+        );
+        // A URL's query in a header, by field name; a percent-encoded header value.
+        assert_eq!(
+            found(
+                "/",
+                &[(
+                    "referer",
+                    "https://a.example/p?realName=%E5%BC%A0%E4%BC%9F#top"
+                )]
+            ),
+            ["header:referer?realName"]
+        );
+        assert_eq!(
+            found("/", &[("x-note", "110105%2019491231002X")]),
+            ["header:x-note"]
         );
         // A cookie split over two Cookie headers, percent-encoded.
         assert_eq!(

@@ -43,7 +43,7 @@ pub struct RoutePolicy {
     pub plaintext: PlaintextRule,
     /// Who may use the route, by age.
     pub age: Option<AgeGate>,
-    /// Content types passed without inspection (e.g. `image/`): opaque uploads.
+    /// Content types passed without inspection (e.g. `image/`): opaque uploads, if binary.
     pub opaque_types: Vec<String>,
     /// This route's detector, when it is not the rules' own ([`RulesBuilder::detector`]): a
     /// route whose field names mean something else, or that needs more of them.
@@ -76,7 +76,9 @@ impl RoutePolicy {
         self
     }
 
-    /// Passes bodies of this content-type prefix without inspection (`image/`, `application/pdf`).
+    /// Passes bodies of this content-type prefix without inspection (`image/`, `application/pdf`),
+    /// if they are binary: a body that is text (UTF-8, or with a byte order mark) is read for
+    /// what it is whatever it declares, since a handler can read it as text too.
     pub fn with_opaque_type(mut self, prefix: impl Into<String>) -> Self {
         self.opaque_types.push(prefix.into().to_ascii_lowercase());
         self
@@ -279,7 +281,11 @@ impl Rules {
         }
     }
 
-    /// The largest body the adapter should read (413 beyond it).
+    /// The largest body the adapter should read (413 beyond it). It bounds every signed-in
+    /// user alike (equal limits, Art. 7 §3): a body declared longer is refused whoever sends
+    /// it; a 网号/网证 user's body is also read and stopped there. A chunked body without a
+    /// declared length from a user who verified another way is not read, and meets only the
+    /// framework's own limit.
     pub fn max_body(&self) -> usize {
         self.inner.max_body
     }
@@ -476,7 +482,7 @@ impl Rules {
             BodyKind::Empty | BodyKind::Opaque => Scan::default(),
             BodyKind::Json => detector.scan_json(req.body).map_err(scan_problem)?,
             BodyKind::Form => detector.scan_form(req.body).map_err(scan_problem)?,
-            BodyKind::Sniffed => sniff(detector, req.body),
+            BodyKind::Sniffed => sniff(detector, req.body, req.content_type),
             BodyKind::Multipart(ref boundary) => detector
                 .scan_multipart(req.body, boundary)
                 .map_err(scan_problem)?,
@@ -537,25 +543,82 @@ impl Rules {
 
 /// A body whose declared type is not parsed as such (text, none, `octet-stream`, an image
 /// type that is really JSON, two `Content-Type` headers…): read for what it is, so that a
-/// handler that parses it anyway finds nothing the rules did not see. JSON if it parses as
-/// JSON (field names kept), else a form if it reads as one, else text, decoded lossily.
-fn sniff(detector: &Detector, body: &[u8]) -> Scan {
-    let parsed = if matches!(body.trim_ascii_start().first(), Some(b'{' | b'[')) {
-        detector.scan_json(body).ok()
-    } else if looks_like_form(body) {
-        detector.scan_form(body).ok()
+/// handler that parses it anyway finds nothing the rules did not see. First decoded as a
+/// handler would decode it ([`decode_text`]: a byte order mark, else the declared `charset`,
+/// else UTF-8, lossily); then JSON if it parses as JSON (field names kept), JSON Lines if every
+/// line does, a form if it reads as one, else text.
+fn sniff(detector: &Detector, body: &[u8], content_type: Option<&str>) -> Scan {
+    let text = decode_text(body, content_type);
+    let bytes = text.as_bytes();
+    let parsed = if matches!(bytes.trim_ascii_start().first(), Some(b'{' | b'[')) {
+        detector
+            .scan_json(bytes)
+            .ok()
+            .or_else(|| scan_json_lines(detector, &text))
+    } else if looks_like_form(bytes) {
+        detector.scan_form(bytes).ok()
     } else {
         None
     };
     if let Some(scan) = parsed {
         return scan;
     }
-    detector.scan_text(None, &String::from_utf8_lossy(body))
+    detector.scan_text(None, &text)
 }
 
-/// `k=v&k2=v2`: an `=`, and nothing a form body cannot hold unencoded.
+/// JSON Lines (`application/x-ndjson`, `application/jsonl`…): each non-blank line one JSON
+/// value, as a handler that splits on newlines reads them. `None` unless every line parses.
+/// Locations are `line N $.path`, from 1.
+fn scan_json_lines(detector: &Detector, text: &str) -> Option<Scan> {
+    let mut scan = Scan::default();
+    let mut lines = 0;
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        lines += 1;
+        for mut finding in detector.scan_json(line.as_bytes()).ok()?.findings {
+            finding.location = format!("line {} {}", i + 1, finding.location);
+            scan.findings.push(finding);
+        }
+    }
+    (lines > 1).then_some(scan)
+}
+
+/// A body's text as a handler that decodes it would see it: a byte order mark (UTF-8, UTF-16LE,
+/// UTF-16BE) wins, else the `charset` parameter of `content_type` (any WHATWG label: `gbk`,
+/// `gb18030`, `utf-16le`, `big5`… — the table actix-web's `String` extractor decodes with),
+/// else UTF-8; malformed sequences become U+FFFD. Decoding never fails.
+fn decode_text<'a>(body: &'a [u8], content_type: Option<&str>) -> Cow<'a, str> {
+    let declared = content_type
+        .and_then(|ct| {
+            ct.split(';').skip(1).find_map(|p| {
+                let (k, v) = p.trim().split_once('=')?;
+                k.trim()
+                    .eq_ignore_ascii_case("charset")
+                    .then(|| v.trim().trim_matches('"'))
+            })
+        })
+        .and_then(|label| encoding_rs::Encoding::for_label(label.as_bytes()));
+    match (encoding_rs::Encoding::for_bom(body), declared) {
+        (Some((encoding, bom)), _) => encoding.decode_without_bom_handling(&body[bom..]).0,
+        (None, Some(encoding)) if encoding != encoding_rs::UTF_8 => {
+            encoding.decode_without_bom_handling(body).0
+        }
+        _ => String::from_utf8_lossy(body),
+    }
+}
+
+/// Whether a body is text rather than binary: UTF-8, or starting with a byte order mark. An
+/// image, a PDF or an archive is neither (their first bytes are not valid UTF-8).
+fn is_text(body: &[u8]) -> bool {
+    encoding_rs::Encoding::for_bom(body).is_some() || std::str::from_utf8(body).is_ok()
+}
+
+/// `k=v&k2=v2`: an `=`, and no space or control character (letters beyond ASCII are fine: a
+/// form parser takes `姓名=张伟` unencoded).
 fn looks_like_form(body: &[u8]) -> bool {
-    body.contains(&b'=') && body.iter().all(|b| b.is_ascii_graphic())
+    body.contains(&b'=') && body.iter().all(|b| b.is_ascii_graphic() || *b >= 0x80)
 }
 
 impl RulesBuilder {
@@ -1079,10 +1142,13 @@ fn classify(req: &RequestFacts<'_>, policy: &RoutePolicy) -> Result<BodyKind, Pr
     };
     let lower = ct.to_ascii_lowercase();
     let essence = lower.split(';').next().unwrap_or("").trim();
+    // An opaque type is taken at its word only for a body that is not text: JSON or a name
+    // declared `image/png` is read for what it is (an image is binary; SVG is text, and scanned).
     if policy
         .opaque_types
         .iter()
         .any(|p| essence.starts_with(p.as_str()))
+        && !is_text(req.body)
     {
         return Ok(BodyKind::Opaque);
     }
@@ -1232,6 +1298,105 @@ mod tests {
             .fold(Rules::builder(), |b, p| b.route(*p, RoutePolicy::default()))
             .try_build()
             .unwrap()
+    }
+
+    fn facts<'a>(content_type: Option<&'a str>, body: &'a [u8]) -> RequestFacts<'a> {
+        RequestFacts {
+            route: "/p",
+            path: "/p",
+            headers: None,
+            user: None,
+            content_type,
+            content_encoding: None,
+            query: None,
+            body,
+        }
+    }
+
+    #[test]
+    fn bodies_are_decoded_as_a_handler_decodes_them() {
+        // GBK (GB 2312 code points: 张 D5C5, 伟 CEB0), the table actix-web's `String` uses.
+        let gbk = [0xd5, 0xc5, 0xce, 0xb0];
+        assert_eq!(decode_text(&gbk, Some("text/plain; charset=GBK")), "张伟");
+        assert_eq!(
+            decode_text(&gbk, Some("text/plain;charset=\"gb2312\"")),
+            "张伟"
+        );
+        // A byte order mark wins over the declared charset.
+        let utf16be = [0xfe, 0xff, 0x5f, 0x20, 0x4f, 0x1f];
+        assert_eq!(
+            decode_text(&utf16be, Some("text/plain; charset=gbk")),
+            "张伟"
+        );
+        let utf16le = [0xff, 0xfe, 0x20, 0x5f, 0x1f, 0x4f];
+        assert_eq!(decode_text(&utf16le, None), "张伟");
+        // Without either: UTF-8, lossily; an unknown label is UTF-8 too.
+        assert_eq!(
+            decode_text("张伟".as_bytes(), Some("text/plain; charset=nope")),
+            "张伟"
+        );
+        assert_eq!(decode_text(&[b'a', 0xff], None), "a\u{fffd}");
+    }
+
+    #[test]
+    fn sniffed_bodies_keep_their_field_names() {
+        let detector = Detector::new();
+        let blocking = |ct: Option<&str>, body: &[u8]| {
+            sniff(&detector, body, ct)
+                .findings
+                .into_iter()
+                .filter(Finding::is_blocking)
+                .map(|f| f.location)
+                .collect::<Vec<_>>()
+        };
+        // JSON Lines: each line is JSON; the keys count.
+        assert_eq!(
+            blocking(
+                None,
+                "{\"nick\":\"bob\"}\n{\"realName\":\"张伟\"}\n".as_bytes()
+            ),
+            ["line 2 $.realName"]
+        );
+        // A form of raw UTF-8, as a form parser reads it.
+        assert_eq!(
+            blocking(Some("text/plain"), "姓名=张伟".as_bytes()),
+            ["姓名"]
+        );
+        // GBK JSON declared so.
+        let gbk_json = [
+            &b"{\""[..],
+            &[0xd0, 0xd5, 0xc3, 0xfb],
+            b"\":\"",
+            &[0xd5, 0xc5, 0xce, 0xb0],
+            b"\"}",
+        ]
+        .concat();
+        assert_eq!(
+            blocking(Some("text/plain; charset=gbk"), &gbk_json),
+            ["$.姓名"]
+        );
+        // Clean text stays clean; a single line that is not JSON is text.
+        assert!(blocking(Some("text/plain"), b"hello = world").is_empty());
+        assert!(blocking(None, b"{\"a\":1}\nnot json").is_empty());
+    }
+
+    #[test]
+    fn an_opaque_type_covers_binary_bodies_only() {
+        let policy = RoutePolicy::default().with_opaque_type("image/");
+        let kind = |body: &[u8]| classify(&facts(Some("image/png"), body), &policy).ok();
+        assert!(matches!(
+            kind(&[0x89, b'P', b'N', b'G', 0, 0xff]),
+            Some(BodyKind::Opaque)
+        ));
+        assert!(matches!(
+            kind(&[0xff, 0xd8, 0xff, 0xe0]),
+            Some(BodyKind::Opaque)
+        ));
+        assert!(matches!(kind(b"{\"idNo\":1}"), Some(BodyKind::Sniffed)));
+        assert!(matches!(
+            kind(&[0xff, 0xfe, b'1', 0]),
+            Some(BodyKind::Sniffed)
+        ));
     }
 
     #[test]

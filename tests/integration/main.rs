@@ -3,6 +3,8 @@
 
 #[cfg(feature = "actix")]
 mod actix_adapter;
+#[cfg(all(feature = "axum", feature = "actix"))]
+mod attacks;
 mod audit;
 mod audit_record;
 #[cfg(feature = "axum")]
