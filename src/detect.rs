@@ -361,8 +361,11 @@ impl Detector {
     /// `attachment (file)` for a file, `meta (file) $.user.idNo` inside a JSON file,
     /// `attachment (filename)` for the file name. A `name` field counts as identity data when
     /// another part blocks. The body is bounded by [`max_body`](Self::max_body) and JSON parts
-    /// by [`max_depth`](Self::max_depth); a malformed body, or a part with a
-    /// `Content-Transfer-Encoding` (RFC 7578 forbids it), is [`ScanError::InvalidMultipart`].
+    /// by [`max_depth`](Self::max_depth); a malformed body, a part with a
+    /// `Content-Transfer-Encoding` (RFC 7578 forbids it), or a body that parsers would read
+    /// differently (a `--boundary` inside the preamble, two `Content-Disposition` headers or two
+    /// `name` parameters, a part name that multer — behind axum's `Multipart` — reads otherwise)
+    /// is [`ScanError::InvalidMultipart`].
     ///
     /// ```
     /// use netid::detect::{Detector, FindingKind};

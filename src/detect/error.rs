@@ -53,7 +53,10 @@ pub enum ScanError {
     /// A `multipart/form-data` body is malformed: no delimiter line, a part without its blank
     /// line or its closing delimiter, a header line without a colon; or a part has a
     /// `Content-Transfer-Encoding` other than `7bit`, `8bit` or `binary` (RFC 7578 §4.7 forbids
-    /// them, and a base64 part would hide its content from the scan).
+    /// them, and a base64 part would hide its content from the scan); or parsers would read it
+    /// differently (the boundary inside the preamble, two `Content-Disposition` headers or
+    /// `name` parameters, a part name that multer reads otherwise), so the handler could see a
+    /// field the scan did not.
     #[error("multipart body is malformed (at byte {offset})")]
     InvalidMultipart {
         /// Where the fault is: the part's header block, or where a delimiter was expected.

@@ -26,6 +26,14 @@
 //! than `7bit`, `8bit` or `binary` is refused: RFC 7578 forbids it, and a base64 part would hide
 //! its content.
 //!
+//! A body that parsers would read differently is refused, not guessed at: a `--boundary` before
+//! the first delimiter line (multer, behind axum's `Multipart`, starts there even mid-line), two
+//! `Content-Disposition` headers, two `name` parameters (`name*` counts), or a name that a
+//! lenient reader (multer's, ported in `lenient_name`) takes differently from this one
+//! (`name=a b`, `foo="x name=idNo"`, `filenamename=…`, `Name=…`, backslashes). Header lines may
+//! end in a bare LF, as multer's header parser accepts. `tests/integration/parser_diff.rs`
+//! checks all of this against multer.
+//!
 //! Locations: a field is named as a form field is (`idNo`, `(text)` without a name); an uploaded
 //! file adds ` (file)` (`attachment (file)`); a JSON or form part adds the path inside it
 //! (`meta (file) $.user.idNo`, `meta $.user.idNo`, `(part) $.idNo` without a name); a file name
@@ -284,6 +292,12 @@ fn parse<'a>(body: &'a [u8], boundary: &str) -> Result<Vec<Part<'a>>, ScanError>
     } else {
         find(body, next).ok_or(bad(0))? + next.len()
     };
+    // A lenient reader (multer, behind axum's `Multipart`) starts at the first `--boundary`
+    // anywhere, even in the middle of a preamble line: one before the delimiter line taken here
+    // would make it read a part this scan skips as preamble.
+    if find(body, first) != Some(at - first.len()) {
+        return Err(bad(0));
+    }
     let mut parts = Vec::new();
     loop {
         if body[at..].starts_with(b"--") {
@@ -333,20 +347,41 @@ fn read_headers(part: &mut Part<'_>, head: &[u8]) -> Option<()> {
     }
     // Header names are ASCII; a file name may be raw UTF-8 (or, from old clients, not UTF-8).
     let head = String::from_utf8_lossy(head);
-    for line in head.split("\r\n") {
+    let mut dispositions = 0;
+    // Lines end with CRLF or, as the header parser of multer (httparse) also accepts, a bare LF.
+    for line in head.split('\n') {
+        let line = line.strip_suffix('\r').unwrap_or(line);
         let (name, value) = line.split_once(':')?;
         let value = value.trim();
         match name.trim().to_ascii_lowercase().as_str() {
             "content-disposition" => {
+                // Parsers differ on which of two to take (multer: the last).
+                dispositions += 1;
+                if dispositions > 1 {
+                    return None;
+                }
+                let mut names = Vec::new();
                 let mut filename = None;
                 let mut extended = None;
                 for (key, v) in disposition_params(value) {
                     match key.as_str() {
-                        "name" => part.name = Some(v),
+                        "name" => names.push(v),
+                        "name*" => names.push(extended_value(&v)),
                         "filename" => filename = Some(v),
                         "filename*" => extended = Some(extended_value(&v)),
                         _ => {}
                     }
+                }
+                // Parsers differ on which of two names to take (multer: the first, as it
+                // reads it; this reading: the last).
+                if names.len() > 1 {
+                    return None;
+                }
+                part.name = names.pop();
+                // A name that a lenient reader takes differently is ambiguous: the handler
+                // would see a field under a name this scan did not classify.
+                if lenient_name(value.as_bytes()) != part.name {
+                    return None;
                 }
                 part.filename = extended.or(filename);
             }
@@ -364,6 +399,57 @@ fn read_headers(part: &mut Part<'_>, head: &[u8]) -> Option<()> {
         }
     }
     Some(())
+}
+
+/// The field name a lenient reader takes from a `Content-Disposition` value: that of multer 3
+/// (what axum's `Multipart` uses), step for step. The first `name` at the start or after
+/// whitespace or `;` (anywhere, even inside another parameter's quoted value; after a `name`
+/// inside a longer word, the search goes on from its end without that check), then `=`; a
+/// quoted value runs to the first `"` not preceded by `\` and only `\"` is unescaped; an
+/// unquoted one runs to `;` or a space. `None` when that `name` is not followed by `=`, or the
+/// value is not UTF-8.
+fn lenient_name(mut header: &[u8]) -> Option<String> {
+    fn trim_start(b: &[u8]) -> &[u8] {
+        let n = b.iter().take_while(|c| c.is_ascii_whitespace()).count();
+        &b[n..]
+    }
+    fn then(b: &[u8], c: u8) -> Option<&[u8]> {
+        match trim_start(b) {
+            [first, rest @ ..] if *first == c => Some(rest),
+            _ => None,
+        }
+    }
+    while let Some(i) = find(header, b"name") {
+        let suffix = &header[i + 4..];
+        if i > 0 && !(header[i - 1].is_ascii_whitespace() || header[i - 1] == b';') {
+            header = suffix;
+            continue;
+        }
+        let rest = then(suffix, b'=')?;
+        let (bytes, escaped) = if let Some(rest) = then(rest, b'"') {
+            let mut k = rest.iter().position(|&c| c == b'"')?;
+            let mut escaped = false;
+            while k > 0 && rest[k - 1] == b'\\' {
+                escaped = true;
+                k = k + 1 + rest[k + 1..].iter().position(|&c| c == b'"')?;
+            }
+            (&rest[..k], escaped)
+        } else {
+            let rest = trim_start(rest);
+            let end = rest
+                .iter()
+                .position(|&c| c == b';' || c == b' ')
+                .unwrap_or(rest.len());
+            (&rest[..end], false)
+        };
+        let name = std::str::from_utf8(bytes).ok()?;
+        return Some(if escaped {
+            name.replace("\\\"", "\"")
+        } else {
+            name.to_owned()
+        });
+    }
+    None
 }
 
 /// The parameters of a `Content-Disposition` value (`form-data; name="a"; filename="b.csv"`):
@@ -500,6 +586,69 @@ mod tests {
                 "{body:?}"
             );
         }
+    }
+
+    /// multer 3.1's own test vectors for `name` (src/constants.rs), and its quirks.
+    #[test]
+    fn lenient_name_reads_as_multer_does() {
+        for (value, name) in [
+            (r#"form-data; name="my_field""#, Some("my_field")),
+            ("form-data; name=my_field  ", Some("my_field")),
+            ("form-data; name  =  my_field  ", Some("my_field")),
+            ("form-data; name  =  ", Some("")),
+            (
+                r#"form-data; name="my_field"; filename="file abc.txt""#,
+                Some("my_field"),
+            ),
+            (r#"form-data; filename="file-name.txt""#, None),
+            ("form-data; filename=file-name.txt; name=file", Some("file")),
+            (r#"form-data; name="my;f;ield""#, Some("my;f;ield")),
+            ("form-data; name=; filename=filename.txt", Some("")),
+            (
+                r#"form-data; name="my\"field\"name""#,
+                Some(r#"my"field"name"#),
+            ),
+            // The quirks this reading exists for.
+            (r#"form-data; foo="a name=idNo b"; name="x""#, Some("idNo")),
+            (r#"form-data; filenamename="idNo"; name="x""#, Some("idNo")),
+            ("form-data; name=idNo junk", Some("idNo")),
+            (r#"name="idNo""#, Some("idNo")),
+            (r#"form-data; Name="idNo""#, None),
+            ("form-data; name*=UTF-8''idNo; name=x", None),
+            // Backslashes stay, but for `\"`; a quote after one does not end the value.
+            (r#"form-data; name="a\\b""#, Some(r"a\\b")),
+            (r#"form-data; name="a\\""#, None),
+        ] {
+            assert_eq!(lenient_name(value.as_bytes()).as_deref(), name, "{value}");
+        }
+    }
+
+    #[test]
+    fn ambiguous_bodies_are_refused() {
+        for body in [
+            // The boundary inside the preamble: multer starts there.
+            "junk--B\r\nContent-Disposition: form-data; name=a\r\n\r\nx\r\n--B--",
+            "--B\r\nContent-Disposition: form-data; name=a\r\nContent-Disposition: form-data; name=b\r\n\r\nx\r\n--B--",
+            "--B\r\nContent-Disposition: form-data; name=a; NAME=b\r\n\r\nx\r\n--B--",
+            "--B\r\nContent-Disposition: form-data; name=a b\r\n\r\nx\r\n--B--",
+            "--B\r\nContent-Disposition: name=a\r\n\r\nx\r\n--B--",
+            // An empty line inside the header block (multer stops reading headers there).
+            "--B\r\nContent-Disposition: form-data; name=a\n\nX: y\r\n\r\nx\r\n--B--",
+        ] {
+            assert!(
+                matches!(
+                    parse(body.as_bytes(), "B"),
+                    Err(ScanError::InvalidMultipart { .. })
+                ),
+                "{body:?}"
+            );
+        }
+        // A header block with bare LF line ends is read line by line.
+        let body = "--B\r\nContent-Type: text/plain\nContent-Disposition: form-data; name=a\r\n\r\nx\r\n--B--";
+        assert_eq!(
+            part_names(body),
+            vec![(Some("a".into()), None, Some("text/plain".into()))]
+        );
     }
 
     #[test]

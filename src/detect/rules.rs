@@ -443,6 +443,9 @@ impl Matcher<'_> {
             let mut s = i;
             // The mark the chain is split by so far (`None`: spaces only).
             let mut chain_mark = None;
+            // Where the next chain starts when this one ends at a separator of another mark:
+            // at its last group, which may begin a number of its own (`0_ 110105-19491231-…`).
+            let mut restart = None;
             loop {
                 let mut e = s;
                 while self.digit(e) {
@@ -456,14 +459,20 @@ impl Matcher<'_> {
                     (Some(a), Some(b)) => a == b,
                     _ => true,
                 };
-                if !fits || !self.digit(j) {
+                if !fits {
+                    if groups.len() > 1 {
+                        restart = groups.last().map(|g| g.0);
+                    }
+                    break;
+                }
+                if !self.digit(j) {
                     break;
                 }
                 chain_mark = chain_mark.or(run_mark);
                 s = j;
             }
             self.chain(groups, hits);
-            i = groups.last().map_or(n, |g| g.1);
+            i = restart.unwrap_or_else(|| groups.last().map_or(n, |g| g.1));
         }
     }
 

@@ -15,6 +15,7 @@ mod detector;
 mod keyset;
 mod no_panic;
 mod openssl;
+mod parser_diff;
 mod pii_logs;
 mod policy;
 #[cfg(feature = "postgres")]
