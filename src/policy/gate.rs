@@ -730,11 +730,13 @@ impl<R> Frontend<R> {
     }
 
     /// Whether the app set its own renderer (the extractor then needs it too).
+    #[cfg(any(feature = "axum", feature = "actix"))]
     pub(crate) fn has_custom_renderer(&self) -> bool {
         self.renderer.is_some()
     }
 
     /// `problem` rendered by the app's renderer, or by `default`.
+    #[cfg(any(feature = "axum", feature = "actix"))]
     pub(crate) fn render(&self, problem: &Problem, default: impl FnOnce(&Problem) -> R) -> R {
         match &self.renderer {
             Some(f) => f(problem),
