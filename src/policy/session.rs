@@ -44,8 +44,8 @@ pub enum SessionError {
     #[error("the session was revoked")]
     Revoked,
     /// The revocation store could not be asked; the session cannot be trusted now.
-    #[error("session store unavailable: {0}")]
-    Store(String),
+    #[error("session store unavailable")]
+    Store(#[source] StoreError),
     /// The session settings are unusable.
     #[error("session configuration: {0}")]
     Config(&'static str),
@@ -58,7 +58,7 @@ impl ErrorCode for SessionError {
             SessionError::Invalid => "netid.session_invalid",
             SessionError::Expired => "netid.session_expired",
             SessionError::Revoked => "netid.session_revoked",
-            SessionError::Store(_) => "netid.unavailable",
+            SessionError::Store(e) => e.code(),
             SessionError::Config(_) => "policy.session_config",
         }
     }
@@ -66,7 +66,7 @@ impl ErrorCode for SessionError {
         match self {
             SessionError::Missing | SessionError::Expired | SessionError::Revoked => Actor::User,
             SessionError::Invalid => Actor::SecurityEvent,
-            SessionError::Store(_) => Actor::RetryLater,
+            SessionError::Store(e) => e.actor(),
             SessionError::Config(_) => Actor::Configuration,
         }
     }
@@ -74,7 +74,7 @@ impl ErrorCode for SessionError {
 
 impl From<StoreError> for SessionError {
     fn from(e: StoreError) -> Self {
-        SessionError::Store(e.to_string())
+        SessionError::Store(e)
     }
 }
 
@@ -82,7 +82,13 @@ impl SessionError {
     /// The refusal as a problem document (401, or 503 when the store is down).
     pub fn to_problem(&self) -> Problem {
         match self {
-            SessionError::Store(_) => Problem::unavailable("the session store", "会话存储"),
+            SessionError::Store(e) if e.actor() == Actor::RetryLater => {
+                Problem::unavailable("the session store", "会话存储")
+            }
+            SessionError::Store(e) => {
+                tracing::error!(code = e.code(), "the session store is misconfigured");
+                Problem::internal()
+            }
             SessionError::Config(_) => Problem::internal(),
             SessionError::Missing => Problem::of(ProblemKind::Unauthenticated),
             SessionError::Invalid => Problem::of(ProblemKind::SessionInvalid),
