@@ -237,6 +237,18 @@ impl Gate {
         problem
     }
 
+    /// A refusal of the pipeline: localized, and one event with its code, status and the route
+    /// pattern (never the path or a value, which may hold identity data).
+    fn refusal<H: HeaderSource>(&self, problem: Problem, head: &RequestHead<'_, H>) -> Problem {
+        tracing::info!(
+            code = problem.code,
+            status = problem.status,
+            route = head.matched_route.unwrap_or("(unmatched)"),
+            "request refused"
+        );
+        self.localize(problem, head.headers)
+    }
+
     /// Why a request has no user, for the extractor: the session's refusal, or "sign in".
     fn no_user<H: HeaderSource>(&self, why: Option<Problem>, headers: &H) -> Problem {
         self.localize(why.unwrap_or_else(Problem::unauthenticated), headers)
@@ -283,7 +295,7 @@ impl Gate {
             .check_now_with(&policy, self.facts(head, user.as_ref(), &[]))
         {
             None | Some(Ok(Verdict::Replace(_))) => Immediate::Wait,
-            Some(Err(problem)) => Immediate::Refuse(self.localize(problem, head.headers)),
+            Some(Err(problem)) => Immediate::Refuse(self.refusal(problem, head)),
             Some(Ok(Verdict::Pass)) => Immediate::Pass(Admission {
                 no_user: user.is_none().then(|| self.no_user(None, head.headers)),
                 user,
@@ -306,7 +318,7 @@ impl Gate {
     {
         self.admit_unlocalized(head, read_body)
             .await
-            .map_err(|p| self.localize(p, head.headers))
+            .map_err(|p| self.refusal(p, head))
     }
 
     async fn admit_unlocalized<H, R, F>(
@@ -433,7 +445,15 @@ impl Gate {
             (LoginRoute::Consent, Ok(body)) => self.grant_consent(headers, &body).await,
             (LoginRoute::ConsentWithdraw, Ok(body)) => self.withdraw_consent(headers, &body).await,
         };
-        reply.map_err(|p| self.localize(p, headers))
+        reply.map_err(|p| {
+            tracing::info!(
+                code = p.code,
+                status = p.status,
+                route = route.path(),
+                "request refused"
+            );
+            self.localize(p, headers)
+        })
     }
 
     /// `POST /netid/login/start`: starts a 网号/网证 login bound to this browser (201).
