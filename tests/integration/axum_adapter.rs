@@ -57,7 +57,7 @@ pub(crate) fn app(w: &World) -> Router {
         .layer(netid.layer())
 }
 
-struct AxumHarness(Router);
+pub(crate) struct AxumHarness(pub(crate) Router);
 
 #[async_trait::async_trait]
 impl Harness for AxumHarness {

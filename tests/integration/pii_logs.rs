@@ -103,3 +103,76 @@ fn decrypted_fields_and_their_errors_never_reach_the_log() {
         );
     }
 }
+
+/// Every refusal of the middleware emits one event with its code — and never the value it
+/// refused, wherever in the request the value was (body, query, path, header, cookie).
+#[test]
+fn refusals_are_logged_by_code_never_by_value() {
+    use crate::scenarios::Harness;
+    let id = "11010519491231002X";
+    let name = "张三丰";
+    let capture = Capture::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(capture.clone())
+        .with_ansi(false)
+        .finish();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    tracing::subscriber::with_default(subscriber, || {
+        rt.block_on(async {
+            let w = crate::scenarios::world().await;
+            let h = crate::axum_adapter::AxumHarness(crate::axum_adapter::app(&w));
+            let session = crate::scenarios::session_for(&w, netid::sandbox::Persona::Adult).await;
+            let cookie = format!("netid_session={session}");
+            let requests = [
+                (
+                    "POST",
+                    "/profile".to_owned(),
+                    vec![("content-type", "application/json".to_owned())],
+                    format!(r#"{{"realName":"{name}","idNo":"{id}"}}"#),
+                ),
+                ("GET", format!("/me?sfzh={id}"), vec![], String::new()),
+                (
+                    "GET",
+                    "/me".to_owned(),
+                    vec![("x-id-card", id.to_owned())],
+                    String::new(),
+                ),
+                (
+                    "GET",
+                    "/me".to_owned(),
+                    vec![("cookie", format!("kyc={id}"))],
+                    String::new(),
+                ),
+            ];
+            for (method, path, headers, body) in requests {
+                let mut all = vec![("cookie".to_owned(), cookie.clone())];
+                all.extend(headers.into_iter().map(|(k, v)| (k.to_owned(), v)));
+                let r = h
+                    .send(crate::scenarios::Req {
+                        method,
+                        path,
+                        headers: all,
+                        body: body.into_bytes(),
+                    })
+                    .await;
+                assert_eq!(r.status, 422);
+            }
+        });
+    });
+    let log = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(
+        log.matches("request refused").count(),
+        4,
+        "one event per refusal:\n{log}"
+    );
+    assert!(log.contains("netid.extra_plaintext"), "{log}");
+    assert!(
+        !log.contains(id) && !log.contains("19491231"),
+        "an ID in the log:\n{log}"
+    );
+    assert!(!log.contains(name), "a name in the log:\n{log}");
+}
