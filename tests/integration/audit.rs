@@ -371,6 +371,7 @@ fn documented_script() -> String {
 }
 
 /// Runs the documented script on `file`.
+#[cfg_attr(not(feature = "cli"), allow(dead_code))]
 pub(crate) fn run_documented_script(file: &Path) -> std::process::Output {
     run_script(&documented_script(), file)
 }
