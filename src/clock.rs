@@ -1,7 +1,7 @@
 //! The one clock every rule reads: Unix seconds.
 //!
 //! Every expiry, replay window and retention period in the crate is measured with
-//! [`unix_now`], so there is exactly one place that asks the operating system for the time.
+//! `unix_now`, so there is exactly one place that asks the operating system for the time.
 //! Components whose expiry tests must drive take a [`Clock`] (`SessionManagerBuilder::clock`);
 //! others take a time argument (`KeySet::verify_at`).
 
