@@ -8,7 +8,7 @@
 
 use std::sync::OnceLock;
 
-use netid::detect::{Detector, REDACTED};
+use netid::detect::{Detector, REDACTED, ScanError};
 
 /// Refusals are bounded whatever the request (issue 11, item 4): at most
 /// `MAX_LISTED_LOCATIONS` places of at most 128 bytes each, the titles and the details. 8 KiB
@@ -20,8 +20,10 @@ fn detector() -> &'static Detector {
     DETECTOR.get_or_init(Detector::new)
 }
 
-/// `json`: `scan_json` and `redact_json` never panic and agree; a redacted body that was valid
-/// JSON is still valid JSON, and what it holds under identity fields is only `"[redacted]"`.
+/// `json`: `scan_json` and `redact_json` never panic and agree; they read all JSON that
+/// `serde_json` reads (but too deep a nesting); a redacted body that was valid JSON is still
+/// valid JSON, and what it holds under identity fields is only `"[redacted]"`. No location
+/// echoes digits of the input.
 pub(crate) fn json(data: &[u8]) {
     let d = detector();
     let scan = d.scan_json(data);
@@ -29,6 +31,7 @@ pub(crate) fn json(data: &[u8]) {
     match (&scan, &redacted) {
         (Ok(scan), Ok((body, again))) => {
             assert_eq!(scan, again, "scan_json and redact_json disagree");
+            no_echo(scan, data);
             if serde_json::from_slice::<serde_json::Value>(data).is_ok() {
                 assert!(
                     serde_json::from_slice::<serde_json::Value>(body).is_ok(),
@@ -48,7 +51,18 @@ pub(crate) fn json(data: &[u8]) {
                 Err(e) => panic!("the redacted body no longer scans: {e}"),
             }
         }
-        (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+        (Err(a), Err(b)) => {
+            assert_eq!(a.to_string(), b.to_string());
+            // What `serde_json` (axum's and actix's `Json`) reads, the scanner reads too, unless
+            // it nests too deep: refusing it would refuse a 网证 user a request that another
+            // user may send (Art. 7 §3).
+            if serde_json::from_slice::<serde_json::Value>(data).is_ok() {
+                assert!(
+                    matches!(a, ScanError::JsonTooDeep { .. }),
+                    "valid JSON refused: {a}"
+                );
+            }
+        }
         _ => panic!("scan_json and redact_json disagree on whether the body is well-formed"),
     }
 }
@@ -63,6 +77,7 @@ pub(crate) fn form(data: &[u8]) {
     match (&scan, &redacted) {
         (Ok(scan), Ok((body, again))) => {
             assert_eq!(scan, again, "scan_form and redact_form disagree");
+            no_echo(scan, data);
             let names = |b: &[u8]| -> Vec<String> {
                 url::form_urlencoded::parse(b)
                     .map(|(k, _)| k.into_owned())
@@ -113,7 +128,8 @@ pub(crate) fn form(data: &[u8]) {
     }
 }
 
-/// `multipart`: the first line of the input is the boundary, the rest the body.
+/// `multipart`: the first line of the input is the boundary, the rest the body. No location
+/// echoes digits of the input.
 pub(crate) fn multipart(data: &[u8]) {
     let (first, body) = match data.iter().position(|b| *b == b'\n') {
         Some(i) => (&data[..i], &data[i + 1..]),
@@ -121,7 +137,18 @@ pub(crate) fn multipart(data: &[u8]) {
     };
     let boundary = String::from_utf8_lossy(first);
     let boundary = boundary.trim_end_matches('\r');
-    let _ = detector().scan_multipart(body, boundary);
+    if let Ok(scan) = detector().scan_multipart(body, boundary) {
+        no_echo(&scan, data);
+    }
+}
+
+/// Findings name places, never values: no location holds six or more digits of the input.
+fn no_echo(scan: &netid::detect::Scan, input: &[u8]) {
+    for finding in &scan.findings {
+        if let Some(run) = echoed_digits(&finding.location, input) {
+            panic!("a location echoes {} digits of the input", run.len());
+        }
+    }
 }
 
 /// `token`: the strict token parser and the strict JSON reader behind it. The first byte picks
@@ -217,7 +244,7 @@ fn token_world() -> &'static TokenWorld {
 /// request: a first line `METHOD TARGET`, header lines `name: value`, an empty line, the body.
 /// Lines end in `\n` (a `\r` before it is dropped). Routes: `/redact/…` redacts, `/consent/…`
 /// allows with a consent, `/law/…` allows what a law names, `/upload/…` passes `image/` bodies;
-/// any other path rejects.
+/// any other path rejects. A refusal is at most 8 KiB and echoes no digits of the request.
 pub(crate) fn places(data: &[u8]) {
     use netid::policy::{RequestFacts, Verdict};
 
@@ -278,8 +305,34 @@ pub(crate) fn places(data: &[u8]) {
                 "a refusal of {} bytes",
                 json.len()
             );
+            // A refusal names places, never values: no run of six or more digits from the
+            // request comes back in it (an ID number in a header or cookie name included).
+            if let Some(run) = echoed_digits(&json, data) {
+                panic!("the refusal echoes {} digits of the request", run.len());
+            }
         }
     }
+}
+
+/// A run of six or more ASCII digits in `text` that also occurs in `input`.
+fn echoed_digits<'t>(text: &'t str, input: &[u8]) -> Option<&'t str> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && bytes[i].is_ascii_digit() {
+            i += 1;
+        }
+        let run = &bytes[start..i];
+        if run.len() >= 6 && input.windows(run.len()).any(|w| w == run) {
+            return Some(&text[start..i]);
+        }
+    }
+    None
 }
 
 /// Splits the input into the request target, the headers (those `http` accepts; at most 64)
