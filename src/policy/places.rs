@@ -114,8 +114,15 @@ pub(crate) fn scan(
     // called `realName` is read as what its name says.
     let mut findings = Vec::new();
     for (place, value) in &named {
-        for mut finding in detector.scan_text(Some(bare_name(place)), value).findings {
-            finding.location.clone_from(place);
+        let (kind, name) = split_place(place);
+        for mut finding in detector.scan_text(Some(name), value).findings {
+            // A header or cookie name is the client's text: it is shown as the detector shows a
+            // field name (one holding a run of digits, an ID number say, as its length), never
+            // verbatim. A path segment's place (`path[1]`) holds none of the client's text.
+            finding.location = match kind {
+                "" => place.clone(),
+                kind => format!("{kind}{}", finding.location),
+            };
             findings.push(finding);
         }
     }
@@ -139,12 +146,15 @@ fn url_query(value: &[u8]) -> Option<&[u8]> {
     query.contains(&b'=').then_some(query)
 }
 
-/// `realName` for `cookie:realName`, `X-Id` for `header:X-Id`; a path segment has no name.
-fn bare_name(place: &str) -> &str {
-    place
-        .strip_prefix("cookie:")
-        .or_else(|| place.strip_prefix("header:"))
-        .unwrap_or(place)
+/// `("cookie:", "realName")` for `cookie:realName`, `("header:", "x-id")` for `header:x-id`; a
+/// path segment has no name: `("", "path[1]")`.
+fn split_place(place: &str) -> (&str, &str) {
+    for kind in ["cookie:", "header:"] {
+        if let Some(name) = place.strip_prefix(kind) {
+            return (kind, name);
+        }
+    }
+    ("", place)
 }
 
 /// Whether a value can hold anything the detector finds: a digit of any script, or a letter
@@ -255,6 +265,23 @@ mod tests {
             ),
             ["cookie:id"]
         );
+    }
+
+    #[test]
+    fn locations_never_show_identity_data_in_a_name() {
+        // A header or cookie name holding an ID number is shown by its length, as a JSON key
+        // or a form field name would be (the fuzz target `places` found the name echoed). The
+        // number is found twice: in the name and in the value.
+        assert_eq!(
+            found("/", &[("x-11010519491231002x", ID)]),
+            ["header:<20 bytes>", "header:<20 bytes>"]
+        );
+        assert_eq!(
+            found("/", &[("cookie", &format!("a{ID}={ID}"))]),
+            ["cookie:<19 bytes>", "cookie:<19 bytes>"]
+        );
+        // An ordinary name is still shown as it is.
+        assert_eq!(found("/", &[("x-id-card", ID)]), ["header:x-id-card"]);
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod axum_adapter;
 #[cfg(feature = "cli")]
 mod cli;
 mod detector;
+mod fuzz_corpus;
 mod keyset;
 mod no_panic;
 mod openssl;
