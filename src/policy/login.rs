@@ -17,6 +17,9 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
 
 use super::age::lacks_guardian_consent;
 use super::session::SessionManager;
@@ -31,8 +34,10 @@ use crate::clock::unix_now;
 use crate::crypto::sm3;
 use crate::error::{Actor, ErrorCode};
 use crate::model::{Assurance, NotVerifiedReason, Pseudonym, VerificationOutcome};
-use crate::store::Vault;
-use crate::store::{ConsentLedger, ConsentRecord, RetentionPolicy};
+use crate::store::{
+    ConsentLedger, ConsentRecord, InMemoryPendingLogins, LoginKey, NewPendingLogin, PendingError,
+    PendingLimits, PendingLoginStore, RetentionPolicy, StoreError, Vault,
+};
 use crate::token::Verified;
 
 /// A started login: what the page shows, and the secret that binds it to this browser.
@@ -73,13 +78,107 @@ pub enum LoginStatus {
     },
 }
 
+/// A pending login as the store keeps it (JSON): any instance can finish it.
+#[derive(Serialize, Deserialize)]
 struct PendingLogin {
-    /// The address the login was started from, for the per-client cap.
-    client: Option<std::net::IpAddr>,
     pending: PendingAuthorization,
     /// Set when the login ended before the browser's poll could finish it: by webhook, or with
     /// audit records the log could not take yet.
-    finished: Option<Finished>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    finished: Option<StoredFinished>,
+}
+
+/// How long one instance may hold a login while it concludes it (asks the platform, writes the
+/// record). Another instance's poll meanwhile answers "pending", its webhook 503 (retried).
+const CONCLUDE_LEASE: Duration = Duration::from_secs(30);
+
+/// How long after its authorization lapses a login is kept, for the browser's last poll.
+const PENDING_GRACE_SECS: u64 = 300;
+
+/// [`Finished`] as the store keeps it: the user's facts (no plaintext fields: those went to
+/// the vault, or were dropped) or the refusal's code and words.
+#[derive(Serialize, Deserialize)]
+struct StoredFinished {
+    outcome: StoredOutcome,
+    records: Vec<AuditEvent>,
+}
+
+#[derive(Serialize, Deserialize)]
+enum StoredOutcome {
+    SignedIn {
+        subject: String,
+        acr: u8,
+        age: Option<crate::model::AgeTag>,
+        gc: Option<bool>,
+        vat: u64,
+        mth: Method,
+    },
+    Refused {
+        code: String,
+        detail: String,
+        detail_zh: String,
+    },
+}
+
+impl From<Finished> for StoredFinished {
+    fn from(f: Finished) -> Self {
+        let outcome = match f.outcome {
+            Ok(user) => StoredOutcome::SignedIn {
+                subject: user.subject.to_string(),
+                acr: user.assurance.level(),
+                age: user.age_tag,
+                gc: user.guardian_consent,
+                vat: user.verified_at,
+                mth: user.method,
+            },
+            Err(p) => StoredOutcome::Refused {
+                code: p.code.to_owned(),
+                detail: p.detail.into_owned(),
+                detail_zh: p.detail_zh.into_owned(),
+            },
+        };
+        StoredFinished {
+            outcome,
+            records: f.records,
+        }
+    }
+}
+
+impl StoredFinished {
+    /// Back to the answer; a state no version of netid wrote is corrupt (fails closed).
+    fn into_finished(self) -> Result<Finished, Problem> {
+        let corrupt = || {
+            tracing::error!("a pending login's stored state is unreadable");
+            Problem::internal()
+        };
+        let outcome = match self.outcome {
+            StoredOutcome::SignedIn {
+                subject,
+                acr,
+                age,
+                gc,
+                vat,
+                mth,
+            } => Ok(VerifiedUser {
+                subject: subject.into(),
+                assurance: Assurance::from_level(u64::from(acr)).map_err(|_| corrupt())?,
+                age_tag: age,
+                guardian_consent: gc,
+                verified_at: vat,
+                method: mth,
+            }),
+            StoredOutcome::Refused {
+                code,
+                detail,
+                detail_zh,
+            } => Err(Problem::of(ProblemKind::from_code(&code).ok_or_else(corrupt)?)
+                .with_detail(detail, detail_zh)),
+        };
+        Ok(Finished {
+            outcome,
+            records: self.records,
+        })
+    }
 }
 
 /// How an attempt ended, and its audit records still to write.
@@ -132,8 +231,8 @@ struct Inner {
     vault: Option<Vault>,
     verifiers: HashMap<&'static str, Arc<dyn IdentityVerifier>>,
     pending_limits: PendingLimits,
-    /// SM3(browser binding) → login.
-    logins: Mutex<HashMap<[u8; 32], PendingLogin>>,
+    /// SM3(browser binding) → login, shared by the instances that share the store.
+    logins: Arc<dyn PendingLoginStore>,
     /// authz_id → a re-verification answered whose record is not written yet.
     reverifications: Mutex<HashMap<String, HeldReverification>>,
 }
@@ -155,6 +254,7 @@ pub struct LoginFlowBuilder {
     audit: Option<Arc<dyn AuditLog>>,
     vault: Option<Vault>,
     verifiers: HashMap<&'static str, Arc<dyn IdentityVerifier>>,
+    logins: Option<Arc<dyn PendingLoginStore>>,
 }
 
 impl std::fmt::Debug for LoginFlowBuilder {
@@ -176,13 +276,23 @@ impl LoginFlowBuilder {
         self
     }
 
-    /// Caps on logins started but not finished: `total` in this flow, `per_client` from one
-    /// client address (defaults 10,000 and 32). Unauthenticated starts cost the platform a
-    /// request and this process memory, so they are bounded before anything is asked. The
-    /// per-client cap counts the socket's peer address: behind a reverse proxy every client has
-    /// the proxy's, so raise it there (or have the proxy limit starts per client).
+    /// Caps on logins started but not finished: `total` in the pending-login store (all
+    /// instances sharing it together), `per_client` from one client address (defaults 10,000
+    /// and 32). Unauthenticated starts cost the platform a request and the store memory, so
+    /// they are bounded before anything is asked. The per-client cap counts the socket's peer
+    /// address: behind a reverse proxy every client has the proxy's, so raise it there (or have
+    /// the proxy limit starts per client).
     pub fn pending_limits(mut self, total: usize, per_client: usize) -> Self {
         self.pending_limits = PendingLimits { total, per_client };
+        self
+    }
+
+    /// Where logins started and not finished are kept. The default,
+    /// [`InMemoryPendingLogins`], is right for one instance. Behind a load balancer, share
+    /// them (`RedisStore`, feature `redis`): a login started at one instance is then finished
+    /// by the webhook or the poll at any other, with no sticky sessions.
+    pub fn pending_logins(mut self, store: Arc<dyn PendingLoginStore>) -> Self {
+        self.logins = Some(store);
         self
     }
 
@@ -252,25 +362,11 @@ impl LoginFlowBuilder {
                 vault: self.vault,
                 verifiers: self.verifiers,
                 pending_limits: self.pending_limits,
-                logins: Mutex::new(HashMap::new()),
+                logins: self
+                    .logins
+                    .unwrap_or_else(|| Arc::new(InMemoryPendingLogins::new())),
                 reverifications: Mutex::new(HashMap::new()),
             }),
-        }
-    }
-}
-
-/// Caps on pending logins (see [`LoginFlowBuilder::pending_limits`]).
-#[derive(Debug, Clone, Copy)]
-struct PendingLimits {
-    total: usize,
-    per_client: usize,
-}
-
-impl Default for PendingLimits {
-    fn default() -> Self {
-        Self {
-            total: 10_000,
-            per_client: 32,
         }
     }
 }
@@ -283,6 +379,45 @@ pub(crate) fn record_outcome(method: &Method, outcome: &'static str) {
         "outcome" => outcome
     )
     .increment(1);
+}
+
+/// A start past the caps, or a store that cannot answer, as the browser sees it.
+fn refuse_start(e: PendingError) -> Problem {
+    let refuse = |reason: &'static str, problem: Problem| {
+        metrics::counter!("netid_login_start_refused_total", "reason" => reason).increment(1);
+        tracing::warn!(reason, "login start refused: too many pending logins");
+        problem
+    };
+    match e {
+        PendingError::Full => refuse(
+            "total",
+            Problem::unavailable("the sign-in service", "登录服务"),
+        ),
+        PendingError::ClientFull => refuse(
+            "per_client",
+            Problem::of(ProblemKind::RateLimited).with_detail(
+                "too many sign-ins in progress from this address; finish or wait for one",
+                "此地址进行中的登录过多，请先完成或等待已有的登录。",
+            ),
+        ),
+        PendingError::Store(e) => store_problem(e),
+    }
+}
+
+/// The pending-login store failed: retry later if it was unreachable; else an operator looks.
+fn store_problem(e: StoreError) -> Problem {
+    if e.actor() == Actor::RetryLater {
+        tracing::warn!(code = e.code(), "pending-login store unavailable");
+        Problem::unavailable("the sign-in store", "登录状态存储")
+    } else {
+        tracing::error!(code = e.code(), error = %e, "pending-login store failed");
+        Problem::internal()
+    }
+}
+
+fn encode(login: &PendingLogin) -> Vec<u8> {
+    // Plain data with string keys: serialising it cannot fail.
+    serde_json::to_vec(login).unwrap_or_default()
 }
 
 fn client_problem(e: &ClientError) -> Problem {
@@ -316,6 +451,7 @@ impl LoginFlow {
             audit: None,
             vault: None,
             verifiers: HashMap::new(),
+            logins: None,
         }
     }
 
@@ -327,10 +463,6 @@ impl LoginFlow {
     /// What each login asks the platform for.
     pub fn request(&self) -> &VerificationRequest {
         &self.inner.request
-    }
-
-    fn logins(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], PendingLogin>> {
-        self.inner.logins.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Starts a 网号/网证 login for one browser.
@@ -347,7 +479,12 @@ impl LoginFlow {
         &self,
         client: Option<std::net::IpAddr>,
     ) -> Result<LoginStart, Problem> {
-        self.check_pending_limits(client)?;
+        let limits = self.inner.pending_limits;
+        self.inner
+            .logins
+            .admits(client, limits, unix_now())
+            .await
+            .map_err(refuse_start)?;
         let pending = self
             .inner
             .client
@@ -362,64 +499,49 @@ impl LoginFlow {
             expires_at: pending.expires_at(),
             browser_binding: binding.clone(),
         };
-        // Checked again: other starts may have filled the table while the platform answered.
-        self.check_pending_limits(client)?;
-        self.logins().insert(
-            sm3(binding.as_bytes()),
-            PendingLogin {
-                client,
+        let login = NewPendingLogin {
+            key: sm3(binding.as_bytes()),
+            authz_id: pending.authz_id().to_string(),
+            client,
+            forget_at: pending.expires_at() + PENDING_GRACE_SECS,
+            state: encode(&PendingLogin {
                 pending,
                 finished: None,
-            },
-        );
-        Ok(start)
-    }
-
-    /// Drops lapsed logins, then refuses a start past the caps.
-    fn check_pending_limits(&self, client: Option<std::net::IpAddr>) -> Result<(), Problem> {
-        let now = unix_now();
-        let mut logins = self.logins();
-        logins.retain(|_, l| l.pending.expires_at() + 300 > now);
-        let limits = self.inner.pending_limits;
-        let refuse = |reason: &'static str, problem: Problem| {
-            metrics::counter!("netid_login_start_refused_total", "reason" => reason).increment(1);
-            tracing::warn!(reason, "login start refused: too many pending logins");
-            Err(problem)
+            }),
         };
-        if logins.len() >= limits.total {
-            return refuse(
-                "total",
-                Problem::unavailable("the sign-in service", "登录服务"),
-            );
-        }
-        if let Some(client) = client {
-            let from_client = logins.values().filter(|l| l.client == Some(client)).count();
-            if from_client >= limits.per_client {
-                return refuse(
-                    "per_client",
-                    Problem::of(ProblemKind::RateLimited).with_detail(
-                        "too many sign-ins in progress from this address; finish or wait for one",
-                        "此地址进行中的登录过多，请先完成或等待已有的登录。",
-                    ),
-                );
-            }
-        }
-        Ok(())
+        // Checked again, atomically: other starts, at any instance, may have filled the store
+        // while the platform answered.
+        self.inner
+            .logins
+            .insert(login, limits, unix_now())
+            .await
+            .map_err(refuse_start)?;
+        Ok(start)
     }
 
     /// Asks whether the login bound to `browser_binding` is done; on success issues a session.
     /// However the attempt ends, its record is written first (with an audit log configured).
+    /// While another request, at any instance, is concluding the same login, the answer is
+    /// [`LoginStatus::Pending`]: a login is accepted once.
     pub async fn poll(&self, browser_binding: &str) -> Result<LoginStatus, Problem> {
         let key = sm3(browser_binding.as_bytes());
-        let (pending, finished) = {
-            let logins = self.logins();
-            let login = logins
-                .get(&key)
-                .ok_or_else(|| Problem::of(ProblemKind::LoginUnknown))?;
-            (login.pending.clone(), login.finished.clone())
-        };
-        let mut finished = match finished {
-            Some(finished) => finished,
+        let holder = crate::random::token(12);
+        if !self.claim(&key, &holder).await? {
+            return Ok(LoginStatus::Pending);
+        }
+        let status = self.poll_claimed(&key).await;
+        self.release(&key, &holder).await;
+        status
+    }
+
+    async fn poll_claimed(&self, key: &LoginKey) -> Result<LoginStatus, Problem> {
+        let login = self
+            .load(key)
+            .await?
+            .ok_or_else(|| Problem::of(ProblemKind::LoginUnknown))?;
+        let pending = login.pending;
+        let mut finished = match login.finished {
+            Some(finished) => finished.into_finished()?,
             // A store or network that cannot answer now keeps the login: the browser's next
             // poll finishes it. Anything else ends it.
             None => match self.inner.client.poll_token(&pending).await {
@@ -434,12 +556,13 @@ impl LoginFlow {
         if let Err(problem) = self.write(&mut finished.records).await {
             // The answer is used up at the platform: keep it, and write the rest of its
             // records on the browser's next poll.
-            if let Some(l) = self.logins().get_mut(&key) {
-                l.finished = Some(finished);
-            }
+            self.keep_finished(key, pending, finished).await?;
             return Err(problem);
         }
-        self.logins().remove(&key);
+        // Exactly one remover gets the answer.
+        if !self.inner.logins.remove(key).await.map_err(store_problem)? {
+            return Err(Problem::of(ProblemKind::LoginUnknown));
+        }
         let user = finished.outcome?;
         let session = self
             .inner
@@ -450,7 +573,8 @@ impl LoginFlow {
     }
 
     /// Completes a login from the platform's signed webhook, and records the attempt. The
-    /// browser that started it still has to poll to receive its session, or its refusal.
+    /// browser that started it still has to poll to receive its session, or its refusal. The
+    /// login may have been started at any instance sharing the pending-login store.
     pub async fn callback(&self, headers: &http::HeaderMap, body: &[u8]) -> Result<(), Problem> {
         let event = self
             .inner
@@ -472,21 +596,42 @@ impl LoginFlow {
         if event.duplicate {
             return Ok(());
         }
-        let found = {
-            let logins = self.logins();
-            logins
-                .iter()
-                .find(|(_, l)| l.pending.authz_id() == &event.authz_id && l.finished.is_none())
-                .map(|(k, l)| (*k, l.pending.clone()))
-        };
-        let Some((key, pending)) = found else {
+        let Some(key) = self
+            .inner
+            .logins
+            .find(event.authz_id.as_str())
+            .await
+            .map_err(store_problem)?
+        else {
             return Ok(()); // not ours, or already finished by polling
         };
+        let holder = crate::random::token(12);
+        if !self.claim(&key, &holder).await? {
+            // A poll is concluding it now; the platform retries, and finds it done.
+            return Err(Problem::unavailable("the sign-in store", "登录状态存储"));
+        }
+        let taken = self.callback_claimed(&key, &event).await;
+        self.release(&key, &holder).await;
+        taken
+    }
+
+    async fn callback_claimed(
+        &self,
+        key: &LoginKey,
+        event: &crate::client::WebhookEvent,
+    ) -> Result<(), Problem> {
+        let Some(login) = self.load(key).await? else {
+            return Ok(());
+        };
+        if login.finished.is_some() {
+            return Ok(());
+        }
+        let pending = login.pending;
         let token = match &event.kind {
             WebhookKind::Approved { token } => Some(token.as_str()),
             _ => None,
         };
-        let result = self.inner.client.complete_callback(&pending, &event).await;
+        let result = self.inner.client.complete_callback(&pending, event).await;
         // Only what may succeed later is the webhook's error (the platform retries it). Any
         // other ending — a refusal too — is the login's answer: the webhook is taken (2xx) and
         // the browser's next poll gets it.
@@ -499,9 +644,50 @@ impl LoginFlow {
                 "attempt recorded at the browser's poll"
             );
         }
-        if let Some(l) = self.logins().get_mut(&key) {
-            l.finished = Some(finished);
+        self.keep_finished(key, pending, finished).await
+    }
+
+    async fn claim(&self, key: &LoginKey, holder: &str) -> Result<bool, Problem> {
+        self.inner
+            .logins
+            .claim(key, holder, CONCLUDE_LEASE)
+            .await
+            .map_err(store_problem)
+    }
+
+    /// Gives the login back; if the store cannot hear it, the lease ends by itself.
+    async fn release(&self, key: &LoginKey, holder: &str) {
+        if let Err(e) = self.inner.logins.release(key, holder).await {
+            tracing::debug!(code = e.code(), "claim left to lapse");
         }
+    }
+
+    async fn load(&self, key: &LoginKey) -> Result<Option<PendingLogin>, Problem> {
+        let Some(state) = self.inner.logins.get(key).await.map_err(store_problem)? else {
+            return Ok(None);
+        };
+        serde_json::from_slice(&state).map(Some).map_err(|_| {
+            tracing::error!("a pending login's stored state is unreadable");
+            Problem::internal()
+        })
+    }
+
+    /// Keeps the answer of a login for the browser's poll.
+    async fn keep_finished(
+        &self,
+        key: &LoginKey,
+        pending: PendingAuthorization,
+        finished: Finished,
+    ) -> Result<(), Problem> {
+        let state = encode(&PendingLogin {
+            pending,
+            finished: Some(finished.into()),
+        });
+        self.inner
+            .logins
+            .update(key, state)
+            .await
+            .map_err(store_problem)?;
         Ok(())
     }
 

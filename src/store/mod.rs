@@ -15,6 +15,7 @@
 //! passes.
 
 mod consent;
+mod pending;
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub mod postgres;
@@ -28,6 +29,9 @@ mod vault;
 
 pub use crate::error::StoreError;
 pub use consent::{ConsentError, ConsentLedger, ConsentRecord, Consented, InMemoryConsentLedger};
+pub use pending::{
+    InMemoryPendingLogins, LoginKey, NewPendingLogin, PendingError, PendingLimits, PendingLoginStore,
+};
 pub use replay::{InMemoryReplayGuard, ReplayGuard, ReplayKind};
 pub use retention::RetentionPolicy;
 pub use revocation::{InMemoryRevocations, RevocationStore};
