@@ -171,8 +171,10 @@ impl StoredFinished {
                 code,
                 detail,
                 detail_zh,
-            } => Err(Problem::of(ProblemKind::from_code(&code).ok_or_else(corrupt)?)
-                .with_detail(detail, detail_zh)),
+            } => Err(
+                Problem::of(ProblemKind::from_code(&code).ok_or_else(corrupt)?)
+                    .with_detail(detail, detail_zh),
+            ),
         };
         Ok(Finished {
             outcome,

@@ -30,7 +30,8 @@ mod vault;
 pub use crate::error::StoreError;
 pub use consent::{ConsentError, ConsentLedger, ConsentRecord, Consented, InMemoryConsentLedger};
 pub use pending::{
-    InMemoryPendingLogins, LoginKey, NewPendingLogin, PendingError, PendingLimits, PendingLoginStore,
+    InMemoryPendingLogins, LoginKey, NewPendingLogin, PendingError, PendingLimits,
+    PendingLoginStore,
 };
 pub use replay::{InMemoryReplayGuard, ReplayGuard, ReplayKind};
 pub use retention::RetentionPolicy;

@@ -119,8 +119,12 @@ pub trait PendingLoginStore: Send + Sync + 'static {
 
     /// Takes the login under `key` for `holder` for at most `lease`: `false` if another holder
     /// has it. A holder that dies loses it when the lease ends.
-    async fn claim(&self, key: &LoginKey, holder: &str, lease: Duration)
-    -> Result<bool, StoreError>;
+    async fn claim(
+        &self,
+        key: &LoginKey,
+        holder: &str,
+        lease: Duration,
+    ) -> Result<bool, StoreError>;
 
     /// Gives up `holder`'s claim on `key` (no effect if it is not theirs).
     async fn release(&self, key: &LoginKey, holder: &str) -> Result<(), StoreError>;
@@ -338,19 +342,31 @@ mod tests {
         let store = InMemoryPendingLogins::new();
         let a: IpAddr = "192.0.2.1".parse().unwrap();
         let b: IpAddr = "192.0.2.2".parse().unwrap();
-        store.insert(login(1, Some(a), 100), LIMITS, 0).await.unwrap();
-        store.insert(login(2, Some(a), 200), LIMITS, 0).await.unwrap();
+        store
+            .insert(login(1, Some(a), 100), LIMITS, 0)
+            .await
+            .unwrap();
+        store
+            .insert(login(2, Some(a), 200), LIMITS, 0)
+            .await
+            .unwrap();
         assert!(matches!(
             store.insert(login(3, Some(a), 100), LIMITS, 0).await,
             Err(PendingError::ClientFull)
         ));
-        store.insert(login(4, Some(b), 100), LIMITS, 0).await.unwrap();
+        store
+            .insert(login(4, Some(b), 100), LIMITS, 0)
+            .await
+            .unwrap();
         assert!(matches!(
             store.insert(login(5, None, 100), LIMITS, 0).await,
             Err(PendingError::Full)
         ));
         // At 100, logins 1 and 4 lapse: a's count and the total go down with them.
-        store.insert(login(6, Some(a), 300), LIMITS, 100).await.unwrap();
+        store
+            .insert(login(6, Some(a), 300), LIMITS, 100)
+            .await
+            .unwrap();
         assert_eq!(store.len().await.unwrap(), 2);
         assert_eq!(store.find("az_1").await.unwrap(), None);
         assert_eq!(store.find("az_6").await.unwrap(), Some([6; 32]));

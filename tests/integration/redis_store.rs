@@ -9,7 +9,10 @@ use netid::model::AuthzId;
 use netid::policy::{LoginFlow, LoginStatus, RevocationStore, SessionManager, VerifiedUser};
 use netid::sandbox::{Persona, Sandbox, SandboxApp};
 use netid::store::redis::RedisStore;
-use netid::store::{ReplayGuard, ReplayKind, StoreError};
+use netid::store::{
+    NewPendingLogin, PendingError, PendingLimits, PendingLoginStore, ReplayGuard, ReplayKind,
+    StoreError,
+};
 use netid::{Actor, ErrorCode};
 
 use crate::servers::redis_scope::RedisScope;
@@ -358,4 +361,249 @@ async fn bad_settings_are_refused_without_echoing_the_url() {
         .build()
         .unwrap();
     assert!(!format!("{ok:?}").contains("hunter2"));
+}
+
+/// One application instance whose pending logins are in Redis too: nothing of a login stays
+/// in the process that started it.
+fn shared_instance(
+    sandbox: &Sandbox,
+    app: &SandboxApp,
+    redis: &RedisStore,
+    callback: Option<String>,
+) -> LoginFlow {
+    let shared = Arc::new(redis.clone());
+    let mut client = sandbox.client_builder(app).replay_guard(shared.clone());
+    if let Some(url) = callback {
+        client = client.callback_url(url);
+    }
+    let sessions = SessionManager::builder("shop")
+        .key("k1", &[7; 32])
+        .revocations(shared.clone())
+        .build()
+        .unwrap();
+    LoginFlow::builder(client.build().unwrap(), sessions)
+        .pending_logins(shared)
+        .pending_limits(4, 2)
+        .build()
+}
+
+fn pending_login(n: u8, client: Option<std::net::IpAddr>, forget_at: u64) -> NewPendingLogin {
+    NewPendingLogin {
+        key: [n; 32],
+        authz_id: format!("az_{n}"),
+        client,
+        forget_at,
+        state: vec![n, 0, 255],
+    }
+}
+
+#[tokio::test]
+async fn pending_logins_in_redis_keep_the_caps_across_instances_and_one_remover_wins() {
+    let Some(scope) = RedisScope::new().await else {
+        return;
+    };
+    let (a, b) = (store(&scope).await, store(&scope).await);
+    let now = netid_now();
+    let limits = PendingLimits {
+        total: 3,
+        per_client: 2,
+    };
+    let (x, y) = (
+        Some("192.0.2.1".parse().unwrap()),
+        Some("192.0.2.2".parse().unwrap()),
+    );
+    a.insert(pending_login(1, x, now + 60), limits, now)
+        .await
+        .unwrap();
+    b.insert(pending_login(2, x, now + 60), limits, now)
+        .await
+        .unwrap();
+    // The third from x is refused at either instance, before and at the insert.
+    assert!(matches!(
+        b.admits(x, limits, now).await,
+        Err(PendingError::ClientFull)
+    ));
+    assert!(matches!(
+        a.insert(pending_login(3, x, now + 60), limits, now).await,
+        Err(PendingError::ClientFull)
+    ));
+    b.insert(pending_login(4, y, now + 60), limits, now)
+        .await
+        .unwrap();
+    assert!(matches!(
+        a.insert(pending_login(5, None, now + 60), limits, now)
+            .await,
+        Err(PendingError::Full)
+    ));
+    assert_eq!(a.len().await.unwrap(), 3);
+
+    // Found by authorization id at the other instance; the state is the bytes given.
+    assert_eq!(b.find("az_1").await.unwrap(), Some([1; 32]));
+    assert_eq!(b.get(&[1; 32]).await.unwrap(), Some(vec![1, 0, 255]));
+    assert_eq!(a.find("az_3").await.unwrap(), None);
+    assert!(b.update(&[1; 32], vec![9]).await.unwrap());
+    assert_eq!(a.get(&[1; 32]).await.unwrap(), Some(vec![9]));
+
+    // A claim is one holder's at a time, across instances; the holder renews it.
+    let lease = Duration::from_secs(30);
+    assert!(a.claim(&[1; 32], "ha", lease).await.unwrap());
+    assert!(!b.claim(&[1; 32], "hb", lease).await.unwrap());
+    b.release(&[1; 32], "hb").await.unwrap();
+    assert!(
+        !b.claim(&[1; 32], "hb", lease).await.unwrap(),
+        "not hb's to release"
+    );
+    a.release(&[1; 32], "ha").await.unwrap();
+    assert!(b.claim(&[1; 32], "hb", lease).await.unwrap());
+
+    // Eight racers at two instances remove one login: exactly one succeeds, and its place
+    // under both caps is free again.
+    let racers = (0..8).map(|i| {
+        let s = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tokio::spawn(async move { s.remove(&[1; 32]).await.unwrap() })
+    });
+    let mut won = 0;
+    for r in racers {
+        won += usize::from(r.await.unwrap());
+    }
+    assert_eq!(won, 1);
+    assert_eq!(a.find("az_1").await.unwrap(), None);
+    a.insert(pending_login(6, x, now + 60), limits, now)
+        .await
+        .unwrap();
+
+    // Lapsed logins free their places: at now + 60, every one above has lapsed.
+    for n in 7..=9 {
+        a.insert(
+            pending_login(n, x.filter(|_| n == 7), now + 120),
+            limits,
+            now + 60,
+        )
+        .await
+        .unwrap();
+    }
+    assert_eq!(b.len().await.unwrap(), 3);
+
+    // Every key expires, and none names an address, an id or a binding.
+    let keys = scope.keys().await;
+    assert!(!keys.is_empty());
+    for (k, ttl) in keys {
+        assert!(ttl > 0, "{k} has no expiry");
+        assert!(!k.contains("192.0.2") && !k.contains("az_"), "{k}");
+    }
+    scope.cleanup().await;
+}
+
+/// A browser's login started at instance A finishes by poll at B; a login whose webhook
+/// reaches C is finished there and handed out by poll at A; polls racing at two instances
+/// accept a login once.
+#[tokio::test]
+async fn a_login_started_at_one_instance_finishes_at_any_other() {
+    let Some(scope) = RedisScope::new().await else {
+        return;
+    };
+    let sandbox = Sandbox::start().await.unwrap();
+    let app = sandbox.register_app("app_pending");
+    let redis = store(&scope).await;
+    let (a, b) = (
+        shared_instance(&sandbox, &app, &redis, None),
+        shared_instance(&sandbox, &app, &store(&scope).await, None),
+    );
+
+    // Started at A, polled at B.
+    let start = a.start().await.unwrap();
+    assert!(matches!(
+        b.poll(&start.browser_binding).await.unwrap(),
+        LoginStatus::Pending
+    ));
+    sandbox
+        .approve(&AuthzId::parse(&start.authz_id).unwrap(), Persona::Adult)
+        .unwrap();
+    let LoginStatus::Completed { session, .. } = b.poll(&start.browser_binding).await.unwrap()
+    else {
+        panic!("not completed at B");
+    };
+    assert!(a.sessions().authenticate(&session).await.is_ok());
+    assert_eq!(
+        a.poll(&start.browser_binding).await.unwrap_err().code,
+        "netid.login_unknown",
+        "finished once, gone everywhere"
+    );
+
+    // Racing polls at A and B, many times over: each login completes exactly once.
+    for _ in 0..5 {
+        let start = a.start().await.unwrap();
+        sandbox
+            .approve(&AuthzId::parse(&start.authz_id).unwrap(), Persona::Adult)
+            .unwrap();
+        let polls = (0..6).map(|i| {
+            let flow = if i % 2 == 0 { a.clone() } else { b.clone() };
+            let binding = start.browser_binding.clone();
+            tokio::spawn(async move { flow.poll(&binding).await })
+        });
+        let mut completed = 0;
+        for p in polls {
+            match p.await.unwrap() {
+                Ok(LoginStatus::Completed { .. }) => completed += 1,
+                Ok(LoginStatus::Pending) => {}
+                Err(p) => assert_eq!(p.code, "netid.login_unknown", "{p}"),
+            }
+        }
+        assert!(completed <= 1, "a login accepted {completed} times");
+        if completed == 0 {
+            // Every racer found it claimed: the next poll finishes it.
+            assert!(matches!(
+                b.poll(&start.browser_binding).await.unwrap(),
+                LoginStatus::Completed { .. }
+            ));
+        }
+    }
+
+    // The webhook reaches C, which never saw the login; the browser polls A.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/netid/callback", listener.local_addr().unwrap());
+    let c = shared_instance(&sandbox, &app, &store(&scope).await, None);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let receiver = axum::Router::new().route(
+        "/netid/callback",
+        axum::routing::post(
+            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let (c, tx) = (c.clone(), tx.clone());
+                async move {
+                    let status = match c.callback(&headers, &body).await {
+                        Ok(()) => 204,
+                        Err(p) => p.status,
+                    };
+                    tx.send(status).unwrap();
+                    axum::http::StatusCode::from_u16(status).unwrap()
+                }
+            },
+        ),
+    );
+    tokio::spawn(async move { axum::serve(listener, receiver).await.unwrap() });
+    let hooked_a = shared_instance(&sandbox, &app, &redis, Some(url));
+    let start = hooked_a.start().await.unwrap();
+    sandbox
+        .approve(&AuthzId::parse(&start.authz_id).unwrap(), Persona::Adult)
+        .unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status, 204, "C took the webhook");
+    // The platform's answer was used up by C: A's poll must get it from the store.
+    let LoginStatus::Completed { user, .. } = hooked_a.poll(&start.browser_binding).await.unwrap()
+    else {
+        panic!("the webhook's answer was lost");
+    };
+    assert_eq!(user.assurance(), netid::model::Assurance::Credential);
+    assert_eq!(redis.len().await.unwrap(), 0, "nothing left pending");
+
+    // The caps hold across instances: 2 from one address (the test's), whichever instance.
+    let here = Some("192.0.2.9".parse().unwrap());
+    a.start_from(here).await.unwrap();
+    b.start_from(here).await.unwrap();
+    let refused = a.start_from(here).await.unwrap_err();
+    assert_eq!((refused.status, refused.code), (429, "netid.rate_limited"));
+    scope.cleanup().await;
 }

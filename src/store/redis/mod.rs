@@ -1,4 +1,5 @@
-//! Redis: the replay guard and session revocations, shared by every instance of an application.
+//! Redis: the replay guard, session revocations and pending logins, shared by every instance of
+//! an application.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), netid::store::StoreError> {
@@ -22,6 +23,8 @@
 //! # Keys
 //! `{prefix}:{kind}:{SM3 of the value, hex}`, each with an expiry, so nothing outlives its use
 //! and no pseudonym or id appears in a key name.
+
+mod pending;
 
 use std::time::Duration;
 
