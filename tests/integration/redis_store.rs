@@ -607,3 +607,148 @@ async fn a_login_started_at_one_instance_finishes_at_any_other() {
     assert_eq!((refused.status, refused.code), (429, "netid.rate_limited"));
     scope.cleanup().await;
 }
+
+/// Counts the questions a store is asked, passing its generation through.
+struct Counting {
+    inner: RedisStore,
+    asked: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl RevocationStore for Counting {
+    async fn revoke(&self, jti: &str, until: u64) -> Result<(), StoreError> {
+        self.inner.revoke(jti, until).await
+    }
+    async fn revoke_subject(&self, subject: &str, at: u64, until: u64) -> Result<(), StoreError> {
+        self.inner.revoke_subject(subject, at, until).await
+    }
+    async fn is_revoked(&self, jti: &str, s: &str, iat: u64) -> Result<bool, StoreError> {
+        self.asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.is_revoked(jti, s, iat).await
+    }
+    fn generation(&self) -> Option<u64> {
+        self.inner.generation()
+    }
+}
+
+impl Counting {
+    fn asked(&self) -> usize {
+        self.asked.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// Polls `done` every 20 ms for up to `limit`: a deadline for something asynchronous to
+/// happen, not a measurement.
+async fn eventually(limit: Duration, mut done: impl AsyncFnMut() -> bool) -> bool {
+    let until = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < until {
+        if done().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
+}
+
+/// Signed-in requests make no round trip while the revocation channel is live; a logout at A
+/// is refused at B within the stated bound; when the channel drops, every check asks Redis
+/// (and fails closed while it cannot answer); when it is back, checks are local again.
+#[tokio::test]
+async fn revocations_are_checked_locally_and_a_logout_reaches_every_instance_within_the_bound() {
+    let Some(scope) = RedisScope::new().await else {
+        return;
+    };
+    const BOUND: Duration = Duration::from_millis(500);
+    let connect = || async {
+        RedisStore::builder(scope.url())
+            .key_prefix(&scope.prefix)
+            .revocation_staleness(Some(BOUND))
+            .connect()
+            .await
+            .unwrap()
+    };
+    let counting = |redis: RedisStore| {
+        Arc::new(Counting {
+            inner: redis,
+            asked: Default::default(),
+        })
+    };
+    let (a_store, b_store) = (counting(connect().await), counting(connect().await));
+    let manager = |store: Arc<Counting>| {
+        SessionManager::builder("shop")
+            .key("k1", &[7; 32])
+            .revocations(store)
+            .build()
+            .unwrap()
+    };
+    let (a, b) = (manager(a_store.clone()), manager(b_store.clone()));
+    // The subscription proves itself live within a heartbeat or two.
+    assert!(
+        eventually(Duration::from_secs(5), async || b_store
+            .generation()
+            .is_some())
+        .await,
+        "the revocation channel never became live"
+    );
+    let sandbox = Sandbox::start().await.unwrap();
+    let app = sandbox.register_app("app_watch");
+    let flow = LoginFlow::builder(sandbox.client_builder(&app).build().unwrap(), a.clone()).build();
+    let (user, session) = login(&flow, &sandbox).await;
+    b.authenticate(&session).await.unwrap();
+    let asked = b_store.asked();
+    for _ in 0..200 {
+        b.authenticate(&session).await.unwrap();
+    }
+    assert!(
+        b_store.asked() - asked <= 1,
+        "{} round trips for 200 requests while nothing was revoked",
+        b_store.asked() - asked
+    );
+
+    // Logout at A: once the bound has passed, B refuses the session.
+    let revoked_at = std::time::Instant::now();
+    a.revoke(&session).await.unwrap();
+    assert_eq!(
+        a.authenticate(&session).await.unwrap_err().code(),
+        "netid.session_revoked",
+        "A's own revocation counts at once"
+    );
+    tokio::time::sleep(BOUND.saturating_sub(revoked_at.elapsed())).await;
+    assert_eq!(
+        b.authenticate(&session).await.unwrap_err().code(),
+        "netid.session_revoked"
+    );
+
+    // The channel drops (every connection of the app killed, and logins refused): checks ask
+    // Redis, and fail closed while it cannot answer.
+    let other = a.issue(&user).unwrap();
+    b.authenticate(&other).await.unwrap();
+    scope.set_enabled(false).await;
+    scope.kill_connections().await;
+    assert!(
+        eventually(Duration::from_secs(5), async || b_store
+            .generation()
+            .is_none())
+        .await,
+        "the channel's loss was never noticed"
+    );
+    let err = b.authenticate(&other).await.unwrap_err();
+    assert_eq!(err.code(), "store.unavailable", "{err}");
+
+    // Back: the subscription returns by itself, and checks are local again.
+    scope.set_enabled(true).await;
+    assert!(
+        eventually(Duration::from_secs(10), async || b_store
+            .generation()
+            .is_some())
+        .await,
+        "the channel never came back"
+    );
+    b.authenticate(&other).await.unwrap();
+    let asked = b_store.asked();
+    for _ in 0..50 {
+        b.authenticate(&other).await.unwrap();
+    }
+    assert!(b_store.asked() - asked <= 1);
+    scope.cleanup().await;
+}

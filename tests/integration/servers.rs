@@ -78,6 +78,8 @@ pub(crate) mod redis_scope {
                         .arg("on")
                         .arg("nopass")
                         .arg(format!("~{}:*", scope.prefix))
+                        // The revocation channel, `{prefix}:revocations`.
+                        .arg(format!("&{}:*", scope.prefix))
                         .arg("+@all"),
                 )
                 .await;

@@ -25,7 +25,9 @@
 //! and no pseudonym or id appears in a key name.
 
 mod pending;
+mod watch;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -45,6 +47,8 @@ pub struct RedisStore {
     prefix: String,
     timeout: Duration,
     attempts: u32,
+    /// Revocations announced on the channel; `None`: every check asks Redis.
+    watch: Option<Arc<watch::Watch>>,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -64,6 +68,7 @@ pub struct RedisStoreBuilder {
     prefix: String,
     timeout: Duration,
     attempts: u32,
+    staleness: Option<Duration>,
 }
 
 impl std::fmt::Debug for RedisStoreBuilder {
@@ -84,6 +89,7 @@ impl RedisStore {
             prefix: "netid".to_owned(),
             timeout: Duration::from_millis(500),
             attempts: 2,
+            staleness: Some(Duration::from_millis(500)),
         }
     }
 
@@ -100,6 +106,17 @@ impl RedisStore {
     /// Checks Redis answers (a readiness probe).
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.run(|| redis::cmd("PING"), |_: String| ()).await
+    }
+
+    fn channel(&self) -> String {
+        format!("{}:revocations", self.prefix)
+    }
+
+    /// This instance's own revocation counts at once, before its announcement comes back.
+    fn revoked_here(&self) {
+        if let Some(watch) = &self.watch {
+            watch.bump();
+        }
     }
 
     fn key(&self, tag: &str, value: &str) -> String {
@@ -163,6 +180,22 @@ impl RedisStoreBuilder {
         self
     }
 
+    /// How stale a "not revoked" answered from memory may be (default 500 ms, 50 ms to 60 s),
+    /// or `None` to ask Redis on every signed-in request.
+    ///
+    /// With a bound, the store subscribes to `{prefix}:revocations`, on which every revocation
+    /// is announced, and [`SessionManager`](crate::policy::SessionManager) asks Redis about a
+    /// session only once per revocation anywhere: a signed-in request makes no round trip. A
+    /// logout acknowledged at one instance is refused at every other within the bound at the
+    /// latest. While the subscription cannot prove itself live within the bound (Redis down,
+    /// the channel late), every check asks Redis, and fails closed if it cannot answer. The
+    /// subscription needs a Tokio runtime: [`connect`](Self::connect), or
+    /// [`build`](Self::build) inside one (outside, every check asks Redis).
+    pub fn revocation_staleness(mut self, bound: Option<Duration>) -> Self {
+        self.staleness = bound;
+        self
+    }
+
     /// Builds the store without contacting Redis: the connection is made on first use and
     /// re-made whenever it drops. An application can start while Redis is down; until it is
     /// back, operations fail closed.
@@ -198,13 +231,42 @@ impl RedisStoreBuilder {
             .set_response_timeout(Some(self.timeout))
             .set_number_of_retries(3)
             .set_max_delay(Duration::from_secs(2));
-        let conn = ConnectionManager::new_lazy_with_config(client, config)
+        if let Some(bound) = self.staleness
+            && (bound < Duration::from_millis(50) || bound > Duration::from_secs(60))
+        {
+            return Err(StoreError::misconfigured(
+                BACKEND,
+                "the revocation staleness bound must be 50 ms to 60 s",
+            ));
+        }
+        let conn = ConnectionManager::new_lazy_with_config(client.clone(), config)
             .map_err(|e| StoreError::misconfigured(BACKEND, format!("{:?}", e.kind())))?;
+        let watch = match (self.staleness, tokio::runtime::Handle::try_current()) {
+            (Some(bound), Ok(runtime)) => {
+                let watch = Arc::new(watch::Watch::new(bound));
+                runtime.spawn(watch::run(
+                    Arc::downgrade(&watch),
+                    client,
+                    conn.clone(),
+                    format!("{}:revocations", self.prefix),
+                    self.timeout,
+                ));
+                Some(watch)
+            }
+            (Some(_), Err(_)) => {
+                tracing::warn!(
+                    "RedisStore built outside a Tokio runtime: every session check asks Redis"
+                );
+                None
+            }
+            (None, _) => None,
+        };
         Ok(RedisStore {
             conn,
             prefix: self.prefix,
             timeout: self.timeout,
             attempts: self.attempts,
+            watch,
         })
     }
 
@@ -271,15 +333,29 @@ impl ReplayGuard for RedisStore {
 impl RevocationStore for RedisStore {
     async fn revoke(&self, jti: &str, until: u64) -> Result<(), StoreError> {
         let key = self.key("rv", jti);
+        // Recorded and announced in one step: a revocation every instance has not been told
+        // of would be one that some of them do not see.
+        const REVOKE: &str = "\
+            redis.call('SET', KEYS[1], 1, 'EXAT', ARGV[1]) \
+            redis.call('PUBLISH', ARGV[2], ARGV[3]) \
+            return 1";
+        let channel = self.channel();
         self.run(
             || {
-                let mut c = redis::cmd("SET");
-                c.arg(&key).arg(1).arg("EXAT").arg(until.max(1));
+                let mut c = redis::cmd("EVAL");
+                c.arg(REVOKE)
+                    .arg(1)
+                    .arg(&key)
+                    .arg(until.max(1))
+                    .arg(&channel)
+                    .arg(watch::REVOKED);
                 c
             },
             |_: redis::Value| (),
         )
-        .await
+        .await?;
+        self.revoked_here();
+        Ok(())
     }
 
     async fn revoke_subject(&self, subject: &str, at: u64, until: u64) -> Result<(), StoreError> {
@@ -290,16 +366,26 @@ impl RevocationStore for RedisStore {
             local cut = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), tonumber(ARGV[1])) \
             local untl = math.max(tonumber(redis.call('EXPIRETIME', KEYS[1])), tonumber(ARGV[2])) \
             redis.call('SET', KEYS[1], cut, 'EXAT', untl) \
+            redis.call('PUBLISH', ARGV[3], ARGV[4]) \
             return 1";
+        let channel = self.channel();
         self.run(
             || {
                 let mut c = redis::cmd("EVAL");
-                c.arg(KEEP_LATER).arg(1).arg(&key).arg(at).arg(until.max(1));
+                c.arg(KEEP_LATER)
+                    .arg(1)
+                    .arg(&key)
+                    .arg(at)
+                    .arg(until.max(1))
+                    .arg(&channel)
+                    .arg(watch::REVOKED);
                 c
             },
             |_: redis::Value| (),
         )
-        .await
+        .await?;
+        self.revoked_here();
+        Ok(())
     }
 
     async fn is_revoked(
@@ -320,5 +406,12 @@ impl RevocationStore for RedisStore {
             )
             .await?;
         Ok(session.is_some() || cut_off.is_some_and(|at| issued_at <= at))
+    }
+
+    /// Changes with every revocation at any instance, while the revocation channel is proven
+    /// live within the staleness bound ([`RedisStoreBuilder::revocation_staleness`]); else
+    /// `None`, and every check asks Redis.
+    fn generation(&self) -> Option<u64> {
+        self.watch.as_ref()?.generation()
     }
 }
