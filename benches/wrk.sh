@@ -21,7 +21,7 @@ if ! command -v wrk >/dev/null 2>&1; then
   apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 fi
 
-cargo build --release --example load_target --features axum,sandbox 2>/dev/null
+cargo build --release --example load_target --features axum,sandbox,redis 2>/dev/null
 bin=target/release/examples/load_target
 work="$(mktemp -d)"
 pids=()
@@ -34,7 +34,8 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"nickname":"bob","address":{"city":"杭州","street":"文三路 90 号"},"phone":"13800138000","items":[{"sku":"A-1","qty":2},{"sku":"B-7","qty":1}],"note":"请尽快发货"}'
 LUA
 
-modes=(netid noop bare)
+# netid-redis: revocations and pending logins in the machine's Redis, as many instances run it.
+modes=(netid netid-redis noop bare)
 declare -A port pid
 i=0
 for mode in "${modes[@]}"; do
@@ -56,14 +57,14 @@ cpu_ticks() { # pid -> user+system clock ticks used so far
   awk '{print $14 + $15}' "/proc/$1/stat"
 }
 
-run_wrk() { # mode route -> "requests/s server-CPU-µs-per-request"
+run_wrk() { # mode route -> "requests/s server-CPU-µs-per-request p99-µs"
   local script=() path=/ before after
   if [ "$2" = post ]; then
     script=(-s "$work/post.lua")
     path=/profile
   fi
   before=$(cpu_ticks "${pid[$1]}")
-  wrk -t1 -c32 -d"${seconds}s" -H "Cookie: $cookie" "${script[@]}" \
+  wrk -t1 -c32 -d"${seconds}s" --latency -H "Cookie: $cookie" "${script[@]}" \
     "http://127.0.0.1:${port[$1]}$path" >"$work/wrk"
   after=$(cpu_ticks "${pid[$1]}")
   # Every answer must be a success, or the figure measures refusals.
@@ -73,19 +74,24 @@ run_wrk() { # mode route -> "requests/s server-CPU-µs-per-request"
     exit 1
   fi
   awk -v t="$((after - before))" -v hz="$(getconf CLK_TCK)" '
+    function us(v) {
+      if (v ~ /us$/) return v + 0; if (v ~ /ms$/) return 1000 * v; if (v ~ /s$/) return 1e6 * v
+      return v + 0
+    }
     /requests in/ {n = $1}
     /^Requests\/sec:/ {rps = $2}
-    END {printf "%.0f %.2f\n", rps, 1e6 * t / hz / n}' "$work/wrk"
+    $1 == "99%" {p99 = us($2)}
+    END {printf "%.0f %.2f %.0f\n", rps, 1e6 * t / hz / n, p99}' "$work/wrk"
 }
 
 echo "wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}'), $(nproc) cores, $rounds rounds of ${seconds}s per server and route"
-printf '%-6s %-5s %-6s %12s %14s\n' round route mode 'requests/s' 'server µs/req'
+printf '%-6s %-5s %-11s %12s %14s %8s\n' round route mode 'requests/s' 'server µs/req' 'p99 µs'
 for round in $(seq 1 "$rounds"); do
   for route in get post; do
     for mode in "${modes[@]}"; do
-      read -r rps cpu < <(run_wrk "$mode" "$route")
-      printf '%-6s %-5s %-6s %12s %14s\n' "$round" "$route" "$mode" "$rps" "$cpu"
-      echo "$round $route $mode $rps $cpu" >>"$work/all"
+      read -r rps cpu p99 < <(run_wrk "$mode" "$route")
+      printf '%-6s %-5s %-11s %12s %14s %8s\n' "$round" "$route" "$mode" "$rps" "$cpu" "$p99"
+      echo "$round $route $mode $rps $cpu $p99" >>"$work/all"
     done
   done
 done
@@ -96,14 +102,15 @@ for route in get post; do
   for mode in "${modes[@]}"; do
     rps=$(awk -v r="$route" -v m="$mode" '$2==r && $3==m {print $4}' "$work/all" | median)
     cpu=$(awk -v r="$route" -v m="$mode" '$2==r && $3==m {print $5}' "$work/all" | median)
-    printf '%-5s %-6s %10s requests/s  %6s µs CPU/request\n' "$route" "$mode" "$rps" "$cpu"
+    p99=$(awk -v r="$route" -v m="$mode" '$2==r && $3==m {print $6}' "$work/all" | median)
+    printf '%-5s %-11s %10s requests/s  %6s µs CPU/request  p99 %6s µs\n' "$route" "$mode" "$rps" "$cpu" "$p99"
   done
   # Ratios within a round, where the machine ran at one speed.
-  for mode in netid noop; do
+  for mode in netid netid-redis noop; do
     ratio=$(awk -v r="$route" -v m="$mode" '
       $2==r && $3==m {x[$1]=$4} $2==r && $3=="bare" {b[$1]=$4}
       END {for (k in x) if (b[k] > 0) printf "%.4f\n", x[k] / b[k]}' "$work/all" | median)
-    printf '%-5s %-6s keeps %5.1f %% of bare requests/s (median of the rounds'"'"' ratios)\n' \
+    printf '%-5s %-11s keeps %5.1f %% of bare requests/s (median of the rounds'"'"' ratios)\n' \
       "$route" "$mode" "$(awk -v r="$ratio" 'BEGIN {print 100 * r}')"
   done
 done

@@ -5,7 +5,12 @@
 //! cargo run --release --example load_target --features axum -- bare  [PORT]
 //! cargo run --release --example load_target --features axum -- noop  [PORT]
 //! cargo run --release --example load_target --features axum -- netid [PORT]
+//! cargo run --release --example load_target --features axum,redis -- netid-redis [PORT]
 //! ```
+//!
+//! `netid-redis` is the stack as many instances run it: session revocations and pending logins
+//! in Redis (`NETID_TEST_REDIS_URL`, default `redis://127.0.0.1:6379`, under a key prefix of
+//! its own), revocations checked locally while the revocation channel is live.
 //!
 //! `noop` puts the cheapest possible middleware in front of the same app (`axum::middleware::
 //! from_fn` that only calls the next service): what any axum middleware costs before it does
@@ -56,16 +61,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "noop" => app().layer(axum::middleware::from_fn(
             |req: axum::extract::Request, next: axum::middleware::Next| next.run(req),
         )),
-        "netid" => {
+        "netid" | "netid-redis" => {
             let sandbox = Sandbox::start().await?;
             let keys = sandbox.register_app("app_load");
             let client = sandbox.client_builder(&keys).discover().await?;
             let mut secret = [0u8; 32];
             getrandom::fill(&mut secret)?;
-            let sessions = SessionManager::builder("app_load")
-                .key("session-1", &secret)
-                .build()?;
-            let login = LoginFlow::builder(client, sessions).build();
+            let sessions = SessionManager::builder("app_load").key("session-1", &secret);
+            let login = if mode == "netid-redis" {
+                redis_stack(client, sessions).await?
+            } else {
+                LoginFlow::builder(client, sessions.build()?).build()
+            };
             let start = login.start().await?;
             sandbox.approve(&AuthzId::parse(&start.authz_id)?, Persona::Adult)?;
             let LoginStatus::Completed { session, .. } = login.poll(&start.browser_binding).await?
@@ -78,13 +85,49 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             app().merge(netid.routes()).layer(netid.layer())
         }
         other => {
-            return Err(
-                format!("usage: load_target bare|noop|netid [PORT] (got {other:?})").into(),
-            );
+            return Err(format!(
+                "usage: load_target bare|noop|netid|netid-redis [PORT] (got {other:?})"
+            )
+            .into());
         }
     };
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!("listening on http://{}", listener.local_addr()?);
     axum::serve(listener, app).await?;
     Ok(())
+}
+
+/// Revocations and pending logins in Redis.
+#[cfg(feature = "redis")]
+async fn redis_stack(
+    client: netid::client::NetIdClient,
+    sessions: netid::policy::SessionManagerBuilder,
+) -> Result<LoginFlow, Box<dyn std::error::Error>> {
+    let url = std::env::var("NETID_TEST_REDIS_URL")
+        .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+    let redis = std::sync::Arc::new(
+        netid::store::redis::RedisStore::builder(url)
+            .key_prefix(format!("load_{}", std::process::id()))
+            .connect()
+            .await?,
+    );
+    // Wait for the revocation channel, as a deployment's readiness probe would.
+    for _ in 0..100 {
+        if netid::policy::RevocationStore::generation(redis.as_ref()).is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let sessions = sessions.revocations(redis.clone()).build()?;
+    Ok(LoginFlow::builder(client, sessions)
+        .pending_logins(redis)
+        .build())
+}
+
+#[cfg(not(feature = "redis"))]
+async fn redis_stack(
+    _: netid::client::NetIdClient,
+    _: netid::policy::SessionManagerBuilder,
+) -> Result<LoginFlow, Box<dyn std::error::Error>> {
+    Err("netid-redis needs the redis feature: --features axum,redis".into())
 }

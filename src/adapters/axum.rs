@@ -72,6 +72,20 @@ impl<S: Send + Sync> FromRequestParts<S> for VerifiedUser {
     }
 }
 
+/// `Option<VerifiedUser>`: the user on a page that serves everyone (a home page that greets
+/// whoever is signed in); `None` when no valid session came with the request, whatever the
+/// reason. The rules still applied before the handler.
+impl<S: Send + Sync> ::axum::extract::OptionalFromRequestParts<S> for VerifiedUser {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Ok(parts.extensions.get::<VerifiedUser>().cloned())
+    }
+}
+
 impl Frontend<Response> {
     /// The layer: authenticates the session, then applies the rules (age gate, no extra
     /// plaintext) before the handler. Apply it with `Router::layer`, after the routes.

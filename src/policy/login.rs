@@ -584,6 +584,11 @@ impl LoginFlow {
             .verify_callback(headers, body)
             .await
             .map_err(|e| {
+                if e.kind() == Actor::RetryLater {
+                    // The replay guard could not answer: the platform retries later.
+                    tracing::warn!(code = e.code(), "webhook held: a store is unavailable");
+                    return Problem::unavailable("the replay guard", "防重放存储");
+                }
                 tracing::warn!(code = e.code(), "webhook refused");
                 // The platform's own code where it is one of ours (a replay, a stale
                 // signature), else: the sender is not the platform.

@@ -131,7 +131,7 @@ pub trait PendingLoginStore: Send + Sync + 'static {
 
     /// How many logins are kept (for metrics and tests), lapsed ones included until the next
     /// insert forgets them.
-    async fn len(&self) -> Result<usize, StoreError>;
+    async fn count(&self) -> Result<usize, StoreError>;
 }
 
 struct Kept {
@@ -313,7 +313,7 @@ impl PendingLoginStore for InMemoryPendingLogins {
         Ok(())
     }
 
-    async fn len(&self) -> Result<usize, StoreError> {
+    async fn count(&self) -> Result<usize, StoreError> {
         Ok(self.table().logins.len())
     }
 }
@@ -367,7 +367,7 @@ mod tests {
             .insert(login(6, Some(a), 300), LIMITS, 100)
             .await
             .unwrap();
-        assert_eq!(store.len().await.unwrap(), 2);
+        assert_eq!(store.count().await.unwrap(), 2);
         assert_eq!(store.find("az_1").await.unwrap(), None);
         assert_eq!(store.find("az_6").await.unwrap(), Some([6; 32]));
     }

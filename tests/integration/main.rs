@@ -13,6 +13,8 @@ mod axum_adapter;
 mod cli;
 mod detector;
 mod fuzz_corpus;
+#[cfg(all(feature = "axum", feature = "redis"))]
+mod instances;
 mod keyset;
 mod no_panic;
 mod openssl;

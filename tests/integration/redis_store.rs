@@ -435,7 +435,7 @@ async fn pending_logins_in_redis_keep_the_caps_across_instances_and_one_remover_
             .await,
         Err(PendingError::Full)
     ));
-    assert_eq!(a.len().await.unwrap(), 3);
+    assert_eq!(a.count().await.unwrap(), 3);
 
     // Found by authorization id at the other instance; the state is the bytes given.
     assert_eq!(b.find("az_1").await.unwrap(), Some([1; 32]));
@@ -482,7 +482,7 @@ async fn pending_logins_in_redis_keep_the_caps_across_instances_and_one_remover_
         .await
         .unwrap();
     }
-    assert_eq!(b.len().await.unwrap(), 3);
+    assert_eq!(b.count().await.unwrap(), 3);
 
     // Every key expires, and none names an address, an id or a binding.
     let keys = scope.keys().await;
@@ -597,7 +597,7 @@ async fn a_login_started_at_one_instance_finishes_at_any_other() {
         panic!("the webhook's answer was lost");
     };
     assert_eq!(user.assurance(), netid::model::Assurance::Credential);
-    assert_eq!(redis.len().await.unwrap(), 0, "nothing left pending");
+    assert_eq!(redis.count().await.unwrap(), 0, "nothing left pending");
 
     // The caps hold across instances: 2 from one address (the test's), whichever instance.
     let here = Some("192.0.2.9".parse().unwrap());

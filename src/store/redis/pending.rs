@@ -261,7 +261,7 @@ impl PendingLoginStore for RedisStore {
             .map(|_| ())
     }
 
-    async fn len(&self) -> Result<usize, StoreError> {
+    async fn count(&self) -> Result<usize, StoreError> {
         let all = self.pending_key("all", "set");
         let now = crate::clock::unix_now();
         self.run(
