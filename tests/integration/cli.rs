@@ -949,7 +949,9 @@ fn postgres_errors_name_the_user_and_host_and_tell_auth_from_unreachable() {
     // 28000: either way an authentication failure, never "corrupt" or "unavailable".
     let mut wrong_user = base.clone();
     wrong_user.set_username("nosuchuser").unwrap();
-    wrong_user.set_password(Some("s3cret-never-printed")).unwrap();
+    wrong_user
+        .set_password(Some("s3cret-never-printed"))
+        .unwrap();
     let wrong_user = wrong_user.to_string();
     for args in [
         vec!["migrate", "--postgres", &wrong_user],
@@ -960,9 +962,16 @@ fn postgres_errors_name_the_user_and_host_and_tell_auth_from_unreachable() {
         assert_setup_error(
             &o,
             "store.auth_failed",
-            &["authentication failed for user nosuchuser", &addr, "SQLSTATE 28"],
+            &[
+                "authentication failed for user nosuchuser",
+                &addr,
+                "SQLSTATE 28",
+            ],
         );
-        assert!(!stderr(&o).contains("s3cret"), "the password is never printed");
+        assert!(
+            !stderr(&o).contains("s3cret"),
+            "the password is never printed"
+        );
     }
 
     // A closed port: refused, named, and told as such (not a timeout of the pool).
@@ -1014,21 +1023,40 @@ fn verify_hints_when_given_a_path_or_an_empty_stdin() {
     assert_status(&o, 1);
     let err = stderr(&o);
     let lines: Vec<&str> = err.lines().collect();
-    assert!(lines[0].starts_with("error: token."), "rejected as a token: {err}");
+    assert!(
+        lines[0].starts_with("error: token."),
+        "rejected as a token: {err}"
+    );
     assert!(lines[1].starts_with("hint: "), "{err}");
     assert!(
-        lines[1].contains("(it is a file)") && lines[1].contains(&format!("- < {}", path_str(&file))),
+        lines[1].contains("(it is a file)")
+            && lines[1].contains(&format!("- < {}", path_str(&file))),
         "{err}"
     );
     // A name that only looks like one.
     let o = verify(&jwks, "tokens/today.txt", NOW, &[]);
     assert_status(&o, 1);
-    assert!(stderr(&o).contains("hint: TOKEN is the token itself"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("hint: TOKEN is the token itself"),
+        "{}",
+        stderr(&o)
+    );
     // The redirect the hint suggests works.
-    let mut args = vec!["verify", "--keys", path_str(&jwks), "--aud", AUD, "--iss", ISS];
+    let mut args = vec![
+        "verify",
+        "--keys",
+        path_str(&jwks),
+        "--aud",
+        AUD,
+        "--iss",
+        ISS,
+    ];
     let now = NOW.to_string();
     args.extend(["--nonce", NONCE, "--now", &now, "-"]);
-    accepted(&netid(&args, Some(std::fs::read(&file).unwrap().as_slice())));
+    accepted(&netid(
+        &args,
+        Some(std::fs::read(&file).unwrap().as_slice()),
+    ));
     // Empty standard input: a usage error (exit 2), not a rejected token.
     for empty in [&b""[..], b"\n"] {
         let o = netid(&args, Some(empty));
