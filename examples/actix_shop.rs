@@ -3,15 +3,27 @@
 //! an ID number is refused (Art. 7 §2) and a customer of the shop's own check is not.
 //!
 //! ```text
-//! cargo run --example actix_shop --features actix                 # the scripted tour
-//! NETID_SERVE=1 cargo run --example actix_shop --features actix   # then keep serving
+//! cargo run --example actix_shop --features actix                 # the scripted tour, then exit
+//! NETID_SERVE=1 cargo run --example actix_shop --features actix   # the tour, then keep serving
+//! NETID_SERVE=1 NETID_PORT=8080 cargo run --example actix_shop --features actix
 //! ```
 //!
-//! With `NETID_SERVE=1` the shop stays up on http://127.0.0.1:3000 (`NETID_PORT` to change it)
-//! until Ctrl-C or SIGTERM, with the same routes as `axum_shop`.
+//! Where it listens, as `axum_shop`: without `NETID_SERVE`, on a free port the system picks
+//! (printed as `shop at …`), exiting after the tour; with `NETID_SERVE=1`, on
+//! http://127.0.0.1:3000 (or `NETID_PORT`) until Ctrl-C or SIGTERM, which it handles itself
+//! (actix's own signal handling is off) and answers the requests in flight first.
+//! http://127.0.0.1:3000/ lists the routes: `GET /`, `POST /wine` (adults only),
+//! `POST /profile`, and netid's login routes under `/netid`.
+//!
+//! Logs go to standard error: netid's refusals and warnings by default, as `RUST_LOG` says
+//! otherwise (`RUST_LOG=netid=debug` for more).
 
+#[path = "common/logging.rs"]
+mod logging;
 #[path = "common/shop.rs"]
 mod shop;
+#[path = "common/signal.rs"]
+mod signal;
 
 use actix_web::{App, HttpServer, web};
 use netid::actix::NetId;
@@ -33,6 +45,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    logging::init("warn,netid=info");
     let shop::Shop {
         sandbox,
         login,
@@ -44,8 +57,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         App::new()
             .route(
                 "/",
-                web::get()
-                    .to(|| async { "netid shop (actix): POST /wine, POST /profile, /netid/…" }),
+                web::get().to(|| async { shop::INDEX.replace("{framework}", "actix-web") }),
             )
             .route("/wine", web::post().to(buy_wine))
             .route("/profile", web::post().to(profile))
@@ -55,7 +67,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     .workers(1)
     // The shop handles the signals itself, the same way as the axum shop.
     .disable_signals()
-    .bind(shop::address())?;
+    .bind(shop::address()?)?;
     let addr = *server.addrs().first().ok_or("bound address")?;
     let base = format!("http://{addr}");
     let running = server.run();
@@ -68,7 +80,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     shop::tour(&base, &sandbox).await?;
     if shop::serving() {
         println!("\nserving at {base} until Ctrl-C or SIGTERM");
-        shop::shutdown_signal().await;
+        signal::shutdown().await;
     }
     handle.stop(true).await;
     Ok(())

@@ -10,6 +10,13 @@
 //! Defaults: 15,000 values per document type (105,000 in all, each placed in one of the places
 //! below in turn) and 105,000 look-alikes. A value counts as found when the request is refused
 //! with 422 `netid.extra_plaintext`; a look-alike counts as a false positive when it is.
+//!
+//! It serves nothing: requests go to the app in-process, and the figures are printed when it
+//! is done. Logs go to standard error, warnings only by default (each refusal is an info event:
+//! `RUST_LOG=netid=info` shows them all).
+
+#[path = "common/logging.rs"]
+mod logging;
 
 use axum::Router;
 use axum::body::Body;
@@ -260,6 +267,8 @@ fn luhn(r: &mut Rng) -> String {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Every found value is a refusal, and each refusal an info event: only warnings by default.
+    logging::init("warn");
     let mut args = std::env::args().skip(1);
     let per_type: u64 = args.next().map_or(Ok(15_000), |a| a.parse())?;
     let look_alikes: u64 = args.next().map_or(Ok(105_000), |a| a.parse())?;

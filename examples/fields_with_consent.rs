@@ -1,7 +1,11 @@
 //! Plaintext identity fields under a legal basis (Art. 8 §2): asked for by name, covered by the
 //! user's separate consent, encrypted end to end, and decrypted into types that never print.
 //!
-//! `cargo run --example fields_with_consent`
+//! `cargo run --example fields_with_consent` — against the embedded sandbox, on a free port of
+//! 127.0.0.1; it prints each step and exits. Logs go to standard error (`RUST_LOG`).
+
+#[path = "common/logging.rs"]
+mod logging;
 
 use netid::client::{LegalBasis, VerificationRequest};
 use netid::model::FieldName;
@@ -10,6 +14,7 @@ use netid::sandbox::{Persona, Sandbox};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    logging::init("warn,netid=info");
     let sandbox = Sandbox::start().await?;
     let app = sandbox.register_app("app_bank");
     let client = sandbox.client_builder(&app).build()?;

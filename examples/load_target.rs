@@ -23,6 +23,16 @@
 //!
 //! Routes: `GET /` (hello world) and `POST /profile` (echoes the body's length; through netid
 //! the body is scanned for identity data first).
+//!
+//! It listens on http://127.0.0.1:8088 (or PORT) and prints the address; Ctrl-C or SIGTERM (what
+//! `benches/wrk.sh` sends when it is done) ends it after the requests in flight. Logs go to
+//! standard error, netid's refusals and warnings by default (`RUST_LOG`); a signed-in request
+//! that passes logs nothing, so the figures are not the logger's.
+
+#[path = "common/logging.rs"]
+mod logging;
+#[path = "common/signal.rs"]
+mod signal;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -48,6 +58,7 @@ fn app() -> Router {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    logging::init("warn,netid=info");
     let mut args = std::env::args().skip(1);
     let mode = args.next().unwrap_or_default();
     let port: u16 = match args.next() {
@@ -93,7 +104,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!("listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(signal::shutdown())
+        .await?;
     Ok(())
 }
 

@@ -1,7 +1,12 @@
 //! Quickstart: a 网号/网证 verification end to end, against the embedded sandbox platform —
 //! and what the relying party learns from it, and what it does not.
 //!
-//! `cargo run --example quickstart` — nothing else to install or start.
+//! `cargo run --example quickstart` — nothing else to install or start. It starts the embedded
+//! sandbox platform on a free port of 127.0.0.1, prints each step on standard output and exits;
+//! there is nothing to open. Logs go to standard error (`RUST_LOG=netid=debug` for more).
+
+#[path = "common/logging.rs"]
+mod logging;
 
 use netid::ErrorCode;
 use netid::client::VerificationRequest;
@@ -10,6 +15,8 @@ use netid::sandbox::{Fault, Persona, Sandbox};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // netid's own events (warnings; `RUST_LOG=netid=debug` for more) go to standard error.
+    logging::init("warn,netid=info");
     // The national platform, in-process on 127.0.0.1 (a real deployment uses the endpoint and
     // keys of its access agreement instead).
     let sandbox = Sandbox::start().await?;

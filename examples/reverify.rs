@@ -1,7 +1,11 @@
 //! Re-verification of an account flagged for fraud (Anti-Telecom-Fraud Law Art. 33): a fresh,
 //! live verification that must come from the same person.
 //!
-//! `cargo run --example reverify`
+//! `cargo run --example reverify` — against the embedded sandbox, on a free port of 127.0.0.1;
+//! it prints what happened to the account and exits. Logs go to standard error (`RUST_LOG`).
+
+#[path = "common/logging.rs"]
+mod logging;
 
 use netid::client::VerificationRequest;
 use netid::model::VerificationOutcome;
@@ -9,6 +13,7 @@ use netid::sandbox::{Persona, Sandbox};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    logging::init("warn,netid=info");
     let sandbox = Sandbox::start().await?;
     let app = sandbox.register_app("app_wallet");
     let client = sandbox.client_builder(&app).build()?;
@@ -34,20 +39,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .await?;
         sandbox.approve(pending.authz_id(), persona)?;
         let result = client.wait(&pending).await?;
-        let verdict = match result.outcome {
-            VerificationOutcome::Verified if result.subject == account.subject => {
-                "same person: unfreeze"
+        // The assurance level means something only for a verified result: a refusal has none
+        // worth printing.
+        match result.outcome {
+            VerificationOutcome::Verified if result.subject == account.subject => println!(
+                "re-verification by {who}: verified at {}, the same person: unfreeze",
+                result.assurance
+            ),
+            VerificationOutcome::Verified => {
+                println!("re-verification by {who}: verified, but as another person: keep frozen")
             }
             VerificationOutcome::NotVerified(reason) => {
-                println!("  platform says not verified: {reason}");
-                "not the holder: keep frozen"
+                println!("re-verification by {who}: not verified ({reason}): keep frozen")
             }
-            _ => "unexpected",
-        };
-        println!(
-            "re-verification by {who} at {}: {verdict}",
-            result.assurance
-        );
+        }
     }
     Ok(())
 }

@@ -25,6 +25,11 @@
 //! (adults only, by age band), `POST /profile` (no extra plaintext from 网证 users), and
 //! netid's login routes under `/netid`.
 
+#[path = "common/logging.rs"]
+mod logging;
+#[path = "common/signal.rs"]
+mod signal;
+
 use std::sync::Arc;
 
 use axum::Router;
@@ -88,12 +93,7 @@ fn session_secret() -> Result<Vec<u8>, Error> {
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,netid=info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    logging::init("warn,netid=info");
 
     let redis_url =
         std::env::var("NETID_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
@@ -156,19 +156,13 @@ async fn main() -> Result<(), Error> {
         )
         .merge(netid.routes())
         .layer(netid.layer());
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!("listening on http://{}", listener.local_addr()?);
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(async move {
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    })
+    .with_graceful_shutdown(signal::shutdown())
     .await?;
     Ok(())
 }

@@ -110,6 +110,16 @@ pub enum StoreError {
         /// What is wrong.
         detail: String,
     },
+    /// The backend refused the credentials (a wrong user or password, a role that does not
+    /// exist, an ACL that does not admit it). Fix the URL or the server's access rules;
+    /// retrying does not help.
+    #[error("{backend} refused the credentials: {detail}")]
+    AuthFailed {
+        /// Which backend.
+        backend: &'static str,
+        /// Which user at which host and port, and why (never the password).
+        detail: String,
+    },
     /// The backend holds data netid cannot read (another writer, a wrong schema, a damaged
     /// file). An operator must look; retrying does not help.
     #[error("{backend} holds data netid cannot read: {detail}")]
@@ -138,6 +148,14 @@ impl StoreError {
         }
     }
 
+    /// The backend refused the credentials.
+    pub fn auth_failed(backend: &'static str, detail: impl std::fmt::Display) -> Self {
+        StoreError::AuthFailed {
+            backend,
+            detail: detail.to_string(),
+        }
+    }
+
     /// The store's settings are unusable.
     pub fn misconfigured(backend: &'static str, detail: impl std::fmt::Display) -> Self {
         StoreError::Misconfigured {
@@ -158,13 +176,16 @@ impl ErrorCode for StoreError {
             StoreError::Unavailable { .. } => "store.unavailable",
             StoreError::Corrupt { .. } => "store.corrupt",
             StoreError::Misconfigured { .. } => "store.misconfigured",
+            StoreError::AuthFailed { .. } => "store.auth_failed",
         }
     }
 
     fn actor(&self) -> Actor {
         match self {
             StoreError::Unavailable { .. } => Actor::RetryLater,
-            StoreError::Corrupt { .. } | StoreError::Misconfigured { .. } => Actor::Configuration,
+            StoreError::Corrupt { .. }
+            | StoreError::Misconfigured { .. }
+            | StoreError::AuthFailed { .. } => Actor::Configuration,
         }
     }
 }

@@ -23,7 +23,6 @@ pub(crate) struct Shop {
 /// A shop registered at a fresh sandbox, with its own real-name check beside 网号/网证, and an
 /// age gate on `/wine`.
 pub(crate) async fn setup() -> Result<Shop, Box<dyn std::error::Error>> {
-    init_logging();
     let sandbox = Sandbox::start().await?;
     let app_keys = sandbox.register_app("app_shop");
     let client = sandbox.client_builder(&app_keys).discover().await?;
@@ -54,56 +53,41 @@ pub(crate) async fn setup() -> Result<Shop, Box<dyn std::error::Error>> {
     })
 }
 
-/// Logs to stderr, filtered by `RUST_LOG` (default: netid's refusals and warnings).
-pub(crate) fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,netid=info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
-}
+/// What `GET /` answers: the routes, and how to sign in (`{framework}` is the server's name).
+pub(crate) const INDEX: &str = "\
+netid shop ({framework})
 
-/// Where the shop listens: `127.0.0.1:$NETID_PORT` (default 3000) when `NETID_SERVE=1` keeps it
-/// running for a person to try; any free port for the scripted tour alone.
-pub(crate) fn address() -> (std::net::Ipv4Addr, u16) {
+  GET  /                      this page
+  POST /wine                  buy wine: adults only (age band from the sign-in, never a birth date)
+  POST /profile               edit the profile: a 网证 user's ID number is refused (422)
+  POST /netid/login/start     start a 网号/网证 sign-in (QR payload, app link, login cookie)
+  POST /netid/login/poll      finish it once the identity app approved (session cookie)
+  POST /netid/login/other/counter_check
+                              sign in with the shop's own real-name check
+  POST /netid/logout          sign out
+";
+
+/// Where the shop listens: with `NETID_SERVE=1`, `127.0.0.1:$NETID_PORT` (default 3000), so a
+/// person can open it; otherwise a free port the system picks, so the scripted tour never
+/// collides with anything already on 3000. A `NETID_PORT` that is not a port is an error, not
+/// a silent 3000.
+pub(crate) fn address() -> Result<(std::net::Ipv4Addr, u16), String> {
     let port = if serving() {
-        std::env::var("NETID_PORT")
-            .ok()
-            .and_then(|p| p.parse().ok())
-            .unwrap_or(3000)
+        match std::env::var("NETID_PORT") {
+            Ok(p) => p
+                .parse()
+                .map_err(|_| format!("NETID_PORT={p:?} is not a port (0-65535)"))?,
+            Err(_) => 3000,
+        }
     } else {
         0
     };
-    (std::net::Ipv4Addr::LOCALHOST, port)
+    Ok((std::net::Ipv4Addr::LOCALHOST, port))
 }
 
 /// Whether to keep serving after the tour (`NETID_SERVE=1`).
 pub(crate) fn serving() -> bool {
     std::env::var("NETID_SERVE").as_deref() == Ok("1")
-}
-
-/// Waits for Ctrl-C or SIGTERM.
-pub(crate) async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
 
 /// The shop's existing real-name check at its counter: a name and a resident ID number whose

@@ -56,6 +56,7 @@ use ::actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use ::actix_web::web::{self, Bytes};
 use ::actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, Responder, ResponseError};
 
+use crate::policy::gate::log_refusal;
 use crate::policy::{
     Admission, AdmittedBody, BodyError, Frontend, HeaderSource, Immediate, LOGIN_BODY_LIMIT,
     LoginRoute, Problem, Reply, RequestHead, VerifiedUser,
@@ -311,16 +312,23 @@ where
                 }
             };
             match admitted {
-                Ok(admission) => {
+                Ok(mut admission) => {
+                    let renewed = admission.set_cookie.take();
                     pass_on(&netid, &mut req, admission);
-                    service
-                        .call(req)
-                        .await
-                        .map(ServiceResponse::map_into_left_body)
+                    let mut response = service.call(req).await?;
+                    if let Some(cookie) =
+                        renewed.and_then(|c| HeaderValue::from_bytes(c.as_bytes()).ok())
+                    {
+                        response.headers_mut().append(header::SET_COOKIE, cookie);
+                    }
+                    Ok(response.map_into_left_body())
                 }
-                Err(problem) => Ok(req
-                    .into_response(netid.render(&problem, render))
-                    .map_into_right_body()),
+                Err(problem) => {
+                    log_refusal(&problem, req.match_pattern().as_deref());
+                    Ok(req
+                        .into_response(netid.render(&problem, render))
+                        .map_into_right_body())
+                }
             }
         })
     }

@@ -34,6 +34,7 @@ use ::axum::response::{IntoResponse, Response};
 use ::axum::routing::post;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
+use crate::policy::gate::log_refusal;
 use crate::policy::{
     Admission, AdmittedBody, BodyError, Frontend, Immediate, LOGIN_BODY_LIMIT, LoginRoute, Problem,
     Reply, RequestHead, VerifiedUser,
@@ -170,14 +171,19 @@ pub struct NetIdService<S> {
     netid: Arc<NetId>,
 }
 
+/// The route pattern axum matched, if any.
+fn matched(parts: &Parts) -> Option<&str> {
+    parts
+        .extensions
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str)
+}
+
 /// The request as the gate sees it.
 fn head<'a>(parts: &'a Parts, body_known_empty: bool) -> RequestHead<'a, HeaderMap> {
     RequestHead {
         path: parts.uri.path(),
-        matched_route: parts
-            .extensions
-            .get::<MatchedPath>()
-            .map(MatchedPath::as_str),
+        matched_route: matched(parts),
         query: parts.uri.query(),
         headers: &parts.headers,
         body_known_empty,
@@ -211,6 +217,7 @@ where
                 };
             }
             Immediate::Refuse(problem) => {
+                log_refusal(&problem, matched(&parts));
                 let response = Some(self.netid.refusal(problem));
                 return NetIdFuture {
                     state: State::Refused { response },
@@ -234,11 +241,19 @@ where
                         })
                         .await;
                     match admitted {
-                        Ok(admission) => {
+                        Ok(mut admission) => {
+                            let renewed = admission.set_cookie.take();
                             let req = pass_on(&netid, parts, body.unwrap_or_default(), admission);
-                            inner.call(req).await
+                            let mut response = inner.call(req).await?;
+                            if let Some(cookie) = renewed {
+                                response.headers_mut().append(header::SET_COOKIE, cookie);
+                            }
+                            Ok(response)
                         }
-                        Err(problem) => Ok(netid.refusal(problem)),
+                        Err(problem) => {
+                            log_refusal(&problem, matched(&parts));
+                            Ok(netid.refusal(problem))
+                        }
                     }
                 }),
             },

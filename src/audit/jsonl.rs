@@ -91,12 +91,18 @@ impl JsonlAuditLog {
             use std::os::unix::fs::OpenOptionsExt;
             options.mode(0o600);
         }
-        let file = options.open(&path).map_err(|e| io("opening", &e))?;
+        let file = options
+            .open(&path)
+            .map_err(|e| io_at("opening", &path, &e))?;
         if !existed {
             sync_parent(&path);
         }
 
-        let mut lines = Lines::new(File::open(&path).map_err(|e| io("opening", &e))?, 0, 1);
+        let mut lines = Lines::new(
+            File::open(&path).map_err(|e| io_at("opening", &path, &e))?,
+            0,
+            1,
+        );
         let mut verifier = ChainVerifier::new();
         let mut marks = Vec::new();
         let mut count = 0u64;
@@ -159,7 +165,7 @@ impl JsonlAuditLog {
         anchor: Option<&ChainHead>,
         mut tokens: Option<&mut TokenVerifier>,
     ) -> Result<ChainHead, AuditError> {
-        let file = File::open(path).map_err(|e| io("opening", &e))?;
+        let file = File::open(path).map_err(|e| io_at("opening", path, &e))?;
         let mut verifier = anchor.map_or_else(ChainVerifier::new, ChainVerifier::anchored);
         let mut lines = Lines::new(file, 0, 1);
         while let Some((_, entry)) = lines.next_entry()? {
@@ -205,7 +211,7 @@ impl AuditLog for JsonlAuditLog {
                 offset: 0,
                 line: 1,
             });
-            let mut file = File::open(&path).map_err(|e| io("opening", &e))?;
+            let mut file = File::open(&path).map_err(|e| io_at("opening", &path, &e))?;
             file.seek(SeekFrom::Start(start.offset))
                 .map_err(|e| io("reading", &e))?;
             // Only whole lines written so far; an append in progress is not seen half-done.
@@ -367,6 +373,16 @@ fn sync_parent(path: &Path) {
 /// The file could not be used: retryable.
 fn io(what: &str, error: &std::io::Error) -> AuditError {
     StoreError::unavailable(BACKEND, format!("{what} the audit file: {error}")).into()
+}
+
+/// The file at `path` could not be used: retryable. The path is named (it is the operator's
+/// own setting, never personal data), so a wrong one is seen at once.
+fn io_at(what: &str, path: &Path, error: &std::io::Error) -> AuditError {
+    StoreError::unavailable(
+        BACKEND,
+        format!("{what} the audit file {}: {error}", path.display()),
+    )
+    .into()
 }
 
 /// The file holds something that is not an audit log.

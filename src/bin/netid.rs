@@ -16,6 +16,9 @@
 mod audit;
 #[path = "netid/keygen.rs"]
 mod keygen;
+#[cfg(not(feature = "postgres"))]
+#[path = "netid/missing.rs"]
+mod missing;
 #[cfg(feature = "postgres")]
 #[path = "netid/pg.rs"]
 mod pg;
@@ -42,6 +45,46 @@ use netid::ErrorCode;
 /// such as `/dev/zero` from eating the machine's memory.
 const MAX_INPUT_BYTES: u64 = 1024 * 1024;
 
+/// Exit statuses and an example, shown under `netid --help`.
+const EXIT_HELP: &str = "\
+Exit status:
+  0  success
+  1  verify: the token was rejected; audit verify: the log's chain is broken, or a
+     token it keeps does not verify;
+     stderr holds `error: <code>: <message>`
+  2  usage error, unreadable file, invalid key file or claims, refused overwrite,
+     empty standard input, a command this build leaves out;
+     migrate, sweep, audit verify --postgres: the database cannot be reached or
+     refuses (store.unavailable, naming host:port; store.auth_failed, naming the
+     user and host:port)
+
+Example, a round trip with a fresh test key:
+  netid keygen --kid test-2026-01 --out keys/
+  netid sign --key keys/private.pem --kid test-2026-01 claims.json > token.txt
+  netid verify --keys keys/jwks.json --aud app_4f9d2c \\
+      --iss https://sandbox.netid.example --nonce n-0S6_WzA2Mj - < token.txt
+
+Run `netid <command> --help` for each command's options and examples.";
+
+/// Which feature adds which command, shown under `netid --help`.
+#[cfg(feature = "postgres")]
+const FEATURES: &str = "\
+Commands by the Cargo feature that adds them:
+  cli       keygen, sign, verify, sandbox, audit verify FILE.jsonl
+  postgres  migrate, sweep, audit verify --postgres (in this build)
+Logs go to standard error; RUST_LOG sets what is shown (default warn,netid=info;
+RUST_LOG=netid=debug for more).";
+
+/// Which feature adds which command, shown under `netid --help`.
+#[cfg(not(feature = "postgres"))]
+const FEATURES: &str = "\
+Commands by the Cargo feature that adds them:
+  cli       keygen, sign, verify, sandbox, audit verify FILE.jsonl
+  postgres  migrate, sweep, audit verify --postgres: NOT in this build; install
+            with `cargo install netid --features cli,postgres`
+Logs go to standard error; RUST_LOG sets what is shown (default warn,netid=info;
+RUST_LOG=netid=debug for more).";
+
 /// The top-level command line.
 #[derive(Debug, Parser)]
 #[command(
@@ -53,22 +96,8 @@ const MAX_INPUT_BYTES: u64 = 1024 * 1024;
         relying party does with every result token: SM2-SM3 signature, closed header, strict \
         claims, issuer, audience, time and nonce, each failure with a stable code \
         (docs/PROTOCOL.md §9.4).",
-    after_long_help = "\
-Exit status:
-  0  success
-  1  verify: the token was rejected; audit verify: the log's chain is broken, or a
-     token it keeps does not verify;
-     stderr holds `error: <code>: <message>`
-  2  usage error, unreadable file, invalid key file or claims, refused overwrite;
-     migrate, sweep: the database cannot be reached or refuses
-
-Example, a round trip with a fresh test key:
-  netid keygen --kid test-2026-01 --out keys/
-  netid sign --key keys/private.pem --kid test-2026-01 claims.json > token.txt
-  netid verify --keys keys/jwks.json --aud app_4f9d2c \\
-      --iss https://sandbox.netid.example --nonce n-0S6_WzA2Mj - < token.txt
-
-Run `netid <command> --help` for each command's options and examples."
+    after_long_help = format!("{EXIT_HELP}\n\n{FEATURES}"),
+    after_help = FEATURES
 )]
 struct Cli {
     /// What to do.
@@ -98,10 +127,17 @@ enum Command {
     #[cfg(feature = "postgres")]
     #[command(long_about = pg::LONG_ABOUT, after_long_help = pg::EXAMPLES)]
     Migrate(pg::Args),
+    /// Apply netid's PostgreSQL migrations [requires --features postgres: not in this build].
+    #[cfg(not(feature = "postgres"))]
+    Migrate(missing::Args),
     /// Delete consents and sealed fields whose retention period has ended (feature `postgres`).
     #[cfg(feature = "postgres")]
     #[command(long_about = sweep::LONG_ABOUT, after_long_help = sweep::EXAMPLES)]
     Sweep(sweep::Args),
+    /// Delete consents and sealed fields whose retention has ended [requires --features
+    /// postgres: not in this build].
+    #[cfg(not(feature = "postgres"))]
+    Sweep(missing::Args),
 }
 
 impl Command {
@@ -117,6 +153,10 @@ impl Command {
             Command::Migrate(args) => pg::run(args),
             #[cfg(feature = "postgres")]
             Command::Sweep(args) => sweep::run(args),
+            #[cfg(not(feature = "postgres"))]
+            Command::Migrate(args) => missing::run("migrate", "postgres", args),
+            #[cfg(not(feature = "postgres"))]
+            Command::Sweep(args) => missing::run("sweep", "postgres", args),
         }
     }
 }
@@ -130,6 +170,8 @@ pub(crate) struct Failure {
     code: &'static str,
     /// What went wrong. Never key material, a claim value or a decrypted field.
     message: String,
+    /// What to do about it, printed as `hint: …` after the error line.
+    hint: Option<String>,
 }
 
 /// The two ways a command can fail.
@@ -148,6 +190,7 @@ impl Failure {
             kind: FailureKind::Rejected,
             code: error.code(),
             message: error.to_string(),
+            hint: None,
         }
     }
 
@@ -157,6 +200,7 @@ impl Failure {
             kind: FailureKind::Setup,
             code: error.code(),
             message: error.to_string(),
+            hint: None,
         }
     }
 
@@ -166,7 +210,14 @@ impl Failure {
             kind: FailureKind::Setup,
             code,
             message: message.into(),
+            hint: None,
         }
+    }
+
+    /// The failure, with a hint on what to do.
+    pub(crate) fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
     }
 
     /// A file-system or stream error while doing `what` with `path`.
@@ -220,13 +271,34 @@ pub(crate) fn print_stderr(line: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
+/// Logs to standard error, filtered by `RUST_LOG` (default: netid's events at info, such as the
+/// sandbox's authorizations and decisions, and the warnings of everything else). Standard
+/// output stays the command's answer alone.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        // Colours for a terminal only, not for a file or a pipe.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}
+
+/// What is logged when `RUST_LOG` is not set.
+const DEFAULT_LOG_FILTER: &str = "warn,netid=info";
+
 fn main() -> ExitCode {
     // Usage errors exit 2 from here, `--help` and `--version` exit 0.
     let cli = Cli::parse();
+    init_logging();
     match cli.command.run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             print_stderr(&format!("error: {}: {}", failure.code, failure.message));
+            if let Some(hint) = &failure.hint {
+                print_stderr(&format!("hint: {hint}"));
+            }
             failure.exit_code()
         }
     }

@@ -126,6 +126,10 @@ pub struct Admission {
     pub no_user: Option<Problem>,
     /// The body to pass on.
     pub body: AdmittedBody,
+    /// A `Set-Cookie` the adapter adds to the handler's response: the session cookie with a
+    /// renewed token, when the one the request came with was due for renewal (sliding expiry,
+    /// see [`SessionManager::authenticate_and_renew`](super::SessionManager::authenticate_and_renew)).
+    pub set_cookie: Option<HeaderValue>,
 }
 
 /// [`Gate::decide_now`]'s answer.
@@ -237,15 +241,9 @@ impl Gate {
         problem
     }
 
-    /// A refusal of the pipeline: localized, and one event with its code, status and the route
-    /// pattern (never the path or a value, which may hold identity data).
+    /// A refusal of the pipeline, localized. It is logged by the adapter that sends it
+    /// ([`log_refusal`]), which knows the route by then.
     fn refusal<H: HeaderSource>(&self, problem: Problem, head: &RequestHead<'_, H>) -> Problem {
-        tracing::info!(
-            code = problem.code,
-            status = problem.status,
-            route = head.matched_route.unwrap_or("(unmatched)"),
-            "request refused"
-        );
         self.localize(problem, head.headers)
     }
 
@@ -284,7 +282,7 @@ impl Gate {
             },
         };
         if user.is_some() && self.declared_too_large(head) {
-            return Immediate::Refuse(self.localize(super::rules::too_large(), head.headers));
+            return Immediate::Refuse(self.refusal(super::rules::too_large(), head));
         }
         if reads_body(user.as_ref(), head) {
             return Immediate::Wait;
@@ -300,6 +298,7 @@ impl Gate {
                 no_user: user.is_none().then(|| self.no_user(None, head.headers)),
                 user,
                 body: AdmittedBody::Untouched,
+                set_cookie: None,
             }),
         }
     }
@@ -332,10 +331,14 @@ impl Gate {
         F: Future<Output = Result<Bytes, BodyError>>,
     {
         let mut no_user = None;
+        let mut renewed = None;
         let user = match session_token(head.headers) {
             None => None,
-            Some(token) => match self.login.sessions().authenticate(token).await {
-                Ok(user) => Some(user),
+            Some(token) => match self.authenticate(token, head).await {
+                Ok((user, renewal)) => {
+                    renewed = renewal;
+                    Some(user)
+                }
                 Err(e @ SessionError::Store(_)) => return Err(e.to_problem()),
                 Err(e) => {
                     no_user = Some(e.to_problem());
@@ -366,11 +369,36 @@ impl Gate {
             (Verdict::Pass, Some(bytes)) => AdmittedBody::Read(bytes),
             (Verdict::Pass, None) => AdmittedBody::Untouched,
         };
+        let set_cookie = match renewed {
+            Some(r) => Some(self.cookie(web::SESSION_COOKIE, r.token(), "/", r.max_age())?),
+            None => None,
+        };
         Ok(Admission {
             no_user: user.is_none().then(|| self.no_user(no_user, head.headers)),
             user,
             body,
+            set_cookie,
         })
+    }
+
+    /// The session's user, renewing a session cookie that is due (sliding expiry). A token
+    /// sent as `Authorization: Bearer` is not renewed: an API client cannot be handed a cookie,
+    /// and signs in again when its token expires. Nor is one sent to the login routes, which
+    /// set or clear the session cookie themselves (a renewal would undo a logout's clearing).
+    async fn authenticate<H: HeaderSource>(
+        &self,
+        token: &str,
+        head: &RequestHead<'_, H>,
+    ) -> Result<(VerifiedUser, Option<super::RenewedSession>), SessionError> {
+        let sessions = self.login.sessions();
+        let bearer = head
+            .headers
+            .first("authorization")
+            .is_some_and(|v| v.starts_with(b"Bearer "));
+        if bearer || is_login_route(head) {
+            return Ok((sessions.authenticate(token).await?, None));
+        }
+        sessions.authenticate_and_renew(token).await
     }
 
     /// Equal limits (Art. 7 §3): a body declared longer than [`Rules::max_body`] is refused for
@@ -446,12 +474,7 @@ impl Gate {
             (LoginRoute::ConsentWithdraw, Ok(body)) => self.withdraw_consent(headers, &body).await,
         };
         reply.map_err(|p| {
-            tracing::info!(
-                code = p.code,
-                status = p.status,
-                route = route.path(),
-                "request refused"
-            );
+            log_refusal(&p, Some(route.path()));
             self.localize(p, headers)
         })
     }
@@ -588,16 +611,12 @@ impl Gate {
         Ok(empty_response(StatusCode::NO_CONTENT))
     }
 
-    /// 200 with the subject, the session cookie, and the login cookie cleared.
+    /// 200 with the subject, the session cookie (as long-lived as the session without use:
+    /// renewals send a new one), and the login cookie cleared.
     fn signed_in(&self, user: &VerifiedUser, session: &str) -> Reply {
         let mut response = json_response(StatusCode::OK, &web::signed_in_body(user));
-        self.set_cookie(
-            &mut response,
-            web::SESSION_COOKIE,
-            session,
-            "/",
-            web::SESSION_COOKIE_MAX_AGE,
-        )?;
+        let max_age = self.login.sessions().ttl().as_secs();
+        self.set_cookie(&mut response, web::SESSION_COOKIE, session, "/", max_age)?;
         self.set_cookie(
             &mut response,
             web::LOGIN_COOKIE,
@@ -616,11 +635,22 @@ impl Gate {
         path: &str,
         max_age: u64,
     ) -> Result<(), Problem> {
-        let text = web::set_cookie(name, value, path, max_age, self.secure_cookies);
-        // Tokens and bindings are ASCII; a value that is not is a bug here, never sent.
-        let value = HeaderValue::from_str(&text).map_err(|_| Problem::internal())?;
+        let value = self.cookie(name, value, path, max_age)?;
         response.headers_mut().append(header::SET_COOKIE, value);
         Ok(())
+    }
+
+    /// A `Set-Cookie` value with this gate's flags.
+    fn cookie(
+        &self,
+        name: &str,
+        value: &str,
+        path: &str,
+        max_age: u64,
+    ) -> Result<HeaderValue, Problem> {
+        let text = web::set_cookie(name, value, path, max_age, self.secure_cookies);
+        // Tokens and bindings are ASCII; a value that is not is a bug here, never sent.
+        HeaderValue::from_str(&text).map_err(|_| Problem::internal())
     }
 }
 
@@ -689,6 +719,31 @@ fn content_coding<H: HeaderSource>(headers: &H) -> Option<&str> {
             .map(str::trim)
             .any(|c| !c.is_empty() && !c.eq_ignore_ascii_case("identity"))
             .then_some(text)
+    })
+}
+
+/// Logs a refusal netid sends: one `request refused` event (target `netid::policy::gate`, level
+/// info) with its code, status and the route pattern the framework matched — never the path or
+/// a value, which may hold identity data. Called once per refusal: by the login routes, and by
+/// each adapter for the refusals of [`Gate::decide_now`] and [`Gate::admit`] (axum knows the
+/// route from `MatchedPath`; actix's middleware runs before routing, so its adapter reads the
+/// app's resource map, for refusals only).
+pub(crate) fn log_refusal(problem: &Problem, route: Option<&str>) {
+    tracing::info!(
+        code = problem.code,
+        status = problem.status,
+        route = route.unwrap_or("(unmatched)"),
+        "request refused"
+    );
+}
+
+/// Whether the request is for one of the login routes (by the framework's match, or by the path
+/// where there is none yet).
+fn is_login_route<H: ?Sized>(head: &RequestHead<'_, H>) -> bool {
+    LoginRoute::ALL.iter().any(|r| {
+        head.matched_route == Some(r.path())
+            || head.path == r.path()
+            || (*r == LoginRoute::Other && head.path.starts_with("/netid/login/other/"))
     })
 }
 

@@ -40,5 +40,8 @@ pub use rules::{
     MAX_LISTED_LOCATIONS, PlaintextRule, RequestFacts, RouteError, RoutePolicy, Rules,
     RulesBuilder, Verdict,
 };
-pub use session::{SessionError, SessionManager, SessionManagerBuilder};
+pub use session::{
+    DEFAULT_MAX_LIFETIME, DEFAULT_TTL, RenewedSession, SessionError, SessionManager,
+    SessionManagerBuilder,
+};
 pub use user::{IdentityVerifier, OtherVerification, VerifiedUser, VerifierError};

@@ -1,5 +1,18 @@
 //! The relying party's own session tokens (`jsonwebtoken`, HS256): the 网证 result is verified
 //! once, at login; every later request checks only this short-lived token.
+//!
+//! # Lifetimes
+//! A session lasts [`SessionManagerBuilder::ttl`] (default 15 minutes) without use, and at most
+//! [`SessionManagerBuilder::max_lifetime`] (default 8 hours) from the sign-in however much it
+//! is used. Each token expires `ttl` after it was issued; a request that comes with a token
+//! past half of its `ttl` gets a fresh token of the same session (same id, same sign-in time,
+//! a later expiry, never beyond the maximum) — [`SessionManager::authenticate_and_renew`], which
+//! the gate sends back as a new cookie whose `Max-Age` is the token's remaining lifetime.
+//!
+//! The token is self-contained: any instance holding the session key renews it, and a logout
+//! or a deletion revokes the session by its id and sign-in time, so every token of it — the
+//! renewed ones too — is refused on every instance that shares the revocation store. Renewal
+//! happens only after the revocation check passed: a revoked session is never renewed.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -21,6 +34,46 @@ use crate::store::{InMemoryRevocations, RevocationStore, StoreError};
 
 /// Seconds of clock skew tolerated on `exp`, between instances and on a cache hit alike.
 const LEEWAY_SECS: u64 = 5;
+
+/// How long a session lasts without use, unless configured.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(15 * 60);
+
+/// How long a session lasts at most from the sign-in, unless configured.
+pub const DEFAULT_MAX_LIFETIME: Duration = Duration::from_secs(8 * 3600);
+
+/// The longest maximum lifetime a manager accepts.
+const MAX_MAX_LIFETIME: Duration = Duration::from_secs(30 * 86_400);
+
+/// A fresh token of a session that was due for renewal
+/// ([`SessionManager::authenticate_and_renew`]): send it back to the browser in place of the
+/// old one.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RenewedSession {
+    token: String,
+    max_age: u64,
+}
+
+impl RenewedSession {
+    /// The new session token.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// Seconds until it expires: the cookie's `Max-Age`.
+    pub fn max_age(&self) -> u64 {
+        self.max_age
+    }
+}
+
+impl std::fmt::Debug for RenewedSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A session token is a bearer credential.
+        f.debug_struct("RenewedSession")
+            .field("token", &"[redacted]")
+            .field("max_age", &self.max_age)
+            .finish()
+    }
+}
 
 /// jsonwebtoken's own rule, for remembered tokens: expired once `exp < now - leeway`.
 fn expired(exp: u64, now: u64) -> bool {
@@ -105,7 +158,12 @@ struct Claims {
     sub: String,
     iat: u64,
     exp: u64,
+    /// The session's id, kept by every renewal (revoking it revokes them all).
     jti: String,
+    /// When the session began: the sign-in, kept by every renewal. Absent from tokens of netid
+    /// 0.1 before renewal, where it is `iat`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sat: Option<u64>,
     acr: u8,
     #[serde(skip_serializing_if = "Option::is_none")]
     age: Option<AgeTag>,
@@ -126,6 +184,7 @@ struct Inner {
     issuer: String,
     audience: String,
     ttl: Duration,
+    max_lifetime: Duration,
     current_kid: String,
     encoding: EncodingKey,
     decoding: HashMap<String, DecodingKey>,
@@ -149,6 +208,7 @@ pub struct SessionManagerBuilder {
     issuer: String,
     audience: String,
     ttl: Duration,
+    max_lifetime: Duration,
     current: Option<(String, Zeroizing<Vec<u8>>)>,
     previous: Vec<(String, Zeroizing<Vec<u8>>)>,
     revocations: Option<Arc<dyn RevocationStore>>,
@@ -171,7 +231,8 @@ impl SessionManager {
         SessionManagerBuilder {
             issuer: app.clone(),
             audience: app,
-            ttl: Duration::from_secs(15 * 60),
+            ttl: DEFAULT_TTL,
+            max_lifetime: DEFAULT_MAX_LIFETIME,
             current: None,
             previous: Vec::new(),
             revocations: None,
@@ -180,16 +241,29 @@ impl SessionManager {
         }
     }
 
-    /// A session token for `user`.
+    /// A session token for `user`: a new session, starting now.
     pub fn issue(&self, user: &VerifiedUser) -> Result<String, SessionError> {
         let now = self.inner.clock.now();
+        self.sign(user, crate::random::token(16), now, now)
+    }
+
+    /// A token of the session `jti` that began at `started`, issued at `now`: it expires `ttl`
+    /// later, or at the session's maximum lifetime if that comes first.
+    fn sign(
+        &self,
+        user: &VerifiedUser,
+        jti: String,
+        started: u64,
+        now: u64,
+    ) -> Result<String, SessionError> {
         let claims = Claims {
             iss: self.inner.issuer.clone(),
             aud: self.inner.audience.clone(),
             sub: user.subject.to_string(),
             iat: now,
-            exp: now + self.inner.ttl.as_secs(),
-            jti: crate::random::token(16),
+            exp: self.expiry(started, now),
+            jti,
+            sat: Some(started),
             acr: user.assurance.level(),
             age: user.age_tag,
             gc: user.guardian_consent,
@@ -202,24 +276,83 @@ impl SessionManager {
             .map_err(|_| SessionError::Config("the session key cannot sign"))
     }
 
+    /// The expiry of a token of a session that began at `started`, issued at `now`.
+    fn expiry(&self, started: u64, now: u64) -> u64 {
+        let idle = now.saturating_add(self.inner.ttl.as_secs());
+        let last = started.saturating_add(self.inner.max_lifetime.as_secs());
+        idle.min(last)
+    }
+
+    /// How long a session lasts without use ([`SessionManagerBuilder::ttl`]): the `Max-Age` of
+    /// a new session's cookie.
+    pub fn ttl(&self) -> Duration {
+        self.inner.ttl
+    }
+
+    /// How long a session lasts at most, however much it is used
+    /// ([`SessionManagerBuilder::max_lifetime`]).
+    pub fn max_lifetime(&self) -> Duration {
+        self.inner.max_lifetime
+    }
+
+    /// Whether a token expiring at `exp` of a session begun at `started` is due for renewal at
+    /// `now`: less than half its idle lifetime left, and a renewal would last longer.
+    fn due(&self, started: u64, exp: u64, now: u64) -> bool {
+        let half = self.inner.ttl.as_secs() / 2;
+        exp.saturating_sub(now) < half && self.expiry(started, now) > exp
+    }
+
     /// The user a session token stands for, if it is valid, unexpired and not revoked.
     ///
     /// A token checked once is remembered until it expires (see
     /// [`SessionManagerBuilder::checked_token_cache`]). The revocation store is asked every
     /// time, unless it tells that nothing was revoked since it last cleared this session
-    /// ([`RevocationStore::generation`]).
+    /// ([`RevocationStore::generation`]). This never renews the session: a request handled
+    /// this way does not extend it (see [`authenticate_and_renew`](Self::authenticate_and_renew)).
     pub async fn authenticate(&self, token: &str) -> Result<VerifiedUser, SessionError> {
-        let Hit {
-            session,
-            cleared_at,
-        } = self.check(token.as_bytes())?;
+        Ok(self.authenticated(token).await?.session.user.clone())
+    }
+
+    /// [`authenticate`](Self::authenticate), and a fresh token of the same session when this
+    /// one is past half of its idle lifetime (sliding expiry): same session id and sign-in
+    /// time, expiring [`ttl`](SessionManagerBuilder::ttl) from now but never past the
+    /// [`max_lifetime`](SessionManagerBuilder::max_lifetime) from the sign-in. The caller sends
+    /// it back (the gate does, as a new session cookie). Only a session that passed the
+    /// revocation check is renewed; any instance holding the session key can renew a token
+    /// another issued.
+    pub async fn authenticate_and_renew(
+        &self,
+        token: &str,
+    ) -> Result<(VerifiedUser, Option<RenewedSession>), SessionError> {
+        let hit = self.authenticated(token).await?;
+        let session = &hit.session;
+        let now = self.inner.clock.now();
+        if !self.due(session.started, session.exp, now) {
+            return Ok((session.user.clone(), None));
+        }
+        let renewed = self.sign(&session.user, session.jti.clone(), session.started, now)?;
+        let exp = self.expiry(session.started, now);
+        tracing::debug!(remaining = exp - now, "session renewed");
+        Ok((
+            session.user.clone(),
+            Some(RenewedSession {
+                token: renewed,
+                max_age: exp - now,
+            }),
+        ))
+    }
+
+    /// The checked session of a token that is valid, unexpired and not revoked.
+    async fn authenticated(&self, token: &str) -> Result<Hit, SessionError> {
+        let hit = self.check(token.as_bytes())?;
         let store = &self.inner.revocations;
         // Read before asking: a revocation recorded after this read changes the number, so the
         // next request asks again; one recorded before it is seen by `is_revoked`.
         let generation = store.generation();
-        if generation.is_none() || generation != cleared_at {
+        if generation.is_none() || generation != hit.cleared_at {
+            let session = &hit.session;
             if store
-                .is_revoked(&session.jti, &session.user.subject, session.iat)
+                .is_revoked(&session.jti, &session.user.subject, session.started)
                 .await?
             {
                 return Err(SessionError::Revoked);
@@ -230,30 +363,36 @@ impl SessionManager {
                     .mark_cleared(token.as_bytes(), generation);
             }
         }
-        Ok(session.user.clone())
+        Ok(hit)
     }
 
     /// The user, when that can be told without waiting on the revocation store: the token was
     /// checked before on this thread and the store says nothing was revoked since it was last
-    /// cleared. `None` means: call [`authenticate`](Self::authenticate). It never decodes a
+    /// cleared, and the token is not due for renewal. `None` means: call
+    /// [`authenticate_and_renew`](Self::authenticate_and_renew). It never decodes a
     /// token, so one that is not remembered (a forgery, say) is decoded once, there.
     pub(crate) fn authenticate_now(&self, token: &[u8]) -> Option<VerifiedUser> {
         let hit = self.inner.checked.get(token)?;
-        if expired(hit.session.exp, self.inner.clock.now()) {
+        let now = self.inner.clock.now();
+        // Due for renewal: the full check renews it.
+        if expired(hit.session.exp, now) || self.due(hit.session.started, hit.session.exp, now) {
             return None;
         }
         let generation = self.inner.revocations.generation()?;
         (hit.cleared_at == Some(generation)).then(|| hit.session.user.clone())
     }
 
-    /// Ends the session (logout): the token is refused from now on, on every instance that
-    /// shares the revocation store. Returns whose session it was.
+    /// Ends the session (logout): the token, and every token the session was or would be
+    /// renewed with, is refused from now on, on every instance that shares the revocation
+    /// store. Returns whose session it was.
     pub async fn revoke(&self, token: &str) -> Result<VerifiedUser, SessionError> {
         let checked = self.check(token.as_bytes())?.session;
-        self.inner
-            .revocations
-            .revoke(&checked.jti, checked.exp)
-            .await?;
+        // Until the last moment any token of this session could be valid, renewed ones too.
+        let until = checked
+            .started
+            .saturating_add(self.inner.max_lifetime.as_secs())
+            .saturating_add(LEEWAY_SECS);
+        self.inner.revocations.revoke(&checked.jti, until).await?;
         self.inner.checked.remove(token.as_bytes());
         Ok(checked.user.clone())
     }
@@ -263,11 +402,15 @@ impl SessionManager {
     /// new sessions are accepted again.
     pub async fn revoke_subject(&self, subject: &str) -> Result<u64, SessionError> {
         let now = self.inner.clock.now();
-        // Sessions issued in this very second are revoked too (`iat` has one-second
-        // resolution), so new ones are accepted from the next second.
+        // Sessions begun in this very second are revoked too (sign-in times have one-second
+        // resolution), so new ones are accepted from the next second. A session begun before
+        // now may be renewed until its maximum lifetime: the record is kept that long.
+        let until = now
+            .saturating_add(self.inner.max_lifetime.as_secs())
+            .saturating_add(LEEWAY_SECS);
         self.inner
             .revocations
-            .revoke_subject(subject, now, now + self.inner.ttl.as_secs() + 5)
+            .revoke_subject(subject, now, until)
             .await?;
         Ok(now + 1)
     }
@@ -326,7 +469,7 @@ impl SessionManager {
             Assurance::from_level(u64::from(c.acr)).map_err(|_| SessionError::Invalid)?;
         Ok(CheckedSession {
             jti: c.jti,
-            iat: c.iat,
+            started: c.sat.unwrap_or(c.iat),
             exp: c.exp,
             user: VerifiedUser {
                 subject: c.sub.into(),
@@ -354,9 +497,20 @@ impl SessionManagerBuilder {
         self
     }
 
-    /// Session lifetime (default 15 minutes; at most 24 hours).
+    /// How long a session lasts without use (default 15 minutes; 1 s to 24 hours, at most the
+    /// [`max_lifetime`](Self::max_lifetime)). Each token expires this long after it was issued;
+    /// one used after half of it gets a fresh token (sliding expiry). It is also the `Max-Age`
+    /// of a new session's cookie.
     pub fn ttl(mut self, ttl: Duration) -> Self {
         self.ttl = ttl;
+        self
+    }
+
+    /// How long a session lasts at most from the sign-in, however much it is used (default 8
+    /// hours; from the [`ttl`](Self::ttl) to 30 days). Then the user signs in again. Set it to
+    /// the `ttl` to turn renewal off.
+    pub fn max_lifetime(mut self, max: Duration) -> Self {
+        self.max_lifetime = max;
         self
     }
 
@@ -391,8 +545,13 @@ impl SessionManagerBuilder {
         let (kid, secret) = self
             .current
             .ok_or(SessionError::Config("a session key is required"))?;
-        if self.ttl.is_zero() || self.ttl > Duration::from_secs(24 * 3600) {
+        if self.ttl.as_secs() == 0 || self.ttl > Duration::from_secs(24 * 3600) {
             return Err(SessionError::Config("session lifetime must be 1 s to 24 h"));
+        }
+        if self.max_lifetime < self.ttl || self.max_lifetime > MAX_MAX_LIFETIME {
+            return Err(SessionError::Config(
+                "the maximum session lifetime must be from the ttl to 30 days",
+            ));
         }
         let mut decoding = HashMap::new();
         for (k, s) in
@@ -415,6 +574,7 @@ impl SessionManagerBuilder {
                 issuer: self.issuer,
                 audience: self.audience,
                 ttl: self.ttl,
+                max_lifetime: self.max_lifetime,
                 encoding: EncodingKey::from_secret(&secret),
                 current_kid: kid,
                 decoding,
@@ -489,7 +649,7 @@ mod tests {
             stale.as_bytes(),
             Arc::new(CheckedSession {
                 jti: "j".into(),
-                iat: 0,
+                started: 0,
                 exp: unix_now() - LEEWAY_SECS - 1,
                 user: user(),
             }),
@@ -594,5 +754,146 @@ mod tests {
         assert!(m.inner.checked.get(token.as_bytes()).is_none());
         m.revoke(&token).await.unwrap();
         assert_eq!(m.authenticate(&token).await, Err(SessionError::Revoked));
+    }
+
+    fn clocked(clock: Arc<crate::clock::ManualClock>, ttl: u64, max: u64) -> SessionManager {
+        SessionManager::builder("app")
+            .key("k", &[7; 32])
+            .ttl(Duration::from_secs(ttl))
+            .max_lifetime(Duration::from_secs(max))
+            .clock(clock)
+            .build()
+            .unwrap()
+    }
+
+    /// The claims of a token the test managers signed (key `[7; 32]`, app `app`).
+    fn claims(token: &str) -> Claims {
+        let mut v = Validation::new(Algorithm::HS256);
+        v.validate_exp = false;
+        v.set_audience(&["app"]);
+        jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(&[7; 32]), &v)
+            .unwrap()
+            .claims
+    }
+
+    #[tokio::test]
+    async fn a_renewal_keeps_the_session_and_slides_its_expiry_up_to_the_maximum() {
+        let clock = Arc::new(crate::clock::ManualClock::new(1_000_000));
+        let m = clocked(clock.clone(), 600, 1500);
+        let first = m.issue(&user()).unwrap();
+        let c0 = claims(&first);
+        assert_eq!(
+            (c0.iat, c0.exp, c0.sat),
+            (1_000_000, 1_000_600, Some(1_000_000))
+        );
+        // Before half-way: not renewed, and answered without waiting once remembered.
+        clock.advance(299);
+        assert_eq!(
+            m.authenticate_and_renew(&first).await.unwrap(),
+            (user(), None)
+        );
+        assert_eq!(m.authenticate_now(first.as_bytes()), Some(user()));
+        // Past half-way: not answered without waiting, and renewed by the full check.
+        clock.advance(2);
+        assert_eq!(m.authenticate_now(first.as_bytes()), None);
+        let (who, renewed) = m.authenticate_and_renew(&first).await.unwrap();
+        assert_eq!(who, user());
+        let renewed = renewed.expect("due");
+        assert_eq!(renewed.max_age(), 600);
+        let c1 = claims(renewed.token());
+        assert_eq!(c1.jti, c0.jti, "the same session");
+        assert_eq!(c1.sat, Some(1_000_000), "begun at the sign-in");
+        assert_eq!((c1.iat, c1.exp), (1_000_301, 1_000_901));
+        // Near the maximum, a renewal lasts only until it; at it, none is issued.
+        clock.set(1_000_000 + 1500 - 400);
+        let t = m.authenticate_and_renew(renewed.token()).await;
+        assert_eq!(
+            t,
+            Err(SessionError::Expired),
+            "the renewed token's own expiry holds"
+        );
+        let t0 = 1_000_000 + 1100;
+        let mut token = m.issue(&user()).unwrap();
+        let mut ages = Vec::new();
+        for _ in 0..3 {
+            clock.advance(400);
+            let r = m
+                .authenticate_and_renew(&token)
+                .await
+                .unwrap()
+                .1
+                .expect("due");
+            ages.push(r.max_age());
+            token = r.token().to_owned();
+        }
+        // Renewed at +400, +800 and +1200: the last only until the maximum, +1500.
+        assert_eq!(ages, [600, 600, 300]);
+        assert_eq!(claims(&token).exp, t0 + 1500);
+        clock.advance(200);
+        assert_eq!(m.authenticate_and_renew(&token).await.unwrap().1, None);
+        clock.advance(106);
+        assert_eq!(
+            m.authenticate_and_renew(&token).await,
+            Err(SessionError::Expired)
+        );
+    }
+
+    #[tokio::test]
+    async fn revocations_reach_renewed_tokens_and_revoked_sessions_are_not_renewed() {
+        let clock = Arc::new(crate::clock::ManualClock::new(5_000_000));
+        let m = clocked(clock.clone(), 600, 3600);
+        let first = m.issue(&user()).unwrap();
+        clock.advance(400);
+        let renewed = m.authenticate_and_renew(&first).await.unwrap().1.unwrap();
+        // A logout with the old token ends the renewed one too.
+        m.revoke(&first).await.unwrap();
+        assert_eq!(
+            m.authenticate_and_renew(renewed.token()).await,
+            Err(SessionError::Revoked)
+        );
+        // A subject-wide revocation reaches a token renewed after the sign-in it counts from.
+        let other = m.issue(&user()).unwrap();
+        clock.advance(400);
+        let renewed = m.authenticate_and_renew(&other).await.unwrap().1.unwrap();
+        clock.advance(1);
+        m.revoke_subject("nid_cache").await.unwrap();
+        clock.advance(400);
+        assert_eq!(
+            m.authenticate_and_renew(renewed.token()).await,
+            Err(SessionError::Revoked)
+        );
+    }
+
+    #[test]
+    fn lifetimes_are_checked() {
+        let build = |ttl: u64, max: u64| {
+            SessionManager::builder("app")
+                .key("k", &[7; 32])
+                .ttl(Duration::from_secs(ttl))
+                .max_lifetime(Duration::from_secs(max))
+                .build()
+                .map(|m| (m.ttl().as_secs(), m.max_lifetime().as_secs()))
+        };
+        assert_eq!(build(900, 900), Ok((900, 900)));
+        assert_eq!(build(900, 30 * 86_400), Ok((900, 30 * 86_400)));
+        for (ttl, max) in [
+            (900, 899),
+            (900, 30 * 86_400 + 1),
+            (0, 10),
+            (86_401, 90_000),
+        ] {
+            assert!(
+                matches!(build(ttl, max), Err(SessionError::Config(_))),
+                "{ttl} {max}"
+            );
+        }
+        let m = SessionManager::builder("app")
+            .key("k", &[7; 32])
+            .build()
+            .unwrap();
+        assert_eq!(
+            (m.ttl(), m.max_lifetime()),
+            (DEFAULT_TTL, DEFAULT_MAX_LIFETIME)
+        );
     }
 }

@@ -46,8 +46,11 @@ const KEY_BYTES: usize = 16;
 /// What a checked token stands for: everything a later request needs without decoding again.
 #[derive(Debug)]
 pub(super) struct CheckedSession {
+    /// The session's id: the same in every token the session is renewed with.
     pub(super) jti: String,
-    pub(super) iat: u64,
+    /// When the session began (the sign-in): what subject-wide revocations and the absolute
+    /// maximum lifetime count from.
+    pub(super) started: u64,
     pub(super) exp: u64,
     pub(super) user: VerifiedUser,
 }
@@ -179,7 +182,7 @@ mod tests {
     fn session(exp: u64) -> Arc<CheckedSession> {
         Arc::new(CheckedSession {
             jti: "j".into(),
-            iat: 0,
+            started: 0,
             exp,
             user: VerifiedUser {
                 subject: "s".into(),

@@ -13,8 +13,6 @@ pub const LOGIN_COOKIE: &str = "netid_login";
 pub(crate) const LOGIN_COOKIE_PATH: &str = "/netid";
 /// How long a login may stay in progress, in seconds.
 pub(crate) const LOGIN_COOKIE_MAX_AGE: u64 = 600;
-/// The session cookie's lifetime; the token inside expires on its own schedule.
-pub(crate) const SESSION_COOKIE_MAX_AGE: u64 = 24 * 3600;
 
 /// A `Set-Cookie` value. `HttpOnly` keeps scripts away from it; `SameSite=Lax` keeps it off
 /// cross-site POSTs (so the login and logout routes need no CSRF token); `Secure` unless a

@@ -30,10 +30,11 @@
 //! Withdrawing a consent deletes its sealed row in the same transaction.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
-use sqlx::{Postgres, Row, Transaction};
+use sqlx::{Connection, PgConnection, Postgres, Row, Transaction};
 
 use super::StoreError;
 use super::retention::with_default_expiry;
@@ -55,6 +56,18 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 pub struct PgStore {
     pool: PgPool,
     schema: Option<String>,
+    target: Arc<Target>,
+}
+
+/// Where the store connects, as its errors name it: never the password.
+#[derive(Debug)]
+struct Target {
+    /// `host:port`.
+    addr: String,
+    user: String,
+    database: String,
+    /// How long to wait for a pooled connection (the builder's `timeout`).
+    timeout: Duration,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -72,6 +85,7 @@ pub struct PgStoreBuilder {
     schema: Option<String>,
     max_connections: u32,
     timeout: Duration,
+    connect_timeout: Duration,
 }
 
 impl std::fmt::Debug for PgStoreBuilder {
@@ -80,6 +94,7 @@ impl std::fmt::Debug for PgStoreBuilder {
             .field("schema", &self.schema)
             .field("max_connections", &self.max_connections)
             .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -105,10 +120,22 @@ impl PgStoreBuilder {
         self
     }
 
+    /// How long [`connect`](Self::connect) waits for the server to answer its first
+    /// connection (default 3 s; 100 ms to 60 s). A refused connection is reported at once.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
     /// Builds the store without connecting: connections are made on first use and re-made
     /// when they fail, so an instance can start while the database is down (and refuses
     /// until it is back).
     pub fn build(self) -> Result<PgStore, StoreError> {
+        self.prepare().map(|(store, _)| store)
+    }
+
+    /// The store, and the options of its connections.
+    fn prepare(self) -> Result<(PgStore, PgConnectOptions), StoreError> {
         if let Some(s) = &self.schema {
             let valid = (1..=63).contains(&s.len())
                 && !s.as_bytes()[0].is_ascii_digit()
@@ -127,11 +154,13 @@ impl PgStoreBuilder {
                 "max_connections must be 1 to 256",
             ));
         }
-        if self.timeout < Duration::from_millis(100) || self.timeout > Duration::from_secs(60) {
-            return Err(StoreError::misconfigured(
-                BACKEND,
-                "the timeout must be 100 ms to 60 s",
-            ));
+        for t in [self.timeout, self.connect_timeout] {
+            if t < Duration::from_millis(100) || t > Duration::from_secs(60) {
+                return Err(StoreError::misconfigured(
+                    BACKEND,
+                    "the timeouts must be 100 ms to 60 s",
+                ));
+            }
         }
         // sqlx's error would quote the URL, password included.
         let mut options = PgConnectOptions::from_str(&self.url)
@@ -142,37 +171,101 @@ impl PgStoreBuilder {
             settings.push(("search_path", s.clone()));
         }
         options = options.options(settings);
+        let target = Arc::new(Target {
+            addr: format!("{}:{}", options.get_host(), options.get_port()),
+            user: options.get_username().to_owned(),
+            database: options
+                .get_database()
+                .unwrap_or(options.get_username())
+                .to_owned(),
+            timeout: self.timeout,
+        });
         let pool = PgPoolOptions::new()
             .max_connections(self.max_connections)
             .acquire_timeout(self.timeout)
-            .connect_lazy_with(options);
-        Ok(PgStore {
-            pool,
-            schema: self.schema,
-        })
+            .connect_lazy_with(options.clone());
+        Ok((
+            PgStore {
+                pool,
+                schema: self.schema,
+                target,
+            },
+            options,
+        ))
     }
 
-    /// Builds the store and checks the database answers.
+    /// Builds the store and checks the database answers. One connection is made directly
+    /// first, so that what fails is told at once and by name: a refused connection (no
+    /// waiting for the pool's timeout), no answer within the connect timeout, the credentials
+    /// refused, a database that does not exist — each naming the host and port.
     pub async fn connect(self) -> Result<PgStore, StoreError> {
-        let store = self.build()?;
+        let connect_timeout = self.connect_timeout;
+        let (store, options) = self.prepare()?;
+        let probe = tokio::time::timeout(connect_timeout, PgConnection::connect_with(&options));
+        match probe.await {
+            Err(_) => {
+                return Err(StoreError::unavailable(
+                    BACKEND,
+                    format!(
+                        "no answer from {} within the connect timeout ({} ms)",
+                        store.target.addr,
+                        connect_timeout.as_millis()
+                    ),
+                ));
+            }
+            Ok(Err(e)) => return Err(store.fail(e)),
+            Ok(Ok(conn)) => {
+                // Only a probe; the pool makes its own.
+                let _ = conn.close().await;
+            }
+        }
         sqlx::query("SELECT 1")
             .execute(&store.pool)
             .await
-            .map_err(describe)?;
+            .map_err(|e| store.fail(e))?;
         Ok(store)
     }
 }
 
-/// Maps a sqlx error by kind and SQLSTATE class, never by message.
+/// Maps a sqlx error by kind and SQLSTATE class, never by message (for errors that do not
+/// come from connecting: see [`PgStore::fail`]).
 fn describe(e: sqlx::Error) -> StoreError {
+    classify(e, None)
+}
+
+/// Maps a sqlx error by kind and SQLSTATE class, never by message; errors of connecting name
+/// the user and `host:port` of `at`.
+fn classify(e: sqlx::Error, at: Option<&Target>) -> StoreError {
+    let addr = at.map_or("the server", |t| t.addr.as_str());
     match &e {
         sqlx::Error::Database(db) => {
             let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
+            let user = at.map_or("(unknown)", |t| t.user.as_str());
             match code.get(..2) {
+                // invalid authorization specification: 28000 is also what trust
+                // authentication answers for a role that does not exist.
+                Some("28") => StoreError::auth_failed(
+                    BACKEND,
+                    format!(
+                        "authentication failed for user {user} at {addr} (SQLSTATE {code}: {})",
+                        if code == "28P01" {
+                            "wrong password"
+                        } else {
+                            "the role does not exist, or pg_hba.conf does not admit it"
+                        }
+                    ),
+                ),
+                _ if code == "3D000" => StoreError::misconfigured(
+                    BACKEND,
+                    format!(
+                        "database {} does not exist at {addr} (SQLSTATE 3D000)",
+                        at.map_or("(unknown)", |t| t.database.as_str())
+                    ),
+                ),
                 // connection exception, insufficient resources, operator intervention,
                 // serialization failure / deadlock.
                 Some("08" | "53" | "57" | "40") => {
-                    StoreError::unavailable(BACKEND, format!("SQLSTATE {code}"))
+                    StoreError::unavailable(BACKEND, format!("{addr}: SQLSTATE {code}"))
                 }
                 // undefined table / column: migrations not applied.
                 _ if code == "42P01" || code == "42703" || code == "3F000" => {
@@ -184,12 +277,33 @@ fn describe(e: sqlx::Error) -> StoreError {
                 _ => StoreError::corrupt(BACKEND, format!("SQLSTATE {code}")),
             }
         }
-        sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::PoolTimedOut
+        sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            StoreError::unavailable(
+                BACKEND,
+                format!("connection refused by {addr}: is PostgreSQL running there?"),
+            )
+        }
+        sqlx::Error::Io(io) => StoreError::unavailable(
+            BACKEND,
+            format!("connection to {addr} failed ({:?})", io.kind()),
+        ),
+        sqlx::Error::PoolTimedOut => StoreError::unavailable(
+            BACKEND,
+            match at {
+                Some(t) => format!(
+                    "no connection to {addr} within {} ms (refused, unreachable, or every \
+                     connection busy)",
+                    t.timeout.as_millis()
+                ),
+                None => kind_name(&e).to_owned(),
+            },
+        ),
+        sqlx::Error::Tls(_)
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed
-        | sqlx::Error::Protocol(_) => StoreError::unavailable(BACKEND, kind_name(&e)),
+        | sqlx::Error::Protocol(_) => {
+            StoreError::unavailable(BACKEND, format!("{addr}: {}", kind_name(&e)))
+        }
         sqlx::Error::Configuration(_) => StoreError::misconfigured(BACKEND, kind_name(&e)),
         _ => StoreError::corrupt(BACKEND, kind_name(&e)),
     }
@@ -218,6 +332,7 @@ impl PgStore {
             schema: None,
             max_connections: 8,
             timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(3),
         }
     }
 
@@ -239,11 +354,11 @@ impl PgStore {
                 // Two instances creating it at once: one wins, the other sees a duplicate.
                 Err(sqlx::Error::Database(db))
                     if matches!(db.code().as_deref(), Some("23505" | "42P06")) => {}
-                Err(e) => return Err(describe(e)),
+                Err(e) => return Err(self.fail(e)),
             }
         }
         MIGRATOR.run(&self.pool).await.map_err(|e| match e {
-            sqlx::migrate::MigrateError::Execute(e) => describe(e),
+            sqlx::migrate::MigrateError::Execute(e) => self.fail(e),
             other => StoreError::corrupt(
                 BACKEND,
                 format!(
@@ -268,7 +383,12 @@ impl PgStore {
     }
 
     async fn begin(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
-        self.pool.begin().await.map_err(describe)
+        self.pool.begin().await.map_err(|e| self.fail(e))
+    }
+
+    /// An error of this store, connecting errors naming its user and `host:port`.
+    fn fail(&self, e: sqlx::Error) -> StoreError {
+        classify(e, Some(&self.target))
     }
 }
 
@@ -337,8 +457,8 @@ impl ConsentLedger for PgStore {
         .bind(c.withdrawn_at.map(to_i64).transpose()?)
         .execute(&mut *tx)
         .await
-        .map_err(describe)?;
-        tx.commit().await.map_err(describe)
+        .map_err(|e| self.fail(e))?;
+        tx.commit().await.map_err(|e| self.fail(e))
     }
 
     async fn withdraw(&self, subject: &str, consent_id: &str, at: u64) -> Result<bool, StoreError> {
@@ -352,15 +472,15 @@ impl ConsentLedger for PgStore {
         .bind(to_i64(at)?)
         .execute(&mut *tx)
         .await
-        .map_err(describe)?;
+        .map_err(|e| self.fail(e))?;
         // The fields it covered go with it (PIPL Art. 47 §1 item 3), also on a repeat.
         sqlx::query("DELETE FROM netid_sealed_fields WHERE subject = $1 AND consent_id = $2")
             .bind(subject)
             .bind(consent_id)
             .execute(&mut *tx)
             .await
-            .map_err(describe)?;
-        tx.commit().await.map_err(describe)?;
+            .map_err(|e| self.fail(e))?;
+        tx.commit().await.map_err(|e| self.fail(e))?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -372,7 +492,7 @@ impl ConsentLedger for PgStore {
         .bind(subject)
         .fetch_all(&self.pool)
         .await
-        .map_err(describe)?;
+        .map_err(|e| self.fail(e))?;
         rows.iter().map(consent_from_row).collect()
     }
 
@@ -386,7 +506,7 @@ impl ConsentLedger for PgStore {
         .bind(to_i64(at)?)
         .execute(&mut *tx)
         .await
-        .map_err(describe)?;
+        .map_err(|e| self.fail(e))?;
         sqlx::query(
             "DELETE FROM netid_sealed_fields s USING netid_consents c \
              WHERE s.subject = $1 AND c.subject = $1 AND c.id = s.consent_id",
@@ -394,8 +514,8 @@ impl ConsentLedger for PgStore {
         .bind(subject)
         .execute(&mut *tx)
         .await
-        .map_err(describe)?;
-        tx.commit().await.map_err(describe)?;
+        .map_err(|e| self.fail(e))?;
+        tx.commit().await.map_err(|e| self.fail(e))?;
         count(done.rows_affected())
     }
 
@@ -428,7 +548,7 @@ impl PgStore {
                 .bind(SWEEP_BATCH)
                 .execute(&self.pool)
                 .await
-                .map_err(describe)?;
+                .map_err(|e| self.fail(e))?;
             total += count(done.rows_affected())?;
             if done.rows_affected() < SWEEP_BATCH.unsigned_abs() {
                 return Ok(total);
@@ -461,8 +581,8 @@ impl SealedFieldStore for PgStore {
         .bind(to_i64(expires_at)?)
         .execute(&mut *tx)
         .await
-        .map_err(describe)?;
-        tx.commit().await.map_err(describe)
+        .map_err(|e| self.fail(e))?;
+        tx.commit().await.map_err(|e| self.fail(e))
     }
 
     async fn get(&self, subject: &str, consent_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
@@ -475,7 +595,7 @@ impl SealedFieldStore for PgStore {
         .bind(to_i64(crate::clock::unix_now())?)
         .fetch_optional(&self.pool)
         .await
-        .map_err(describe)
+        .map_err(|e| self.fail(e))
     }
 
     async fn erase_subject(&self, subject: &str) -> Result<usize, StoreError> {
@@ -484,8 +604,8 @@ impl SealedFieldStore for PgStore {
             .bind(subject)
             .execute(&mut *tx)
             .await
-            .map_err(describe)?;
-        tx.commit().await.map_err(describe)?;
+            .map_err(|e| self.fail(e))?;
+        tx.commit().await.map_err(|e| self.fail(e))?;
         count(done.rows_affected())
     }
 
@@ -496,7 +616,7 @@ impl SealedFieldStore for PgStore {
                 .bind(consent_id)
                 .execute(&self.pool)
                 .await
-                .map_err(describe)?;
+                .map_err(|e| self.fail(e))?;
         count(done.rows_affected())
     }
 
@@ -517,7 +637,7 @@ impl SealedFieldStore for PgStore {
                 .bind(subject)
                 .fetch_one(&self.pool)
                 .await
-                .map_err(describe)?;
+                .map_err(|e| self.fail(e))?;
         usize::try_from(n).map_err(|_| StoreError::corrupt(BACKEND, "row count out of range"))
     }
 }
@@ -575,12 +695,12 @@ impl AuditLog for PgStore {
         )
         .execute(&mut *tx)
         .await
-        .map_err(describe)?;
+        .map_err(|e| self.fail(e))?;
         let last: Option<(i64, String)> =
             sqlx::query_as("SELECT seq, hash FROM netid_audit ORDER BY seq DESC LIMIT 1")
                 .fetch_optional(&mut *tx)
                 .await
-                .map_err(describe)?;
+                .map_err(|e| self.fail(e))?;
         let (seq, prev) = match last {
             Some((seq, hash)) => (to_u64(seq)? + 1, hash),
             None => (1, crate::audit::GENESIS.to_owned()),
@@ -609,8 +729,8 @@ impl AuditLog for PgStore {
         .bind(&entry.hash)
         .execute(&mut *tx)
         .await
-        .map_err(describe)?;
-        tx.commit().await.map_err(describe)?;
+        .map_err(|e| self.fail(e))?;
+        tx.commit().await.map_err(|e| self.fail(e))?;
         Ok(entry)
     }
 
@@ -623,7 +743,7 @@ impl AuditLog for PgStore {
         .bind(limit)
         .fetch_all(&self.pool)
         .await
-        .map_err(describe)?;
+        .map_err(|e| self.fail(e))?;
         Ok(rows
             .iter()
             .map(entry_from_row)

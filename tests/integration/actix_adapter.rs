@@ -47,11 +47,23 @@ async fn broken(_user: VerifiedUser) -> Result<HttpResponse, Problem> {
 type Job = (Req, oneshot::Sender<Resp>);
 
 /// The app of `axum_adapter::app`, on its own actix system thread.
-struct ActixHarness(mpsc::UnboundedSender<Job>);
+pub(crate) struct ActixHarness(mpsc::UnboundedSender<Job>);
 
 fn spawn_app(login: LoginFlow, rules: Rules, custom_renderer: bool) -> ActixHarness {
+    spawn_app_logging_to(login, rules, custom_renderer, None)
+}
+
+/// The app on its own thread, its events sent to `dispatch` (the thread's default subscriber)
+/// when given.
+pub(crate) fn spawn_app_logging_to(
+    login: LoginFlow,
+    rules: Rules,
+    custom_renderer: bool,
+    dispatch: Option<tracing::Dispatch>,
+) -> ActixHarness {
     let (tx, mut rx) = mpsc::unbounded_channel::<Job>();
     std::thread::spawn(move || {
+        let _logs = dispatch.map(|d| tracing::dispatcher::set_default(&d));
         actix_web::rt::System::new().block_on(async move {
             let mut netid = NetId::new(login, rules).insecure_cookies_for_local_development();
             if custom_renderer {
@@ -126,6 +138,15 @@ impl Harness for ActixHarness {
 
 fn app(w: &World) -> ActixHarness {
     spawn_app(w.login.clone(), w.rules.clone(), false)
+}
+
+/// Sliding sessions through actix: two instances, one clock moved by hand.
+#[tokio::test]
+async fn sessions_renew_while_in_use_across_instances_through_actix() {
+    let w = crate::scenarios::renewal_world().await;
+    let a = spawn_app(w.a.clone(), w.rules.clone(), false);
+    let b = spawn_app(w.b.clone(), w.rules.clone(), false);
+    crate::scenarios::session_renewal(&a, &b, &w).await;
 }
 
 #[tokio::test]
@@ -213,7 +234,8 @@ async fn actix_session_cookies_have_the_flags_of_the_axum_adapter() {
         .collect();
     assert!(
         cookies.iter().any(|c| c.starts_with("netid_session=")
-            && c.contains("HttpOnly; SameSite=Lax; Path=/; Max-Age=86400")),
+            // The session lasts 15 minutes without use (the default ttl): so does its cookie.
+            && c.contains("HttpOnly; SameSite=Lax; Path=/; Max-Age=900")),
         "{cookies:?}"
     );
     assert!(

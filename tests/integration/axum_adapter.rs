@@ -34,8 +34,12 @@ async fn badge(user: VerifiedUser) -> axum::Json<serde_json::Value> {
 }
 
 pub(crate) fn app(w: &World) -> Router {
-    let netid =
-        NetId::new(w.login.clone(), w.rules.clone()).insecure_cookies_for_local_development();
+    app_for(&w.login, &w.rules)
+}
+
+/// The test app for this login flow and these rules.
+pub(crate) fn app_for(login: &netid::policy::LoginFlow, rules: &netid::policy::Rules) -> Router {
+    let netid = NetId::new(login.clone(), rules.clone()).insecure_cookies_for_local_development();
     Router::new()
         .route("/me", get(me))
         .route("/profile", post(echo))
@@ -88,6 +92,17 @@ impl Harness for AxumHarness {
             body,
         }
     }
+}
+
+/// Sliding sessions through axum: two instances, one clock moved by hand.
+#[tokio::test]
+async fn sessions_renew_while_in_use_across_instances_through_axum() {
+    let w = crate::scenarios::renewal_world().await;
+    let (a, b) = (
+        AxumHarness(app_for(&w.a, &w.rules)),
+        AxumHarness(app_for(&w.b, &w.rules)),
+    );
+    crate::scenarios::session_renewal(&a, &b, &w).await;
 }
 
 #[tokio::test]

@@ -883,3 +883,189 @@ async fn sandbox_command_serves_the_protocol_and_the_identity_app_page() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+fn help_lists_every_command_with_the_feature_that_adds_it() {
+    for flag in ["--help", "-h"] {
+        let o = netid(&[flag], None);
+        assert_status(&o, 0);
+        let out = stdout(&o);
+        for cmd in [
+            "keygen", "sign", "verify", "sandbox", "audit", "migrate", "sweep",
+        ] {
+            assert!(
+                out.lines().any(|l| l.trim_start().starts_with(cmd)),
+                "{flag} lists {cmd}:\n{out}"
+            );
+        }
+        assert!(
+            out.contains("postgres  migrate, sweep, audit verify --postgres"),
+            "{flag} says which feature adds the PostgreSQL commands:\n{out}"
+        );
+        assert!(out.contains("RUST_LOG"), "{flag} says how to see the logs");
+    }
+}
+
+/// A closed port on this machine: bound by the system, then released.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    port
+}
+
+/// Asserts exit 2 and a last stderr line `error: <code>: …` holding every one of `parts`.
+fn assert_setup_error(o: &Output, code: &str, parts: &[&str]) {
+    assert_status(o, 2);
+    assert!(o.stdout.is_empty());
+    let err = stderr(o);
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("error: "))
+        .unwrap_or_default();
+    assert!(
+        line.starts_with(&format!("error: {code}: ")),
+        "expected `error: {code}: …`, got:\n{err}"
+    );
+    for part in parts {
+        assert!(line.contains(part), "{part:?} named in:\n{err}");
+    }
+}
+
+#[test]
+#[cfg(feature = "postgres")]
+fn postgres_errors_name_the_user_and_host_and_tell_auth_from_unreachable() {
+    use crate::servers::pg_scope::postgres_url;
+    let base = url::Url::parse(&postgres_url()).unwrap();
+    let host = base.host_str().unwrap().to_owned();
+    let port = base.port().unwrap_or(5432);
+    let addr = format!("{host}:{port}");
+    if let Err(e) = std::net::TcpStream::connect(&addr) {
+        crate::servers::skip_or_fail("PostgreSQL", &addr, &e);
+        return;
+    }
+    // A role the server does not have. Under trust authentication PostgreSQL refuses it with
+    // SQLSTATE 28000 ("role does not exist"), under password authentication with 28P01 or
+    // 28000: either way an authentication failure, never "corrupt" or "unavailable".
+    let mut wrong_user = base.clone();
+    wrong_user.set_username("nosuchuser").unwrap();
+    wrong_user
+        .set_password(Some("s3cret-never-printed"))
+        .unwrap();
+    let wrong_user = wrong_user.to_string();
+    for args in [
+        vec!["migrate", "--postgres", &wrong_user],
+        vec!["sweep", "--postgres", &wrong_user],
+        vec!["audit", "verify", "--postgres", &wrong_user],
+    ] {
+        let o = netid(&args, None);
+        assert_setup_error(
+            &o,
+            "store.auth_failed",
+            &[
+                "authentication failed for user nosuchuser",
+                &addr,
+                "SQLSTATE 28",
+            ],
+        );
+        assert!(
+            !stderr(&o).contains("s3cret"),
+            "the password is never printed"
+        );
+    }
+
+    // A closed port: refused, named, and told as such (not a timeout of the pool).
+    let closed = format!("127.0.0.1:{}", closed_port());
+    let url = format!("postgres://postgres@{closed}/test");
+    for args in [
+        vec!["migrate", "--postgres", &url],
+        vec!["audit", "verify", "--postgres", &url],
+    ] {
+        let o = netid(&args, None);
+        assert_setup_error(
+            &o,
+            "store.unavailable",
+            &[&format!("connection refused by {closed}")],
+        );
+    }
+
+    // A database that does not exist.
+    let mut no_db = base.clone();
+    no_db.set_path("/no_such_database_netid");
+    let o = netid(&["migrate", "--postgres", no_db.as_str()], None);
+    assert_setup_error(
+        &o,
+        "store.misconfigured",
+        &["database no_such_database_netid does not exist", &addr],
+    );
+}
+
+#[test]
+fn a_missing_file_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-dir").join("audit.jsonl");
+    let missing = path_str(&missing);
+    let o = netid(&["audit", "verify", missing], None);
+    assert_setup_error(&o, "store.unavailable", &[missing]);
+    let o = netid(&["verify", "--keys", missing, "--aud", AUD, "x.y.z"], None);
+    assert_setup_error(&o, "io", &[missing]);
+}
+
+#[test]
+fn verify_hints_when_given_a_path_or_an_empty_stdin() {
+    let (dir, keys, token) = signed_fixture("k1");
+    let jwks = keys.join("jwks.json");
+    let file = dir.path().join("token.txt");
+    std::fs::write(&file, &token).unwrap();
+    // A file where the token belongs: refused as malformed, with a hint naming the file and
+    // the way the CLI reads one.
+    let o = verify(&jwks, path_str(&file), NOW, &[]);
+    assert_status(&o, 1);
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(
+        lines[0].starts_with("error: token."),
+        "rejected as a token: {err}"
+    );
+    assert!(lines[1].starts_with("hint: "), "{err}");
+    assert!(
+        lines[1].contains("(it is a file)")
+            && lines[1].contains(&format!("- < {}", path_str(&file))),
+        "{err}"
+    );
+    // A name that only looks like one.
+    let o = verify(&jwks, "tokens/today.txt", NOW, &[]);
+    assert_status(&o, 1);
+    assert!(
+        stderr(&o).contains("hint: TOKEN is the token itself"),
+        "{}",
+        stderr(&o)
+    );
+    // The redirect the hint suggests works.
+    let mut args = vec![
+        "verify",
+        "--keys",
+        path_str(&jwks),
+        "--aud",
+        AUD,
+        "--iss",
+        ISS,
+    ];
+    let now = NOW.to_string();
+    args.extend(["--nonce", NONCE, "--now", &now, "-"]);
+    accepted(&netid(
+        &args,
+        Some(std::fs::read(&file).unwrap().as_slice()),
+    ));
+    // Empty standard input: a usage error (exit 2), not a rejected token.
+    for empty in [&b""[..], b"\n"] {
+        let o = netid(&args, Some(empty));
+        assert_status(&o, 2);
+        let err = stderr(&o);
+        assert!(
+            err.contains("error: usage: standard input is empty"),
+            "{err}"
+        );
+        assert!(err.contains("hint: pipe or redirect it in"), "{err}");
+    }
+}

@@ -177,3 +177,164 @@ fn refusals_are_logged_by_code_never_by_value() {
     );
     assert!(!log.contains(name), "a name in the log:\n{log}");
 }
+
+/// The fields of each event a subscriber saw, by name (`message` for the message).
+#[derive(Clone, Default)]
+struct Events(Arc<Mutex<Vec<std::collections::BTreeMap<String, String>>>>);
+
+struct Fields<'a>(&'a mut std::collections::BTreeMap<String, String>);
+
+impl tracing::field::Visit for Fields<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        self.0.insert(field.name().to_owned(), format!("{value:?}"));
+    }
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        self.0.insert(field.name().to_owned(), value.to_owned());
+    }
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Events {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        let mut fields = std::collections::BTreeMap::new();
+        event.record(&mut Fields(&mut fields));
+        self.0.lock().unwrap().push(fields);
+    }
+}
+
+impl Events {
+    fn dispatch(&self) -> tracing::Dispatch {
+        use tracing_subscriber::layer::SubscriberExt;
+        tracing::Dispatch::new(tracing_subscriber::registry().with(self.clone()))
+    }
+    fn refusals(&self) -> Vec<std::collections::BTreeMap<String, String>> {
+        let all = self.0.lock().unwrap();
+        all.iter()
+            .filter(|e| e.get("message").map(String::as_str) == Some("request refused"))
+            .cloned()
+            .collect()
+    }
+    fn all_text(&self) -> String {
+        format!("{:?}", self.0.lock().unwrap())
+    }
+}
+
+/// Each refusal of the middleware and the login routes is exactly one `request refused` event
+/// with its code, status and route pattern — through axum and through actix alike — and an
+/// admitted request is none; no event holds the value refused or the path it was in.
+#[test]
+#[cfg(all(feature = "axum", feature = "actix"))]
+fn every_refusal_is_one_event_with_code_and_route_through_both_adapters() {
+    use crate::scenarios::{Harness, Req};
+    let id = "11010519491231002X";
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for adapter in ["axum", "actix"] {
+        let events = Events::default();
+        let dispatch = events.dispatch();
+        rt.block_on(async {
+            let w = crate::scenarios::world().await;
+            let adult = crate::scenarios::session_for(&w, netid::sandbox::Persona::Adult).await;
+            let minor = crate::scenarios::session_for(&w, netid::sandbox::Persona::Minor16).await;
+            let h: Box<dyn Harness> = match adapter {
+                "axum" => Box::new(crate::axum_adapter::AxumHarness(crate::axum_adapter::app(
+                    &w,
+                ))),
+                _ => Box::new(crate::actix_adapter::spawn_app_logging_to(
+                    w.login.clone(),
+                    w.rules.clone(),
+                    false,
+                    Some(dispatch.clone()),
+                )),
+            };
+            let send =
+                |method, path: &str, session: &str, extra: Vec<(&str, String)>, body: &str| {
+                    let mut headers =
+                        vec![("cookie".to_owned(), format!("netid_session={session}"))];
+                    headers.extend(extra.into_iter().map(|(k, v)| (k.to_owned(), v)));
+                    h.send(Req {
+                        method,
+                        path: path.to_owned(),
+                        headers,
+                        body: body.as_bytes().to_vec(),
+                    })
+                };
+            let json = || vec![("content-type", "application/json".to_owned())];
+            let big = "a".repeat(70 * 1024);
+            let _guard = tracing::dispatcher::set_default(&dispatch);
+            // Admitted, twice (the second answered without waiting): no event.
+            for _ in 0..2 {
+                assert_eq!(send("GET", "/me", &adult, vec![], "").await.status, 200);
+            }
+            let refused = [
+                send(
+                    "POST",
+                    "/profile",
+                    &adult,
+                    json(),
+                    &format!(r#"{{"idNo":"{id}"}}"#),
+                )
+                .await,
+                send("GET", &format!("/files/{id}"), &adult, vec![], "").await,
+                send("GET", "/adult/shop", &minor, vec![], "").await,
+                // Declared too large: refused before the body, without waiting.
+                send(
+                    "POST",
+                    "/profile",
+                    &adult,
+                    vec![("content-length", big.len().to_string())],
+                    &big,
+                )
+                .await,
+                send("POST", "/netid/login/poll", &adult, vec![], "").await,
+            ];
+            let expected = [
+                (422, "netid.extra_plaintext", "/profile"),
+                (
+                    422,
+                    "netid.extra_plaintext",
+                    if adapter == "axum" {
+                        "/files/{*path}"
+                    } else {
+                        "/files/{tail:.*}"
+                    },
+                ),
+                (403, "netid.age_minor", "/adult/shop"),
+                (413, "netid.payload_too_large", "/profile"),
+                (401, "netid.login_unknown", "/netid/login/poll"),
+            ];
+            for (r, (status, code, _)) in refused.iter().zip(expected) {
+                assert_eq!(
+                    (r.status, r.code().as_deref()),
+                    (status, Some(code)),
+                    "{adapter}"
+                );
+            }
+            let logged = events.refusals();
+            assert_eq!(
+                logged.len(),
+                expected.len(),
+                "{adapter}: one event per refusal, none for the admitted requests:\n{logged:#?}"
+            );
+            for (event, (status, code, route)) in logged.iter().zip(expected) {
+                assert_eq!(
+                    event.get("code").map(String::as_str),
+                    Some(code),
+                    "{adapter}"
+                );
+                assert_eq!(
+                    event.get("route").map(String::as_str),
+                    Some(route),
+                    "{adapter}"
+                );
+                assert_eq!(event.get("status"), Some(&status.to_string()), "{adapter}");
+            }
+        });
+        let text = events.all_text();
+        assert!(
+            !text.contains(id) && !text.contains("19491231"),
+            "{adapter}: {text}"
+        );
+    }
+}

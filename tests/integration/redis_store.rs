@@ -752,3 +752,44 @@ async fn revocations_are_checked_locally_and_a_logout_reaches_every_instance_wit
     assert!(b_store.asked() - asked <= 1);
     scope.cleanup().await;
 }
+
+/// Connection errors name the address and tell refused credentials from an unreachable server.
+#[tokio::test]
+async fn errors_name_the_address_and_tell_auth_from_unreachable() {
+    let base = url::Url::parse(&crate::servers::redis_scope::redis_url()).unwrap();
+    let addr = format!(
+        "{}:{}",
+        base.host_str().unwrap(),
+        base.port().unwrap_or(6379)
+    );
+    if let Err(e) = std::net::TcpStream::connect(&addr) {
+        crate::servers::skip_or_fail("Redis", &addr, &e);
+        return;
+    }
+    // An ACL user the server does not have.
+    let mut wrong = base.clone();
+    wrong.set_username("nosuchuser").unwrap();
+    wrong.set_password(Some("s3cret-never-printed")).unwrap();
+    let e = RedisStore::builder(wrong.as_str())
+        .timeout(Duration::from_secs(2))
+        .connect()
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "store.auth_failed", "{e}");
+    let text = e.to_string();
+    assert!(
+        text.contains("user nosuchuser") && text.contains(&addr) && !text.contains("s3cret"),
+        "{text}"
+    );
+    // A closed port: refused, and named.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
+    drop(listener);
+    let e = RedisStore::builder(format!("redis://{closed}"))
+        .timeout(Duration::from_secs(2))
+        .connect()
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "store.unavailable", "{e}");
+    assert!(e.to_string().contains(&closed), "{e}");
+}

@@ -1504,3 +1504,194 @@ pub(crate) const UNEQUAL_SERVICE_REPORT: [&str; 3] = [
     "GET /badge: body shape differs at $.verified_badge (present for one user only)",
     "GET /not a path: could not be sent (invalid method, path or header)",
 ];
+
+/// Two instances of one app for the session-renewal scenario: their own session managers,
+/// sharing the session key, the revocation store and a manual clock (the time is moved, never
+/// waited for).
+pub(crate) struct RenewalWorld {
+    pub(crate) sandbox: Sandbox,
+    pub(crate) clock: Arc<netid::clock::ManualClock>,
+    pub(crate) a: LoginFlow,
+    pub(crate) b: LoginFlow,
+    pub(crate) rules: Rules,
+}
+
+/// Idle lifetime and maximum lifetime of the renewal world's sessions.
+const RENEWAL_TTL: u64 = 900;
+const RENEWAL_MAX: u64 = 3600;
+
+pub(crate) async fn renewal_world() -> RenewalWorld {
+    let sandbox = Sandbox::start().await.unwrap();
+    let app = sandbox.register_app("app_shop");
+    let client = sandbox.client_builder(&app).build().unwrap();
+    let start = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let clock = Arc::new(netid::clock::ManualClock::new(start));
+    let revocations: Arc<dyn netid::store::RevocationStore> =
+        Arc::new(netid::store::InMemoryRevocations::new());
+    let instance = || {
+        let sessions = SessionManager::builder("app_shop")
+            .key("s1", &[9u8; 32])
+            .ttl(std::time::Duration::from_secs(RENEWAL_TTL))
+            .max_lifetime(std::time::Duration::from_secs(RENEWAL_MAX))
+            .revocations(revocations.clone())
+            .clock(clock.clone())
+            .build()
+            .unwrap();
+        LoginFlow::builder(client.clone(), sessions)
+            .verifier(Arc::new(StaffCheck))
+            .build()
+    };
+    RenewalWorld {
+        a: instance(),
+        b: instance(),
+        sandbox,
+        clock,
+        rules: Rules::builder().try_build().unwrap(),
+    }
+}
+
+/// The `Set-Cookie` line for `name`, whole.
+fn set_cookie_line(r: &Resp, name: &str) -> Option<String> {
+    r.headers
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
+        .map(|(_, v)| v.clone())
+        .find(|v| v.starts_with(&format!("{name}=")))
+}
+
+/// The `Max-Age` of the session cookie a response sets, and the token in it.
+fn session_cookie(r: &Resp) -> Option<(String, u64)> {
+    let line = set_cookie_line(r, "netid_session")?;
+    let max_age = line
+        .split(';')
+        .find_map(|p| p.trim().strip_prefix("Max-Age="))
+        .expect("a Max-Age")
+        .parse()
+        .unwrap();
+    Some((r.set_cookie("netid_session").unwrap(), max_age))
+}
+
+fn me(session: &str) -> Req {
+    with_session(req("GET", "/me"), Some(session))
+}
+
+/// Sessions slide while in use, up to their maximum lifetime, on whichever instance the request
+/// reaches; the cookie's `Max-Age` is the token's lifetime; a revoked session is never renewed,
+/// and a logout ends the renewed tokens of the session too.
+pub(crate) async fn session_renewal(a: &dyn Harness, b: &dyn Harness, w: &RenewalWorld) {
+    // Signed in at A: the cookie lives as long as the session does without use.
+    let start = a.send(req("POST", "/netid/login/start")).await;
+    let binding = start.set_cookie("netid_login").unwrap();
+    let authz = netid::model::AuthzId::parse(start.json()["authz_id"].as_str().unwrap()).unwrap();
+    w.sandbox.approve(&authz, Persona::Adult).unwrap();
+    let mut poll = req("POST", "/netid/login/poll");
+    poll.headers
+        .push(("cookie".into(), format!("netid_login={binding}")));
+    let done = a.send(poll).await;
+    assert_eq!(done.status, 200);
+    let (first, max_age) = session_cookie(&done).expect("session cookie");
+    assert_eq!(
+        max_age, RENEWAL_TTL,
+        "the cookie lasts as long as the session"
+    );
+    let subject = done.json()["subject"].as_str().unwrap().to_owned();
+
+    // Fresh: served, no new cookie (neither instance renews a token with most of its life left).
+    let r = a.send(me(&first)).await;
+    assert_eq!((r.status, session_cookie(&r)), (200, None));
+    w.clock.advance(RENEWAL_TTL / 2 - 10);
+    let r = b.send(me(&first)).await;
+    assert_eq!(
+        (r.status, session_cookie(&r)),
+        (200, None),
+        "not yet half-way"
+    );
+
+    // Past half of its life, at the other instance: a fresh token of the same session.
+    w.clock.advance(20);
+    let r = b.send(me(&first)).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["subject"], subject.as_str());
+    let (second, max_age) = session_cookie(&r).expect("renewed at B");
+    assert_ne!(second, first);
+    assert_eq!(max_age, RENEWAL_TTL);
+
+    // The first token expires on its own schedule; the renewed one, still used, keeps the user
+    // signed in at A, renewed again.
+    w.clock.advance(RENEWAL_TTL / 2 + 10);
+    let r = a.send(me(&first)).await;
+    assert_eq!(
+        (r.status, r.code().as_deref()),
+        (401, Some("netid.session_expired"))
+    );
+    assert_eq!(session_cookie(&r), None, "an expired token is not renewed");
+    let r = a.send(me(&second)).await;
+    assert_eq!(r.status, 200);
+    let (mut current, _) = session_cookie(&r).expect("renewed at A");
+    let mut elapsed = RENEWAL_TTL + 20;
+    let mut exp = elapsed + RENEWAL_TTL;
+
+    // Used every 600 s, alternating instances: signed in until the maximum lifetime, the last
+    // renewals lasting only until then; then signed out however busy.
+    let mut turn = 0;
+    while elapsed + 600 < exp {
+        w.clock.advance(600);
+        elapsed += 600;
+        let h = if turn % 2 == 0 { b } else { a };
+        turn += 1;
+        let r = h.send(me(&current)).await;
+        assert_eq!(r.status, 200, "in use at {elapsed} s");
+        let due = exp - elapsed < RENEWAL_TTL / 2 && exp < RENEWAL_MAX;
+        match session_cookie(&r) {
+            Some((next, max_age)) => {
+                assert!(due, "renewed at {elapsed} s, not due");
+                let next_exp = (elapsed + RENEWAL_TTL).min(RENEWAL_MAX);
+                assert_eq!(max_age, next_exp - elapsed, "Max-Age at {elapsed} s");
+                (current, exp) = (next, next_exp);
+            }
+            None => assert!(!due, "not renewed at {elapsed} s"),
+        }
+    }
+    assert_eq!(
+        exp, RENEWAL_MAX,
+        "renewed up to the maximum lifetime, not beyond"
+    );
+    w.clock.advance(exp - elapsed + 6);
+    let r = a.send(me(&current)).await;
+    assert_eq!(
+        (r.status, r.code().as_deref()),
+        (401, Some("netid.session_expired")),
+        "past the maximum lifetime"
+    );
+    assert_eq!(session_cookie(&r), None);
+
+    // Revocation: a logout at A with the first token ends the renewed one at B too, and a
+    // revoked session is not renewed.
+    let old = sign_in_netid(a, &w.sandbox, Persona::Adult).await;
+    w.clock.advance(RENEWAL_TTL / 2 + 1);
+    let (renewed, _) = session_cookie(&b.send(me(&old)).await).expect("renewed");
+    let mut logout = req("POST", "/netid/logout");
+    logout
+        .headers
+        .push(("cookie".into(), format!("netid_session={old}")));
+    let out = a.send(logout).await;
+    assert_eq!(out.status, 204);
+    assert_eq!(
+        session_cookie(&out).map(|(v, age)| (v.is_empty(), age)),
+        Some((true, 0)),
+        "the logout clears the cookie, and nothing renews it"
+    );
+    for h in [a, b] {
+        for token in [&old, &renewed] {
+            let r = h.send(me(token)).await;
+            assert_eq!(
+                (r.status, r.code().as_deref()),
+                (401, Some("netid.session_revoked"))
+            );
+            assert_eq!(session_cookie(&r), None, "a revoked session is not renewed");
+        }
+    }
+}

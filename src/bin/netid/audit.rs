@@ -94,7 +94,6 @@ struct VerifyArgs {
     /// The SM2 distinguishing identifier the platform signs with.
     #[arg(long, value_name = "ID", default_value = DEFAULT_DISTID)]
     distid: String,
-    #[cfg(feature = "postgres")]
     #[command(flatten)]
     pg: PgArgs,
 }
@@ -111,14 +110,17 @@ struct Source {
     #[cfg(feature = "postgres")]
     #[arg(long, value_name = "URL")]
     postgres: Option<String>,
+    /// The PostgreSQL log [requires --features postgres: not in this build].
+    #[cfg(not(feature = "postgres"))]
+    #[arg(long, value_name = "URL")]
+    postgres: Option<String>,
 }
 
 /// Settings of the PostgreSQL source.
-#[cfg(feature = "postgres")]
 #[derive(Debug, clap::Args)]
 pub(crate) struct PgArgs {
     /// The schema netid's tables are in (default: the connection's search_path).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", requires = "postgres")]
     pub(crate) schema: Option<String>,
 }
 
@@ -148,7 +150,7 @@ fn verify(args: VerifyArgs) -> Result<(), Failure> {
             let anchor = args.expect_head.clone();
             let tokens = tokens.as_mut();
             crate::pg::block_on(async move {
-                let store = crate::pg::store(&url, args.pg.schema.as_deref())?;
+                let store = crate::pg::connect(&url, args.pg.schema.as_deref()).await?;
                 match (tokens, anchor) {
                     (Some(tokens), anchor) => {
                         netid::audit::verify_log_and_tokens(&store, anchor.as_ref(), tokens).await
@@ -157,6 +159,10 @@ fn verify(args: VerifyArgs) -> Result<(), Failure> {
                     (None, None) => netid::audit::verify_log(&store).await,
                 }
             })
+        }
+        #[cfg(not(feature = "postgres"))]
+        None if args.source.postgres.is_some() => {
+            return Err(crate::missing::needs("audit verify --postgres", "postgres"));
         }
         None => {
             return Err(Failure::other(

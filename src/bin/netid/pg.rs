@@ -32,7 +32,7 @@ pub(crate) struct Args {
 /// Runs `netid migrate`.
 pub(crate) fn run(args: Args) -> Result<(), Failure> {
     block_on(async {
-        let store = store(&args.postgres, args.schema.as_deref())?;
+        let store = connect(&args.postgres, args.schema.as_deref()).await?;
         store.migrate().await?;
         Ok::<_, AuditError>(())
     })
@@ -43,13 +43,15 @@ pub(crate) fn run(args: Args) -> Result<(), Failure> {
     ))
 }
 
-/// A store for `url` and `schema`; errors never quote the URL.
-pub(crate) fn store(url: &str, schema: Option<&str>) -> Result<PgStore, StoreError> {
+/// A store for `url` and `schema`, connected: a refused connection, no answer within the
+/// connect timeout, refused credentials or a missing database are told at once, naming the
+/// user and host:port; errors never quote the URL (it may hold a password).
+pub(crate) async fn connect(url: &str, schema: Option<&str>) -> Result<PgStore, StoreError> {
     let mut builder = PgStore::builder(url);
     if let Some(s) = schema {
         builder = builder.schema(s);
     }
-    builder.build()
+    builder.connect().await
 }
 
 /// Runs `future` on a runtime of its own (the commands are otherwise synchronous).

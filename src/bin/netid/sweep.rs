@@ -5,7 +5,7 @@ use std::sync::Arc;
 use netid::erasure::{ErasureError, Sweeper};
 use netid::store::StoreError;
 
-use crate::pg::store;
+use crate::pg::connect;
 use crate::{Failure, print_stdout};
 
 /// The long help of `netid sweep`.
@@ -50,7 +50,7 @@ pub(crate) fn run(args: Args) -> Result<(), Failure> {
         .map_err(|_| Failure::setup(&StoreError::unavailable("postgres", "no async runtime")))?;
     let report = runtime
         .block_on(async {
-            let pg = Arc::new(store(&args.postgres, args.schema.as_deref())?);
+            let pg = Arc::new(connect(&args.postgres, args.schema.as_deref()).await?);
             Sweeper::new(pg.clone(), pg.clone())
                 .with_sealed(pg)
                 .sweep(unix_now())

@@ -18,8 +18,9 @@ consistency.
 
 --keys is a JWKS file (the platform's key set), or a single public key as SPKI PEM (a file \
 starting with -----BEGIN), which is then trusted under whatever kid the token names. TOKEN is \
-the compact token, or `-` to read it from standard input (one trailing newline is removed; \
-anything else, including a CR, stays and is refused as trailing data).
+the compact token itself, or `-` to read it from standard input (one trailing newline is \
+removed; anything else, including a CR, stays and is refused as trailing data). To verify a \
+token kept in a file, redirect it: `- < token.txt`. Empty standard input exits 2.
 
 Without --iss the issuer is not checked and without --nonce the nonce is not checked; a warning \
 says so on standard error. A login flow must always check both.
@@ -94,8 +95,13 @@ pub(crate) fn run(args: Args) -> Result<(), Failure> {
 
     // The settings, not the token, can be wrong: then no verdict is reached (exit 2).
     validation.check().map_err(|e| Failure::setup(&e))?;
-    let unverified =
-        UnverifiedToken::parse(&token, &validation).map_err(|e| Failure::rejected(&e))?;
+    let unverified = UnverifiedToken::parse(&token, &validation).map_err(|e| {
+        let failure = Failure::rejected(&e);
+        match path_hint(&args.token) {
+            Some(hint) => failure.with_hint(hint),
+            None => failure,
+        }
+    })?;
     let keys = match keys {
         Keys::Set(set) => set,
         Keys::Single(key) => KeySet::builder()
@@ -197,7 +203,42 @@ fn read_token(arg: &str) -> Result<String, Failure> {
     if token.ends_with('\n') {
         token.pop();
     }
+    if token.is_empty() {
+        // No token at all is a mistake in the command, not a token to reject.
+        return Err(Failure::other(
+            "usage",
+            "standard input is empty: TOKEN `-` reads the token from standard input",
+        )
+        .with_hint("pipe or redirect it in: netid verify --keys … --aud … - < token.txt"));
+    }
     Ok(token)
+}
+
+/// A hint when the TOKEN argument that was refused looks like a file name rather than a token:
+/// a file that exists, a name with a path separator, or one ending like a file; a compact
+/// token has exactly two dots and none of these.
+fn path_hint(arg: &str) -> Option<String> {
+    if arg == "-" {
+        return None;
+    }
+    let exists = Path::new(arg).is_file();
+    let separator = arg.contains(['/', '\\']) && arg.matches('.').count() != 2;
+    let extension = [".txt", ".jwt", ".jws", ".token", ".json"]
+        .iter()
+        .any(|ext| arg.to_ascii_lowercase().ends_with(ext));
+    (exists || separator || extension).then(|| {
+        let shown = if exists || arg.len() <= 80 {
+            arg
+        } else {
+            "the argument"
+        };
+        format!(
+            "TOKEN is the token itself, and {shown} looks like a file name{}; to verify the \
+             token in a file, give `-` and redirect the file: netid verify --keys … --aud … - < {}",
+            if exists { " (it is a file)" } else { "" },
+            if exists { arg } else { "FILE" },
+        )
+    })
 }
 
 /// Seconds since the Unix epoch by the system clock (0 if the clock is before 1970).

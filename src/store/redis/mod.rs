@@ -49,6 +49,8 @@ pub struct RedisStore {
     attempts: u32,
     /// Revocations announced on the channel; `None`: every check asks Redis.
     watch: Option<Arc<watch::Watch>>,
+    /// `host:port` (or the socket's path), as errors name it; the user, if the URL names one.
+    target: std::sync::Arc<(String, Option<String>)>,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -141,20 +143,61 @@ impl RedisStore {
                 match command().query_async::<T>(&mut conn).await {
                     Ok(v) => return Ok(v),
                     Err(e) if is_transient(&e) => last = Some(e),
-                    Err(e) => return Err(describe(&e)),
+                    Err(e) => return Err(self.describe(&e)),
                 }
             }
             Err(last.map_or_else(
                 || StoreError::unavailable(BACKEND, "no attempt was made"),
-                |e| describe(&e),
+                |e| self.describe(&e),
             ))
         };
         match tokio::time::timeout(self.timeout, attempt).await {
             Ok(r) => r.map(then),
             Err(_) => Err(StoreError::unavailable(
                 BACKEND,
-                format!("no answer within {} ms", self.timeout.as_millis()),
+                format!(
+                    "no answer from {} within {} ms",
+                    self.target.0,
+                    self.timeout.as_millis()
+                ),
             )),
+        }
+    }
+
+    /// The error's kind, never its text (a server error may quote a key, a client error the
+    /// URL), with the address it concerns.
+    fn describe(&self, e: &RedisError) -> StoreError {
+        let (addr, user) = (&self.target.0, &self.target.1);
+        let kind = format!("{:?}", e.kind());
+        let code = e.code().unwrap_or_default();
+        if e.kind() == ErrorKind::AuthenticationFailed
+            || matches!(code, "NOAUTH" | "WRONGPASS" | "NOPERM")
+        {
+            let who = user
+                .as_deref()
+                .map_or_else(|| "the default user".to_owned(), |u| format!("user {u}"));
+            let why = match code {
+                "NOAUTH" => "NOAUTH: the server wants a password and the URL gives none",
+                "NOPERM" => "NOPERM: the ACL does not allow netid's commands or keys",
+                _ => "wrong password, or no such ACL user",
+            };
+            StoreError::auth_failed(
+                BACKEND,
+                format!("authentication failed for {who} at {addr} ({why})"),
+            )
+        } else if e.is_connection_refusal() {
+            StoreError::unavailable(
+                BACKEND,
+                format!("connection refused by {addr}: is Redis running there?"),
+            )
+        } else if e.is_timeout() {
+            StoreError::unavailable(BACKEND, format!("no answer from {addr} ({kind})"))
+        } else if is_transient(e) {
+            StoreError::unavailable(BACKEND, format!("connection to {addr} failed ({kind})"))
+        } else if matches!(e.kind(), ErrorKind::UnexpectedReturnType | ErrorKind::Parse) {
+            StoreError::corrupt(BACKEND, format!("unexpected reply from {addr} ({kind})"))
+        } else {
+            StoreError::unavailable(BACKEND, format!("command failed at {addr} ({kind})"))
         }
     }
 }
@@ -226,6 +269,13 @@ impl RedisStoreBuilder {
         // The error would quote the URL, password included: say only what kind it was.
         let client = redis::Client::open(self.url.as_str())
             .map_err(|_| StoreError::misconfigured(BACKEND, "the Redis URL is not valid"))?;
+        let info = client.get_connection_info();
+        let addr = match info.addr() {
+            redis::ConnectionAddr::Tcp(host, port)
+            | redis::ConnectionAddr::TcpTls { host, port, .. } => format!("{host}:{port}"),
+            other => format!("{other}"),
+        };
+        let user = info.redis_settings().username().map(str::to_owned);
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(self.timeout))
             .set_response_timeout(Some(self.timeout))
@@ -267,6 +317,7 @@ impl RedisStoreBuilder {
             timeout: self.timeout,
             attempts: self.attempts,
             watch,
+            target: std::sync::Arc::new((addr, user)),
         })
     }
 
@@ -281,18 +332,6 @@ impl RedisStoreBuilder {
 /// A failure that a fresh connection may not repeat.
 fn is_transient(e: &RedisError) -> bool {
     e.is_io_error() || e.is_connection_dropped() || e.is_timeout() || e.is_connection_refusal()
-}
-
-/// The error's kind, never its text: a server error may quote a key, a client error the URL.
-fn describe(e: &RedisError) -> StoreError {
-    let kind = format!("{:?}", e.kind());
-    if is_transient(e) {
-        StoreError::unavailable(BACKEND, format!("connection failed ({kind})"))
-    } else if matches!(e.kind(), ErrorKind::UnexpectedReturnType | ErrorKind::Parse) {
-        StoreError::corrupt(BACKEND, format!("unexpected reply ({kind})"))
-    } else {
-        StoreError::unavailable(BACKEND, format!("command failed ({kind})"))
-    }
 }
 
 #[async_trait::async_trait]
