@@ -4,7 +4,7 @@
 
 #[path = "../common/shop.rs"]
 #[allow(dead_code)] // the scripted tour is the shops'; the demo uses the setup pieces
-mod shop;
+pub(crate) mod shop;
 
 #[path = "pages.rs"]
 mod pages;
@@ -248,11 +248,7 @@ struct Waiting {
 
 /// Asks netid whether the sign-in is done: the page again (reloading itself) while it is not,
 /// the account once it is, the reason if it ended otherwise.
-async fn netid_wait(
-    State(d): State<Shared>,
-    Query(q): Query<Waiting>,
-    req: Request,
-) -> Response {
+async fn netid_wait(State(d): State<Shared>, Query(q): Query<Waiting>, req: Request) -> Response {
     let l = lang(req.headers());
     let reply = login_route(
         &d,
@@ -364,15 +360,17 @@ async fn phone_decide(
     Form(form): Form<PhoneDecision>,
 ) -> Response {
     let l = lang(&headers);
-    let (Ok(authz), Ok(persona)) = (
-        AuthzId::parse(&form.authz),
-        form.persona.parse::<Persona>(),
-    ) else {
+    let (Ok(authz), Ok(persona)) = (AuthzId::parse(&form.authz), form.persona.parse::<Persona>())
+    else {
         return pages::message(
             l,
             StatusCode::BAD_REQUEST,
             pages::t(l, "无效的请求", "Invalid request"),
-            pages::t(l, "没有这项授权或这个身份。", "No such authorization or persona."),
+            pages::t(
+                l,
+                "没有这项授权或这个身份。",
+                "No such authorization or persona.",
+            ),
         )
         .into_response();
     };
@@ -442,7 +440,11 @@ async fn invoice_page(user: VerifiedUser, headers: HeaderMap) -> Response {
 }
 
 /// Records the user's agreement through netid's `POST /netid/consent` and shows the receipt.
-async fn invoice_consent(State(d): State<Shared>, user: VerifiedUser, headers: HeaderMap) -> Response {
+async fn invoice_consent(
+    State(d): State<Shared>,
+    user: VerifiedUser,
+    headers: HeaderMap,
+) -> Response {
     let l = lang(&headers);
     let grant = serde_json::json!({
         "purpose": INVOICE_PURPOSE,
@@ -493,7 +495,9 @@ async fn erase(State(d): State<Shared>, user: VerifiedUser, headers: HeaderMap) 
             // The session is already refused everywhere; the cookie goes too.
             r.headers_mut().append(
                 SET_COOKIE,
-                HeaderValue::from_static("netid_session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0"),
+                HeaderValue::from_static(
+                    "netid_session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0",
+                ),
             );
             r
         }
@@ -525,7 +529,10 @@ async fn set_lang(Path(to): Path<String>, headers: HeaderMap) -> Response {
         .map(|u| u.path().to_owned())
         // Only pages that a GET shows again; a form's answer goes back to the start.
         .filter(|p| {
-            ["/account", "/adults", "/profile", "/invoice", "/audit", "/phone"].contains(&p.as_str())
+            [
+                "/account", "/adults", "/profile", "/invoice", "/audit", "/phone",
+            ]
+            .contains(&p.as_str())
         })
         .unwrap_or_else(|| "/".to_owned());
     let mut r = see_other(&back, None);

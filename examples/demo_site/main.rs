@@ -21,15 +21,11 @@
 
 mod app;
 
-#[path = "../common/shop.rs"]
-#[allow(dead_code)] // for its logging and signal handling; the scripted tour is the shops'
-mod common;
-
 use std::net::SocketAddr;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    common::init_logging();
+    app::shop::init_logging();
     let (router, demo) = app::site().await?;
     let port = std::env::var("NETID_PORT")
         .ok()
@@ -39,15 +35,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or(3000);
     let listener = tokio::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, port))
         .await
-        .map_err(|e| format!("cannot listen on 127.0.0.1:{port} ({e}); set NETID_PORT to another port"))?;
+        .map_err(|e| {
+            format!("cannot listen on 127.0.0.1:{port} ({e}); set NETID_PORT to another port")
+        })?;
     let addr = listener.local_addr()?;
-    println!("netid demo site: open http://{addr}/  (identity platform: sandbox at {})", demo.sandbox.url());
+    println!(
+        "netid demo site: open http://{addr}/  (identity platform: sandbox at {})",
+        demo.sandbox.url()
+    );
     println!("Ctrl-C stops it.");
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(common::shutdown_signal())
+    .with_graceful_shutdown(app::shop::shutdown_signal())
     .await?;
     println!("stopped");
     Ok(())

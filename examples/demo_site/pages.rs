@@ -26,10 +26,8 @@ impl IntoResponse for Page {
         let mut r = (self.status, Html(self.markup.into_string())).into_response();
         r.headers_mut()
             .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        r.headers_mut().insert(
-            CONTENT_LANGUAGE,
-            HeaderValue::from_static(self.lang.tag()),
-        );
+        r.headers_mut()
+            .insert(CONTENT_LANGUAGE, HeaderValue::from_static(self.lang.tag()));
         r
     }
 }
@@ -44,10 +42,10 @@ pub(crate) fn t<'a>(l: Lang, zh: &'a str, en: &'a str) -> &'a str {
 
 const STYLE: &str = "*{box-sizing:border-box}\
 body{margin:0;font:16px/1.55 system-ui,-apple-system,'PingFang SC','Noto Sans CJK SC','Microsoft YaHei',sans-serif;color:#1f2328;background:#f4f6f8}\
-header{background:#0b5d6b;color:#fff;padding:.6rem 1rem}header a{color:#fff}\
-.top{display:flex;justify-content:space-between;align-items:baseline;gap:.5rem;max-width:56rem;margin:0 auto}\
+header{background:#0b5d6b;color:#fff;padding:.6rem 0}header a{color:#fff}\
+.top{display:flex;justify-content:space-between;align-items:baseline;gap:.5rem;max-width:56rem;margin:0 auto;padding:0 1rem}\
 .brand{font-weight:700;font-size:1.1rem;text-decoration:none}.langs a{margin-left:.4rem}\
-nav{display:flex;flex-wrap:wrap;gap:.15rem .9rem;max-width:56rem;margin:.35rem auto 0;font-size:.95rem}\
+nav{display:flex;flex-wrap:wrap;gap:.15rem .9rem;max-width:56rem;margin:.35rem auto 0;padding:0 1rem;font-size:.95rem}\
 main{max-width:56rem;margin:0 auto;padding:1rem}h1{font-size:1.45rem;margin:.3rem 0 .8rem}h2{font-size:1.15rem;margin:.2rem 0 .5rem}\
 .ways{display:grid;grid-template-columns:repeat(auto-fit,minmax(17rem,1fr));gap:1rem;align-items:start}\
 .card{background:#fff;border:1px solid #d0d7de;border-radius:12px;padding:1rem;margin:0 0 1rem}\
@@ -60,8 +58,8 @@ button,.button{display:inline-block;margin:.6rem .4rem 0 0;padding:.6rem 1.1rem;
 button.danger{background:#cf222e}button.quiet{background:#57606a}\
 .note{color:#57606a;font-size:.9rem}.code{font-family:ui-monospace,monospace;font-size:.85rem;word-break:break-all}\
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.35rem 1rem;margin:.4rem 0}dt{color:#57606a}dd{margin:0;word-break:break-all}\
-ul{padding-left:1.2rem;margin:.3rem 0}.scroll{overflow-x:auto}\
-table{width:100%;border-collapse:collapse;font-size:.85rem}td,th{padding:.35rem;border-bottom:1px solid #d0d7de;text-align:left;vertical-align:top}\
+ul{padding-left:1.2rem;margin:.3rem 0}ol.card{padding-left:1rem;list-style:none}\
+li.entry{padding:.45rem 0;border-bottom:1px solid #d0d7de}li.entry:last-child{border-bottom:0}\
 blockquote{margin:.5rem 0;padding:.4rem .8rem;border-left:4px solid #d0d7de;color:#424a53}\
 @media (max-width:30rem){dl{grid-template-columns:1fr}dt{margin-top:.3rem}}";
 
@@ -122,7 +120,10 @@ fn qr_svg(payload: &str) -> Markup {
     });
     match svg {
         // The renderer starts with an XML declaration, which has no place inside HTML.
-        Ok(svg) => PreEscaped(svg.find("<svg").map_or(svg.clone(), |i| svg[i..].to_owned())),
+        Ok(svg) => PreEscaped(
+            svg.find("<svg")
+                .map_or(svg.clone(), |i| svg[i..].to_owned()),
+        ),
         Err(_) => PreEscaped(String::new()),
     }
 }
@@ -216,10 +217,14 @@ pub(crate) fn sign_in(
 
 fn persona_line(l: Lang, p: Persona) -> String {
     let doc = match p.document() {
-        IdDocumentType::HkMacauTravelPermit => t(l, "港澳居民来往内地通行证", "HK/Macau travel permit"),
-        IdDocumentType::ForeignPermanentResidenceCard => {
-            t(l, "外国人永久居留身份证", "foreign permanent residence ID card")
+        IdDocumentType::HkMacauTravelPermit => {
+            t(l, "港澳居民来往内地通行证", "HK/Macau travel permit")
         }
+        IdDocumentType::ForeignPermanentResidenceCard => t(
+            l,
+            "外国人永久居留身份证",
+            "foreign permanent residence ID card",
+        ),
         _ => t(l, "居民身份证", "resident ID card"),
     };
     let note = match p {
@@ -238,14 +243,45 @@ fn persona_line(l: Lang, p: Persona) -> String {
 fn asks_text(l: Lang, asks: &Asks) -> String {
     match asks {
         Asks::VerifyOnly => t(l, "核验结果", "the verification result").to_owned(),
-        Asks::AgeTag => t(l, "核验结果和年龄段（不含出生日期）", "the result and your age band (not your birth date)").to_owned(),
-        Asks::Fields { fields, legal_basis } => format!(
+        Asks::AgeTag => t(
+            l,
+            "核验结果和年龄段（不含出生日期）",
+            "the result and your age band (not your birth date)",
+        )
+        .to_owned(),
+        Asks::Fields {
+            fields,
+            legal_basis,
+        } => format!(
             "{}{}{}{legal_basis}",
-            t(l, "核验结果和明文字段：", "the result and the plaintext fields "),
-            fields.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(", "),
+            t(
+                l,
+                "核验结果和明文字段：",
+                "the result and the plaintext fields "
+            ),
+            fields
+                .iter()
+                .map(|f| field_text(l, f.as_str()))
+                .collect::<Vec<_>>()
+                .join(", "),
             t(l, "；依据 ", " under "),
         ),
-        _ => t(l, "重新核验账户持有人", "a re-verification of the account's holder").to_owned(),
+        _ => t(
+            l,
+            "重新核验账户持有人",
+            "a re-verification of the account's holder",
+        )
+        .to_owned(),
+    }
+}
+
+fn field_text(l: Lang, wire: &str) -> String {
+    match wire {
+        "name" => t(l, "姓名", "name").to_owned(),
+        "id_number" => t(l, "证件号码", "ID number").to_owned(),
+        "id_type" => t(l, "证件类型", "document type").to_owned(),
+        "birth_date" => t(l, "出生日期", "birth date").to_owned(),
+        other => other.to_owned(),
     }
 }
 
@@ -260,7 +296,12 @@ fn assurance_text(l: Lang, a: Assurance) -> String {
 }
 
 /// The phone: the identity app as the sandbox plays it.
-pub(crate) fn phone(l: Lang, pending: &[PendingRequest], done: Option<&str>, back: Option<&str>) -> Page {
+pub(crate) fn phone(
+    l: Lang,
+    pending: &[PendingRequest],
+    done: Option<&str>,
+    back: Option<&str>,
+) -> Page {
     let body = html! {
         h1 { (t(l, "国家网络身份认证（演示App）", "National network identity (demo app)")) }
         p.note { (t(l, "本页扮演用户手机上的身份App：选择一个沙箱身份，查看网站请求什么、为什么，然后同意或拒绝。", "This page plays the identity app on the user's phone: pick a sandbox persona, see what the site asks for and why, then approve or decline.")) }
@@ -320,7 +361,13 @@ pub(crate) fn phone(l: Lang, pending: &[PendingRequest], done: Option<&str>, bac
             }
         }
     };
-    page(l, StatusCode::OK, t(l, "身份App", "Identity app"), None, body)
+    page(
+        l,
+        StatusCode::OK,
+        t(l, "身份App", "Identity app"),
+        None,
+        body,
+    )
 }
 
 fn short(subject: &str) -> String {
@@ -414,7 +461,13 @@ pub(crate) fn account(l: Lang, user: &VerifiedUser) -> Page {
                 "Deleting withdraws all your consents here, ends every session, and gives you a deletion receipt (PIPL Art. 47). The audit chain keeps a record of the deletion (pseudonym and outcome only).")) }
         }
     };
-    page(l, StatusCode::OK, t(l, "我的账户", "Your account"), None, body)
+    page(
+        l,
+        StatusCode::OK,
+        t(l, "我的账户", "Your account"),
+        None,
+        body,
+    )
 }
 
 /// The age-restricted page; netid's age gate has already let the user through.
@@ -509,7 +562,7 @@ pub(crate) fn invoice(
                 dl {
                     dt { (t(l, "回执编号", "Receipt id")) } dd.code #receipt-id { (r["id"].as_str().unwrap_or_default()) }
                     dt { (t(l, "用途", "Purpose")) } dd { (r["purpose"].as_str().unwrap_or_default()) }
-                    dt { (t(l, "字段", "Fields")) } dd { (r["fields"].as_array().map(|a| a.iter().filter_map(|f| f.as_str()).collect::<Vec<_>>().join(", ")).unwrap_or_default()) }
+                    dt { (t(l, "字段", "Fields")) } dd { (r["fields"].as_array().map(|a| a.iter().filter_map(|f| f.as_str()).map(|f| field_text(l, f)).collect::<Vec<_>>().join(t(l, "、", ", "))).unwrap_or_default()) }
                     dt { (t(l, "时间", "When")) } dd { (beijing_time(r["granted_at"].as_u64().unwrap_or_default())) " (UTC+8)" }
                 }
             }
@@ -558,7 +611,13 @@ pub(crate) fn erased(l: Lang, r: &DeletionReceipt) -> Page {
             a.button href="/" { (t(l, "回到登录", "Back to sign-in")) }
         }
     };
-    page(l, StatusCode::OK, t(l, "删除回执", "Deletion receipt"), None, body)
+    page(
+        l,
+        StatusCode::OK,
+        t(l, "删除回执", "Deletion receipt"),
+        None,
+        body,
+    )
 }
 
 /// The audit log and the verdict on its chain.
@@ -588,23 +647,18 @@ pub(crate) fn audit(
         p.note { (t(l,
             "每条记录的 SM3 哈希涵盖上一条的哈希：改动或删除任何一条，从头验证时都会在那一条失败。记录只有代号、结果和字段名，从不含姓名或号码。命令行也能检查：netid audit verify。",
             "Each entry's SM3 hash covers the previous entry's hash: editing or deleting any entry makes verification from the start fail at that entry. Entries hold pseudonyms, outcomes and field names, never names or numbers. The command line checks the same: netid audit verify.")) }
-        div.card.scroll {
-            table #audit-entries {
-                tr {
-                    th { "seq" } th { (t(l, "时间", "time")) } th { (t(l, "动作", "action")) }
-                    th { (t(l, "结果", "outcome")) } th { (t(l, "方式", "method")) }
-                    th { (t(l, "代号", "pseudonym")) } th { (t(l, "哈希", "hash")) }
-                }
-                @for e in entries {
-                    tr {
-                        td { (e.seq) }
-                        td { (beijing_time(e.event.at)) }
-                        td { (e.event.action.as_str()) }
-                        td { (e.event.outcome) @if let Some(r) = &e.event.reason { br; span.note { (r) } } }
-                        td { (e.event.method) }
-                        td.code { (e.event.subject.as_deref().map(short).unwrap_or_else(|| "—".to_owned())) }
-                        td.code { (e.hash.get(..12).unwrap_or(&e.hash)) "…" }
+        ol.card #audit-entries {
+            @for e in entries {
+                li.entry {
+                    strong { "#" (e.seq) " " (e.event.action.as_str()) " → " (e.event.outcome) }
+                    " " span.note { (e.event.method) " · " (beijing_time(e.event.at)) }
+                    @if let Some(r) = &e.event.reason { " " span.note { "(" (r) ")" } }
+                    @if !e.event.fields.is_empty() {
+                        " " span.note { (t(l, "字段名：", "field names: ")) (e.event.fields.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(", ")) }
                     }
+                    br;
+                    span.code { (e.event.subject.as_deref().map(short).unwrap_or_else(|| "—".to_owned())) }
+                    " · " span.code { "SM3 " (e.hash.get(..16).unwrap_or(&e.hash)) "…" }
                 }
             }
         }
@@ -616,11 +670,7 @@ pub(crate) fn audit(
 pub(crate) fn refusal(p: &Problem) -> Page {
     let l = p.lang;
     let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let consent = p
-        .extra
-        .as_deref()
-        .and_then(|e| e.get("consent"))
-        .is_some();
+    let consent = p.extra.as_deref().and_then(|e| e.get("consent")).is_some();
     let body = html! {
         h1 { (p.localized_title()) }
         section.card.refused #refusal {

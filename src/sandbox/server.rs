@@ -14,9 +14,9 @@ use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
 use super::{Asks, Decision, Fault, PendingRequest, Persona, SandboxError, Shared, allowed_fields};
-use crate::error::ErrorCode;
 use crate::clock::unix_now;
 use crate::crypto::{hmac_sm3, sm3};
+use crate::error::ErrorCode;
 use crate::model::{AgeTag, Assurance, FieldName, FieldSet, NotVerifiedReason};
 use crate::problem::{Lang, Problem, ProblemKind};
 use crate::request_auth::{REPLAY_WINDOW_SECS, RequestCredentials, sign_webhook};
@@ -949,7 +949,9 @@ pub(super) fn pending_requests(shared: &Shared) -> Vec<PendingRequest> {
 fn asks_text(asks: &Asks) -> String {
     match asks {
         Asks::VerifyOnly => "the verification result only (核验结果)".to_owned(),
-        Asks::AgeTag => "the result and an age band, never a birth date (核验结果 + 年龄段)".to_owned(),
+        Asks::AgeTag => {
+            "the result and an age band, never a birth date (核验结果 + 年龄段)".to_owned()
+        }
         Asks::Fields {
             fields,
             legal_basis,
@@ -962,7 +964,9 @@ fn asks_text(asks: &Asks) -> String {
                 .join(", "),
             html_escape(legal_basis)
         ),
-        Asks::Reverification => "a live re-verification of the account's holder (重新核验)".to_owned(),
+        Asks::Reverification => {
+            "a live re-verification of the account's holder (重新核验)".to_owned()
+        }
     }
 }
 
@@ -1015,7 +1019,9 @@ async fn page(AxState(shared): AxState<Shr>) -> Html<String> {
             .as_deref()
             .map_or_else(|| "DIR".to_owned(), html_escape);
         let keys = match location {
-            Some(_) => format!("<code>{dir}/</code>: <code>request-signing.private.pem</code>, <code>encryption.private.pem</code>, <code>app.json</code>"),
+            Some(_) => format!(
+                "<code>{dir}/</code>: <code>request-signing.private.pem</code>, <code>encryption.private.pem</code>, <code>app.json</code>"
+            ),
             None => "held by the process that registered the app".to_owned(),
         };
         clients.push_str(&format!(

@@ -25,7 +25,7 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// A phone's viewport (CSS pixels): every page must read well at this width.
 const PHONE: (u32, u32) = (412, 915);
 /// A laptop's, for the README's picture of the sign-in page.
-const DESKTOP: (u32, u32) = (1100, 760);
+const DESKTOP: (u32, u32) = (1000, 760);
 
 /// Chromium and chromedriver, or `None` to skip (a failure under `CI=true`).
 fn browser() -> Option<()> {
@@ -143,15 +143,19 @@ impl Browser {
     /// A PNG of the whole page at the current width.
     async fn shot(&self, name: &str) {
         let (w, h) = self.c.get_window_size().await.unwrap();
-        let height = self
+        // The window is taller than the page's viewport by the browser's own frame.
+        let sizes = self
             .c
-            .execute("return document.documentElement.scrollHeight", vec![])
+            .execute(
+                "return [document.documentElement.scrollHeight, window.outerHeight - window.innerHeight]",
+                vec![],
+            )
             .await
-            .unwrap()
-            .as_u64()
-            .unwrap_or(h);
+            .unwrap();
+        let page = sizes[0].as_u64().unwrap_or(h);
+        let frame = sizes[1].as_u64().unwrap_or(0);
         self.c
-            .set_window_size(w as u32, height.max(200) as u32)
+            .set_window_size(w as u32, (page + frame).max(200) as u32)
             .await
             .unwrap();
         let png = self.c.screenshot().await.unwrap();
@@ -171,7 +175,10 @@ impl Browser {
                 || svg.attr("width").await.unwrap().is_some(),
             "the QR code is an inline SVG"
         );
-        assert!(self.has("#way-other form").await, "the other way stays beside it");
+        assert!(
+            self.has("#way-other form").await,
+            "the other way stays beside it"
+        );
         let page = self.text("main").await;
         if let Some(prefix) = shots {
             self.shot(&format!("{prefix}signin")).await;
@@ -181,8 +188,12 @@ impl Browser {
         let asks = self.text(".request .asks").await;
         let purpose = self.text(".request .purpose").await;
         assert_eq!(purpose, demo::SIGN_IN_PURPOSE);
-        assert!(asks.contains("年龄段") || asks.contains("age band"), "{asks}");
-        self.choose(&format!("input[name=persona][value={persona}]")).await;
+        assert!(
+            asks.contains("年龄段") || asks.contains("age band"),
+            "{asks}"
+        );
+        self.choose(&format!("input[name=persona][value={persona}]"))
+            .await;
         if let Some(prefix) = shots {
             self.shot(&format!("{prefix}phone")).await;
         }
@@ -294,9 +305,8 @@ async fn demo_site_in_a_real_browser() {
     });
     let mut client = None;
     for _ in 0..100 {
-        let mut builder = ClientBuilder::new(
-            hyper_util::client::legacy::connect::HttpConnector::new(),
-        );
+        let mut builder =
+            ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
         builder.capabilities(caps.as_object().unwrap().clone());
         match builder.connect(&webdriver).await {
             Ok(c) => {
@@ -325,25 +335,41 @@ async fn demo_site_in_a_real_browser() {
 
     // A 网号/网证 user (an adult).
     let signin = b.sign_in_netid("adult", Some("")).await;
-    assert!(signin.contains("证件核验"), "the other way is on the same page");
+    assert!(
+        signin.contains("证件核验"),
+        "the other way is on the same page"
+    );
     b.find("#account").await;
     assert_eq!(b.path().await, "/account");
     assert_eq!(b.text("#method").await, "网号/网证");
     assert_eq!(b.text("#age-band").await, "成年");
-    assert!(b.text("#subject").await.starts_with("pw_"), "a pairwise pseudonym");
+    assert!(
+        b.text("#subject").await.starts_with("pw_"),
+        "a pairwise pseudonym"
+    );
     assert!(b.text("#not-known").await.contains("证件号码"));
     let netid_walk = b.walk(Some("netid-")).await;
     // The profile form asks for an ID number: refused for this user, with the reason.
-    assert_eq!(b.send_profile("11010519491231002X").await, "netid.extra_plaintext");
+    assert_eq!(
+        b.send_profile("11010519491231002X").await,
+        "netid.extra_plaintext"
+    );
     assert!(b.text("#refusal-detail").await.contains("第七条第二款"));
     b.shot("netid-profile-refused").await;
-    assert_eq!(b.send_profile("").await, "#profile-saved", "without it, saved");
+    assert_eq!(
+        b.send_profile("").await,
+        "#profile-saved",
+        "without it, saved"
+    );
     // The invoice: refused until the user agrees, with a link to agree; then issued.
     assert_eq!(b.send_invoice().await, "netid.extra_plaintext");
     b.click("#consent-link").await;
     assert!(b.text("#legal-basis").await.contains("第七条第二款"));
     b.click("#agree").await;
-    assert_eq!(b.text("#consent-receipt dl dd:nth-of-type(2)").await, demo::INVOICE_PURPOSE);
+    assert_eq!(
+        b.text("#consent-receipt dl dd:nth-of-type(2)").await,
+        demo::INVOICE_PURPOSE
+    );
     b.shot("netid-consent-receipt").await;
     assert_eq!(b.send_invoice().await, "#invoice-issued");
     // Delete my data: a receipt that withdrew the consent, and the session is gone.
@@ -362,7 +388,9 @@ async fn demo_site_in_a_real_browser() {
     let other_walk = b.walk(Some("other-")).await;
     assert_eq!(netid_walk, other_walk, "the same service either way");
     assert!(
-        netid_walk.iter().all(|(_, shown)| shown != "#refusal" && shown != "nothing"),
+        netid_walk
+            .iter()
+            .all(|(_, shown)| shown != "#refusal" && shown != "nothing"),
         "{netid_walk:?}"
     );
     // The same forms; here the ID number is no extra plaintext: this user verified with it.
@@ -387,7 +415,11 @@ async fn demo_site_in_a_real_browser() {
     b.click("#app-link").await;
     b.click("#decline-0").await;
     b.click("#back-to-site").await;
-    assert!(b.text("#sign-in-refused").await.contains("netid.login_declined"));
+    assert!(
+        b.text("#sign-in-refused")
+            .await
+            .contains("netid.login_declined")
+    );
 
     // The audit chain verifies, and holds the sign-ins, the consent and the erasure.
     b.goto("/audit").await;
@@ -396,7 +428,10 @@ async fn demo_site_in_a_real_browser() {
     for action in ["verification", "consent_granted", "erasure", "logout"] {
         assert!(log.contains(action), "{action} in {log}");
     }
-    assert!(!log.contains("11010519491231002X") && !log.contains("张伟"), "no identity data");
+    assert!(
+        !log.contains("11010519491231002X") && !log.contains("张伟"),
+        "no identity data"
+    );
     b.shot("audit").await;
 
     // The sign-in page at a laptop's width, for the README.
@@ -404,8 +439,7 @@ async fn demo_site_in_a_real_browser() {
     b.goto("/").await;
     b.click("#start-netid").await;
     b.find("#qr svg").await;
-    let png = b.c.screenshot().await.unwrap();
-    std::fs::write(b.shots.join("signin-desktop.png"), png).unwrap();
+    b.shot("signin-desktop").await;
 
     b.c.clone().close().await.unwrap();
 }

@@ -968,8 +968,7 @@ async fn sandbox_command_is_usable_on_its_own() {
         .signing_key(&kid, key.clone())
         .discover()
         .await
-        .err()
-        .expect("a sandbox is refused without allow_sandbox()");
+        .expect_err("a sandbox is refused without allow_sandbox()");
     assert_eq!(netid::ErrorCode::code(&err), "client.config");
     assert!(err.to_string().contains(".allow_sandbox()"), "{err}");
     // With it, the README's snippet works end to end.
@@ -1009,7 +1008,10 @@ async fn sandbox_command_is_usable_on_its_own() {
         .unwrap();
     assert!(started.status().is_redirection());
     let page = get_page().await;
-    assert!(page.contains("sandbox test login"), "the test login is listed");
+    assert!(
+        page.contains("sandbox test login"),
+        "the test login is listed"
+    );
     let start = page.find("id=\"authz-").expect("a pending card") + "id=\"authz-".len();
     let test_authz = page[start..start + 32].to_owned();
     http.post(format!("{url}/sandbox/ui/{test_authz}"))
@@ -1028,15 +1030,32 @@ async fn sandbox_command_is_usable_on_its_own() {
     }
     assert!(verified, "the page shows the test login verified");
     let page = get_page().await;
-    assert!(page.contains("age band senior"), "with what the app learned");
+    assert!(
+        page.contains("age band senior"),
+        "with what the app learned"
+    );
 
     child.kill().unwrap();
     child.wait().unwrap();
     let log = std::fs::read_to_string(&log_path).unwrap();
-    assert_eq!(log.matches("sandbox: authorization requested").count(), 2, "{log}");
-    assert_eq!(log.matches("sandbox: authorization decided").count(), 2, "{log}");
-    assert!(log.contains("persona=\"senior_67\"") || log.contains("persona=senior_67"), "{log}");
+    assert_eq!(
+        log.matches("sandbox: authorization requested").count(),
+        2,
+        "{log}"
+    );
+    assert_eq!(
+        log.matches("sandbox: authorization decided").count(),
+        2,
+        "{log}"
+    );
+    assert!(
+        log.contains("persona=\"senior_67\"") || log.contains("persona=senior_67"),
+        "{log}"
+    );
     for name in ["刘淑芬", "赵小刚", "注册账号"] {
-        assert!(!log.contains(name), "the log holds no name or purpose: {log}");
+        assert!(
+            !log.contains(name),
+            "the log holds no name or purpose: {log}"
+        );
     }
 }
