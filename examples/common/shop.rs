@@ -31,14 +31,12 @@ pub(crate) async fn setup() -> Result<Shop, Box<dyn std::error::Error>> {
     let sessions = SessionManager::builder("app_shop")
         .key("session-1", &secret)
         .build()?;
-    let mut customer_key = [0u8; 32];
-    getrandom::fill(&mut customer_key)?;
     // The wine route has an age gate, so logins ask for an age band (never a birth date).
     let login = LoginFlow::builder(client, sessions)
         .request(VerificationRequest::age_tag(
             "购买酒类的年龄核验 / age check for wine",
         ))
-        .verifier(Arc::new(CounterCheck { customer_key }))
+        .verifier(Arc::new(CounterCheck::new()?))
         .build();
     let rules = Rules::builder()
         .route(
@@ -96,6 +94,15 @@ pub(crate) fn serving() -> bool {
 /// the band is all the rules see. (A real check also compares the document with the person.)
 pub(crate) struct CounterCheck {
     customer_key: [u8; 32],
+}
+
+impl CounterCheck {
+    /// A counter check with a fresh key for its customer digests.
+    pub(crate) fn new() -> Result<Self, getrandom::Error> {
+        let mut customer_key = [0u8; 32];
+        getrandom::fill(&mut customer_key)?;
+        Ok(Self { customer_key })
+    }
 }
 
 #[async_trait::async_trait]

@@ -775,8 +775,13 @@ impl ClientBuilder {
             ));
         }
         if c.sandbox && !self.allow_sandbox {
+            // Said so that whoever points a client at a sandbox on purpose knows the one call
+            // to add, and whoever finds this in production knows it must not be added there.
             return Err(ClientError::Config(
-                "the platform is a sandbox; call allow_sandbox() only outside production".into(),
+                "the platform's configuration says it is a sandbox (test data for made-up \
+                 people); to use it for development or tests, add .allow_sandbox() to the client \
+                 builder; never in production"
+                    .into(),
             ));
         }
         if self.keys.is_none() {

@@ -38,7 +38,7 @@ use crate::crypto::{
 };
 use crate::error::{Actor, ErrorCode};
 use crate::keys::{KeySet, to_jwks};
-use crate::model::{AuthzId, FieldSet};
+use crate::model::{Assurance, AuthzId, FieldSet};
 use crate::token::TokenSigner;
 
 /// Something to go wrong, on purpose. Each fault applies once, to the next request or the next
@@ -147,6 +147,56 @@ impl ErrorCode for SandboxError {
     }
 }
 
+/// An authorization waiting for the user, as the identity app shows it: which app asks, for
+/// what, and why ([`Sandbox::pending_requests`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PendingRequest {
+    /// The authorization's id.
+    pub authz_id: AuthzId,
+    /// The app that asks.
+    pub app_id: String,
+    /// Why, in the app's own words (the request's `purpose`, or a re-verification's reason).
+    pub purpose: String,
+    /// What the app would receive on approval.
+    pub asks: Asks,
+    /// The lowest assurance the app accepts (the user verifies at this level).
+    pub min_assurance: Assurance,
+    /// When it lapses (Unix seconds).
+    pub expires_at: u64,
+}
+
+/// What an authorization asks the user to release.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Asks {
+    /// The verification result only.
+    VerifyOnly,
+    /// The result and an age band (never a birth date).
+    AgeTag,
+    /// The result and these plaintext fields, under this legal basis.
+    Fields {
+        /// The fields.
+        fields: FieldSet,
+        /// The law the app names for them.
+        legal_basis: String,
+    },
+    /// A fresh, live verification of an account's holder (R03 or above).
+    Reverification,
+}
+
+impl Asks {
+    /// A short English label: `verify_only`, `age_tag`, `fields`, `reverification` (for logs).
+    pub fn label(&self) -> &'static str {
+        match self {
+            Asks::VerifyOnly => "verify_only",
+            Asks::AgeTag => "age_tag",
+            Asks::Fields { .. } => "fields",
+            Asks::Reverification => "reverification",
+        }
+    }
+}
+
 /// An app registered at the sandbox, with the keys the sandbox made for it.
 #[derive(Debug, Clone)]
 pub struct SandboxApp {
@@ -233,6 +283,8 @@ impl Sandbox {
                 token_faults: VecDeque::new(),
                 last_token: None,
                 webhook_attempts: HashMap::new(),
+                recent: VecDeque::new(),
+                test_logins: VecDeque::new(),
             }),
             webhook_http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(10))
@@ -295,9 +347,19 @@ impl Sandbox {
                     app.encryption_kid.clone(),
                     app.decryption_key.encryption_key(),
                 ),
+                signer: (app.signing_kid.clone(), app.signing_key.clone()),
+                key_location: None,
             },
         );
         app
+    }
+
+    /// Shows `location` on the sandbox page as where `app_id`'s keys are (the `netid sandbox`
+    /// command writes them to files). Unknown app ids are ignored.
+    pub fn set_key_location(&self, app_id: &str, location: impl Into<String>) {
+        if let Some(app) = self.shared.lock().apps.get_mut(app_id) {
+            app.key_location = Some(location.into());
+        }
     }
 
     /// A client builder for `app`, ready for this sandbox: issuer, keys, `allow_sandbox`, and
@@ -366,6 +428,12 @@ impl Sandbox {
         server::pending(&self.shared)
     }
 
+    /// The authorizations still waiting for a decision, with what each asks and why: what the
+    /// identity app shows its user before they approve or decline.
+    pub fn pending_requests(&self) -> Vec<PendingRequest> {
+        server::pending_requests(&self.shared)
+    }
+
     /// How many delivery attempts the webhook for `authz_id` has had so far.
     pub fn webhook_attempts(&self, authz_id: &AuthzId) -> u32 {
         self.shared
@@ -419,6 +487,10 @@ type IdempotentReply = ([u8; 32], u16, Vec<u8>);
 struct AppRecord {
     signing_keys: HashMap<String, VerifyingKey>,
     encryption: (String, EncryptionKey),
+    /// The app's own request-signing key (made up by the sandbox), for the page's test logins.
+    signer: (String, SigningKey),
+    /// Where the app's keys were written, to show on the page.
+    key_location: Option<String>,
 }
 
 #[derive(Debug)]
@@ -437,6 +509,10 @@ struct State {
     token_faults: VecDeque<Fault>,
     last_token: Option<String>,
     webhook_attempts: HashMap<String, u32>,
+    /// The latest decisions, newest first, for the page (at most [`server::RECENT`]).
+    recent: VecDeque<server::Decided>,
+    /// The page's test logins, newest first (at most [`server::RECENT`]).
+    test_logins: VecDeque<server::TestLogin>,
 }
 
 /// The fields a sandbox app may receive (the sandbox's stand-in for an access agreement).

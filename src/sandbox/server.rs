@@ -13,14 +13,51 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
-use super::{Decision, Fault, Persona, SandboxError, Shared, allowed_fields};
+use super::{Asks, Decision, Fault, PendingRequest, Persona, SandboxError, Shared, allowed_fields};
 use crate::clock::unix_now;
 use crate::crypto::{hmac_sm3, sm3};
+use crate::error::ErrorCode;
 use crate::model::{AgeTag, Assurance, FieldName, FieldSet, NotVerifiedReason};
 use crate::problem::{Lang, Problem, ProblemKind};
 use crate::request_auth::{REPLAY_WINDOW_SECS, RequestCredentials, sign_webhook};
 
 const MAX_BODY: usize = 64 * 1024;
+
+/// How many decisions and test logins the page remembers.
+pub(super) const RECENT: usize = 20;
+
+/// A decision, as the page lists it.
+#[derive(Debug, Clone)]
+pub(super) struct Decided {
+    authz_id: String,
+    app_id: String,
+    asks: Asks,
+    persona: Persona,
+    answer: &'static str,
+    at: u64,
+}
+
+/// A test login started from the page, and how it ended for the app.
+#[derive(Debug, Clone)]
+pub(super) struct TestLogin {
+    id: u64,
+    authz_id: Option<String>,
+    app_id: String,
+    asks: Asks,
+    state: TestState,
+}
+
+#[derive(Debug, Clone)]
+enum TestState {
+    Waiting,
+    Verified {
+        assurance: Assurance,
+        age_tag: Option<AgeTag>,
+    },
+    Failed {
+        code: &'static str,
+    },
+}
 
 #[derive(Debug, Clone)]
 pub(super) struct Authorization {
@@ -65,6 +102,7 @@ pub(super) async fn serve(listener: tokio::net::TcpListener, shared: Shr) {
         .route("/v1/authorizations/{id}", get(poll))
         .route("/v1/reverifications", post(create_reverification))
         .route("/sandbox/authorizations/{id}/decision", post(decision))
+        .route("/sandbox/ui/test-login", post(ui_test_login))
         .route("/sandbox/ui/{id}", post(ui_decision))
         .with_state(shared.clone());
     let listener = FaultyListener {
@@ -385,6 +423,15 @@ async fn create(
     })
     .to_string()
     .into_bytes();
+    // Never the purpose: it is the app's free text, and could hold anything.
+    tracing::info!(
+        app_id = %app_id,
+        authz_id = %authz_id,
+        asks = asks_of(&kind).label(),
+        min_assurance,
+        reverification = reverify,
+        "sandbox: authorization requested"
+    );
     let mut s = shared.lock();
     s.authorizations.insert(
         authz_id,
@@ -605,7 +652,15 @@ pub(super) fn decide(
         return Err(SandboxError::Expired);
     }
     let decision = match persona {
-        Persona::NeverAnswers => return Ok("pending"),
+        Persona::NeverAnswers => {
+            tracing::info!(
+                authz_id,
+                app_id = %a.app_id,
+                persona = persona.id(),
+                "sandbox: authorization left unanswered"
+            );
+            return Ok("pending");
+        }
         Persona::Declines => Decision::Deny,
         _ => decision,
     };
@@ -613,6 +668,23 @@ pub(super) fn decide(
         Decision::Deny => "denied",
         Decision::Approve => "approved",
     };
+    // The persona's id, never its name or documents.
+    tracing::info!(
+        authz_id,
+        app_id = %a.app_id,
+        persona = persona.id(),
+        answer,
+        "sandbox: authorization decided"
+    );
+    s.recent.push_front(Decided {
+        authz_id: authz_id.to_owned(),
+        app_id: a.app_id.clone(),
+        asks: asks_of(&a.kind),
+        persona,
+        answer,
+        at: now,
+    });
+    s.recent.truncate(RECENT);
     let status = match decision {
         Decision::Deny => Status::Denied,
         Decision::Approve => {
@@ -836,46 +908,229 @@ pub(super) fn pending(shared: &Shared) -> Vec<crate::model::AuthzId> {
     out
 }
 
-/// The page that plays the identity app: pending authorizations, approve or decline as a persona.
-async fn page(AxState(shared): AxState<Shr>) -> Html<String> {
-    let rows: String = pending(&shared)
+fn asks_of(kind: &Kind) -> Asks {
+    match kind {
+        Kind::VerifyOnly => Asks::VerifyOnly,
+        Kind::AgeTag => Asks::AgeTag,
+        Kind::Fields {
+            fields,
+            legal_basis,
+        } => Asks::Fields {
+            fields: fields.clone(),
+            legal_basis: legal_basis.clone(),
+        },
+        Kind::Reverify { .. } => Asks::Reverification,
+    }
+}
+
+pub(super) fn pending_requests(shared: &Shared) -> Vec<PendingRequest> {
+    let now = unix_now();
+    let s = shared.lock();
+    let mut out: Vec<_> = s
+        .authorizations
         .iter()
-        .map(|id| {
-            let (app, what) = {
-                let s = shared.lock();
-                s.authorizations.get(id.as_str()).map_or((String::new(), String::new()), |a| {
-                    (a.app_id.clone(), match &a.kind {
-                        Kind::VerifyOnly => "verification result".to_owned(),
-                        Kind::AgeTag => "result + age band".to_owned(),
-                        Kind::Fields { fields, legal_basis } => format!(
-                            "result + fields {} under {}",
-                            fields.iter().map(FieldName::as_str).collect::<Vec<_>>().join(", "),
-                            html_escape(legal_basis)
-                        ),
-                        Kind::Reverify { .. } => "re-verification".to_owned(),
-                    })
-                })
-            };
-            let options: String = Persona::ALL
+        .filter(|(_, a)| matches!(a.status, Status::Pending) && now <= a.expires_at)
+        .filter_map(|(id, a)| {
+            Some(PendingRequest {
+                authz_id: crate::model::AuthzId::parse(id).ok()?,
+                app_id: a.app_id.clone(),
+                purpose: a.purpose.clone(),
+                asks: asks_of(&a.kind),
+                min_assurance: Assurance::from_level(u64::from(a.min_assurance)).ok()?,
+                expires_at: a.expires_at,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.authz_id.cmp(&b.authz_id));
+    out
+}
+
+/// What an authorization asks for, in words.
+fn asks_text(asks: &Asks) -> String {
+    match asks {
+        Asks::VerifyOnly => "the verification result only (核验结果)".to_owned(),
+        Asks::AgeTag => {
+            "the result and an age band, never a birth date (核验结果 + 年龄段)".to_owned()
+        }
+        Asks::Fields {
+            fields,
+            legal_basis,
+        } => format!(
+            "the result and the plaintext fields {} under {} (明文字段, 单独同意)",
+            fields
                 .iter()
-                .map(|p| format!("<option value=\"{0}\">{0} ({1})</option>", p.id(), p.name()))
-                .collect();
+                .map(FieldName::as_str)
+                .collect::<Vec<_>>()
+                .join(", "),
+            html_escape(legal_basis)
+        ),
+        Asks::Reverification => {
+            "a live re-verification of the account's holder (重新核验)".to_owned()
+        }
+    }
+}
+
+/// How long until `at`, in words.
+fn ago(now: u64, at: u64) -> String {
+    format!("{} s ago", now.saturating_sub(at))
+}
+
+const PAGE_STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0 auto;padding:1em;max-width:60em;\
+line-height:1.45;color:#1d1d1f}h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}\
+code,pre{background:#f3f3f3;border-radius:4px}pre{padding:.6em;overflow-x:auto}\
+.card{border:1px solid #ccc;border-radius:8px;padding:.8em;margin:.6em 0}\
+.warn{background:#fff4e0;border:1px solid #e0b060;padding:.5em;border-radius:6px}\
+button{margin:.15em;padding:.35em .6em;border-radius:6px;border:1px solid #888;background:#fff;cursor:pointer}\
+button.ok{background:#e8f5e9}button.no{background:#fdecea}\
+table{border-collapse:collapse;width:100%}td,th{padding:.3em;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}";
+
+/// The page that plays the identity app: how to point a client at the sandbox, a button that
+/// starts a test login for each app, the pending authorizations (what each asks and why, with
+/// an answer per persona), and the latest decisions and test logins. It reloads itself every
+/// 3 seconds; its buttons are plain forms, so a reload loses nothing.
+async fn page(AxState(shared): AxState<Shr>) -> Html<String> {
+    let now = unix_now();
+    let iss = html_escape(&shared.issuer);
+    let (apps, recent, tests) = {
+        let s = shared.lock();
+        let mut apps: Vec<_> = s
+            .apps
+            .iter()
+            .map(|(id, a)| {
+                (
+                    id.clone(),
+                    a.signer.0.clone(),
+                    a.encryption.0.clone(),
+                    a.key_location.clone(),
+                )
+            })
+            .collect();
+        apps.sort();
+        (
+            apps,
+            s.recent.iter().cloned().collect::<Vec<_>>(),
+            s.test_logins.iter().cloned().collect::<Vec<_>>(),
+        )
+    };
+    let mut clients = String::new();
+    for (app, kid, enc_kid, location) in &apps {
+        let (app, kid, enc_kid) = (html_escape(app), html_escape(kid), html_escape(enc_kid));
+        let dir = location
+            .as_deref()
+            .map_or_else(|| "DIR".to_owned(), html_escape);
+        let keys = match location {
+            Some(_) => format!(
+                "<code>{dir}/</code>: <code>request-signing.private.pem</code>, <code>encryption.private.pem</code>, <code>app.json</code>"
+            ),
+            None => "held by the process that registered the app".to_owned(),
+        };
+        clients.push_str(&format!(
+            "<div class=card><b>app id <code>{app}</code></b><br>request-signing key id <code>{kid}</code>, \
+             field-encryption key id <code>{enc_kid}</code><br>keys: {keys}\
+             <pre>let pem = std::fs::read_to_string(\"{dir}/request-signing.private.pem\")?;\n\
+             let client = NetIdClient::builder(\"{iss}\")\n    .app_id(\"{app}\")\n    \
+             .signing_key(\"{kid}\", SigningKey::from(PrivateKey::from_pkcs8_pem(&amp;pem)?))\n    \
+             .allow_sandbox() // this platform says \"sandbox\": true; never in production\n    \
+             .discover()\n    .await?;</pre>\
+             <form method=post action=/sandbox/ui/test-login><input type=hidden name=app value=\"{app}\">\
+             Start a test login as <code>{app}</code>: \
+             <button name=kind value=verify_only>result only</button>\
+             <button name=kind value=age_tag>result + age band</button></form></div>"
+        ));
+    }
+    if apps.is_empty() {
+        clients.push_str("<p>No app is registered yet.</p>");
+    }
+    let pending = pending_requests(&shared);
+    let mut cards = String::new();
+    for p in &pending {
+        let id = p.authz_id.as_str();
+        let approve: String = Persona::ALL
+            .iter()
+            .map(|persona| {
+                format!(
+                    "<button class=ok name=persona value=\"{0}\">{0} <small>({1}, {2})</small></button>",
+                    persona.id(),
+                    persona.name(),
+                    persona.age()
+                )
+            })
+            .collect();
+        cards.push_str(&format!(
+            "<div class=card id=\"authz-{id}\"><b>{app}</b> asks for {what}<br>\
+             why (the app's purpose): <q>{why}</q><br>assurance at least {acr}; \
+             lapses in {left} s; authorization <code>{id}</code>\
+             <form method=post action=\"/sandbox/ui/{id}\"><input type=hidden name=decision value=approve>\
+             Approve as: {approve}</form>\
+             <form method=post action=\"/sandbox/ui/{id}\"><input type=hidden name=decision value=deny>\
+             <input type=hidden name=persona value=adult><button class=no>Decline</button></form></div>",
+            app = html_escape(&p.app_id),
+            what = asks_text(&p.asks),
+            why = html_escape(&p.purpose),
+            acr = p.min_assurance,
+            left = p.expires_at.saturating_sub(now),
+        ));
+    }
+    if pending.is_empty() {
+        cards.push_str(
+            "<p>Nothing is waiting. Start a test login above, or have your app call \
+             <code>client.authorize(…)</code>.</p>",
+        );
+    }
+    let recent: String = recent
+        .iter()
+        .map(|d| {
             format!(
-                "<tr><td><code>{id}</code></td><td>{app}</td><td>{what}</td><td><form method=post action=\"/sandbox/ui/{id}\">\
-                 <select name=persona>{options}</select> <button name=decision value=approve>Approve</button> \
-                 <button name=decision value=deny>Decline</button></form></td></tr>",
-                app = html_escape(&app)
+                "<tr><td>{when}</td><td><code>{id}</code></td><td>{app}</td><td>{asks}</td><td>{persona}</td><td>{answer}</td></tr>",
+                when = ago(now, d.at),
+                id = html_escape(&d.authz_id),
+                app = html_escape(&d.app_id),
+                asks = d.asks.label(),
+                persona = d.persona.id(),
+                answer = d.answer,
+            )
+        })
+        .collect();
+    let tests: String = tests
+        .iter()
+        .map(|t| {
+            let outcome = match &t.state {
+                TestState::Waiting => "waiting for an answer".to_owned(),
+                TestState::Verified { assurance, age_tag } => format!(
+                    "verified by the app: signature, issuer, audience, nonce checked; {assurance}{}",
+                    age_tag.map_or_else(String::new, |t| format!(", age band {t}"))
+                ),
+                TestState::Failed { code } => format!("refused: <code>{code}</code>"),
+            };
+            format!(
+                "<tr><td>#{n}</td><td><code>{id}</code></td><td>{app}</td><td>{asks}</td><td>{outcome}</td></tr>",
+                n = t.id,
+                id = t.authz_id.as_deref().map_or_else(String::new, html_escape),
+                app = html_escape(&t.app_id),
+                asks = t.asks.label(),
             )
         })
         .collect();
     Html(format!(
-        "<!doctype html><html lang=zh-CN><meta charset=utf-8><title>netid sandbox — 国家网络身份认证 (模拟)</title>\
-         <style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:.4em;border-bottom:1px solid #ddd}}</style>\
-         <h1>netid sandbox</h1><p>This page plays the national network identity app. Issuer: <code>{iss}</code></p>\
-         <table><tr><th>authorization</th><th>app</th><th>asks for</th><th>answer as</th></tr>{rows}</table>\
-         <p>{n} pending. Reload to refresh.</p></html>",
-        iss = html_escape(&shared.issuer),
-        n = pending(&shared).len()
+        "<!doctype html><html lang=en><meta charset=utf-8>\
+         <meta name=viewport content=\"width=device-width,initial-scale=1\">\
+         <meta http-equiv=refresh content=3>\
+         <title>netid sandbox — 国家网络身份认证 (模拟)</title><style>{PAGE_STYLE}</style>\
+         <h1>netid sandbox — 国家网络身份认证（模拟）</h1>\
+         <p>This page plays the national network identity app for apps that use this sandbox \
+         platform. Issuer (and base URL): <code>{iss}</code> — discovery at \
+         <code>{iss}/.well-known/netid-configuration</code>, keys at <code>{iss}/v1/keys</code>.</p>\
+         <p class=warn>Test data only: the sandbox signs results for made-up people. Keep it on \
+         loopback and never accept it in production (a client refuses it unless built with \
+         <code>.allow_sandbox()</code>).</p>\
+         <h2>Point a client at it</h2>{clients}\
+         <h2>Waiting for the user ({n} pending)</h2>{cards}\
+         <h2>Latest decisions</h2><table><tr><th>when</th><th>authorization</th><th>app</th>\
+         <th>asked for</th><th>persona</th><th>answer</th></tr>{recent}</table>\
+         <h2>Test logins</h2><table><tr><th></th><th>authorization</th><th>app</th><th>asked for</th>\
+         <th>outcome</th></tr>{tests}</table>\
+         <p><small>This page reloads itself every 3 seconds.</small></p></html>",
+        n = pending.len()
     ))
 }
 
@@ -896,6 +1151,105 @@ async fn ui_decision(
         },
         None => problem(ProblemKind::BadRequest, "unknown persona"),
     }
+}
+
+/// Starts a test login as a registered app, the way the app itself would: a signed request for
+/// the result (and an age band, if asked), then — in the background — polling and strict
+/// verification of the answer with the app's key set, whose outcome the page shows.
+async fn ui_test_login(
+    AxState(shared): AxState<Shr>,
+    axum::extract::Form(form): axum::extract::Form<std::collections::HashMap<String, String>>,
+) -> Response {
+    let app_id = form.get("app").cloned().unwrap_or_default();
+    let (request, asks) = match form.get("kind").map(String::as_str) {
+        Some("verify_only") => (
+            crate::client::VerificationRequest::verify_only("sandbox test login / 测试登录"),
+            Asks::VerifyOnly,
+        ),
+        _ => (
+            crate::client::VerificationRequest::age_tag("sandbox test login / 测试登录"),
+            Asks::AgeTag,
+        ),
+    };
+    let signer = shared.lock().apps.get(&app_id).map(|a| a.signer.clone());
+    let Some((kid, key)) = signer else {
+        return problem(ProblemKind::NotFound, "no app with that id");
+    };
+    let client = crate::client::NetIdClient::builder(&shared.issuer)
+        .app_id(&app_id)
+        .signing_key(kid, key)
+        .allow_sandbox()
+        .poll_interval(Duration::from_millis(500))
+        .build();
+    let id = {
+        let mut s = shared.lock();
+        let id = s.test_logins.front().map_or(1, |t| t.id + 1);
+        s.test_logins.push_front(TestLogin {
+            id,
+            authz_id: None,
+            app_id: app_id.clone(),
+            asks,
+            state: TestState::Waiting,
+        });
+        s.test_logins.truncate(RECENT);
+        id
+    };
+    let set = |state: TestState, authz: Option<String>| {
+        let mut s = shared.lock();
+        if let Some(t) = s.test_logins.iter_mut().find(|t| t.id == id) {
+            t.state = state;
+            if authz.is_some() {
+                t.authz_id = authz;
+            }
+        }
+    };
+    let pending = match client {
+        Ok(client) => match client.authorize(request).await {
+            Ok(pending) => Some((client, pending)),
+            Err(e) => {
+                set(TestState::Failed { code: e.code() }, None);
+                None
+            }
+        },
+        Err(e) => {
+            set(TestState::Failed { code: e.code() }, None);
+            None
+        }
+    };
+    if let Some((client, pending)) = pending {
+        set(TestState::Waiting, Some(pending.authz_id().to_string()));
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let state = match client.wait(&pending).await {
+                Ok(v) if v.outcome.is_verified() => TestState::Verified {
+                    assurance: v.assurance,
+                    age_tag: v.age_tag,
+                },
+                Ok(v) => TestState::Failed {
+                    code: match v.outcome {
+                        crate::model::VerificationOutcome::NotVerified(r) => r.as_str(),
+                        crate::model::VerificationOutcome::Verified => "verified",
+                    },
+                },
+                Err(e) => TestState::Failed { code: e.code() },
+            };
+            tracing::info!(
+                test_login = id,
+                authz_id = %pending.authz_id(),
+                outcome = match &state {
+                    TestState::Verified { .. } => "verified",
+                    TestState::Failed { code } => code,
+                    TestState::Waiting => "waiting",
+                },
+                "sandbox: test login finished"
+            );
+            let mut s = shared.lock();
+            if let Some(t) = s.test_logins.iter_mut().find(|t| t.id == id) {
+                t.state = state;
+            }
+        });
+    }
+    axum::response::Redirect::to("/").into_response()
 }
 
 fn html_escape(s: &str) -> String {

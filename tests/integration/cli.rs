@@ -877,8 +877,12 @@ async fn sandbox_command_serves_the_protocol_and_the_identity_app_page() {
         .await
         .unwrap();
     assert!(
-        !page.contains(pending.authz_id().as_str()),
-        "decided authorizations leave the list"
+        !page.contains(&format!("id=\"authz-{}\"", pending.authz_id())),
+        "decided authorizations leave the pending list"
+    );
+    assert!(
+        page.contains(pending.authz_id().as_str()) && page.contains("senior_67"),
+        "for the latest decisions"
     );
     child.kill().unwrap();
     child.wait().unwrap();
@@ -1067,5 +1071,177 @@ fn verify_hints_when_given_a_path_or_an_empty_stdin() {
             "{err}"
         );
         assert!(err.contains("hint: pipe or redirect it in"), "{err}");
+    }
+}
+
+/// `netid sandbox` on its own, as a newcomer meets it: the keys go under `target/netid-sandbox`
+/// of the current directory; the page says how to point a client at it and starts a test login
+/// whose request it shows (what and why) and whose answer the app verifies; the README's client,
+/// pointed at it, is refused without `.allow_sandbox()` with a message naming the call, and
+/// works with it; each authorization and decision is logged, never a persona's name.
+#[tokio::test]
+async fn sandbox_command_is_usable_on_its_own() {
+    use netid::client::{NetIdClient, VerificationRequest};
+    use netid::crypto::{PrivateKey, SigningKey};
+    use std::io::BufRead;
+
+    let cwd = tempfile::tempdir().unwrap();
+    let log_path = cwd.path().join("stderr.log");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_netid"))
+        .args(["sandbox", "--port", "0"])
+        .current_dir(cwd.path())
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let url = first.trim().to_owned();
+    let app_dir = cwd.path().join("target/netid-sandbox/app_demo");
+    let mut config = None;
+    for _ in 0..100 {
+        if let Ok(text) = std::fs::read_to_string(app_dir.join("app.json")) {
+            config = serde_json::from_str::<serde_json::Value>(&text).ok();
+            if config.is_some() {
+                break;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let config = config.expect("app.json under target/netid-sandbox/app_demo");
+    assert_eq!(config["issuer"], url.as_str());
+    let kid = config["signing_kid"].as_str().unwrap().to_owned();
+
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let get_page = || async {
+        http.get(format!("{url}/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let page = get_page().await;
+    for needle in [
+        url.as_str(),
+        "app_demo",
+        kid.as_str(),
+        ".allow_sandbox()",
+        "request-signing.private.pem",
+        "http-equiv=refresh",
+        "/sandbox/ui/test-login",
+    ] {
+        assert!(page.contains(needle), "the page shows {needle:?}");
+    }
+    let shown_dir = std::path::absolute(&app_dir).unwrap();
+    assert!(
+        page.contains(&shown_dir.display().to_string()),
+        "the page names the key directory"
+    );
+
+    // The README's client, as written (no allow_sandbox): refused, and told what to add.
+    let pem = std::fs::read_to_string(app_dir.join("request-signing.private.pem")).unwrap();
+    let key = SigningKey::from(PrivateKey::from_pkcs8_pem(&pem).unwrap());
+    let err = NetIdClient::builder(&url)
+        .app_id("app_demo")
+        .signing_key(&kid, key.clone())
+        .discover()
+        .await
+        .expect_err("a sandbox is refused without allow_sandbox()");
+    assert_eq!(netid::ErrorCode::code(&err), "client.config");
+    assert!(err.to_string().contains(".allow_sandbox()"), "{err}");
+    // With it, the README's snippet works end to end.
+    let client = NetIdClient::builder(&url)
+        .app_id("app_demo")
+        .signing_key(&kid, key)
+        .allow_sandbox()
+        .poll_interval(std::time::Duration::from_millis(50))
+        .discover()
+        .await
+        .unwrap();
+    let pending = client
+        .authorize(VerificationRequest::age_tag("注册账号"))
+        .await
+        .unwrap();
+    let page = get_page().await;
+    assert!(page.contains(pending.authz_id().as_str()));
+    assert!(page.contains("注册账号"), "the page shows why the app asks");
+    assert!(page.contains("age band"), "and what it asks for");
+    http.post(format!("{url}/sandbox/ui/{}", pending.authz_id()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("persona=minor_16&decision=approve")
+        .send()
+        .await
+        .unwrap();
+    let result = client.wait(&pending).await.unwrap();
+    assert_eq!(result.age_tag, Some(netid::model::AgeTag::Age14To17));
+
+    // A test login from the page: the sandbox asks as app_demo, the page shows the request,
+    // a persona approves, and the app's verification of the answer is shown.
+    let started = http
+        .post(format!("{url}/sandbox/ui/test-login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("app=app_demo&kind=age_tag")
+        .send()
+        .await
+        .unwrap();
+    assert!(started.status().is_redirection());
+    let page = get_page().await;
+    assert!(
+        page.contains("sandbox test login"),
+        "the test login is listed"
+    );
+    let start = page.find("id=\"authz-").expect("a pending card") + "id=\"authz-".len();
+    let test_authz = page[start..start + 32].to_owned();
+    http.post(format!("{url}/sandbox/ui/{test_authz}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("persona=senior_67&decision=approve")
+        .send()
+        .await
+        .unwrap();
+    let mut verified = false;
+    for _ in 0..100 {
+        if get_page().await.contains("verified by the app") {
+            verified = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(verified, "the page shows the test login verified");
+    let page = get_page().await;
+    assert!(
+        page.contains("age band senior"),
+        "with what the app learned"
+    );
+
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert_eq!(
+        log.matches("sandbox: authorization requested").count(),
+        2,
+        "{log}"
+    );
+    assert_eq!(
+        log.matches("sandbox: authorization decided").count(),
+        2,
+        "{log}"
+    );
+    assert!(
+        log.contains("persona=\"senior_67\"") || log.contains("persona=senior_67"),
+        "{log}"
+    );
+    for name in ["刘淑芬", "赵小刚", "注册账号"] {
+        assert!(
+            !log.contains(name),
+            "the log holds no name or purpose: {log}"
+        );
     }
 }

@@ -9,6 +9,8 @@ mod audit;
 mod audit_record;
 #[cfg(feature = "axum")]
 mod axum_adapter;
+#[cfg(feature = "axum")]
+mod browser;
 #[cfg(feature = "cli")]
 mod cli;
 mod detector;

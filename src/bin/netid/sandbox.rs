@@ -7,26 +7,37 @@ use netid::sandbox::{Sandbox, SandboxApp, SandboxOptions};
 
 use crate::{Failure, print_stderr, print_stdout};
 
+/// Where the apps' keys go unless `--out` says otherwise: under the current directory's
+/// `target/`, which git ignores in every cargo project (and this one's `.gitignore` names it).
+pub(crate) const DEFAULT_OUT: &str = "target/netid-sandbox";
+
 /// The long help of `netid sandbox`.
 pub(crate) const LONG_ABOUT: &str = "\
-Run the netid sandbox platform (protocol v1) on 127.0.0.1 until interrupted.
+Run the netid sandbox platform (protocol v1) on 127.0.0.1 until interrupted (Ctrl-C or SIGTERM).
 
 It registers each --app, makes a request-signing key and a field-encryption key for it, and \
 writes them to OUT/APP_ID/ (request-signing.private.pem, encryption.private.pem, app.json with \
-the key ids and URLs), so a relying party in another process can use them. The page at the \
-base URL lists pending authorizations and approves or declines them as a sandbox persona.
+the key ids and URLs), so a relying party in another process can use them. OUT defaults to \
+./target/netid-sandbox (ignored by git in a cargo project); new keys are made at every start.
 
-The first line on standard output is the base URL (also the issuer). Never expose the sandbox \
-beyond loopback: it signs results for made-up people.";
+The page at the base URL plays the identity app: it says how to point a client at the sandbox \
+(issuer, app id, key ids, key files), starts a test login for each app, shows what each pending \
+authorization asks for and why, approves or declines it as a sandbox persona, and reloads itself. \
+A client must be built with .allow_sandbox(): without it, discovery refuses a platform that \
+says it is a sandbox.
+
+The first line on standard output is the base URL (also the issuer). Each authorization and \
+decision is logged to standard error (RUST_LOG, default info; never names or documents). Never \
+expose the sandbox beyond loopback: it signs results for made-up people.";
 
 /// The examples shown after `netid sandbox --help`.
 pub(crate) const EXAMPLES: &str = "\
 Examples:
-  # A sandbox on port 8600 for one app; keys in ./netid-sandbox/app_demo/
+  # A sandbox on port 8600 for one app; keys in ./target/netid-sandbox/app_demo/
   netid sandbox --port 8600
 
-  # Two apps, keys elsewhere
-  netid sandbox --app app_shop --app app_bank --out /tmp/sbx";
+  # Two apps, keys elsewhere, and the HTTP requests logged too
+  RUST_LOG=debug netid sandbox --app app_shop --app app_bank --out /tmp/sbx";
 
 /// Arguments of `netid sandbox`.
 #[derive(Debug, clap::Args)]
@@ -38,17 +49,31 @@ pub(crate) struct Args {
     #[arg(long = "app", value_name = "APP_ID", default_value = "app_demo")]
     apps: Vec<String>,
     /// Where to write each app's keys.
-    #[arg(long, value_name = "DIR", default_value = "netid-sandbox")]
+    #[arg(long, value_name = "DIR", default_value = DEFAULT_OUT)]
     out: PathBuf,
 }
 
-/// Starts the sandbox and serves until Ctrl-C.
+/// Starts the sandbox and serves until Ctrl-C or SIGTERM.
 pub(crate) fn run(args: Args) -> Result<(), Failure> {
+    init_logging();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| Failure::other("io", format!("starting the runtime: {e}")))?;
     rt.block_on(serve(args))
+}
+
+/// Logs to standard error, filtered by `RUST_LOG` (default: info). Does nothing if a subscriber
+/// is already set.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    use std::io::IsTerminal;
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
 }
 
 async fn serve(args: Args) -> Result<(), Failure> {
@@ -64,16 +89,41 @@ async fn serve(args: Args) -> Result<(), Failure> {
         let app = sandbox.register_app(app_id);
         let dir = args.out.join(app_id);
         write_app(&dir, &app, sandbox.url())?;
-        print_stderr(&format!("registered {app_id}: keys in {}", dir.display()));
+        // Absolute, so the page's snippet works from any directory.
+        let shown = std::path::absolute(&dir).unwrap_or(dir);
+        sandbox.set_key_location(app_id, shown.display().to_string());
+        print_stderr(&format!(
+            "registered {app_id}: keys in {} (signing key id {})",
+            shown.display(),
+            app.signing_kid
+        ));
     }
     print_stderr(&format!(
-        "netid sandbox at {0} — open {0}/ to play the identity app; Ctrl-C stops it",
+        "netid sandbox at {0} — open {0}/ to start a test login and play the identity app; \
+         Ctrl-C stops it",
         sandbox.url()
     ));
-    tokio::signal::ctrl_c()
-        .await
-        .map_err(|e| Failure::other("io", format!("waiting for Ctrl-C: {e}")))?;
+    shutdown_signal().await?;
+    print_stderr("netid sandbox stopped");
     Ok(())
+}
+
+/// Waits for Ctrl-C or, on Unix, SIGTERM.
+async fn shutdown_signal() -> Result<(), Failure> {
+    let failed = |e: std::io::Error| Failure::other("io", format!("waiting for a signal: {e}"));
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).map_err(failed)?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.map_err(failed),
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.map_err(failed)
+    }
 }
 
 fn write_app(dir: &Path, app: &SandboxApp, url: &str) -> Result<(), Failure> {
