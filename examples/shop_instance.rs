@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! netid sandbox --port 8600 &                 # or any platform; writes the app's keys
-//! NETID_APP_DIR=netid-sandbox/app_demo NETID_SESSION_SECRET=$(openssl rand -hex 32) \
+//! NETID_APP_DIR=target/netid-sandbox/app_demo NETID_SESSION_SECRET=$(openssl rand -hex 32) \
 //!   NETID_PORT=3001 cargo run --example shop_instance --features axum,redis
 //! ```
 //!
