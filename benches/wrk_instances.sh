@@ -18,22 +18,21 @@ work="$(mktemp -d)"
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
 
-start() { # mode index -> port (waits until it listens)
-  local port=$((base_port + 10 * $2 + ${#pids[@]}))
-  "$bin" "$1" "$port" >"$work/$1.$2.out" 2>&1 &
+declare -A port
+start() { # mode index: serves on a port of its own, noted in port[mode.index], once it listens
+  port[$1.$2]=$((base_port + ${#pids[@]}))
+  "$bin" "$1" "${port[$1.$2]}" >"$work/$1.$2.out" 2>&1 &
   pids+=("$!")
   for _ in $(seq 1 100); do
     grep -q "^listening" "$work/$1.$2.out" && break
     sleep 0.1
   done
   grep -q "^listening" "$work/$1.$2.out" || { cat "$work/$1.$2.out" >&2; exit 1; }
-  echo "$port"
 }
 
-declare -A port
 for i in 1 2 3; do
-  port[netid-redis.$i]=$(start netid-redis "$i")
-  port[bare.$i]=$(start bare "$i")
+  start netid-redis "$i"
+  start bare "$i"
 done
 
 load() { # mode instances -> total requests/s, all wrk at once
