@@ -2,8 +2,10 @@
 //!
 //! Every expiry, replay window and retention period in the crate is measured with
 //! `unix_now`, so there is exactly one place that asks the operating system for the time.
-//! Components whose expiry tests must drive take a [`Clock`] (`SessionManagerBuilder::clock`);
-//! others take a time argument (`KeySet::verify_at`).
+//! The application's clock is the session manager's (`SessionManagerBuilder::clock`): the
+//! login flow (pending-login expiry, consents recorded, other-method verification times) and
+//! erasure read it too, so a test moves the whole application's time at once. Stores and the
+//! token checks take a time argument (`KeySet::verify_at`, `ConsentLedger::withdraw`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -33,7 +33,6 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::audit::{AuditAction, AuditError, AuditEvent, AuditLog};
-use crate::clock::unix_now;
 use crate::error::{Actor, ErrorCode};
 use crate::policy::{ConsentLedger, SessionError, SessionManager};
 use crate::store::{SealedFieldStore, StoreError, Vault, VaultError, Withdrawal};
@@ -167,7 +166,10 @@ impl Erasure {
             Some(v) => v.erase_subject(subject).await?,
             None => 0,
         };
-        let consents_withdrawn = self.consents.withdraw_all(subject, unix_now()).await?;
+        let consents_withdrawn = self
+            .consents
+            .withdraw_all(subject, self.sessions.clock().now())
+            .await?;
         let entry = self.audit.append(event).await?;
         tracing::info!(
             audit_seq = entry.seq,
@@ -214,7 +216,7 @@ impl Erasure {
             None => Withdrawal {
                 consent_withdrawn: self
                     .consents
-                    .withdraw(subject, consent_id, unix_now())
+                    .withdraw(subject, consent_id, self.sessions.clock().now())
                     .await?,
                 sealed_records_erased: 0,
             },

@@ -572,7 +572,7 @@ impl Gate {
             fields: fields.iter().collect(),
             purpose: grant.purpose,
             legal_basis: None,
-            granted_at: crate::clock::unix_now(),
+            granted_at: self.login.now(),
             expires_at: None,
             withdrawn_at: None,
         };

@@ -30,7 +30,6 @@ use crate::client::{
     ClientError, IdentityResult, NetIdClient, PendingAuthorization, VerificationRequest,
     WebhookKind,
 };
-use crate::clock::unix_now;
 use crate::crypto::sm3;
 use crate::error::{Actor, ErrorCode};
 use crate::model::{Assurance, NotVerifiedReason, Pseudonym, VerificationOutcome};
@@ -462,6 +461,13 @@ impl LoginFlow {
         &self.inner.sessions
     }
 
+    /// Now, by the session manager's clock ([`SessionManagerBuilder::clock`]).
+    ///
+    /// [`SessionManagerBuilder::clock`]: super::SessionManagerBuilder::clock
+    pub(crate) fn now(&self) -> u64 {
+        self.inner.sessions.clock().now()
+    }
+
     /// What each login asks the platform for.
     pub fn request(&self) -> &VerificationRequest {
         &self.inner.request
@@ -484,7 +490,7 @@ impl LoginFlow {
         let limits = self.inner.pending_limits;
         self.inner
             .logins
-            .admits(client, limits, unix_now())
+            .admits(client, limits, self.now())
             .await
             .map_err(refuse_start)?;
         let pending = self
@@ -515,7 +521,7 @@ impl LoginFlow {
         // while the platform answered.
         self.inner
             .logins
-            .insert(login, limits, unix_now())
+            .insert(login, limits, self.now())
             .await
             .map_err(refuse_start)?;
         Ok(start)
@@ -850,7 +856,7 @@ impl LoginFlow {
             verified.guardian_consent,
             verified.assurance,
         );
-        let user = VerifiedUser::from_other(verifier.method(), verified, unix_now());
+        let user = VerifiedUser::from_other(verifier.method(), verified, self.now());
         // However the child verified: Art. 5 §2 for 网号/网证, PIPL Art. 31 for the rest.
         if lacks_guardian_consent(age_tag, guardian_consent) {
             record_outcome(&label, GUARDIAN_CONSENT_REQUIRED);
@@ -930,7 +936,7 @@ impl LoginFlow {
             },
         };
         if let Err(problem) = self.write(&mut finished.records).await {
-            let now = unix_now();
+            let now = self.now();
             let mut held = self.held();
             held.retain(|_, h| h.expires_at + 300 > now);
             held.insert(
@@ -1006,7 +1012,7 @@ impl LoginFlow {
         consent_id: &str,
     ) -> Result<bool, Problem> {
         let unavailable = |_| Problem::unavailable("the consent ledger", "同意记录");
-        let now = unix_now();
+        let now = self.now();
         let live = ledger
             .for_subject(subject)
             .await

@@ -283,6 +283,12 @@ impl SessionManager {
         idle.min(last)
     }
 
+    /// The clock this manager reads ([`SessionManagerBuilder::clock`]): the login flow and
+    /// erasure built on it read the same one, so a test moves the whole application's time.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+
     /// How long a session lasts without use ([`SessionManagerBuilder::ttl`]): the `Max-Age` of
     /// a new session's cookie.
     pub fn ttl(&self) -> Duration {

@@ -581,8 +581,15 @@ fn pending_logins_are_capped_per_client_and_overall() {
         .unwrap();
     metrics::with_local_recorder(&recorder, || {
         rt.block_on(async {
+            // The application's one clock: the login flow reads the session manager's.
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs();
+            let clock = Arc::new(netid::clock::ManualClock::new(now));
             let sessions = SessionManager::builder("app")
                 .key("k", &[4; 32])
+                .clock(clock.clone())
                 .build()
                 .unwrap();
             let sandbox = Sandbox::start().await.unwrap();
@@ -610,6 +617,12 @@ fn pending_logins_are_capped_per_client_and_overall() {
             login.start_from(None).await.unwrap();
             let full = login.start_from(None).await.unwrap_err();
             assert_eq!((full.status, full.code), (503, "netid.unavailable"));
+            // An hour later every one of them has lapsed (their authorizations last minutes,
+            // plus five for a last poll): their places are free again, for both kinds of cap.
+            clock.advance(3600);
+            login.start_from(a).await.unwrap();
+            login.start_from(a).await.unwrap();
+            login.start_from(None).await.unwrap();
         });
     });
     let snapshot = snapshotter.snapshot().into_vec();
