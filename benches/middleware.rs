@@ -106,6 +106,65 @@ fn layer(c: &mut Criterion) {
         b.to_async(&rt)
             .iter(|| async { guarded.clone().oneshot(request(None)).await.unwrap() })
     });
+    #[cfg(feature = "redis")]
+    redis_backed(c, &rt, &_sandbox);
+}
+
+/// The stack as many instances run it: revocations and pending logins in the real Redis
+/// (`NETID_TEST_REDIS_URL`), revocations checked locally while the channel is live.
+#[cfg(feature = "redis")]
+fn redis_backed(c: &mut Criterion, rt: &tokio::runtime::Runtime, sandbox: &Sandbox) {
+    use std::sync::Arc;
+    let (guarded, session) = rt.block_on(async {
+        let url = std::env::var("NETID_TEST_REDIS_URL")
+            .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+        let redis = Arc::new(
+            netid::store::redis::RedisStore::builder(url)
+                .key_prefix(format!("bench_{}", std::process::id()))
+                .connect()
+                .await
+                .expect("the middleware bench's Redis case needs Redis"),
+        );
+        while netid::policy::RevocationStore::generation(redis.as_ref()).is_none() {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        let app = sandbox.register_app("app_bench_redis");
+        let client = sandbox.client_builder(&app).build().unwrap();
+        let sessions = SessionManager::builder("app_bench_redis")
+            .key("k", &[6; 32])
+            .revocations(redis.clone())
+            .build()
+            .unwrap();
+        let login = LoginFlow::builder(client, sessions)
+            .pending_logins(redis)
+            .build();
+        let start = login.start().await.unwrap();
+        sandbox
+            .approve(
+                &netid::model::AuthzId::parse(&start.authz_id).unwrap(),
+                Persona::Adult,
+            )
+            .unwrap();
+        let LoginStatus::Completed { session, .. } =
+            login.poll(&start.browser_binding).await.unwrap()
+        else {
+            panic!("login")
+        };
+        let netid = NetId::new(login, Rules::builder().build());
+        let guarded = Router::new()
+            .route("/", get(|| async { "Hello, World!" }))
+            .layer(netid.layer());
+        (guarded, session)
+    });
+    c.bench_function("axum_get_netid_layer_signed_in_redis", |b| {
+        b.to_async(rt).iter(|| async {
+            guarded
+                .clone()
+                .oneshot(get_request(&session))
+                .await
+                .unwrap()
+        })
+    });
 }
 
 criterion_group!(benches, layer);
