@@ -179,11 +179,14 @@ fn refusals_are_logged_by_code_never_by_value() {
 }
 
 /// The fields of each event a subscriber saw, by name (`message` for the message).
+#[cfg(all(feature = "axum", feature = "actix"))]
 #[derive(Clone, Default)]
 struct Events(Arc<Mutex<Vec<std::collections::BTreeMap<String, String>>>>);
 
+#[cfg(all(feature = "axum", feature = "actix"))]
 struct Fields<'a>(&'a mut std::collections::BTreeMap<String, String>);
 
+#[cfg(all(feature = "axum", feature = "actix"))]
 impl tracing::field::Visit for Fields<'_> {
     fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
         self.0.insert(field.name().to_owned(), format!("{value:?}"));
@@ -193,6 +196,7 @@ impl tracing::field::Visit for Fields<'_> {
     }
 }
 
+#[cfg(all(feature = "axum", feature = "actix"))]
 impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Events {
     fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
         let mut fields = std::collections::BTreeMap::new();
@@ -201,6 +205,7 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Events {
     }
 }
 
+#[cfg(all(feature = "axum", feature = "actix"))]
 impl Events {
     fn dispatch(&self) -> tracing::Dispatch {
         use tracing_subscriber::layer::SubscriberExt;
