@@ -126,7 +126,76 @@ async fn single_use_holds_across_instances_and_racers() {
 async fn single_use_holds_across_instances_and_racers_in_a_cluster() {
     if let Some(cluster) = RedisCluster::start().await {
         single_use_holds_across_instances_and_racers_on(&cluster).await;
+        // Replay keys are independent: they spread over the nodes (the store follows the
+        // cluster's redirections). 30 values all in one node's third would be a 1 in 3^29
+        // coincidence.
+        let guard = store(&cluster).await;
+        for n in 0..30 {
+            let value = format!("spread-{n}");
+            assert!(
+                guard
+                    .first_use(ReplayKind::Nonce, &value, MINUTE)
+                    .await
+                    .unwrap()
+            );
+            assert!(
+                !guard
+                    .first_use(ReplayKind::Nonce, &value, MINUTE)
+                    .await
+                    .unwrap()
+            );
+        }
+        let nodes: std::collections::HashSet<u16> = RedisCluster::keys(&cluster)
+            .await
+            .into_iter()
+            .map(|(port, _, _)| port)
+            .collect();
+        assert_eq!(nodes.len(), 3, "{nodes:?}");
     }
+}
+
+/// A cluster no node of which answers: `connect` names it and says to retry; a store built
+/// anyway fails closed.
+#[tokio::test]
+async fn an_unreachable_cluster_is_named_and_fails_closed() {
+    let closed: Vec<String> = (0..2)
+        .map(|_| {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            format!("127.0.0.1:{}", l.local_addr().unwrap().port())
+        })
+        .collect();
+    let urls = closed.iter().map(|a| format!("redis://:hunter2@{a}"));
+    let e = RedisStore::cluster_builder(urls.clone())
+        .timeout(Duration::from_millis(500))
+        .connect()
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "store.unavailable", "{e}");
+    assert!(e.is_retryable());
+    let text = e.to_string();
+    assert!(
+        text.contains(&format!("the cluster at {}", closed[0])) && !text.contains("hunter2"),
+        "{text}"
+    );
+    let guard = RedisStore::cluster_builder(urls)
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let err = guard
+        .first_use(ReplayKind::Authorization, "az-down", MINUTE)
+        .await
+        .unwrap_err();
+    assert!(err.is_retryable(), "{err:?}");
+    assert!(guard.revoke("jti", 10).await.unwrap_err().is_retryable());
+    let e = RedisStore::cluster_builder(Vec::<String>::new())
+        .build()
+        .unwrap_err();
+    assert_eq!(e.code(), "store.misconfigured");
+    let e = RedisStore::cluster_builder(["http://:hunter2@example/"])
+        .build()
+        .unwrap_err();
+    assert_eq!(e.code(), "store.misconfigured");
+    assert!(!e.to_string().contains("hunter2"));
 }
 
 async fn single_use_holds_across_instances_and_racers_on(scope: &impl Shared) {
@@ -232,9 +301,19 @@ async fn logout_and_erasure_revoke_sessions_on_every_instance_in_a_cluster() {
 async fn logout_and_erasure_revoke_sessions_on_every_instance_on(scope: &impl Shared) {
     let sandbox = Sandbox::start().await.unwrap();
     let app = sandbox.register_app("app_sessions");
+    // Every check asks Redis, so a revocation counts at the other instance at once (with the
+    // revocation watch it counts within the staleness bound: the tests further down).
+    let direct = async || {
+        scope
+            .builder()
+            .revocation_staleness(None)
+            .connect()
+            .await
+            .unwrap()
+    };
     let (a, b) = (
-        instance(&sandbox, &app, &store(&scope).await),
-        instance(&sandbox, &app, &store(&scope).await),
+        instance(&sandbox, &app, &direct().await),
+        instance(&sandbox, &app, &direct().await),
     );
     let (user, first) = login(&a, &sandbox).await;
     assert_eq!(b.sessions().authenticate(&first).await.unwrap(), user);
@@ -498,6 +577,14 @@ async fn pending_logins_in_redis_keep_the_caps_across_instances_and_one_remover_
     if let Some(cluster) = RedisCluster::start().await {
         pending_logins_in_redis_keep_the_caps_across_instances_and_one_remover_wins_on(&cluster)
             .await;
+        // The scripts touch several keys at once: all of them share one slot, on one node.
+        let nodes: std::collections::HashSet<u16> = RedisCluster::keys(&cluster)
+            .await
+            .into_iter()
+            .filter(|(_, k, _)| k.contains(".pending}"))
+            .map(|(port, _, _)| port)
+            .collect();
+        assert_eq!(nodes.len(), 1, "{nodes:?}");
     }
 }
 
