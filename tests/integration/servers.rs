@@ -78,7 +78,7 @@ pub(crate) mod redis_scope {
                         .arg("on")
                         .arg("nopass")
                         .arg(format!("~{}:*", scope.prefix))
-                        // The revocation channel, `{prefix}:revocations`.
+                        // The revocation channel, `{prefix}:{{prefix}.revocations}:channel`.
                         .arg(format!("&{}:*", scope.prefix))
                         .arg("+@all"),
                 )

@@ -1,5 +1,5 @@
 //! Redis: the replay guard, session revocations and pending logins, shared by every instance of
-//! an application.
+//! an application; one Redis server or a Redis Cluster.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), netid::store::StoreError> {
@@ -18,11 +18,55 @@
 //! session is not trusted (fail closed), and the caller can retry. There is deliberately no
 //! "fail open" switch: a replay guard that lets values through while it cannot see them is no
 //! guard. The connection re-establishes itself in the background (`redis`'s
-//! `ConnectionManager`), so service recovers without a restart when Redis is back.
+//! `ConnectionManager`, or its cluster client), so service recovers without a restart when
+//! Redis is back.
 //!
 //! # Keys
 //! `{prefix}:{kind}:{SM3 of the value, hex}`, each with an expiry, so nothing outlives its use
-//! and no pseudonym or id appears in a key name.
+//! and no pseudonym or id appears in a key name. Keys that one operation touches together share
+//! a hash tag: revocations `{prefix}:{{prefix}.revocations}:…`, pending logins
+//! `{prefix}:{{prefix}.pending}:…`. The replay guard's keys are independent and have none.
+//!
+//! # Redis Cluster
+//! [`RedisStore::cluster_builder`] takes some of the cluster's nodes (Redis 7 or later); every
+//! other setting is as for one server:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), netid::store::StoreError> {
+//! use netid::store::redis::RedisStore;
+//!
+//! let redis = RedisStore::cluster_builder([
+//!     "redis://:password@10.0.0.1:6379",
+//!     "redis://:password@10.0.0.2:6379",
+//! ])
+//! .key_prefix("shop")
+//! .connect()
+//! .await?;
+//! # let _ = redis; Ok(()) }
+//! ```
+//!
+//! - The replay guard's keys spread over the cluster; each check is one command on one key.
+//! - Revocation keys share the hash tag `{prefix.revocations}`, and pending-login keys
+//!   `{prefix.pending}`: each kind lives in one slot, on one node (and its replicas), so that
+//!   a check reads both of its keys in one `MGET` and the scripts that record a revocation or
+//!   keep the pending-login caps run atomically. Both are small (a key per revoked session
+//!   until it would have expired; about 1 KB per pending login, capped), and with the
+//!   revocation watch a node is asked about a session only once per revocation anywhere.
+//! - Revocations are announced on a *sharded* channel (`SPUBLISH`/`SSUBSCRIBE`) in that same
+//!   slot, from the script that records them. Plain `PUBLISH` would be broadcast between
+//!   nodes, and a heartbeat published at one node could arrive before a revocation published
+//!   at another, which would break the staleness proof; a sharded channel has one node, so
+//!   the proof and the bound ([`RedisStoreBuilder::revocation_staleness`]) hold as on one
+//!   server. While the cluster client reconnects or the slot moves (a failover, a
+//!   resharding), the subscription cannot prove itself live and every check asks Redis; when
+//!   it is back, every decision made before is asked again.
+//! - Redis replicates asynchronously and netid does not wait for replicas (`WAIT`): a
+//!   revocation or a first use acknowledged by a primary just before it fails over can be
+//!   lost with it. That is Redis Cluster's documented write-loss window, the same as for one
+//!   server with a replica.
+//!
+//! Redis Sentinel is not supported yet: a store follows a primary that moves only through an
+//! address that moves with it (a proxy or a DNS name that your failover updates).
 
 mod pending;
 mod watch;
@@ -316,8 +360,8 @@ impl RedisStoreBuilder {
     /// How stale a "not revoked" answered from memory may be (default 500 ms, 50 ms to 60 s),
     /// or `None` to ask Redis on every signed-in request.
     ///
-    /// With a bound, the store subscribes to `{prefix}:revocations`, on which every revocation
-    /// is announced, and [`SessionManager`](crate::policy::SessionManager) asks Redis about a
+    /// With a bound, the store subscribes to `{prefix}:{{prefix}.revocations}:channel` (sharded
+    /// in a cluster), on which every revocation is announced, and [`SessionManager`](crate::policy::SessionManager) asks Redis about a
     /// session only once per revocation anywhere: a signed-in request makes no round trip. A
     /// logout acknowledged at one instance is refused at every other within the bound at the
     /// latest. While the subscription cannot prove itself live within the bound (Redis down,
