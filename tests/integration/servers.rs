@@ -78,7 +78,7 @@ pub(crate) mod redis_scope {
                         .arg("on")
                         .arg("nopass")
                         .arg(format!("~{}:*", scope.prefix))
-                        // The revocation channel, `{prefix}:revocations`.
+                        // The revocation channel, `{prefix}:{{prefix}.revocations}:channel`.
                         .arg(format!("&{}:*", scope.prefix))
                         .arg("+@all"),
                 )
@@ -175,6 +175,200 @@ impl Drop for redis_scope::RedisScope {
             .arg("DELUSER")
             .arg(&self.user)
             .query(&mut conn);
+    }
+}
+
+#[cfg(feature = "redis")]
+pub(crate) mod redis_cluster {
+    use std::process::{Child, Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    use super::skip_or_fail;
+
+    /// A Redis Cluster of the test's own: three primaries (no replicas) on free local ports,
+    /// made with `redis-cli --cluster create`, every process killed on drop.
+    pub(crate) struct RedisCluster {
+        pub(crate) ports: Vec<u16>,
+        pub(crate) prefix: String,
+        children: Vec<Child>,
+        _dir: tempfile::TempDir,
+    }
+
+    /// A port that is free, and whose cluster bus port (+10000) is free too.
+    fn free_pair() -> u16 {
+        loop {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let port = l.local_addr().unwrap().port();
+            if port < 55_000 && std::net::TcpListener::bind(("127.0.0.1", port + 10_000)).is_ok() {
+                return port;
+            }
+        }
+    }
+
+    impl RedisCluster {
+        /// `None` (skip) when `redis-server` or `redis-cli` is missing, outside CI.
+        pub(crate) async fn start() -> Option<Self> {
+            let dir = tempfile::tempdir().unwrap();
+            let mut cluster = RedisCluster {
+                ports: Vec::new(),
+                prefix: super::unique("c"),
+                children: Vec::new(),
+                _dir: dir,
+            };
+            for n in 0..3 {
+                let port = free_pair();
+                let conf = cluster._dir.path().join(format!("nodes-{n}.conf"));
+                let spawned = Command::new("redis-server")
+                    .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                    .args(["--cluster-enabled", "yes", "--cluster-config-file"])
+                    .arg(&conf)
+                    .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+                    .current_dir(cluster._dir.path())
+                    .stdout(Stdio::null())
+                    .spawn();
+                match spawned {
+                    Ok(child) => cluster.children.push(child),
+                    Err(e) => {
+                        skip_or_fail("redis-server", "PATH", &e);
+                        return None;
+                    }
+                }
+                cluster.ports.push(port);
+            }
+            for &port in &cluster.ports {
+                cluster.wait_for(port, |_| true).await;
+            }
+            let mut create = Command::new("redis-cli");
+            create.arg("--cluster").arg("create");
+            for port in &cluster.ports {
+                create.arg(format!("127.0.0.1:{port}"));
+            }
+            let created = create
+                .args(["--cluster-replicas", "0", "--cluster-yes"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+            match created {
+                Ok(status) => assert!(status.success(), "redis-cli --cluster create: {status}"),
+                Err(e) => {
+                    skip_or_fail("redis-cli", "PATH", &e);
+                    return None;
+                }
+            }
+            for &port in &cluster.ports {
+                cluster
+                    .wait_for(port, |info| info.contains("cluster_state:ok"))
+                    .await;
+            }
+            Some(cluster)
+        }
+
+        /// Waits (up to 20 s) until `CLUSTER INFO` at `port` satisfies `ready`.
+        async fn wait_for(&self, port: u16, ready: impl Fn(&str) -> bool) {
+            let until = Instant::now() + Duration::from_secs(20);
+            loop {
+                if let Ok(info) = self
+                    .node_cmd(port, redis::cmd("CLUSTER").arg("INFO"))
+                    .await
+                    .and_then(|v| redis::from_redis_value::<String>(v).map_err(Into::into))
+                    && ready(&info)
+                {
+                    return;
+                }
+                assert!(
+                    Instant::now() < until,
+                    "the cluster node at {port} never got ready"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+
+        /// The seed URLs a store is given.
+        pub(crate) fn urls(&self) -> Vec<String> {
+            self.ports
+                .iter()
+                .map(|p| format!("redis://127.0.0.1:{p}"))
+                .collect()
+        }
+
+        /// One command at one node (not routed).
+        pub(crate) async fn node_cmd(
+            &self,
+            port: u16,
+            cmd: &redis::Cmd,
+        ) -> redis::RedisResult<redis::Value> {
+            let client = redis::Client::open(format!("redis://127.0.0.1:{port}"))?;
+            let mut conn = client.get_multiplexed_async_connection().await?;
+            cmd.query_async(&mut conn).await
+        }
+
+        /// Every key under the prefix on every node, with its node and remaining lifetime.
+        pub(crate) async fn keys(&self) -> Vec<(u16, String, i64)> {
+            let mut out = Vec::new();
+            for &port in &self.ports {
+                let v = self
+                    .node_cmd(port, redis::cmd("KEYS").arg(format!("{}:*", self.prefix)))
+                    .await
+                    .unwrap();
+                let keys: Vec<String> = redis::from_redis_value(v).unwrap();
+                for k in keys {
+                    let ttl = self
+                        .node_cmd(port, redis::cmd("TTL").arg(&k))
+                        .await
+                        .unwrap();
+                    out.push((port, k, redis::from_redis_value(ttl).unwrap()));
+                }
+            }
+            out
+        }
+
+        /// Every string value under the prefix, as text.
+        pub(crate) async fn values(&self) -> Vec<String> {
+            let mut out = Vec::new();
+            for (port, k, _) in self.keys().await {
+                let v = self.node_cmd(port, redis::cmd("GET").arg(&k)).await;
+                if let Ok(Some(v)) =
+                    v.and_then(|v| redis::from_redis_value::<Option<String>>(v).map_err(Into::into))
+                {
+                    out.push(v);
+                }
+            }
+            out
+        }
+
+        /// Closes every client connection at every node, as a failing network would.
+        pub(crate) async fn kill_connections(&self) -> i64 {
+            let mut killed = 0;
+            for &port in &self.ports {
+                for kind in ["pubsub", "normal"] {
+                    // Our own admin connection goes too: it is made per command.
+                    if let Ok(v) = self
+                        .node_cmd(
+                            port,
+                            redis::cmd("CLIENT")
+                                .arg("KILL")
+                                .arg("TYPE")
+                                .arg(kind)
+                                .arg("SKIPME")
+                                .arg("yes"),
+                        )
+                        .await
+                    {
+                        killed += redis::from_redis_value::<i64>(v).unwrap_or(0);
+                    }
+                }
+            }
+            killed
+        }
+    }
+
+    impl Drop for RedisCluster {
+        fn drop(&mut self) {
+            for child in &mut self.children {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
     }
 }
 

@@ -1,5 +1,5 @@
 //! Redis: the replay guard, session revocations and pending logins, shared by every instance of
-//! an application.
+//! an application; one Redis server or a Redis Cluster.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), netid::store::StoreError> {
@@ -18,11 +18,55 @@
 //! session is not trusted (fail closed), and the caller can retry. There is deliberately no
 //! "fail open" switch: a replay guard that lets values through while it cannot see them is no
 //! guard. The connection re-establishes itself in the background (`redis`'s
-//! `ConnectionManager`), so service recovers without a restart when Redis is back.
+//! `ConnectionManager`, or its cluster client), so service recovers without a restart when
+//! Redis is back.
 //!
 //! # Keys
 //! `{prefix}:{kind}:{SM3 of the value, hex}`, each with an expiry, so nothing outlives its use
-//! and no pseudonym or id appears in a key name.
+//! and no pseudonym or id appears in a key name. Keys that one operation touches together share
+//! a hash tag: revocations `{prefix}:{{prefix}.revocations}:…`, pending logins
+//! `{prefix}:{{prefix}.pending}:…`. The replay guard's keys are independent and have none.
+//!
+//! # Redis Cluster
+//! [`RedisStore::cluster_builder`] takes some of the cluster's nodes (Redis 7 or later); every
+//! other setting is as for one server:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), netid::store::StoreError> {
+//! use netid::store::redis::RedisStore;
+//!
+//! let redis = RedisStore::cluster_builder([
+//!     "redis://:password@10.0.0.1:6379",
+//!     "redis://:password@10.0.0.2:6379",
+//! ])
+//! .key_prefix("shop")
+//! .connect()
+//! .await?;
+//! # let _ = redis; Ok(()) }
+//! ```
+//!
+//! - The replay guard's keys spread over the cluster; each check is one command on one key.
+//! - Revocation keys share the hash tag `{prefix.revocations}`, and pending-login keys
+//!   `{prefix.pending}`: each kind lives in one slot, on one node (and its replicas), so that
+//!   a check reads both of its keys in one `MGET` and the scripts that record a revocation or
+//!   keep the pending-login caps run atomically. Both are small (a key per revoked session
+//!   until it would have expired; about 1 KB per pending login, capped), and with the
+//!   revocation watch a node is asked about a session only once per revocation anywhere.
+//! - Revocations are announced on a *sharded* channel (`SPUBLISH`/`SSUBSCRIBE`) in that same
+//!   slot, from the script that records them. Plain `PUBLISH` would be broadcast between
+//!   nodes, and a heartbeat published at one node could arrive before a revocation published
+//!   at another, which would break the staleness proof; a sharded channel has one node, so
+//!   the proof and the bound ([`RedisStoreBuilder::revocation_staleness`]) hold as on one
+//!   server. While the cluster client reconnects or the slot moves (a failover, a
+//!   resharding), the subscription cannot prove itself live and every check asks Redis; when
+//!   it is back, every decision made before is asked again.
+//! - Redis replicates asynchronously and netid does not wait for replicas (`WAIT`): a
+//!   revocation or a first use acknowledged by a primary just before it fails over can be
+//!   lost with it. That is Redis Cluster's documented write-loss window, the same as for one
+//!   server with a replica.
+//!
+//! Redis Sentinel is not supported yet: a store follows a primary that moves only through an
+//! address that moves with it (a proxy or a DNS name that your failover updates).
 
 mod pending;
 mod watch;
@@ -31,6 +75,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::cluster_async::ClusterConnection;
 use redis::{ErrorKind, RedisError};
 
 use super::RevocationStore;
@@ -39,11 +84,64 @@ use crate::crypto::sm3;
 
 const BACKEND: &str = "redis";
 
+/// One server through a `ConnectionManager`, or a cluster through redis-rs' cluster client
+/// (which follows `MOVED`/`ASK` and re-reads the slot map by itself). Both are multiplexed
+/// and cheap to clone.
+#[derive(Clone)]
+enum Conn {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl Conn {
+    fn is_cluster(&self) -> bool {
+        matches!(self, Self::Cluster(_))
+    }
+}
+
+impl redis::aio::ConnectionLike for Conn {
+    fn req_packed_command<'a>(
+        &'a mut self,
+        cmd: &'a redis::Cmd,
+    ) -> redis::RedisFuture<'a, redis::Value> {
+        match self {
+            Self::Single(c) => c.req_packed_command(cmd),
+            Self::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisFuture<'a, Vec<redis::Value>> {
+        match self {
+            Self::Single(c) => c.req_packed_commands(pipeline, offset, count),
+            Self::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Self::Single(c) => c.get_db(),
+            Self::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
+/// Where the store connects.
+enum Nodes {
+    Single(String),
+    /// Seed nodes: any reachable one tells the client the rest.
+    Cluster(Vec<String>),
+}
+
 /// The replay guard and session revocations in Redis. Cheap to clone: clones share one
 /// multiplexed connection.
 #[derive(Clone)]
 pub struct RedisStore {
-    conn: ConnectionManager,
+    conn: Conn,
     prefix: String,
     timeout: Duration,
     attempts: u32,
@@ -66,7 +164,7 @@ impl std::fmt::Debug for RedisStore {
 
 /// Settings for a [`RedisStore`].
 pub struct RedisStoreBuilder {
-    url: String,
+    nodes: Nodes,
     prefix: String,
     timeout: Duration,
     attempts: u32,
@@ -87,11 +185,26 @@ impl RedisStore {
     /// Settings for the Redis at `url` (`redis://[:password@]host:port[/db]`).
     pub fn builder(url: impl Into<String>) -> RedisStoreBuilder {
         RedisStoreBuilder {
-            url: url.into(),
+            nodes: Nodes::Single(url.into()),
             prefix: "netid".to_owned(),
             timeout: Duration::from_millis(500),
             attempts: 2,
             staleness: Some(Duration::from_millis(500)),
+        }
+    }
+
+    /// Settings for a Redis Cluster (Redis 7 or later), given some of its primaries as
+    /// `redis://[[user]:password@]host:port` (one is enough, more let the store start while
+    /// one is down; the credentials of the first are used for every node). Every other setting
+    /// is the same as for one server. The keys an operation touches together share a hash
+    /// tag, and revocations are announced on a sharded channel in their slot; see the
+    /// [module documentation](self#redis-cluster).
+    pub fn cluster_builder<S: Into<String>>(
+        nodes: impl IntoIterator<Item = S>,
+    ) -> RedisStoreBuilder {
+        RedisStoreBuilder {
+            nodes: Nodes::Cluster(nodes.into_iter().map(Into::into).collect()),
+            ..Self::builder(String::new())
         }
     }
 
@@ -111,7 +224,28 @@ impl RedisStore {
     }
 
     fn channel(&self) -> String {
-        format!("{}:revocations", self.prefix)
+        revocation_channel(&self.prefix)
+    }
+
+    /// `PUBLISH` on one server, `SPUBLISH` (sharded, Redis 7) in a cluster: see
+    /// [`revocation_channel`].
+    fn publish_command(&self) -> &'static str {
+        if self.conn.is_cluster() {
+            "SPUBLISH"
+        } else {
+            "PUBLISH"
+        }
+    }
+
+    /// A revocation key: every one shares the hash tag `{prefix.revocations}`, so that
+    /// `is_revoked` reads both of its keys in one `MGET` and a revocation is recorded and
+    /// announced in one script, on one Redis Cluster node.
+    fn revocation_key(&self, tag: &str, value: &str) -> String {
+        format!(
+            "{p}:{{{p}.revocations}}:{tag}:{}",
+            hex::encode(sm3(value.as_bytes())),
+            p = self.prefix
+        )
     }
 
     /// This instance's own revocation counts at once, before its announcement comes back.
@@ -226,8 +360,8 @@ impl RedisStoreBuilder {
     /// How stale a "not revoked" answered from memory may be (default 500 ms, 50 ms to 60 s),
     /// or `None` to ask Redis on every signed-in request.
     ///
-    /// With a bound, the store subscribes to `{prefix}:revocations`, on which every revocation
-    /// is announced, and [`SessionManager`](crate::policy::SessionManager) asks Redis about a
+    /// With a bound, the store subscribes to `{prefix}:{{prefix}.revocations}:channel` (sharded
+    /// in a cluster), on which every revocation is announced, and [`SessionManager`](crate::policy::SessionManager) asks Redis about a
     /// session only once per revocation anywhere: a signed-in request makes no round trip. A
     /// logout acknowledged at one instance is refused at every other within the bound at the
     /// latest. While the subscription cannot prove itself live within the bound (Redis down,
@@ -266,21 +400,6 @@ impl RedisStoreBuilder {
                 "attempts must be 1 to 5",
             ));
         }
-        // The error would quote the URL, password included: say only what kind it was.
-        let client = redis::Client::open(self.url.as_str())
-            .map_err(|_| StoreError::misconfigured(BACKEND, "the Redis URL is not valid"))?;
-        let info = client.get_connection_info();
-        let addr = match info.addr() {
-            redis::ConnectionAddr::Tcp(host, port)
-            | redis::ConnectionAddr::TcpTls { host, port, .. } => format!("{host}:{port}"),
-            other => format!("{other}"),
-        };
-        let user = info.redis_settings().username().map(str::to_owned);
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(self.timeout))
-            .set_response_timeout(Some(self.timeout))
-            .set_number_of_retries(3)
-            .set_max_delay(Duration::from_secs(2));
         if let Some(bound) = self.staleness
             && (bound < Duration::from_millis(50) || bound > Duration::from_secs(60))
         {
@@ -289,16 +408,58 @@ impl RedisStoreBuilder {
                 "the revocation staleness bound must be 50 ms to 60 s",
             ));
         }
-        let conn = ConnectionManager::new_lazy_with_config(client.clone(), config)
-            .map_err(|e| StoreError::misconfigured(BACKEND, format!("{:?}", e.kind())))?;
+        let (conn, target, subscriber) = match &self.nodes {
+            Nodes::Single(url) => {
+                let client = open(url)?;
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(self.timeout))
+                    .set_response_timeout(Some(self.timeout))
+                    .set_number_of_retries(3)
+                    .set_max_delay(Duration::from_secs(2));
+                let target = describe_target(&client, None);
+                let conn = ConnectionManager::new_lazy_with_config(client.clone(), config)
+                    .map_err(|e| StoreError::misconfigured(BACKEND, format!("{:?}", e.kind())))?;
+                (
+                    Conn::Single(conn),
+                    target,
+                    watch::Subscriber::Single(client),
+                )
+            }
+            Nodes::Cluster(urls) => {
+                let Some(first) = urls.first() else {
+                    return Err(StoreError::misconfigured(
+                        BACKEND,
+                        "a Redis Cluster needs at least one node's URL",
+                    ));
+                };
+                for url in urls {
+                    open(url)?;
+                }
+                let target = describe_target(&open(first)?, Some(urls.len()));
+                let client = watch::cluster_client(urls, self.timeout, None)
+                    .map_err(|e| StoreError::misconfigured(BACKEND, format!("{:?}", e.kind())))?;
+                // Connected in the background: like one server, a cluster may come up after
+                // the application.
+                let conn = client.get_pending_async_connection_with_config(
+                    redis::cluster::ClusterConfig::new()
+                        .set_connection_timeout(self.timeout)
+                        .set_response_timeout(self.timeout),
+                );
+                (
+                    Conn::Cluster(conn),
+                    target,
+                    watch::Subscriber::Cluster(urls.clone()),
+                )
+            }
+        };
         let watch = match (self.staleness, tokio::runtime::Handle::try_current()) {
             (Some(bound), Ok(runtime)) => {
                 let watch = Arc::new(watch::Watch::new(bound));
                 runtime.spawn(watch::run(
                     Arc::downgrade(&watch),
-                    client,
+                    subscriber,
                     conn.clone(),
-                    format!("{}:revocations", self.prefix),
+                    revocation_channel(&self.prefix),
                     self.timeout,
                 ));
                 Some(watch)
@@ -317,7 +478,7 @@ impl RedisStoreBuilder {
             timeout: self.timeout,
             attempts: self.attempts,
             watch,
-            target: std::sync::Arc::new((addr, user)),
+            target: std::sync::Arc::new(target),
         })
     }
 
@@ -327,6 +488,39 @@ impl RedisStoreBuilder {
         store.ping().await?;
         Ok(store)
     }
+}
+
+/// A client for `url`, without contacting it.
+fn open(url: &str) -> Result<redis::Client, StoreError> {
+    // The error would quote the URL, password included: say only what kind it was.
+    redis::Client::open(url)
+        .map_err(|_| StoreError::misconfigured(BACKEND, "a Redis URL is not valid"))
+}
+
+/// `host:port` (or the socket's path) as errors name it, and the user the URL names.
+fn describe_target(
+    client: &redis::Client,
+    cluster_nodes: Option<usize>,
+) -> (String, Option<String>) {
+    let info = client.get_connection_info();
+    let addr = match info.addr() {
+        redis::ConnectionAddr::Tcp(host, port)
+        | redis::ConnectionAddr::TcpTls { host, port, .. } => format!("{host}:{port}"),
+        other => format!("{other}"),
+    };
+    let addr = match cluster_nodes {
+        None => addr,
+        Some(1) => format!("the cluster at {addr}"),
+        Some(n) => format!("the cluster at {addr} (and {} more seed nodes)", n - 1),
+    };
+    (addr, info.redis_settings().username().map(str::to_owned))
+}
+
+/// The channel revocations are announced on. It carries the revocation keys' hash tag: in a
+/// cluster, a sharded channel lives in its slot, so the script that records a revocation can
+/// announce it (same slot), and announcements and pings pass through one node, in order.
+fn revocation_channel(prefix: &str) -> String {
+    format!("{prefix}:{{{prefix}.revocations}}:channel")
 }
 
 /// A failure that a fresh connection may not repeat.
@@ -371,12 +565,13 @@ impl ReplayGuard for RedisStore {
 #[async_trait::async_trait]
 impl RevocationStore for RedisStore {
     async fn revoke(&self, jti: &str, until: u64) -> Result<(), StoreError> {
-        let key = self.key("rv", jti);
+        let key = self.revocation_key("rv", jti);
         // Recorded and announced in one step: a revocation every instance has not been told
-        // of would be one that some of them do not see.
+        // of would be one that some of them do not see. ARGV[4] is `PUBLISH` or, in a
+        // cluster, `SPUBLISH` (legal in a script: the channel is in the key's slot).
         const REVOKE: &str = "\
             redis.call('SET', KEYS[1], 1, 'EXAT', ARGV[1]) \
-            redis.call('PUBLISH', ARGV[2], ARGV[3]) \
+            redis.call(ARGV[4], ARGV[2], ARGV[3]) \
             return 1";
         let channel = self.channel();
         self.run(
@@ -387,7 +582,8 @@ impl RevocationStore for RedisStore {
                     .arg(&key)
                     .arg(until.max(1))
                     .arg(&channel)
-                    .arg(watch::REVOKED);
+                    .arg(watch::REVOKED)
+                    .arg(self.publish_command());
                 c
             },
             |_: redis::Value| (),
@@ -398,14 +594,14 @@ impl RevocationStore for RedisStore {
     }
 
     async fn revoke_subject(&self, subject: &str, at: u64, until: u64) -> Result<(), StoreError> {
-        let key = self.key("rs", subject);
+        let key = self.revocation_key("rs", subject);
         // Two instances may erase at once: keep the later cut-off and the later expiry, in one
         // atomic step.
         const KEEP_LATER: &str = "\
             local cut = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), tonumber(ARGV[1])) \
             local untl = math.max(tonumber(redis.call('EXPIRETIME', KEYS[1])), tonumber(ARGV[2])) \
             redis.call('SET', KEYS[1], cut, 'EXAT', untl) \
-            redis.call('PUBLISH', ARGV[3], ARGV[4]) \
+            redis.call(ARGV[5], ARGV[3], ARGV[4]) \
             return 1";
         let channel = self.channel();
         self.run(
@@ -417,7 +613,8 @@ impl RevocationStore for RedisStore {
                     .arg(at)
                     .arg(until.max(1))
                     .arg(&channel)
-                    .arg(watch::REVOKED);
+                    .arg(watch::REVOKED)
+                    .arg(self.publish_command());
                 c
             },
             |_: redis::Value| (),
@@ -433,7 +630,11 @@ impl RevocationStore for RedisStore {
         subject: &str,
         issued_at: u64,
     ) -> Result<bool, StoreError> {
-        let (session, subject_key) = (self.key("rv", jti), self.key("rs", subject));
+        // One slot (the shared hash tag): one `MGET`, in a cluster too.
+        let (session, subject_key) = (
+            self.revocation_key("rv", jti),
+            self.revocation_key("rs", subject),
+        );
         let (session, cut_off): (Option<String>, Option<u64>) = self
             .run(
                 || {

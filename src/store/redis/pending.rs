@@ -48,7 +48,9 @@ return 'ok'
 ";
 
 /// Removes a login, its index entry, its places in the cap sets and its claim. Returns 1 if
-/// this call removed it. The index and client keys are derived from the hash (same slot).
+/// this call removed it. The index and client keys are derived from the hash: they cannot be
+/// declared, and need not be, because they share the declared keys' slot (Redis Cluster
+/// refuses only keys of another slot; tests/integration/redis_store.rs runs this on a cluster).
 const REMOVE: &str = r"
 local fields = redis.call('HMGET', KEYS[2], 'a', 'c')
 if fields[1] == false then return 0 end

@@ -12,15 +12,18 @@
 //! channel is down, late or unsubscribed, `generation` is `None` and every check asks Redis
 //! (a round trip, failing closed if Redis cannot answer) — never a stale "not revoked".
 //!
-//! The channel is `{prefix}:revocations` (a Redis ACL for the application needs `&{prefix}:*`
-//! besides `~{prefix}:*`).
+//! The channel is `{prefix}:{{prefix}.revocations}:channel` (a Redis ACL for the application
+//! needs `&{prefix}:*` besides `~{prefix}:*`). In a Redis Cluster it is a sharded channel
+//! (`SPUBLISH`/`SSUBSCRIBE`, Redis 7) in the slot of the revocation keys: plain `PUBLISH` is
+//! broadcast between nodes, and a ping published at one node could overtake a revocation
+//! published at another; a sharded channel has one node, the one that records the
+//! revocations, so the order above holds there too.
 
 use std::sync::Weak;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use redis::aio::ConnectionManager;
 
 /// What a revocation announces.
 pub(super) const REVOKED: &str = "r";
@@ -96,15 +99,46 @@ impl Watch {
     }
 }
 
+/// How the subscription is made.
+pub(super) enum Subscriber {
+    /// `SUBSCRIBE` on a connection of its own.
+    Single(redis::Client),
+    /// `SSUBSCRIBE` through a cluster connection of its own (RESP3: messages arrive as pushes),
+    /// which sends it to the node that serves the channel's slot.
+    Cluster(Vec<String>),
+}
+
+/// A cluster client for `nodes`, with messages pushed to `pushes` if given (RESP3).
+pub(super) fn cluster_client(
+    nodes: &[String],
+    timeout: Duration,
+    pushes: Option<tokio::sync::mpsc::UnboundedSender<redis::PushInfo>>,
+) -> redis::RedisResult<redis::cluster::ClusterClient> {
+    let mut builder = redis::cluster::ClusterClientBuilder::new(nodes.iter().map(String::as_str))
+        .connection_timeout(timeout)
+        .response_timeout(timeout)
+        .retries(2);
+    if let Some(pushes) = pushes {
+        builder = builder
+            .use_protocol(redis::ProtocolVersion::RESP3)
+            .push_sender(pushes);
+    }
+    builder.build()
+}
+
 /// Keeps `watch` fed until the store is dropped: subscribes, pings, and resubscribes after any
 /// failure (with a growing pause, at most 2 s).
 pub(super) async fn run(
     watch: Weak<Watch>,
-    client: redis::Client,
-    conn: ConnectionManager,
+    subscriber: Subscriber,
+    conn: super::Conn,
     channel: String,
     timeout: Duration,
 ) {
+    let publish = match subscriber {
+        Subscriber::Single(_) => "PUBLISH",
+        Subscriber::Cluster(_) => "SPUBLISH",
+    };
     let mut pause = Duration::from_millis(100);
     loop {
         let Some(heartbeat) = watch
@@ -113,44 +147,24 @@ pub(super) async fn run(
         else {
             return;
         };
-        let subscribed = tokio::time::timeout(timeout, async {
-            let mut pubsub = client.get_async_pubsub().await?;
-            pubsub.subscribe(&channel).await?;
-            Ok::<_, redis::RedisError>(pubsub)
-        })
-        .await;
-        if let Ok(Ok(pubsub)) = subscribed {
+        let pinger = Pinger {
+            watch: &watch,
+            conn: &conn,
+            channel: &channel,
+            publish,
+            timeout,
+        };
+        let alive = match &subscriber {
+            Subscriber::Single(client) => {
+                follow_single(&watch, client, &channel, heartbeat, &pinger).await
+            }
+            Subscriber::Cluster(nodes) => {
+                follow_cluster(&watch, nodes, &channel, heartbeat, &pinger).await
+            }
+        };
+        let Some(subscribed) = alive else { return };
+        if subscribed {
             pause = Duration::from_millis(100);
-            match watch.upgrade() {
-                Some(w) => w.bump(),
-                None => return,
-            }
-            let mut messages = pubsub.into_on_message();
-            let mut tick = tokio::time::interval(heartbeat);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tokio::select! {
-                    message = messages.next() => {
-                        let Some(message) = message else { break };
-                        match watch.upgrade() {
-                            Some(w) => w.take(message.get_payload_bytes()),
-                            None => return,
-                        }
-                    }
-                    _ = tick.tick() => {
-                        let Some(ping) = watch.upgrade().map(|w| w.ping()) else { return };
-                        let mut conn = conn.clone();
-                        let mut publish = redis::cmd("PUBLISH");
-                        publish.arg(&channel).arg(ping);
-                        // A lost ping only lets freshness lapse: the checks then ask Redis.
-                        let _ = tokio::time::timeout(
-                            timeout,
-                            publish.query_async::<redis::Value>(&mut conn),
-                        )
-                        .await;
-                    }
-                }
-            }
         }
         match watch.upgrade() {
             Some(w) => w.lost(),
@@ -159,6 +173,125 @@ pub(super) async fn run(
         tracing::debug!("revocation channel down; checks ask Redis until it is back");
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(Duration::from_secs(2));
+    }
+}
+
+/// Publishes this instance's pings on the command connection.
+struct Pinger<'a> {
+    watch: &'a Weak<Watch>,
+    conn: &'a super::Conn,
+    channel: &'a str,
+    publish: &'static str,
+    timeout: Duration,
+}
+
+impl Pinger<'_> {
+    /// `None` once the store is gone.
+    async fn ping(&self) -> Option<()> {
+        let ping = self.watch.upgrade()?.ping();
+        let mut conn = self.conn.clone();
+        let mut publish = redis::cmd(self.publish);
+        publish.arg(self.channel).arg(ping);
+        // A lost ping only lets freshness lapse: the checks then ask Redis.
+        let _ = tokio::time::timeout(self.timeout, publish.query_async::<redis::Value>(&mut conn))
+            .await;
+        Some(())
+    }
+}
+
+/// Follows one subscription on one server until it drops. `None`: the store is gone;
+/// `Some(subscribed)`: whether the subscription was made.
+async fn follow_single(
+    watch: &Weak<Watch>,
+    client: &redis::Client,
+    channel: &str,
+    heartbeat: Duration,
+    pinger: &Pinger<'_>,
+) -> Option<bool> {
+    let subscribed = tokio::time::timeout(pinger.timeout, async {
+        let mut pubsub = client.get_async_pubsub().await?;
+        pubsub.subscribe(channel).await?;
+        Ok::<_, redis::RedisError>(pubsub)
+    })
+    .await;
+    let Ok(Ok(pubsub)) = subscribed else {
+        return Some(false);
+    };
+    watch.upgrade()?.bump();
+    let mut messages = pubsub.into_on_message();
+    let mut tick = tokio::time::interval(heartbeat);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            message = messages.next() => {
+                let Some(message) = message else { return Some(true) };
+                watch.upgrade()?.take(message.get_payload_bytes());
+            }
+            _ = tick.tick() => pinger.ping().await?,
+        }
+    }
+}
+
+/// Follows a sharded subscription in a cluster. The cluster client reconnects and resubscribes
+/// by itself; what matters for the bound is that messages can only be missed while the
+/// subscription is gone, and that a resubscription is confirmed (an `SSUBSCRIBE` push) before
+/// any message published after it arrives: every confirmation bumps the generation, so what
+/// was decided before the gap is asked again. A disconnection or an `SUNSUBSCRIBE` (the slot
+/// moved) ends freshness at once. If no ping has come back for a while, the whole
+/// subscription is made anew.
+async fn follow_cluster(
+    watch: &Weak<Watch>,
+    nodes: &[String],
+    channel: &str,
+    heartbeat: Duration,
+    pinger: &Pinger<'_>,
+) -> Option<bool> {
+    let (tx, mut pushes) = tokio::sync::mpsc::unbounded_channel();
+    let Ok(client) = cluster_client(nodes, pinger.timeout, Some(tx)) else {
+        return Some(false);
+    };
+    let subscribed = tokio::time::timeout(pinger.timeout, async {
+        let mut conn = client.get_async_connection().await?;
+        conn.ssubscribe(channel).await?;
+        Ok::<_, redis::RedisError>(conn)
+    })
+    .await;
+    let Ok(Ok(_subscription)) = subscribed else {
+        return Some(false);
+    };
+    watch.upgrade()?.bump();
+    let give_up = (pinger.timeout * 4).max(Duration::from_secs(2));
+    let mut live_at = Instant::now();
+    let mut tick = tokio::time::interval(heartbeat);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            push = pushes.recv() => {
+                let Some(push) = push else { return Some(true) };
+                let w = watch.upgrade()?;
+                match push.kind {
+                    redis::PushKind::SMessage => {
+                        if let [redis::Value::BulkString(on), redis::Value::BulkString(payload)] =
+                            push.data.as_slice()
+                            && on.as_slice() == channel.as_bytes()
+                        {
+                            w.take(payload);
+                        }
+                    }
+                    redis::PushKind::SSubscribe => w.bump(),
+                    redis::PushKind::SUnsubscribe | redis::PushKind::Disconnection => w.lost(),
+                    _ => {}
+                }
+            }
+            _ = tick.tick() => {
+                pinger.ping().await?;
+                if watch.upgrade()?.generation().is_some() {
+                    live_at = Instant::now();
+                } else if live_at.elapsed() > give_up {
+                    return Some(true);
+                }
+            }
+        }
     }
 }
 
