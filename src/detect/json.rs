@@ -24,7 +24,7 @@ use super::finding::{Confidence, Finding, FindingKind};
 use super::rules::{
     Scratch, ValueCtx, looks_masked, match_value, may_start_digit, nd_digit, worth_matching,
 };
-use super::{Detector, Found, ScanError};
+use super::{Detector, Excerpt, Found, ScanError};
 use crate::model::FieldName;
 
 /// How many levels of JSON inside JSON strings are read (`{"a":"{\"b\":\"{…}\"}"}` is two).
@@ -66,7 +66,7 @@ fn scan_nested(
         stack: Vec::new(),
         pending: Vec::new(),
         out: Vec::new(),
-        scratch: Scratch::default(),
+        scratch: Scratch::new(det.every),
         decoded: String::new(),
         today,
         outer,
@@ -334,6 +334,7 @@ impl<'a> Walker<'a> {
                         (FindingKind::IdentityFieldName, Confidence::Contextual)
                     };
                     self.out.push(Found {
+                        excerpt: None,
                         span: p.span,
                         finding: Finding {
                             location,
@@ -636,6 +637,7 @@ impl<'a> Walker<'a> {
             masked |= f.finding.kind == FindingKind::MaskedId;
             self.out.push(Found {
                 span: span.clone(),
+                excerpt: f.excerpt.map(Excerpt::unplaced),
                 finding: Finding {
                     location: format!("{base} (json) {}", f.finding.location),
                     ..f.finding
@@ -791,6 +793,7 @@ impl<'a> Walker<'a> {
             masked |= hit.kind == FindingKind::MaskedId;
             self.out.push(Found {
                 span: span.clone(),
+                excerpt: self.scratch.every.then(|| Excerpt::of(text, hit.span)),
                 finding: Finding {
                     location: location.clone(),
                     kind: hit.kind,
