@@ -191,7 +191,9 @@ async fn scan_table(
     let nkeys = key_exprs.len();
     let mut batch = Vec::new();
     loop {
+        // Not a cached prepared statement: each table's cursor has rows of its own shape.
         let rows = sqlx::query(&format!("FETCH {FETCH} FROM netid_scan"))
+            .persistent(false)
             .fetch_all(&mut *conn)
             .await?;
         if rows.is_empty() {
