@@ -479,12 +479,19 @@ impl Matcher<'_> {
             return kinds;
         }
         let window = &self.norm[start.saturating_sub(LABEL_WINDOW)..start];
-        for (label, k) in LABELS {
+        // Most numbers have no label before them: one pass over the window rules both kinds
+        // of label out (CJK labels are reserved bytes; every ASCII label starts with p or i).
+        let cjk = window.iter().any(|&b| (SHEN..=MIN).contains(&b));
+        let ascii = window.iter().any(|&b| matches!(b | 0x20, b'p' | b'i'));
+        if !cjk && !ascii {
+            return kinds;
+        }
+        for (label, k) in LABELS.iter().filter(|_| cjk) {
             if window.windows(label.len()).any(|w| w == *label) {
                 kinds |= k;
             }
         }
-        for (label, k) in ASCII_LABELS {
+        for (label, k) in ASCII_LABELS.iter().filter(|_| ascii) {
             let n = label.len();
             if window.len() < n {
                 continue;

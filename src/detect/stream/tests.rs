@@ -185,3 +185,14 @@ proptest! {
         prop_assert_eq!(small, large);
     }
 }
+
+#[test]
+fn redaction_keeps_first_and_last_only() {
+    assert_eq!(Redacted::of("11010519491231002X").as_str(), "1…X");
+    assert_eq!(Redacted::of("王小明").as_str(), "王…");
+    assert_eq!(Redacted::of("张三").as_str(), "张…");
+    assert_eq!(Redacted::of("x").as_str(), "…");
+    assert_eq!(Redacted::of("").as_str(), "…");
+    assert_eq!(Redacted::of(" 1990-01-01 ").as_str(), "1…1");
+    assert_eq!(format!("{:?}", Redacted::of("E12345678")), "Redacted(\"E…8\")");
+}
