@@ -12,7 +12,11 @@ const EVERY: u64 = 1000;
 
 fn mod11(d17: &[u8]) -> u8 {
     const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = d17.iter().zip(W).map(|(&c, w)| u32::from(c - b'0') * w).sum();
+    let sum: u32 = d17
+        .iter()
+        .zip(W)
+        .map(|(&c, w)| u32::from(c - b'0') * w)
+        .sum();
     b"10X98765432"[(sum % 11) as usize]
 }
 
@@ -52,8 +56,13 @@ fn resident_id(rng: &mut Rng, valid: bool) -> String {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let out = args.next().ok_or("usage: scan_corpus OUT.ndjson MIB [clean]")?;
-    let mib: u64 = args.next().ok_or("usage: scan_corpus OUT.ndjson MIB [clean]")?.parse()?;
+    let out = args
+        .next()
+        .ok_or("usage: scan_corpus OUT.ndjson MIB [clean]")?;
+    let mib: u64 = args
+        .next()
+        .ok_or("usage: scan_corpus OUT.ndjson MIB [clean]")?
+        .parse()?;
     let clean = args.next().as_deref() == Some("clean");
     let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(out)?);
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
@@ -67,7 +76,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             String::new()
         };
         let note = if !clean && n % EVERY == 500 {
-            format!("customer gave 身份证 {} at the desk", resident_id(&mut rng, true))
+            format!(
+                "customer gave 身份证 {} at the desk",
+                resident_id(&mut rng, true)
+            )
         } else if n % 7 == 0 {
             format!("ref {} checked", resident_id(&mut rng, false))
         } else {

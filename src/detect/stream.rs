@@ -169,11 +169,13 @@ impl StreamScanner {
     fn complete(&mut self, buf: &[u8], base: usize, out: &mut Vec<Located>) {
         let len = base + buf.len();
         self.line_len = len;
-        if self.format == StreamFormat::JsonLines && !self.windowed && len <= self.max_line {
-            if self.json_line(buf, out).is_ok() {
-                return;
-            }
-            // Not JSON: the whole line as text.
+        // A line that is not JSON is read as text.
+        if self.format == StreamFormat::JsonLines
+            && !self.windowed
+            && len <= self.max_line
+            && self.json_line(buf, out).is_ok()
+        {
+            return;
         }
         self.windows(buf, base, true, out);
     }

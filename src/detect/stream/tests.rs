@@ -194,5 +194,8 @@ fn redaction_keeps_first_and_last_only() {
     assert_eq!(Redacted::of("x").as_str(), "…");
     assert_eq!(Redacted::of("").as_str(), "…");
     assert_eq!(Redacted::of(" 1990-01-01 ").as_str(), "1…1");
-    assert_eq!(format!("{:?}", Redacted::of("E12345678")), "Redacted(\"E…8\")");
+    assert_eq!(
+        format!("{:?}", Redacted::of("E12345678")),
+        "Redacted(\"E…8\")"
+    );
 }
