@@ -239,7 +239,9 @@ impl Sink {
     pub(crate) fn progress_rows(&self, rows: u64) {
         let total = self.totals.rows.fetch_add(rows, Ordering::Relaxed) + rows;
         if let Some(bar) = &self.progress {
-            bar.set_message(format!("{total} rows"));
+            let secs = bar.elapsed().as_secs_f64();
+            let rate = if secs > 0.0 { total as f64 / secs } else { 0.0 };
+            bar.set_message(format!("{total} rows ({rate:.0} rows/s)"));
         }
     }
 }
@@ -256,7 +258,7 @@ pub(crate) fn run(args: Args) -> Result<(), Failure> {
     let terminal = std::io::stdout().is_terminal();
     let show_progress = !args.no_progress && std::io::stderr().is_terminal();
     let detector = Detector::new();
-    let writer = output::Writer::new(args.format, terminal);
+    let writer = output::Writer::new(args.format);
     let sink = Sink {
         out: Mutex::new(writer),
         totals: Totals::default(),
@@ -351,7 +353,7 @@ fn progress_bar(total: Option<u64>) -> indicatif::ProgressBar {
         None => indicatif::ProgressBar::new_spinner(),
     };
     let template = if total.is_some() {
-        "{bar:30} {bytes}/{total_bytes} {binary_bytes_per_sec} {msg} {per_sec} eta {eta}"
+        "{bar:30} {bytes}/{total_bytes} {binary_bytes_per_sec} {msg} eta {eta}"
     } else {
         "{spinner} {msg} ({elapsed})"
     };

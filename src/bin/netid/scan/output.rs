@@ -73,7 +73,7 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    pub(crate) fn new(format: Format, _terminal: bool) -> Self {
+    pub(crate) fn new(format: Format) -> Self {
         let mut w = Writer {
             format,
             out: BufWriter::new(io::stdout()),

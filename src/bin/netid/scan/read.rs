@@ -285,7 +285,14 @@ impl FileScan<'_> {
         let mut scanner = self.detector.stream(format);
         let mut buf = vec![0u8; CHUNK];
         let mut found = Vec::new();
+        // Rows already counted in the totals (the progress bar shows them as they come).
+        let mut reported = 0;
         loop {
+            let lines = scanner.lines();
+            if lines - reported >= 100_000 {
+                self.sink.progress_rows(lines - reported);
+                reported = lines;
+            }
             let n = match reader.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => n,
@@ -300,7 +307,7 @@ impl FileScan<'_> {
         scanner.finish(&mut found);
         self.located(found);
         self.bytes += scanner.bytes();
-        self.rows += scanner.lines();
+        self.rows += scanner.lines() - reported;
         Ok(())
     }
 
