@@ -199,3 +199,18 @@ fn redaction_keeps_first_and_last_only() {
         "Redacted(\"E…8\")"
     );
 }
+
+#[test]
+fn remembered_key_classes_follow_the_vocabulary() {
+    // The JSON-lines scanner remembers key classes across lines, per thread and per
+    // vocabulary: a detector with another vocabulary must not see the first one's answers.
+    let body = br#"{"memberCode":"A-1"}"#;
+    let plain = Detector::new();
+    let extended = Detector::new().add_field_names(["memberCode"]);
+    for _ in 0..2 {
+        assert!(plain.locate_json(body).unwrap_or_default().is_empty());
+        let found = extended.locate_json(body).unwrap_or_default();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].finding.kind, FindingKind::IdentityFieldName);
+    }
+}
