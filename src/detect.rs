@@ -68,13 +68,15 @@ mod form;
 mod json;
 mod multipart;
 mod rules;
+mod stream;
 mod vocab;
 
 use std::ops::Range;
 use std::sync::Arc;
 
 pub use error::ScanError;
-pub use finding::{Confidence, Finding, FindingKind, PermitRegion, Scan};
+pub use finding::{Confidence, Finding, FindingKind, Located, PermitRegion, Redacted, Scan};
+pub use stream::{StreamFormat, StreamScanner};
 
 use crate::model::FieldName;
 
@@ -116,6 +118,8 @@ pub struct Detector {
     names: Arc<FieldNames>,
     max_depth: usize,
     max_body: usize,
+    /// Report every match with an excerpt (`locate_*`, the stream scanner), not one per kind.
+    every: bool,
 }
 
 /// One finding and the bytes it covers (for redaction and ordering).
@@ -123,6 +127,34 @@ pub struct Detector {
 struct Found {
     span: Range<usize>,
     finding: Finding,
+    /// Where the match is inside the value and its redacted form; only when the detector keeps
+    /// every match (`Detector::every`).
+    excerpt: Option<Excerpt>,
+}
+
+/// A match inside a value: where (in the value's decoded text) and its redacted form.
+#[derive(Debug, Clone)]
+struct Excerpt {
+    /// Byte offset of the match in the decoded value; `None` inside JSON nested in a string.
+    at: Option<usize>,
+    /// The decoded value's length: equal to the raw value's when nothing was decoded.
+    value_len: usize,
+    redacted: Redacted,
+}
+
+impl Excerpt {
+    fn of(text: &str, span: (usize, usize)) -> Self {
+        Excerpt {
+            at: Some(span.0),
+            value_len: text.len(),
+            redacted: Redacted::of(text.get(span.0..span.1).unwrap_or(text)),
+        }
+    }
+
+    /// The same match seen from an enclosing value: its place inside is not known.
+    fn unplaced(self) -> Self {
+        Excerpt { at: None, ..self }
+    }
 }
 
 impl Default for Detector {
@@ -147,6 +179,15 @@ impl Detector {
             names: Arc::new(FieldNames::built_in()),
             max_depth: Self::DEFAULT_MAX_DEPTH,
             max_body: Self::DEFAULT_MAX_BODY,
+            every: false,
+        }
+    }
+
+    /// This detector, reporting every match with its excerpt.
+    fn every(&self) -> Detector {
+        Detector {
+            every: true,
+            ..self.clone()
         }
     }
 
@@ -407,6 +448,145 @@ impl Detector {
             })
             .collect();
         into_scan(form::scan(self, &fields, today())).0
+    }
+}
+
+impl Detector {
+    /// Like [`scan_json`](Self::scan_json), for stored data rather than a request: every match
+    /// is reported (two ID numbers in one string are two findings), each with its byte offset,
+    /// line and column in `body` and its value redacted ([`Redacted`]). Bounded by
+    /// [`max_body`](Self::max_body) and [`max_depth`](Self::max_depth) as a request is.
+    ///
+    /// The offset is the match's own when the value holds no escapes, else the value's.
+    ///
+    /// ```
+    /// use netid::detect::{Detector, FindingKind};
+    ///
+    /// let body = br#"{"note":"call 13800138000",
+    ///   "idNo":"11010519491231002X"}"#;
+    /// let found = Detector::new().locate_json(body)?;
+    /// assert_eq!(found[0].finding.location, "$.idNo");
+    /// assert_eq!(found[0].finding.kind, FindingKind::ResidentId);
+    /// assert_eq!((found[0].line, found[0].column), (2, 11));
+    /// assert_eq!(found[0].redacted.as_str(), "1…X");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn locate_json(&self, body: &[u8]) -> Result<Vec<Located>, ScanError> {
+        self.check_size(body.len())?;
+        let mut found = json::scan(&self.every(), body, today())?;
+        found.sort_by_key(|f| f.span.start);
+        let mut lines = Lines::default();
+        Ok(found
+            .into_iter()
+            .map(|f| {
+                let raw = body.get(f.span.clone()).unwrap_or_default();
+                let quoted = raw.len() >= 2 && raw[0] == b'"';
+                let inner = if quoted { &raw[1..raw.len() - 1] } else { raw };
+                let offset = match &f.excerpt {
+                    Some(Excerpt {
+                        at: Some(at),
+                        value_len,
+                        ..
+                    }) if *value_len == inner.len() => f.span.start + usize::from(quoted) + at,
+                    _ => f.span.start,
+                };
+                let redacted = f.excerpt.map_or_else(
+                    || Redacted::of(&String::from_utf8_lossy(inner)),
+                    |e| e.redacted,
+                );
+                let (line, column) = lines.at(body, offset);
+                Located {
+                    finding: f.finding,
+                    offset: offset as u64,
+                    line,
+                    column,
+                    redacted,
+                    field: None,
+                }
+            })
+            .collect())
+    }
+
+    /// Like [`scan_fields`](Self::scan_fields) — one record of named values, such as a CSV row
+    /// under its header or a database row under its column names — reporting every match with
+    /// the index of its field ([`Located::field`]), its byte offset in that field's value and
+    /// its value redacted. A column named `idNo` makes any value under it a finding; a `name`
+    /// column counts when another field of the record blocks.
+    ///
+    /// ```
+    /// use netid::detect::{Detector, FindingKind};
+    ///
+    /// let row = [("order", "A-1001"), ("customer", "张三"), ("sfzh", "110105194912310021")];
+    /// let found = Detector::new().locate_fields(&row);
+    /// assert_eq!(found.len(), 1);
+    /// assert_eq!(found[0].field, Some(2));
+    /// assert_eq!(found[0].finding.kind, FindingKind::IdentityFieldName);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn locate_fields(&self, fields: &[(&str, &str)]) -> Vec<Located> {
+        let fields: Vec<Field<'_>> = fields
+            .iter()
+            .enumerate()
+            .map(|(i, (name, value))| Field {
+                name: Some((*name).into()),
+                value: (*value).into(),
+                // The spans carry the field's index: there is no body to point into.
+                name_span: i..i,
+                value_span: i..i,
+            })
+            .collect();
+        let mut found = form::scan(&self.every(), &fields, today());
+        found.sort_by_key(|f| f.span.start);
+        found
+            .into_iter()
+            .map(|f| {
+                let value = fields
+                    .get(f.span.start)
+                    .map_or("", |field| field.value.as_ref());
+                let at = f.excerpt.as_ref().and_then(|e| e.at).unwrap_or(0);
+                let redacted = f
+                    .excerpt
+                    .map_or_else(|| Redacted::of(value), |e| e.redacted);
+                Located {
+                    finding: f.finding,
+                    offset: at as u64,
+                    line: 1,
+                    column: at as u64 + 1,
+                    redacted,
+                    field: Some(f.span.start),
+                }
+            })
+            .collect()
+    }
+
+    /// A scanner for a stream of any length (files, dumps, logs) in constant memory: feed it
+    /// chunks of any size, split anywhere, and it reports the same findings as for the whole.
+    /// See [`StreamScanner`].
+    pub fn stream(&self, format: StreamFormat) -> StreamScanner {
+        StreamScanner::new(self.every(), format, today())
+    }
+}
+
+/// Line and column of offsets asked in increasing order, counting newlines once.
+#[derive(Debug, Default)]
+struct Lines {
+    at: usize,
+    line: u64,
+    line_start: usize,
+}
+
+impl Lines {
+    fn at(&mut self, body: &[u8], offset: usize) -> (u64, u64) {
+        if offset < self.at {
+            *self = Lines::default();
+        }
+        let end = offset.min(body.len());
+        for i in memchr::memchr_iter(b'\n', &body[self.at.min(end)..end]) {
+            self.line += 1;
+            self.line_start = self.at + i + 1;
+        }
+        self.at = end;
+        (self.line + 1, (offset - self.line_start) as u64 + 1)
     }
 }
 

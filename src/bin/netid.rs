@@ -5,8 +5,8 @@
 //! has an `Args` struct (clap derive) and a `run(Args) -> Result<(), Failure>` function, so a new
 //! subcommand is one [`Command`] variant, one match arm and one module.
 //!
-//! Exit status: 0 on success; 1 when `verify` rejects the token, or `audit verify` finds the chain
-//! broken or a kept token that does not verify; 2 for usage errors, unreadable files, invalid
+//! Exit status: 0 on success; 1 when `verify` rejects the token, `audit verify` finds the chain
+//! broken or a kept token that does not verify, or `scan --fail-on-findings` finds something; 2 for usage errors, unreadable files, invalid
 //! keys or claims, and anything else that stopped the command before a verdict.
 #![forbid(unsafe_code)]
 
@@ -24,6 +24,8 @@ mod missing;
 mod pg;
 #[path = "netid/sandbox.rs"]
 mod sandbox;
+#[path = "netid/scan.rs"]
+mod scan;
 #[path = "netid/sign.rs"]
 mod sign;
 #[cfg(feature = "postgres")]
@@ -123,6 +125,9 @@ enum Command {
     /// Check a tamper-evident audit log's hash chain and the signatures of the tokens it keeps.
     #[command(long_about = audit::LONG_ABOUT, after_long_help = audit::EXAMPLES)]
     Audit(audit::Args),
+    /// Find plaintext identity data in files, directories, stdin or PostgreSQL tables.
+    #[command(long_about = scan::LONG_ABOUT, after_long_help = scan::EXAMPLES)]
+    Scan(scan::Args),
     /// Apply netid's PostgreSQL migrations (feature `postgres`).
     #[cfg(feature = "postgres")]
     #[command(long_about = pg::LONG_ABOUT, after_long_help = pg::EXAMPLES)]
@@ -149,6 +154,7 @@ impl Command {
             Command::Sandbox(args) => sandbox::run(args),
             Command::Verify(args) => verify::run(args),
             Command::Audit(args) => audit::run(args),
+            Command::Scan(args) => scan::run(args),
             #[cfg(feature = "postgres")]
             Command::Migrate(args) => pg::run(args),
             #[cfg(feature = "postgres")]
@@ -190,6 +196,16 @@ impl Failure {
             kind: FailureKind::Rejected,
             code: error.code(),
             message: error.to_string(),
+            hint: None,
+        }
+    }
+
+    /// `scan --fail-on-findings` found something (exit 1).
+    pub(crate) fn found(message: String) -> Self {
+        Self {
+            kind: FailureKind::Rejected,
+            code: "scan.found",
+            message,
             hint: None,
         }
     }

@@ -232,3 +232,75 @@ impl fmt::Display for Scan {
         Ok(())
     }
 }
+
+/// A value reduced to what a report may show: its first and last character, with `…` between
+/// (`1…X` for `11010519491231002X`). A value of two or three characters keeps only its first
+/// (`张…`: a short name would otherwise be shown whole) and a single character none (`…`).
+///
+/// Neither `Display` nor `Debug` can show more than that: the value itself is never kept.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Redacted(String);
+
+impl Redacted {
+    /// Redacts `value`.
+    pub fn of(value: &str) -> Self {
+        let mut chars = value.trim().chars();
+        let first = chars.next();
+        let last = chars.next_back();
+        let middle = chars.next().is_some();
+        let mut out = String::new();
+        match (first, last) {
+            (Some(f), Some(l)) if middle && value.trim().chars().count() >= 4 => {
+                out.push(f);
+                out.push('…');
+                out.push(l);
+            }
+            (Some(f), Some(_)) => {
+                out.push(f);
+                out.push('…');
+            }
+            _ => out.push('…'),
+        }
+        Redacted(out)
+    }
+
+    /// The redacted form, e.g. `1…X`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Redacted({:?})", self.0)
+    }
+}
+
+/// A finding and where its value is in the scanned input: what `netid scan` reports.
+///
+/// Offsets count bytes from the start of the input (for
+/// [`Detector::locate_fields`](super::Detector::locate_fields), from the start of the field's
+/// value). Lines count from 1 and are separated by `\n`; columns count bytes from 1.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Located {
+    /// What was found and where, as a path or field name (the [`Finding`]'s location).
+    pub finding: Finding,
+    /// The byte offset of the value (or of the match inside it) from the start of the input.
+    pub offset: u64,
+    /// The line it starts on, from 1.
+    pub line: u64,
+    /// Its byte column in that line, from 1.
+    pub column: u64,
+    /// The value, redacted.
+    pub redacted: Redacted,
+    /// For [`Detector::locate_fields`](super::Detector::locate_fields): the index of the field
+    /// it is in.
+    pub field: Option<usize>,
+}

@@ -16,7 +16,7 @@ use super::fields::{FieldClass, IdField, field_location};
 use super::finding::{Confidence, Finding, FindingKind};
 use super::json::{self, Outer};
 use super::rules::{Scratch, ValueCtx, looks_masked, match_value, nd_digit, worth_matching};
-use super::{Detector, Found, REDACTED, ScanError};
+use super::{Detector, Excerpt, Found, REDACTED, ScanError};
 use crate::model::FieldName;
 
 /// One field to scan.
@@ -99,7 +99,7 @@ pub(super) fn scan_with(
     evidence_elsewhere: bool,
 ) -> Vec<Found> {
     let mut out = Vec::new();
-    let mut scratch = Scratch::default();
+    let mut scratch = Scratch::new(det.every);
     let mut pending = Vec::new();
     // Something blocks, or is a masked number: a `name` field is then a person's name.
     let mut evidence = evidence_elsewhere;
@@ -110,29 +110,31 @@ pub(super) fn scan_with(
                 |n| field_location(n, det.names.known(n)),
             )
         };
-        let mut record = |scratch: &Scratch, span: &Range<usize>, out: &mut Vec<Found>| {
-            let mut blocks = false;
-            for hit in &scratch.hits {
-                blocks |= hit.confidence.is_blocking();
-                evidence |= hit.confidence.is_blocking() || hit.kind == FindingKind::MaskedId;
-                out.push(Found {
-                    span: span.clone(),
-                    finding: Finding {
-                        location: location(),
-                        kind: hit.kind,
-                        confidence: hit.confidence,
-                        field: hit.field,
-                    },
-                });
-            }
-            blocks
-        };
+        let mut record =
+            |scratch: &Scratch, text: &str, span: &Range<usize>, out: &mut Vec<Found>| {
+                let mut blocks = false;
+                for hit in &scratch.hits {
+                    blocks |= hit.confidence.is_blocking();
+                    evidence |= hit.confidence.is_blocking() || hit.kind == FindingKind::MaskedId;
+                    out.push(Found {
+                        span: span.clone(),
+                        excerpt: scratch.every.then(|| Excerpt::of(text, hit.span)),
+                        finding: Finding {
+                            location: location(),
+                            kind: hit.kind,
+                            confidence: hit.confidence,
+                            field: hit.field,
+                        },
+                    });
+                }
+                blocks
+            };
         let class = match field.name.as_deref() {
             Some(name) => {
                 let (digits, stars) = counts(name);
                 if worth_matching(digits, stars) {
                     match_value(&mut scratch, name, ValueCtx::default(), today);
-                    record(&scratch, &field.name_span, &mut out);
+                    record(&scratch, name, &field.name_span, &mut out);
                 }
                 det.names.classify(name)
             }
@@ -156,6 +158,7 @@ pub(super) fn scan_with(
                 evidence |= f.finding.is_blocking() || f.finding.kind == FindingKind::MaskedId;
                 out.push(Found {
                     span: field.value_span.clone(),
+                    excerpt: f.excerpt.map(Excerpt::unplaced),
                     finding: Finding {
                         location: format!("{base} (json) {}", f.finding.location),
                         ..f.finding
@@ -167,16 +170,22 @@ pub(super) fn scan_with(
         let (digits, stars) = counts(value);
         let blocks = if ctx.direct.is_some() || worth_matching(digits, stars) {
             match_value(&mut scratch, value, ctx, today);
-            record(&scratch, &field.value_span, &mut out)
+            record(&scratch, value, &field.value_span, &mut out)
         } else {
             false
         };
         if class == FieldClass::Name && !blocks && !value.trim().is_empty() && value != REDACTED {
-            pending.push((location(), field.value_span.clone(), looks_masked(value)));
+            let excerpt = det.every.then(|| Excerpt::of(value, (0, value.len())));
+            pending.push((
+                location(),
+                field.value_span.clone(),
+                looks_masked(value),
+                excerpt,
+            ));
         }
     }
     if evidence {
-        for (location, span, masked) in pending {
+        for (location, span, masked, excerpt) in pending {
             let (kind, confidence) = if masked {
                 (FindingKind::MaskedId, Confidence::Report)
             } else {
@@ -184,6 +193,7 @@ pub(super) fn scan_with(
             };
             out.push(Found {
                 span,
+                excerpt,
                 finding: Finding {
                     location,
                     kind,

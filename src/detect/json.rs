@@ -19,12 +19,12 @@
 
 use std::ops::Range;
 
-use super::fields::{FieldClass, IdField, push_index, push_json_key};
+use super::fields::{FieldClass, FieldNames, IdField, push_index, push_json_key};
 use super::finding::{Confidence, Finding, FindingKind};
 use super::rules::{
     Scratch, ValueCtx, looks_masked, match_value, may_start_digit, nd_digit, worth_matching,
 };
-use super::{Detector, Found, ScanError};
+use super::{Detector, Excerpt, Found, ScanError};
 use crate::model::FieldName;
 
 /// How many levels of JSON inside JSON strings are read (`{"a":"{\"b\":\"{…}\"}"}` is two).
@@ -66,13 +66,52 @@ fn scan_nested(
         stack: Vec::new(),
         pending: Vec::new(),
         out: Vec::new(),
-        scratch: Scratch::default(),
+        scratch: Scratch::new(det.every),
         decoded: String::new(),
         today,
         outer,
         keys: KeyCache::default(),
     }
     .run()
+}
+
+/// How many distinct keys a thread remembers across bodies.
+const MEMO_KEYS: usize = 4096;
+
+/// The vocabulary and the classes of the keys seen under it.
+type Memo = (
+    std::sync::Arc<FieldNames>,
+    std::collections::HashMap<Box<[u8]>, FieldClass>,
+);
+
+thread_local! {
+    /// Key classes remembered across bodies, for stored data read line by line (NDJSON, JSON
+    /// columns): the same few keys recur on every line. Kept with the vocabulary they were
+    /// classified under, so another detector's vocabulary starts afresh.
+    static MEMO: std::cell::RefCell<Option<Memo>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// `det.names.classify(key)`, remembered per thread by the key's raw bytes.
+fn memo_classify(det: &Detector, raw: &[u8], key: &str) -> FieldClass {
+    MEMO.with_borrow_mut(|memo| {
+        let fresh = !matches!(memo, Some((names, _)) if std::sync::Arc::ptr_eq(names, &det.names));
+        if fresh {
+            *memo = Some((det.names.clone(), std::collections::HashMap::new()));
+        }
+        let Some((_, map)) = memo else {
+            return det.names.classify(key);
+        };
+        if let Some(&class) = map.get(raw) {
+            return class;
+        }
+        let class = det.names.classify(key);
+        if map.len() >= MEMO_KEYS {
+            map.clear();
+        }
+        map.insert(raw.into(), class);
+        class
+    })
 }
 
 /// Whether a string's text could be a JSON object or array: `{…}` or `[…]`, spaces around.
@@ -334,6 +373,7 @@ impl<'a> Walker<'a> {
                         (FindingKind::IdentityFieldName, Confidence::Contextual)
                     };
                     self.out.push(Found {
+                        excerpt: None,
                         span: p.span,
                         finding: Finding {
                             location,
@@ -542,7 +582,11 @@ impl<'a> Walker<'a> {
                 if ce > cs && body[cs..ce] == *bytes {
                     cached
                 } else {
-                    let class = self.det.names.classify(self.key_str(&key));
+                    let class = if self.det.every {
+                        memo_classify(self.det, bytes, self.key_str(&key))
+                    } else {
+                        self.det.names.classify(self.key_str(&key))
+                    };
                     self.keys.slots[slot] = (s, e, class);
                     class
                 }
@@ -636,6 +680,7 @@ impl<'a> Walker<'a> {
             masked |= f.finding.kind == FindingKind::MaskedId;
             self.out.push(Found {
                 span: span.clone(),
+                excerpt: f.excerpt.map(Excerpt::unplaced),
                 finding: Finding {
                     location: format!("{base} (json) {}", f.finding.location),
                     ..f.finding
@@ -791,6 +836,7 @@ impl<'a> Walker<'a> {
             masked |= hit.kind == FindingKind::MaskedId;
             self.out.push(Found {
                 span: span.clone(),
+                excerpt: self.scratch.every.then(|| Excerpt::of(text, hit.span)),
                 finding: Finding {
                     location: location.clone(),
                     kind: hit.kind,

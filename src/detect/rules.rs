@@ -17,14 +17,18 @@ pub(super) struct Hit {
     pub(super) kind: FindingKind,
     pub(super) confidence: Confidence,
     pub(super) field: FieldName,
+    /// Where the match is in the value's text, in bytes (`start..end`): what `netid scan`
+    /// reports and redacts. The whole value for a finding by field name.
+    pub(super) span: (usize, usize),
 }
 
 impl Hit {
-    fn number(kind: FindingKind, confidence: Confidence) -> Self {
+    fn number(kind: FindingKind, confidence: Confidence, span: (usize, usize)) -> Self {
         Self {
             kind,
             confidence,
             field: FieldName::IdNumber,
+            span,
         }
     }
 }
@@ -79,8 +83,24 @@ const ALL: u8 = 0xff;
 #[derive(Debug, Default)]
 pub(super) struct Scratch {
     norm: Vec<u8>,
+    /// For each byte of `norm` (and one past its end), where its character starts in the text:
+    /// maps match spans back to the text when it is not ASCII.
+    pos: Vec<usize>,
     groups: Vec<(usize, usize)>,
     pub(super) hits: Vec<Hit>,
+    /// Keep every match, not one per kind: a scan of stored data reports each number, a
+    /// request check needs only to know that there is one.
+    pub(super) every: bool,
+}
+
+impl Scratch {
+    /// Buffers for a scan; `every`: keep every match (see the field).
+    pub(super) fn new(every: bool) -> Self {
+        Scratch {
+            every,
+            ..Scratch::default()
+        }
+    }
 }
 
 /// Whether a value with these counts (taken while reading it) can hold anything the matcher
@@ -92,8 +112,15 @@ pub(super) fn worth_matching(digits: usize, stars: usize) -> bool {
 
 /// Fills `scratch.hits` with what `text` holds, given its context. `today` is `YYYYMMDD`.
 pub(super) fn match_value(scratch: &mut Scratch, text: &str, ctx: ValueCtx, today: u32) {
-    let Scratch { norm, groups, hits } = scratch;
+    let Scratch {
+        norm,
+        pos,
+        groups,
+        hits,
+        every,
+    } = scratch;
     hits.clear();
+    let every = *every;
     let field_kinds = ctx.kinds();
     let bytes = text.as_bytes();
     if ctx.whole.is_none() && field_kinds == 0 && bytes.iter().all(u8::is_ascii_digit) {
@@ -102,25 +129,29 @@ pub(super) fn match_value(scratch: &mut Scratch, text: &str, ctx: ValueCtx, toda
         if let Ok(d) = <&[u8; 18]>::try_from(bytes) {
             let m = Matcher {
                 norm: bytes,
+                pos: None,
                 ctx,
                 today,
                 field_kinds,
+                every,
             };
-            m.id18(d, 0, hits);
+            m.id18(d, 0, 18, hits);
         }
         return;
     }
-    let norm: &[u8] = if text.is_ascii() {
-        text.as_bytes()
+    let (norm, pos): (&[u8], Option<&[usize]>) = if text.is_ascii() {
+        (text.as_bytes(), None)
     } else {
-        normalise(text, norm);
-        norm
+        normalise(text, norm, pos);
+        (norm, Some(pos))
     };
     let m = Matcher {
         norm,
+        pos,
         ctx,
         today,
         field_kinds,
+        every,
     };
     m.numbers(groups, hits);
     if norm.contains(&b'*') {
@@ -143,13 +174,23 @@ pub(super) fn match_value(scratch: &mut Scratch, text: &str, ctx: ValueCtx, toda
                 kind,
                 confidence,
                 field: field_name(field),
+                span: (0, text.len()),
             },
+            every,
         );
     }
 }
 
-fn push(hits: &mut Vec<Hit>, hit: Hit) {
-    if !hits.contains(&hit) {
+/// Adds `hit` unless an equal one is there: the same kind, confidence and field (and, with
+/// `every`, the same span).
+fn push(hits: &mut Vec<Hit>, hit: Hit, every: bool) {
+    let same = |h: &Hit| {
+        h.kind == hit.kind
+            && h.confidence == hit.confidence
+            && h.field == hit.field
+            && (!every || h.span == hit.span)
+    };
+    if !hits.iter().any(same) {
         hits.push(hit);
     }
 }
@@ -172,10 +213,12 @@ const LIU: u8 = 0x8d; // 留
 const GONG: u8 = 0x8e; // 公
 const MIN: u8 = 0x8f; // 民
 
-fn normalise(text: &str, out: &mut Vec<u8>) {
+fn normalise(text: &str, out: &mut Vec<u8>, pos: &mut Vec<usize>) {
     out.clear();
     out.reserve(text.len());
-    for c in text.chars() {
+    pos.clear();
+    pos.reserve(text.len() + 1);
+    for (at, c) in text.char_indices() {
         let b = match c {
             '\0'..='\x7f' => c as u8,
             // Full-width ASCII variants: １ Ｘ （ ＊ －.
@@ -214,7 +257,9 @@ fn normalise(text: &str, out: &mut Vec<u8>) {
             _ => nd_digit(c).map_or(PLACEHOLDER, |d| b'0' + d),
         };
         out.push(b);
+        pos.push(at);
     }
+    pos.push(text.len());
 }
 
 /// The zero of every block of ten Unicode decimal digits (general category `Nd`) outside ASCII,
@@ -386,12 +431,38 @@ fn masked_shape(norm: &[u8]) -> bool {
 
 struct Matcher<'n> {
     norm: &'n [u8],
+    /// `Scratch::pos` when `norm` is not the text itself.
+    pos: Option<&'n [usize]>,
     ctx: ValueCtx,
     today: u32,
     field_kinds: u8,
+    every: bool,
 }
 
 impl Matcher<'_> {
+    /// `norm[s..e]` as a span of the text.
+    fn span(&self, s: usize, e: usize) -> (usize, usize) {
+        match self.pos {
+            Some(pos) => (pos[s], pos[e]),
+            None => (s, e),
+        }
+    }
+
+    fn push(
+        &self,
+        hits: &mut Vec<Hit>,
+        kind: FindingKind,
+        confidence: Confidence,
+        s: usize,
+        e: usize,
+    ) {
+        push(
+            hits,
+            Hit::number(kind, confidence, self.span(s, e)),
+            self.every,
+        );
+    }
+
     fn digit(&self, i: usize) -> bool {
         self.norm.get(i).is_some_and(u8::is_ascii_digit)
     }
@@ -408,12 +479,19 @@ impl Matcher<'_> {
             return kinds;
         }
         let window = &self.norm[start.saturating_sub(LABEL_WINDOW)..start];
-        for (label, k) in LABELS {
+        // Most numbers have no label before them: one pass over the window rules both kinds
+        // of label out (CJK labels are reserved bytes; every ASCII label starts with p or i).
+        let cjk = window.iter().any(|&b| (SHEN..=MIN).contains(&b));
+        let ascii = window.iter().any(|&b| matches!(b | 0x20, b'p' | b'i'));
+        if !cjk && !ascii {
+            return kinds;
+        }
+        for (label, k) in LABELS.iter().filter(|_| cjk) {
             if window.windows(label.len()).any(|w| w == *label) {
                 kinds |= k;
             }
         }
-        for (label, k) in ASCII_LABELS {
+        for (label, k) in ASCII_LABELS.iter().filter(|_| ascii) {
             let n = label.len();
             if window.len() < n {
                 continue;
@@ -519,12 +597,12 @@ impl Matcher<'_> {
                 total += len;
                 let start = groups[a].0;
                 match total {
-                    18 => long |= self.id18(&d, start, hits),
+                    18 => long |= self.id18(&d, start, e, hits),
                     17 if matches!(self.norm.get(e), Some(b'X' | b'x')) && !self.digit(e + 1) => {
                         d[17] = b'X';
-                        long |= self.id18(&d, start, hits);
+                        long |= self.id18(&d, start, e + 1, hits);
                     }
-                    15 => long |= self.legacy(&d[..15], start, hits),
+                    15 => long |= self.legacy(&d[..15], start, e, hits),
                     _ => {}
                 }
             }
@@ -543,25 +621,25 @@ impl Matcher<'_> {
 
     /// Whether `d` is an 18-character number (reported or, under a company field, deliberately
     /// not).
-    fn id18(&self, d: &[u8; 18], start: usize, hits: &mut Vec<Hit>) -> bool {
+    fn id18(&self, d: &[u8; 18], start: usize, end: usize, hits: &mut Vec<Hit>) -> bool {
         let Some(kind) = form18(d, self.today) else {
             return false;
         };
         // A valid credit code too: an identity field or label decides, else a company field,
         // else it is only reported.
-        let hit = if !uscc_ok(d) || self.kinds_at(start) & ID18 != 0 {
-            Hit::number(kind, Confidence::Checked)
+        let (kind, confidence) = if !uscc_ok(d) || self.kinds_at(start) & ID18 != 0 {
+            (kind, Confidence::Checked)
         } else if self.ctx.company {
             return true;
         } else {
-            Hit::number(FindingKind::Ambiguous, Confidence::Report)
+            (FindingKind::Ambiguous, Confidence::Report)
         };
-        push(hits, hit);
+        self.push(hits, kind, confidence, start, end);
         true
     }
 
     /// Whether `d` is a 15-digit legacy number in context.
-    fn legacy(&self, d: &[u8], start: usize, hits: &mut Vec<Hit>) -> bool {
+    fn legacy(&self, d: &[u8], start: usize, end: usize, hits: &mut Vec<Hit>) -> bool {
         if d[0] == b'8' || d[0] == b'9' || !province_ok(d[0], d[1]) {
             return false;
         }
@@ -569,9 +647,12 @@ impl Matcher<'_> {
         date[2..].copy_from_slice(&d[6..12]);
         let found = date_ok(&date, self.today) && self.kinds_at(start) & LEGACY != 0;
         if found {
-            push(
+            self.push(
                 hits,
-                Hit::number(FindingKind::LegacyResidentId, Confidence::Contextual),
+                FindingKind::LegacyResidentId,
+                Confidence::Contextual,
+                start,
+                end,
             );
         }
         found
@@ -604,9 +685,13 @@ impl Matcher<'_> {
             *u = l.to_ascii_uppercase();
         }
         let up = &up[..letters.len()];
+        let mut end = e;
         let (kind, mask) = match (up, digits) {
             (b"", 8) if after_ok => (FindingKind::TaiwanTravelPermit, TAIWAN),
-            (b"", 10) if self.bracketed_letter(e) => (FindingKind::TaiwanTravelPermit, TAIWAN),
+            (b"", 10) if self.bracketed_letter(e) => {
+                end = e + 3;
+                (FindingKind::TaiwanTravelPermit, TAIWAN)
+            }
             (b"H" | b"M", 8 | 10) if after_ok => (FindingKind::HkMacauTravelPermit, HK_MACAU),
             (b"HA" | b"MA", 7) if after_ok => (FindingKind::HkMacauTravelPermit, HK_MACAU),
             (b"E" | b"G", 8) if after_ok => (FindingKind::ChinesePassport, PASSPORT),
@@ -618,7 +703,7 @@ impl Matcher<'_> {
             _ => return,
         };
         if self.kinds_at(p) & mask != 0 {
-            push(hits, Hit::number(kind, Confidence::Contextual));
+            self.push(hits, kind, Confidence::Contextual, p, end);
         }
     }
 
@@ -664,7 +749,7 @@ impl Matcher<'_> {
                 && (s == 0 || !norm[s - 1].is_ascii_alphanumeric())
                 && !self.alnum(e)
             {
-                push(hits, Hit::number(FindingKind::MaskedId, Confidence::Report));
+                self.push(hits, FindingKind::MaskedId, Confidence::Report, s, e);
             }
         }
     }

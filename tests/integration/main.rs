@@ -33,6 +33,8 @@ mod retention;
 #[cfg(all(feature = "axum", feature = "actix"))]
 mod routes;
 mod sandbox;
+#[cfg(feature = "cli")]
+mod scan;
 #[cfg(any(feature = "axum", feature = "actix"))]
 mod scenarios;
 mod servers;

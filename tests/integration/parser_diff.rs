@@ -127,7 +127,10 @@ fn substantive(text: &str) -> bool {
 
 /// `Some(plain)` when `key` is shown, `None` when it is replaced by its length.
 fn shown(key: &str) -> Option<bool> {
-    let known = KNOWN_NON_ASCII.contains(&key);
+    // Known as the detector reads names: by segments at `.`, `[` and `]` (`姓名[`, `a.姓名`).
+    let known = key
+        .split(['.', '[', ']'])
+        .any(|segment| KNOWN_NON_ASCII.contains(&segment));
     if key.is_empty() || key.len() > 48 {
         return None;
     }
@@ -850,6 +853,12 @@ fn json_tricky_documents() {
             "escaped key 2",
             r#"{"\u59d3\u540d":"张三"}"#.to_owned(),
             &["$.姓名"],
+        ),
+        // A known name with a bracket suffix is still known, and shown (a proptest found it).
+        (
+            "bracket suffix",
+            r#"{"姓名[":"张三"}"#.to_owned(),
+            &["$[\"姓名[\"]"],
         ),
         // A surrogate pair in a key; the key is hidden (emoji are not letters).
         (

@@ -1,0 +1,216 @@
+use proptest::prelude::*;
+
+use super::*;
+use crate::detect::FindingKind;
+
+const TODAY: u32 = 2026_01_01;
+
+fn scanner(format: StreamFormat, window: usize) -> StreamScanner {
+    let mut s = StreamScanner::new(Detector::new().every(), format, TODAY);
+    s.window = window;
+    s.max_line = 4 * window;
+    s
+}
+
+/// Scans `input` fed in the pieces that `cuts` (sorted offsets) make.
+fn scan_split(format: StreamFormat, window: usize, input: &[u8], cuts: &[usize]) -> Vec<Located> {
+    let mut s = scanner(format, window);
+    let mut out = Vec::new();
+    let mut at = 0;
+    for &cut in cuts {
+        let cut = cut.clamp(at, input.len());
+        s.feed(&input[at..cut], &mut out);
+        at = cut;
+    }
+    s.feed(&input[at..], &mut out);
+    s.finish(&mut out);
+    out
+}
+
+fn whole(format: StreamFormat, window: usize, input: &[u8]) -> Vec<Located> {
+    scan_split(format, window, input, &[])
+}
+
+#[test]
+fn offsets_lines_and_columns() {
+    let input = "first line\r\nname 张三 身份证 11010519491231002X\nnothing 13800138000\n";
+    let found = whole(StreamFormat::Text, WINDOW, input.as_bytes());
+    assert_eq!(found.len(), 1);
+    let f = &found[0];
+    assert_eq!(f.finding.kind, FindingKind::ResidentId);
+    let at = input.find("1101").unwrap_or_default();
+    assert_eq!(f.offset, at as u64);
+    assert_eq!(f.line, 2);
+    assert_eq!(
+        f.column,
+        (at - input.find("name").unwrap_or_default()) as u64 + 1
+    );
+    assert_eq!(f.redacted.as_str(), "1…X");
+}
+
+#[test]
+fn every_number_in_a_line_is_reported() {
+    let input = b"a 11010519491231002X b 440524188001010014 c 11010519491231002X\n";
+    let found = whole(StreamFormat::Text, WINDOW, input);
+    let columns: Vec<u64> = found.iter().map(|f| f.column).collect();
+    assert_eq!(columns, vec![3, 24, 45]);
+}
+
+#[test]
+fn labels_give_context_in_text() {
+    let input = "护照号 E12345678\nE12345678\n".as_bytes();
+    let found = whole(StreamFormat::Text, WINDOW, input);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].finding.kind, FindingKind::ChinesePassport);
+    assert_eq!(found[0].line, 1);
+}
+
+#[test]
+fn json_lines_have_paths() {
+    let input = b"{\"a\":1}\n\n{\"user\":{\"idNo\":\"H12345678\"}}\nnot json 11010519491231002X\n";
+    let found = whole(StreamFormat::JsonLines, WINDOW, input);
+    assert_eq!(found.len(), 2);
+    assert_eq!(found[0].finding.location, "$.user.idNo");
+    assert_eq!(found[0].finding.kind, FindingKind::HkMacauTravelPermit);
+    assert_eq!(found[0].line, 3);
+    assert_eq!(found[0].column, 18);
+    assert_eq!(found[0].redacted.as_str(), "H…8");
+    assert_eq!(found[1].finding.location, "(text)");
+    assert_eq!(found[1].line, 4);
+}
+
+#[test]
+fn a_long_line_is_scanned_in_windows() {
+    // Numbers around every window edge, with a label reaching across one.
+    let mut line = vec![b'a'; 1000];
+    let id = b"11010519491231002X";
+    for at in [0usize, 50, 60, 63, 64, 100, 127, 128, 129, 200] {
+        line[at * 3 + 10..at * 3 + 10 + 1].copy_from_slice(b" ");
+    }
+    let mut at = 5;
+    let mut expected = Vec::new();
+    while at + 20 < line.len() {
+        line[at - 1] = b' ';
+        line[at..at + 18].copy_from_slice(id);
+        line[at + 18] = b' ';
+        expected.push(at as u64);
+        at += 37;
+    }
+    let found = whole(StreamFormat::Text, 64, &line);
+    let offsets: Vec<u64> = found.iter().map(|f| f.offset).collect();
+    assert_eq!(offsets, expected);
+}
+
+#[test]
+fn memory_stays_bounded() {
+    let mut s = scanner(StreamFormat::Text, WINDOW);
+    let mut out = Vec::new();
+    let chunk = vec![b'7'; 4096];
+    for _ in 0..1024 {
+        s.feed(&chunk, &mut out);
+        assert!(s.pending.len() <= WINDOW + OVERLAP + CONTEXT + 4 + chunk.len());
+    }
+    s.finish(&mut out);
+    assert!(out.is_empty());
+    assert_eq!(s.bytes(), 4096 * 1024);
+    assert_eq!(s.lines(), 1);
+}
+
+#[test]
+fn invalid_utf8_keeps_offsets() {
+    let input = b"\xff\xfe GBK \xc9\xed 11010519491231002X\n";
+    let found = whole(StreamFormat::Text, WINDOW, input);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].offset, 10);
+}
+
+/// Pieces the generated inputs are made of: numbers of every kind, labels, separators, line
+/// breaks, CJK and invalid bytes.
+fn piece() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        Just(b"11010519491231002X".to_vec()),
+        Just(b"440524188001010014".to_vec()),
+        Just(b"810000199001010019".to_vec()),
+        Just(b"110105 1949 1231 002X".to_vec()),
+        Just(b"110101********1233".to_vec()),
+        Just("身份证".as_bytes().to_vec()),
+        Just("护照 E12345678".as_bytes().to_vec()),
+        Just(b"passport G12345678".to_vec()),
+        Just(b"{\"idNo\":\"110105491231002\",\"name\":\"x\"}".to_vec()),
+        Just(b"\n".to_vec()),
+        Just(b"\r\n".to_vec()),
+        Just(b" ".to_vec()),
+        Just(b"-".to_vec()),
+        Just("张三".as_bytes().to_vec()),
+        Just(b"\xff\xc3".to_vec()),
+        "[0-9]{1,20}".prop_map(String::into_bytes),
+        "[a-zA-Z ]{1,30}".prop_map(String::into_bytes),
+    ]
+}
+
+fn input() -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(piece(), 0..60).prop_map(|p| p.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn splitting_anywhere_finds_the_same(
+        input in input(),
+        cuts in prop::collection::vec(0usize..2000, 0..12),
+        json in any::<bool>(),
+        window in prop_oneof![Just(WINDOW), 32usize..200],
+    ) {
+        let format = if json { StreamFormat::JsonLines } else { StreamFormat::Text };
+        let mut cuts = cuts;
+        cuts.sort_unstable();
+        let expected = whole(format, window, &input);
+        let split = scan_split(format, window, &input, &cuts);
+        prop_assert_eq!(split, expected);
+    }
+
+    #[test]
+    fn byte_by_byte_finds_the_same(input in input(), json in any::<bool>()) {
+        let format = if json { StreamFormat::JsonLines } else { StreamFormat::Text };
+        let cuts: Vec<usize> = (0..input.len()).collect();
+        prop_assert_eq!(scan_split(format, 40, &input, &cuts), whole(format, 40, &input));
+    }
+
+    #[test]
+    fn windows_find_what_a_whole_line_scan_finds(input in input()) {
+        // On text mode, small windows must give the findings of one window over the line.
+        let small = whole(StreamFormat::Text, 48, &input);
+        let large = whole(StreamFormat::Text, WINDOW, &input);
+        prop_assert_eq!(small, large);
+    }
+}
+
+#[test]
+fn redaction_keeps_first_and_last_only() {
+    assert_eq!(Redacted::of("11010519491231002X").as_str(), "1…X");
+    assert_eq!(Redacted::of("王小明").as_str(), "王…");
+    assert_eq!(Redacted::of("张三").as_str(), "张…");
+    assert_eq!(Redacted::of("x").as_str(), "…");
+    assert_eq!(Redacted::of("").as_str(), "…");
+    assert_eq!(Redacted::of(" 1990-01-01 ").as_str(), "1…1");
+    assert_eq!(
+        format!("{:?}", Redacted::of("E12345678")),
+        "Redacted(\"E…8\")"
+    );
+}
+
+#[test]
+fn remembered_key_classes_follow_the_vocabulary() {
+    // The JSON-lines scanner remembers key classes across lines, per thread and per
+    // vocabulary: a detector with another vocabulary must not see the first one's answers.
+    let body = br#"{"memberCode":"A-1"}"#;
+    let plain = Detector::new();
+    let extended = Detector::new().add_field_names(["memberCode"]);
+    for _ in 0..2 {
+        assert!(plain.locate_json(body).unwrap_or_default().is_empty());
+        let found = extended.locate_json(body).unwrap_or_default();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].finding.kind, FindingKind::IdentityFieldName);
+    }
+}
