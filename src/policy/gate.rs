@@ -306,7 +306,8 @@ impl Gate {
     }
 
     /// Authenticates the request and applies every rule. `read_body(limit)` is called at most
-    /// once, only when the body must be inspected, and must stop at `limit` bytes.
+    /// once, only when the body must be inspected (a 网号/网证 user's) or measured (any signed-in
+    /// user's body of unknown length), and must stop at `limit` bytes.
     pub async fn admit<H, R, F>(
         &self,
         head: &RequestHead<'_, H>,
@@ -673,7 +674,8 @@ struct ConsentWithdrawal {
 }
 
 /// Whether the body is read: only a 网号/网证 user's (Art. 7 §2), and only if there may be one.
-/// Other users' bodies stream through untouched.
+/// Other users' bodies stream through untouched, unless their length is unknown
+/// ([`measures_body`]).
 fn reads_body<H: ?Sized>(user: Option<&VerifiedUser>, head: &RequestHead<'_, H>) -> bool {
     user.is_some_and(VerifiedUser::is_netid) && !head.body_known_empty
 }
