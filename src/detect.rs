@@ -300,6 +300,12 @@ impl Detector {
         self
     }
 
+    /// Whether `name` (a header's or a cookie's, say) is an identity-bearing field name of this
+    /// detector's vocabulary: a value under it is identity data whatever it looks like.
+    pub(crate) fn is_identity_field(&self, name: &str) -> bool {
+        matches!(self.names.classify(name), fields::FieldClass::Identity(_))
+    }
+
     fn check_size(&self, len: usize) -> Result<(), ScanError> {
         if len > self.max_body {
             return Err(ScanError::BodyTooLarge {

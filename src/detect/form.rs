@@ -150,7 +150,9 @@ pub(super) fn scan_with(
             whole: direct,
             company: class == FieldClass::Company,
         };
-        let value = field.value.as_ref();
+        // Encoded twice (`%2531%2531…`): a handler that decodes once more reads digits.
+        let again = decoded_again(&field.value);
+        let value = again.as_deref().unwrap_or(&field.value);
         if let Some(found) = embedded(det, value, class, today) {
             // A JSON text: its findings, under this field's name.
             let base = location();
@@ -204,6 +206,38 @@ pub(super) fn scan_with(
         }
     }
     out
+}
+
+/// A value that still holds percent-escapes after the form's own decoding (`%31%31%30…`, sent as
+/// `%2531%2531%2530…`), decoded once more, lossily, for matching only: a handler that decodes
+/// again reads the digits. `None` when there is no escape (`%` and two hex digits) in it.
+fn decoded_again(value: &str) -> Option<String> {
+    if !value.contains('%') {
+        return None;
+    }
+    let b = value.as_bytes();
+    let hex = |c: u8| char::from(c).to_digit(16);
+    let escape_at = |i: usize| {
+        b[i] == b'%'
+            && b.get(i + 1).copied().and_then(hex).is_some()
+            && b.get(i + 2).copied().and_then(hex).is_some()
+    };
+    if !(0..b.len()).any(escape_at) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if escape_at(i) {
+            let (hi, lo) = (hex(b[i + 1]).unwrap_or(0), hex(b[i + 2]).unwrap_or(0));
+            out.push(u8::try_from(hi * 16 + lo).unwrap_or(b'?'));
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    Some(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// The findings of a value that is a JSON text, scanned as JSON under the field's class; `None`

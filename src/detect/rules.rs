@@ -556,7 +556,7 @@ impl Matcher<'_> {
 
     /// The separator between two digit groups starting at `e`: where it ends and its mark. A
     /// separator is spaces (any number: `110105    19491231`) and at most three of one mark:
-    /// `-`, `.`, `/`, `_`, a tab, or line breaks (`\r`, `\n`, vertical tab and form feed are
+    /// `-`, `.`, `/`, `_`, `+`, a tab, or line breaks (`\r`, `\n`, vertical tab and form feed are
     /// one mark; Unicode spaces, line separators and middle dots were mapped to these). `None` when
     /// there is none at `e`, or it mixes marks.
     fn separator(&self, e: usize) -> Option<(usize, Option<u8>)> {
@@ -569,7 +569,8 @@ impl Matcher<'_> {
                     j += 1;
                     continue;
                 }
-                b'-' | b'.' | b'/' | b'_' | b'\t' => b,
+                // `+`: a form's space, written `%2B` by an encoder that kept it literal.
+                b'-' | b'.' | b'/' | b'_' | b'+' | b'\t' => b,
                 b'\n' | b'\r' | b'\x0b' | b'\x0c' => b'\n',
                 _ => break,
             };

@@ -72,6 +72,9 @@ pub(super) const DOCUMENT_TERMS: &[&str] = &[
     "travelpermit",
     "homereturnpermit",
     "permanentresidence",
+    // A permanent resident card's number (`prCardNo`); not `prCard` alone (a pull request's card).
+    "prcardno",
+    "prcardnumber",
     // Pinyin initials: 身份证(号/号码), 身份证件号, 公民身份号码, 证件号码, 证件号, 护照号(码),
     // 通行证号码.
     "sfz",
@@ -107,6 +110,10 @@ pub(super) const PERSON_NAME_TERMS: &[&str] = &[
     "fullname",
     "legalname",
     "chinesename",
+    // The name on a card or document is its holder's legal name: documents and bank cards are
+    // issued in it (`holderName`, `cardholderName`, `accountHolderName`).
+    "holdername",
+    "cardholdername",
     // `certName`, `idCardName` and `id_doc_name` come from a document term followed by `name`.
     "certname",
     // Pinyin: 姓名, 真实姓名.

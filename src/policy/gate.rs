@@ -15,7 +15,9 @@
 //!    the same on every adapter;
 //! 3. the age gate;
 //! 4. for every signed-in user: a body declared longer than [`Rules::max_body`] is refused
-//!    (413; equal limits, Art. 7 §3);
+//!    (413; equal limits, Art. 7 §3), and a body of unknown length (chunked, or HTTP/2 without
+//!    `Content-Length`) is read up to the limit, never further, so that one over it gets the
+//!    same 413 whichever way the user verified, before any handler sees a byte of it;
 //! 5. for a 网号/网证 user only (Art. 7 §2): the body, read up to [`Rules::max_body`], the
 //!    query, the path, the headers and cookies, and the detector;
 //! 6. the consent ledger, where the route allows data under a consent;
@@ -284,7 +286,7 @@ impl Gate {
         if user.is_some() && self.declared_too_large(head) {
             return Immediate::Refuse(self.refusal(super::rules::too_large(), head));
         }
-        if reads_body(user.as_ref(), head) {
+        if reads_body(user.as_ref(), head) || measures_body(user.as_ref(), head) {
             return Immediate::Wait;
         }
         let policy = self.policy(head);
@@ -304,7 +306,8 @@ impl Gate {
     }
 
     /// Authenticates the request and applies every rule. `read_body(limit)` is called at most
-    /// once, only when the body must be inspected, and must stop at `limit` bytes.
+    /// once, only when the body must be inspected (a 网号/网证 user's) or measured (any signed-in
+    /// user's body of unknown length), and must stop at `limit` bytes.
     pub async fn admit<H, R, F>(
         &self,
         head: &RequestHead<'_, H>,
@@ -349,7 +352,7 @@ impl Gate {
         if user.is_some() && self.declared_too_large(head) {
             return Err(super::rules::too_large());
         }
-        let bytes = if reads_body(user.as_ref(), head) {
+        let bytes = if reads_body(user.as_ref(), head) || measures_body(user.as_ref(), head) {
             Some(
                 read_body(self.rules.max_body())
                     .await
@@ -671,9 +674,22 @@ struct ConsentWithdrawal {
 }
 
 /// Whether the body is read: only a 网号/网证 user's (Art. 7 §2), and only if there may be one.
-/// Other users' bodies stream through untouched.
+/// Other users' bodies stream through untouched, unless their length is unknown
+/// ([`measures_body`]).
 fn reads_body<H: ?Sized>(user: Option<&VerifiedUser>, head: &RequestHead<'_, H>) -> bool {
     user.is_some_and(VerifiedUser::is_netid) && !head.body_known_empty
+}
+
+/// Whether the body is read only to hold it to [`Rules::max_body`] (equal limits, Art. 7 §3):
+/// a signed-in user's body of unknown length. A declared length is checked without reading
+/// ([`Gate::declared_too_large`]); a body without one (chunked, or HTTP/2 without
+/// `Content-Length`) can only be measured by reading it. Reading stops at the limit, so memory
+/// stays bounded by it, as for a 网号/网证 user's body; the body is then passed on as read.
+fn measures_body<H: HeaderSource + ?Sized>(
+    user: Option<&VerifiedUser>,
+    head: &RequestHead<'_, H>,
+) -> bool {
+    user.is_some() && !head.body_known_empty && head.headers.first("content-length").is_none()
 }
 
 impl From<BodyError> for Problem {

@@ -4,7 +4,10 @@
 //!
 //! Header values and cookies are percent-decoded before the scan, and the query of a URL in a
 //! header (`Referer: https://shop.example/?realName=%E5%BC%A0…`) is also read as a form, by
-//! field name.
+//! field name. A header's or a cookie's own name is read as a body's key is: one named as an
+//! identity field (`X-Real-Name`, `X-Passport-No`, a cookie `idCardNo`) is identity data
+//! whatever its value looks like, so `X-Real-Name: Zhang Wei` is found as
+//! `{"realName":"Zhang Wei"}` would be; the standard headers' names are not identity fields.
 //!
 //! Not scanned, and why (a short list, so that everything else is):
 //! - the headers that only describe the transport or the body, and whose values are fixed
@@ -93,8 +96,9 @@ pub(crate) fn scan(
                         continue;
                     }
                     let value = percent_decode(value);
-                    if worth_scanning(&value) {
-                        named.push((format!("cookie:{}", lossy(cookie)), value.into_owned()));
+                    let cookie = lossy(cookie);
+                    if worth_scanning(&value) || names_data(detector, &cookie, &value) {
+                        named.push((format!("cookie:{cookie}"), value.into_owned()));
                     }
                 }
             } else if !UNSCANNED_HEADERS.contains(&name) && !name.starts_with("sec-") {
@@ -104,7 +108,7 @@ pub(crate) fn scan(
                     queries.push((format!("header:{name}"), query.to_vec()));
                 }
                 let value = percent_decode(value);
-                if worth_scanning(&value) {
+                if worth_scanning(&value) || names_data(detector, name, &value) {
                     named.push((format!("header:{name}"), value.into_owned()));
                 }
             }
@@ -162,6 +166,16 @@ fn split_place(place: &str) -> (&str, &str) {
 /// without a scan.
 fn worth_scanning(value: &str) -> bool {
     value.chars().any(|c| c.is_numeric() || !c.is_ascii())
+}
+
+/// Whether a header or cookie is named as an identity field of the detector's vocabulary
+/// (`X-Real-Name`, `idCardNo`, `X-Birthday`) and holds something: then its value is identity
+/// data whatever it looks like (`X-Real-Name: Zhang Wei` has no digit and no Chinese), as a
+/// value under that key in a body would be. The name is read as a body's key is, so the
+/// standard headers (`User-Agent`, `X-Forwarded-For`, `X-Request-Id`, `Traceparent`…) and
+/// names about the data rather than the data (`X-Real-Name-Verified`, `hasIdCard`) never count.
+fn names_data(detector: &Detector, name: &str, value: &str) -> bool {
+    !value.trim().is_empty() && detector.is_identity_field(name)
 }
 
 /// Cookie pairs of one `Cookie` header value (RFC 6265 §5.4: `;`-separated `name=value`).
@@ -282,6 +296,149 @@ mod tests {
         );
         // An ordinary name is still shown as it is.
         assert_eq!(found("/", &[("x-id-card", ID)]), ["header:x-id-card"]);
+    }
+
+    #[test]
+    fn a_header_or_cookie_named_as_an_identity_field_is_identity_data() {
+        // No digit, no Chinese: found by the name alone, as under the same key in a body. The
+        // location is the name, never the value.
+        assert_eq!(
+            found("/", &[("x-real-name", "Zhang Wei")]),
+            ["header:x-real-name"]
+        );
+        assert_eq!(
+            found("/", &[("x-user-real-name", "zhang wei")]),
+            ["header:x-user-real-name"]
+        );
+        assert_eq!(
+            found("/", &[("x-passport-no", "E12345678")]),
+            ["header:x-passport-no"]
+        );
+        assert_eq!(
+            found("/", &[("cookie", "theme=dark; realName=Zhang%20Wei")]),
+            ["cookie:realName"]
+        );
+        assert_eq!(
+            found("/", &[("cookie", "idCardNo=110105491231002")]),
+            ["cookie:idCardNo"]
+        );
+        // Empty, or about the data rather than the data: nothing.
+        assert!(found("/", &[("x-real-name", " ")]).is_empty());
+        assert!(found("/", &[("x-real-name-verified", "true")]).is_empty());
+        assert!(found("/", &[("cookie", "hasIdCard=yes; idCardVerified=true")]).is_empty());
+    }
+
+    #[test]
+    fn standard_header_and_cookie_names_are_never_identity_fields() {
+        // Request headers of the IANA registry and the common de-facto ones, and the cookie
+        // names of common frameworks and analytics: none is read as an identity field.
+        let detector = Detector::new();
+        for name in [
+            "a-im",
+            "accept",
+            "accept-datetime",
+            "access-control-request-headers",
+            "access-control-request-method",
+            "authorization",
+            "baggage",
+            "cache-control",
+            "cdn-loop",
+            "connection",
+            "content-md5",
+            "content-type",
+            "cookie",
+            "date",
+            "device-memory",
+            "downlink",
+            "dnt",
+            "dpr",
+            "early-data",
+            "ect",
+            "expect",
+            "forwarded",
+            "from",
+            "front-end-https",
+            "host",
+            "http2-settings",
+            "max-forwards",
+            "origin",
+            "proxy-authorization",
+            "proxy-connection",
+            "range",
+            "referer",
+            "rtt",
+            "save-data",
+            "sec-ch-ua",
+            "sec-fetch-dest",
+            "sec-websocket-key",
+            "te",
+            "traceparent",
+            "tracestate",
+            "user-agent",
+            "via",
+            "viewport-width",
+            "warning",
+            "width",
+            "x-amzn-trace-id",
+            "x-api-key",
+            "x-att-deviceid",
+            "x-b3-traceid",
+            "x-client-cert",
+            "x-client-ip",
+            "x-correlation-id",
+            "x-csrf-token",
+            "x-csrftoken",
+            "x-device-id",
+            "x-forwarded-client-cert",
+            "x-forwarded-for",
+            "x-forwarded-host",
+            "x-forwarded-proto",
+            "x-http-method-override",
+            "x-id-token",
+            "x-original-url",
+            "x-real-ip",
+            "x-request-id",
+            "x-requested-with",
+            "x-ssl-client-cert",
+            "x-ssl-client-s-dn",
+            "x-uidh",
+            "x-wap-profile",
+            "x-xsrf-token",
+            "x-user-id",
+            "x-user-name",
+            "x-name",
+            "x-document-type",
+            "x-birthday-campaign",
+            "x-passport-theme",
+            "x-real-name-verified",
+            // Cookies.
+            "JSESSIONID",
+            "PHPSESSID",
+            "ASP.NET_SessionId",
+            "connect.sid",
+            "csrftoken",
+            "XSRF-TOKEN",
+            "_ga",
+            "_gid",
+            "_gat",
+            "_fbp",
+            "Hm_lvt_1a2b3c",
+            "cna",
+            "uid",
+            "sid",
+            "locale",
+            "lang",
+            "theme",
+            "cart",
+            "nickname",
+            "idCardVerified",
+            "hasIdCard",
+            "birthday_coupon",
+            "dob_prompt_seen",
+            "passportTheme",
+        ] {
+            assert!(!detector.is_identity_field(name), "{name}");
+        }
     }
 
     #[test]

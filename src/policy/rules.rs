@@ -554,6 +554,10 @@ fn sniff(detector: &Detector, body: &[u8], content_type: Option<&str>) -> Scan {
         detector
             .scan_json(bytes)
             .ok()
+            .or_else(|| {
+                let lenient = without_comments(bytes)?;
+                detector.scan_json(lenient.as_bytes()).ok()
+            })
             .or_else(|| scan_json_lines(detector, &text))
     } else if looks_like_form(bytes) {
         detector.scan_form(bytes).ok()
@@ -564,6 +568,70 @@ fn sniff(detector: &Detector, body: &[u8], content_type: Option<&str>) -> Scan {
         return scan;
     }
     detector.scan_text(None, &text)
+}
+
+/// JSON as the lenient readers take it (JSONC and JSON5 readers such as `json5`,
+/// `serde_jsonrc`, `jsonc-parser`): `//` and `/* */` comments and trailing commas dropped, so
+/// that a body a handler reads with one is scanned by field name, not as text. `None` when
+/// there is nothing to drop. Strings are kept as they are; linear in the body.
+fn without_comments(body: &[u8]) -> Option<String> {
+    let mut out = Vec::with_capacity(body.len());
+    let mut changed = false;
+    let mut in_string = false;
+    let mut i = 0;
+    while i < body.len() {
+        let b = body[i];
+        if in_string {
+            out.push(b);
+            match b {
+                b'\\' => {
+                    if let Some(&next) = body.get(i + 1) {
+                        out.push(next);
+                        i += 1;
+                    }
+                }
+                b'"' => in_string = false,
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        match (b, body.get(i + 1)) {
+            (b'"', _) => {
+                in_string = true;
+                out.push(b);
+                i += 1;
+            }
+            (b'/', Some(b'/')) => {
+                changed = true;
+                i += body[i..]
+                    .iter()
+                    .position(|&c| c == b'\n')
+                    .unwrap_or(body.len() - i);
+            }
+            (b'/', Some(b'*')) => {
+                changed = true;
+                let end = body[i + 2..].windows(2).position(|w| w == b"*/");
+                i = end.map_or(body.len(), |e| i + 2 + e + 2);
+                out.push(b' ');
+            }
+            (b',', _) => {
+                let next = body[i + 1..].iter().find(|c| !c.is_ascii_whitespace());
+                if matches!(next, Some(b'}' | b']')) {
+                    changed = true;
+                } else {
+                    out.push(b);
+                }
+                i += 1;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    // Only ASCII was dropped, between characters: what was UTF-8 still is.
+    changed.then(|| String::from_utf8_lossy(&out).into_owned())
 }
 
 /// JSON Lines (`application/x-ndjson`, `application/jsonl`…): each non-blank line one JSON
@@ -1375,6 +1443,21 @@ mod tests {
             blocking(Some("text/plain; charset=gbk"), &gbk_json),
             ["$.姓名"]
         );
+        // JSON with comments and trailing commas (JSONC, JSON5), as a lenient reader takes it;
+        // `//` inside a string is kept.
+        assert_eq!(
+            blocking(
+                Some("text/plain"),
+                "{ // me\n\"url\":\"https://a.example/x\", /* who */ \"realName\":\"张伟\",}"
+                    .as_bytes()
+            ),
+            ["$.realName"]
+        );
+        assert_eq!(
+            without_comments(b"[1, /* a */ {\"s\":\"//x\\\"/*\"},]").as_deref(),
+            Some("[1,   {\"s\":\"//x\\\"/*\"}]")
+        );
+        assert_eq!(without_comments(b"{\"a\":\"//\"}"), None);
         // Clean text stays clean; a single line that is not JSON is text.
         assert!(blocking(Some("text/plain"), b"hello = world").is_empty());
         assert!(blocking(None, b"{\"a\":1}\nnot json").is_empty());
