@@ -17,7 +17,7 @@ use std::time::Duration;
 use netid::model::AuthzId;
 use netid::sandbox::{Persona, Sandbox, SandboxApp};
 
-use crate::servers::skip_or_fail;
+use crate::servers::{free_port, skip_or_fail};
 
 /// The example's binary, built by `cargo test` beside the test binary.
 fn instance_binary() -> Option<PathBuf> {
@@ -28,14 +28,6 @@ fn instance_binary() -> Option<PathBuf> {
         .join("examples")
         .join("shop_instance");
     bin.exists().then_some(bin)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A Redis of the test's own that keeps its data on disk, to stop and restart.

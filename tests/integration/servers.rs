@@ -23,6 +23,15 @@ pub(crate) fn unique(stem: &str) -> String {
     )
 }
 
+/// A loopback port nothing listens on right now (for a child process to take).
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// Fails under `CI=true`, else says why the test is skipped.
 pub(crate) fn skip_or_fail(what: &str, url: &str, e: &dyn std::fmt::Display) {
     assert!(

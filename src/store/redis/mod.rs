@@ -248,6 +248,39 @@ impl RedisStore {
         )
     }
 
+    /// Runs a revocation `script` on `key`, which records it and announces it in one step: a
+    /// revocation every instance has not been told of would be one some of them do not see.
+    /// The script gets the announcement first — ARGV[1] `PUBLISH` (or, in a cluster,
+    /// `SPUBLISH`, legal in a script since the channel is in the key's slot), ARGV[2] the
+    /// channel, ARGV[3] the message — then `values` from ARGV[4].
+    async fn record_and_announce(
+        &self,
+        script: &'static str,
+        key: &str,
+        values: &[u64],
+    ) -> Result<(), StoreError> {
+        let channel = self.channel();
+        self.run(
+            || {
+                let mut c = redis::cmd("EVAL");
+                c.arg(script)
+                    .arg(1)
+                    .arg(key)
+                    .arg(self.publish_command())
+                    .arg(&channel)
+                    .arg(watch::REVOKED);
+                for v in values {
+                    c.arg(*v);
+                }
+                c
+            },
+            |_: redis::Value| (),
+        )
+        .await?;
+        self.revoked_here();
+        Ok(())
+    }
+
     /// This instance's own revocation counts at once, before its announcement comes back.
     fn revoked_here(&self) {
         if let Some(watch) = &self.watch {
@@ -565,63 +598,27 @@ impl ReplayGuard for RedisStore {
 #[async_trait::async_trait]
 impl RevocationStore for RedisStore {
     async fn revoke(&self, jti: &str, until: u64) -> Result<(), StoreError> {
-        let key = self.revocation_key("rv", jti);
-        // Recorded and announced in one step: a revocation every instance has not been told
-        // of would be one that some of them do not see. ARGV[4] is `PUBLISH` or, in a
-        // cluster, `SPUBLISH` (legal in a script: the channel is in the key's slot).
         const REVOKE: &str = "\
-            redis.call('SET', KEYS[1], 1, 'EXAT', ARGV[1]) \
-            redis.call(ARGV[4], ARGV[2], ARGV[3]) \
+            redis.call('SET', KEYS[1], 1, 'EXAT', ARGV[4]) \
+            redis.call(ARGV[1], ARGV[2], ARGV[3]) \
             return 1";
-        let channel = self.channel();
-        self.run(
-            || {
-                let mut c = redis::cmd("EVAL");
-                c.arg(REVOKE)
-                    .arg(1)
-                    .arg(&key)
-                    .arg(until.max(1))
-                    .arg(&channel)
-                    .arg(watch::REVOKED)
-                    .arg(self.publish_command());
-                c
-            },
-            |_: redis::Value| (),
-        )
-        .await?;
-        self.revoked_here();
-        Ok(())
+        let key = self.revocation_key("rv", jti);
+        self.record_and_announce(REVOKE, &key, &[until.max(1)])
+            .await
     }
 
     async fn revoke_subject(&self, subject: &str, at: u64, until: u64) -> Result<(), StoreError> {
-        let key = self.revocation_key("rs", subject);
         // Two instances may erase at once: keep the later cut-off and the later expiry, in one
         // atomic step.
         const KEEP_LATER: &str = "\
-            local cut = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), tonumber(ARGV[1])) \
-            local untl = math.max(tonumber(redis.call('EXPIRETIME', KEYS[1])), tonumber(ARGV[2])) \
+            local cut = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), tonumber(ARGV[4])) \
+            local untl = math.max(tonumber(redis.call('EXPIRETIME', KEYS[1])), tonumber(ARGV[5])) \
             redis.call('SET', KEYS[1], cut, 'EXAT', untl) \
-            redis.call(ARGV[5], ARGV[3], ARGV[4]) \
+            redis.call(ARGV[1], ARGV[2], ARGV[3]) \
             return 1";
-        let channel = self.channel();
-        self.run(
-            || {
-                let mut c = redis::cmd("EVAL");
-                c.arg(KEEP_LATER)
-                    .arg(1)
-                    .arg(&key)
-                    .arg(at)
-                    .arg(until.max(1))
-                    .arg(&channel)
-                    .arg(watch::REVOKED)
-                    .arg(self.publish_command());
-                c
-            },
-            |_: redis::Value| (),
-        )
-        .await?;
-        self.revoked_here();
-        Ok(())
+        let key = self.revocation_key("rs", subject);
+        self.record_and_announce(KEEP_LATER, &key, &[at, until.max(1)])
+            .await
     }
 
     async fn is_revoked(
