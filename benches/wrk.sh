@@ -4,6 +4,9 @@
 # (examples/load_target.rs), under `wrk -t1 -c32`. Figures go to benches/README.md.
 #
 #   bash benches/wrk.sh [ROUNDS] [SECONDS]      (default 15 rounds of 3 s per server and route)
+#   PIN=1 bash benches/wrk.sh …                  (each server on core 1 with one worker thread,
+#                                                 wrk alone on core 0: latency without the two
+#                                                 fighting over a core)
 #
 # The three servers run side by side (an idle one costs nothing) and wrk visits them in turn,
 # a few seconds each: this shared machine changes speed in phases of tens of seconds, so only
@@ -34,6 +37,13 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"nickname":"bob","address":{"city":"杭州","street":"文三路 90 号"},"phone":"13800138000","items":[{"sku":"A-1","qty":2},{"sku":"B-7","qty":1}],"note":"请尽快发货"}'
 LUA
 
+server_prefix=()
+wrk_prefix=()
+if [ "${PIN:-0}" = 1 ]; then
+  server_prefix=(env TOKIO_WORKER_THREADS=1 taskset -c 1)
+  wrk_prefix=(taskset -c 0)
+fi
+
 # netid-redis: revocations and pending logins in the machine's Redis, as many instances run it.
 modes=(netid netid-redis noop bare)
 declare -A port pid
@@ -41,7 +51,7 @@ i=0
 for mode in "${modes[@]}"; do
   port[$mode]=$((base_port + i))
   i=$((i + 1))
-  "$bin" "$mode" "${port[$mode]}" >"$work/$mode.out" 2>&1 &
+  "${server_prefix[@]}" "$bin" "$mode" "${port[$mode]}" >"$work/$mode.out" 2>&1 &
   pid[$mode]=$!
   pids+=("$!")
   for _ in $(seq 1 100); do
@@ -50,8 +60,19 @@ for mode in "${modes[@]}"; do
   done
   grep -q "^listening" "$work/$mode.out" || { cat "$work/$mode.out" >&2; exit 1; }
 done
-# All three get the same request bytes, the netid session cookie included; the others ignore it.
-cookie="$(sed -n 's/^cookie: //p' "$work/netid.out")"
+# Each netid server signed its own user in and printed its own session cookie; bare and noop get
+# the same bytes as netid (they ignore them). A cookie a server does not accept would be served
+# as anonymous after a full token check on every request, so each is checked first.
+declare -A cookie
+for mode in "${modes[@]}"; do
+  cookie[$mode]="$(sed -n 's/^cookie: //p' "$work/$mode.out")"
+  [ -n "${cookie[$mode]}" ] || cookie[$mode]="$(sed -n 's/^cookie: //p' "$work/netid.out")"
+done
+for mode in netid netid-redis; do
+  status=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: ${cookie[$mode]}" \
+    "http://127.0.0.1:${port[$mode]}/whoami")
+  [ "$status" = 200 ] || { echo "$mode does not accept its session cookie ($status)" >&2; exit 1; }
+done
 
 cpu_ticks() { # pid -> user+system clock ticks used so far
   awk '{print $14 + $15}' "/proc/$1/stat"
@@ -64,7 +85,7 @@ run_wrk() { # mode route -> "requests/s server-CPU-µs-per-request p99-µs"
     path=/profile
   fi
   before=$(cpu_ticks "${pid[$1]}")
-  wrk -t1 -c32 -d"${seconds}s" --latency -H "Cookie: $cookie" "${script[@]}" \
+  "${wrk_prefix[@]}" wrk -t1 -c32 -d"${seconds}s" --latency -H "Cookie: ${cookie[$1]}" "${script[@]}" \
     "http://127.0.0.1:${port[$1]}$path" >"$work/wrk"
   after=$(cpu_ticks "${pid[$1]}")
   # Every answer must be a success, or the figure measures refusals.
@@ -84,7 +105,7 @@ run_wrk() { # mode route -> "requests/s server-CPU-µs-per-request p99-µs"
     END {printf "%.0f %.2f %.0f\n", rps, 1e6 * t / hz / n, p99}' "$work/wrk"
 }
 
-echo "wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}'), $(nproc) cores, $rounds rounds of ${seconds}s per server and route"
+echo "wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}'), $(nproc) cores, $rounds rounds of ${seconds}s per server and route, pinned: ${PIN:-0}"
 printf '%-6s %-5s %-11s %12s %14s %8s\n' round route mode 'requests/s' 'server µs/req' 'p99 µs'
 for round in $(seq 1 "$rounds"); do
   for route in get post; do

@@ -28,6 +28,14 @@ start() { # mode index: serves on a port of its own, noted in port[mode.index], 
     sleep 0.1
   done
   grep -q "^listening" "$work/$1.$2.out" || { cat "$work/$1.$2.out" >&2; exit 1; }
+  # A cookie the instance refused would be measured as an anonymous request after a full token
+  # check: make sure it signs in.
+  if [ "$1" != bare ]; then
+    local status
+    status=$(curl -s -o /dev/null -w '%{http_code}' \
+      -H "Cookie: $(sed -n 's/^cookie: //p' "$work/$1.$2.out")" "http://127.0.0.1:${port[$1.$2]}/whoami")
+    [ "$status" = 200 ] || { echo "$1.$2 does not accept its session cookie ($status)" >&2; exit 1; }
+  fi
 }
 
 for i in 1 2 3; do
