@@ -35,6 +35,13 @@
 //! platform's keys. Entries written before tokens were kept are of entry version 1
 //! ([`AuditEntry::version`]) and still verify.
 //!
+//! # Finding an authorization or a subject
+//! [`find_in_log`] and [`JsonlAuditLog::find_in_file`] (`netid audit find`) return the entries
+//! of one authorization, subject or consent ([`AuditQuery`]) from a log whose whole chain — and,
+//! given the platform's keys, every kept signature — they have just checked: the relying
+//! platform's record for a request to assist the authorities (协助义务, the Ministry's Q&A,
+//! part 四; docs/COMPLIANCE.md gives the procedure).
+//!
 //! # No identity data
 //! An [`AuditEvent`] holds the pseudonym (never a name or an ID number), the *names* of the
 //! plaintext fields received (never their values), ids, digests, and the platform's token,
@@ -68,6 +75,7 @@
 //! ```
 
 mod chain;
+mod find;
 mod jsonl;
 mod memory;
 mod tokens;
@@ -84,9 +92,10 @@ use crate::model::FieldName;
 
 pub use crate::error::StoreError;
 pub use chain::{
-    ChainError, ChainHead, ChainVerifier, ENTRY_VERSION, GENESIS, verify_chain, verify_chain_to,
-    verify_log, verify_log_and_tokens, verify_log_to,
+    ChainError, ChainHead, ChainVerifier, ENTRY_VERSION, GENESIS, find_in_log, verify_chain,
+    verify_chain_to, verify_log, verify_log_and_tokens, verify_log_to,
 };
+pub use find::{AuditQuery, Found};
 pub use jsonl::JsonlAuditLog;
 pub use memory::InMemoryAuditLog;
 pub use tokens::{TokenCheckError, TokenVerifier};
