@@ -210,8 +210,16 @@ pub struct Gate {
 impl Gate {
     /// A gate with this login flow and these rules; cookies are `Secure`. Logs a warning when a
     /// route has an age gate but the login asks for no age band: every 网号/网证 user would be
-    /// refused there (`netid.age_unknown`).
+    /// refused there (`netid.age_unknown`); and when the login has no audit log: no attempt,
+    /// consent or logout would be recorded (the Ministry's Q&A, part 七).
     pub fn new(login: LoginFlow, rules: Rules) -> Self {
+        if !login.has_audit_log() {
+            tracing::warn!(
+                "the login flow has no audit log, so no verification attempt, consent, \
+                 withdrawal or logout is recorded and the platform's signed answers are not \
+                 kept (docs/COMPLIANCE.md, Q&A 七); give it one with LoginFlowBuilder::audit"
+            );
+        }
         if rules.has_age_gate() && !login.request().wants_age_tag() {
             tracing::warn!(
                 "a route has an age gate, but the login asks for no age band, so every 网号/网证 \
@@ -587,6 +595,7 @@ impl Gate {
         let receipt = serde_json::json!({
             "id": consent.id, "subject": consent.subject, "fields": consent.fields,
             "purpose": consent.purpose, "granted_at": consent.granted_at,
+            "expires_at": consent.expires_at,
             "withdraw": LoginRoute::ConsentWithdraw.path(),
         });
         Ok(json_response(StatusCode::CREATED, &receipt))

@@ -456,6 +456,11 @@ impl LoginFlow {
         }
     }
 
+    /// Whether attempts are recorded: an audit log was given ([`LoginFlowBuilder::audit`]).
+    pub fn has_audit_log(&self) -> bool {
+        self.inner.audit.is_some()
+    }
+
     /// The session manager.
     pub fn sessions(&self) -> &SessionManager {
         &self.inner.sessions
