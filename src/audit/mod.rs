@@ -120,6 +120,13 @@ pub enum AuditAction {
     /// A retention sweep deleted every consent and sealed field whose period had ended by `at`
     /// (subject `*`: it concerns no one user; `erasure::Sweeper`).
     RetentionSweep,
+    /// The platform handed its record of a subject to an authority under a law or
+    /// administrative regulation (协助义务, the Ministry's Q&A, part 四): one entry per
+    /// authorization disclosed (`authz_id`), or per subject, written by the application when
+    /// it hands the entries over (outcome `disclosed`, method `authority_request`; `fields`:
+    /// the names of any sealed fields handed over with them). The request's own reference
+    /// stays in the platform's files: an entry holds no free text.
+    Disclosure,
 }
 
 impl AuditAction {
@@ -133,6 +140,7 @@ impl AuditAction {
             AuditAction::Logout => "logout",
             AuditAction::Erasure => "erasure",
             AuditAction::RetentionSweep => "retention_sweep",
+            AuditAction::Disclosure => "disclosure",
         }
     }
 }

@@ -1249,6 +1249,43 @@ mod cli {
             Some(again_authz.as_str())
         );
         assert_no_identity_data(&found.entries);
+
+        // The handover is recorded too (docs/COMPLIANCE.md, step 4), and found with the rest.
+        let disclosed = log
+            .append(
+                netid::audit::AuditEvent::new(
+                    AuditAction::Disclosure,
+                    adult_sub.as_str(),
+                    "disclosed",
+                    "authority_request",
+                )
+                .authz_id(adult_authz.as_str()),
+            )
+            .await
+            .unwrap();
+        let out = netid(&[
+            "audit",
+            "find",
+            file,
+            "--subject",
+            &adult_sub,
+            "--keys",
+            keys,
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let found = lines(&out);
+        assert_eq!(found.len(), expected.len() + 1);
+        let last = found.last().unwrap();
+        assert_eq!(
+            (&last["action"], &last["seq"], &last["authz_id"]),
+            (
+                &Value::from("disclosure"),
+                &Value::from(disclosed.seq),
+                &Value::from(adult_authz.as_str())
+            )
+        );
+        let out = netid(&["audit", "find", file, "--authorization", &adult_authz]);
+        assert_eq!(lines(&out).len(), 2, "the verification and its disclosure");
     }
 
     #[test]

@@ -862,6 +862,30 @@ async fn audit_find_searches_a_checked_postgres_log() {
         .collect();
     assert_eq!(authz, [ids[0].clone(), ids[2].clone()]);
 
+    // The handover, recorded, is read back from PostgreSQL and found with the rest.
+    store
+        .append(
+            AuditEvent::new(
+                AuditAction::Disclosure,
+                subjects[0].as_str(),
+                "disclosed",
+                "authority_request",
+            )
+            .authz_id(ids[0].as_str()),
+        )
+        .await
+        .unwrap();
+    let (code, out, err) = netid(&["--authorization", &ids[0]]);
+    assert_eq!(code, Some(0), "{err}");
+    let actions: Vec<String> = out
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["action"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(actions, ["verification", "disclosure"]);
+
     // Someone with the database's owner rights edits a row: nothing is answered.
     scope
         .exec("ALTER TABLE netid_audit DISABLE TRIGGER USER")
