@@ -162,7 +162,7 @@ pub enum LoginRoute {
     /// `/netid/consent`: the signed-in user agrees to provide plaintext identity data for a
     /// purpose a route offers (Art. 7 §2, 用户同意提供的除外); 201 with the receipt.
     Consent,
-    /// `/netid/consent/withdraw`: the user withdraws a consent by its id (PIPL Art. 15); 204.
+    /// `/netid/consent/withdraw`: the user withdraws a consent by its id (PIPL Art. 15 §1); 204.
     ConsentWithdraw,
 }
 

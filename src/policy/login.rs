@@ -862,7 +862,7 @@ impl LoginFlow {
             verified.assurance,
         );
         let user = VerifiedUser::from_other(verifier.method(), verified, self.now());
-        // However the child verified: Art. 5 §2 for 网号/网证, PIPL Art. 31 for the rest.
+        // However the child verified: Art. 5 §2 for 网号/网证, PIPL Art. 31 §1 for the rest.
         if lacks_guardian_consent(age_tag, guardian_consent) {
             record_outcome(&label, GUARDIAN_CONSENT_REQUIRED);
             let subject = user.as_ref().map(VerifiedUser::subject);

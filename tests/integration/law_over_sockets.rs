@@ -1,10 +1,10 @@
 //! What the law asks of the middleware, as a browser sees it through a real axum server and a
 //! real actix-web server, over sockets (issue 13):
 //!
-//! * Item 7 — every refusal the middleware and its login routes send — 400, 401, 403, 413, 415, 422, 429
-//! and 503 — in zh-CN and in English, chosen by `Accept-Language` (zh-CN when the header is
-//! absent or names neither), with its stable code and a `type` under the base the app
-//! configured (`problem_type_base`).
+//! * Item 7 — every refusal the middleware and its login routes send (400, 401, 403, 413, 415,
+//!   422, 429 and 503) in zh-CN and in English, chosen by `Accept-Language` (zh-CN when the
+//!   header is absent or names neither), with its stable code and a `type` under the base the
+//!   app configured (`problem_type_base`).
 //! * Item 3 — a user volunteers plaintext identity data on a route that allows it (Art. 7 §2,
 //!   用户同意提供的除外): the refusal says what is asked and why, the user agrees, netid records
 //!   the receipt in the consent ledger and the audit log, only then does the data pass; the
