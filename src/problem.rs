@@ -177,7 +177,7 @@ problem_kinds! {
     AgeUnder14 = "netid.age_under_14", 403, "您的年龄不适用", "Not available at your age",
         "此服务不向不满十四周岁的用户提供。", "this service is not available under 14";
     /// Login refused: an under-14 without a parent's or guardian's consent (Art. 5 §2 for
-    /// 网号/网证; PIPL Art. 31 for any other way of verifying a child).
+    /// 网号/网证; PIPL Art. 31 §1 for any other way of verifying a child).
     GuardianConsentRequired = "netid.guardian_consent_required", 403, "需要监护人同意",
         "A parent's or guardian's consent is needed",
         "不满十四周岁的用户登录须取得父母或者其他监护人同意。请监护人在国家网络身份认证App中（或按本服务自有核验方式的要求）表示同意后，再重新登录。",

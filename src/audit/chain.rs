@@ -525,8 +525,39 @@ pub async fn verify_log_and_tokens(
 
 async fn page_through(
     log: &dyn AuditLog,
+    verifier: ChainVerifier,
+    tokens: Option<&mut super::TokenVerifier>,
+) -> Result<ChainHead, AuditError> {
+    page_through_visiting(log, verifier, tokens, &mut |_| {}).await
+}
+
+/// Reads a whole log and checks it like [`verify_log_and_tokens`] (without `tokens`, the chain
+/// only), and returns the entries `query` matches, in log order. A log whose chain is broken,
+/// or whose kept tokens do not verify, is an error and nothing is returned: an answer to the
+/// authorities is only given from a record that checks. What `netid audit find --postgres`
+/// runs.
+pub async fn find_in_log(
+    log: &dyn AuditLog,
+    anchor: Option<&ChainHead>,
+    tokens: Option<&mut super::TokenVerifier>,
+    query: &super::AuditQuery,
+) -> Result<super::Found, AuditError> {
+    let verifier = anchor.map_or_else(ChainVerifier::new, ChainVerifier::anchored);
+    let mut entries = Vec::new();
+    let head = page_through_visiting(log, verifier, tokens, &mut |entry| {
+        if query.matches(entry) {
+            entries.push(entry.clone());
+        }
+    })
+    .await?;
+    Ok(super::Found { entries, head })
+}
+
+async fn page_through_visiting(
+    log: &dyn AuditLog,
     mut verifier: ChainVerifier,
     mut tokens: Option<&mut super::TokenVerifier>,
+    visit: &mut (dyn FnMut(&AuditEntry) + Send),
 ) -> Result<ChainHead, AuditError> {
     let mut from = 1;
     loop {
@@ -536,6 +567,7 @@ async fn page_through(
             if let Some(tokens) = tokens.as_deref_mut() {
                 tokens.push(entry)?;
             }
+            visit(entry);
         }
         // Every entry pushed without error is above the previous page, so `from` only grows.
         match page.last().and_then(|e| e.seq.checked_add(1)) {

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use super::{
-    AuditEntry, AuditError, AuditEvent, AuditLog, ChainError, ChainHead, ChainVerifier,
-    TokenVerifier,
+    AuditEntry, AuditError, AuditEvent, AuditLog, AuditQuery, ChainError, ChainHead, ChainVerifier,
+    Found, TokenVerifier,
 };
 use crate::error::StoreError;
 
@@ -145,7 +145,7 @@ impl JsonlAuditLog {
         path: impl AsRef<Path>,
         anchor: Option<&ChainHead>,
     ) -> Result<ChainHead, AuditError> {
-        Self::verify_file_inner(path.as_ref(), anchor, None)
+        Self::verify_file_inner(path.as_ref(), anchor, None, &mut |_| {})
     }
 
     /// [`verify_file`](Self::verify_file), and in the same pass the signature of every token
@@ -157,13 +157,34 @@ impl JsonlAuditLog {
         anchor: Option<&ChainHead>,
         tokens: &mut TokenVerifier,
     ) -> Result<ChainHead, AuditError> {
-        Self::verify_file_inner(path.as_ref(), anchor, Some(tokens))
+        Self::verify_file_inner(path.as_ref(), anchor, Some(tokens), &mut |_| {})
+    }
+
+    /// The entries of the log file at `path` that `query` matches, in file order, found in
+    /// one pass that also verifies the whole chain (to `anchor`, if given) and, with `tokens`,
+    /// the signature of every token the log keeps — like
+    /// [`verify_file_and_tokens`](Self::verify_file_and_tokens), whose errors it returns: a
+    /// log that does not check yields no entries. What `netid audit find FILE` runs. Blocks.
+    pub fn find_in_file(
+        path: impl AsRef<Path>,
+        anchor: Option<&ChainHead>,
+        tokens: Option<&mut TokenVerifier>,
+        query: &AuditQuery,
+    ) -> Result<Found, AuditError> {
+        let mut entries = Vec::new();
+        let head = Self::verify_file_inner(path.as_ref(), anchor, tokens, &mut |entry| {
+            if query.matches(&entry) {
+                entries.push(entry);
+            }
+        })?;
+        Ok(Found { entries, head })
     }
 
     fn verify_file_inner(
         path: &Path,
         anchor: Option<&ChainHead>,
         mut tokens: Option<&mut TokenVerifier>,
+        visit: &mut dyn FnMut(AuditEntry),
     ) -> Result<ChainHead, AuditError> {
         let file = File::open(path).map_err(|e| io_at("opening", path, &e))?;
         let mut verifier = anchor.map_or_else(ChainVerifier::new, ChainVerifier::anchored);
@@ -173,6 +194,7 @@ impl JsonlAuditLog {
             if let Some(tokens) = tokens.as_deref_mut() {
                 tokens.push(&entry)?;
             }
+            visit(entry);
         }
         Ok(verifier.finish()?)
     }

@@ -35,6 +35,13 @@
 //! platform's keys. Entries written before tokens were kept are of entry version 1
 //! ([`AuditEntry::version`]) and still verify.
 //!
+//! # Finding an authorization or a subject
+//! [`find_in_log`] and [`JsonlAuditLog::find_in_file`] (`netid audit find`) return the entries
+//! of one authorization, subject or consent ([`AuditQuery`]) from a log whose whole chain — and,
+//! given the platform's keys, every kept signature — they have just checked: the relying
+//! platform's record for a request to assist the authorities (协助义务, the Ministry's Q&A,
+//! part 四; docs/COMPLIANCE.md gives the procedure).
+//!
 //! # No identity data
 //! An [`AuditEvent`] holds the pseudonym (never a name or an ID number), the *names* of the
 //! plaintext fields received (never their values), ids, digests, and the platform's token,
@@ -68,6 +75,7 @@
 //! ```
 
 mod chain;
+mod find;
 mod jsonl;
 mod memory;
 mod tokens;
@@ -84,9 +92,10 @@ use crate::model::FieldName;
 
 pub use crate::error::StoreError;
 pub use chain::{
-    ChainError, ChainHead, ChainVerifier, ENTRY_VERSION, GENESIS, verify_chain, verify_chain_to,
-    verify_log, verify_log_and_tokens, verify_log_to,
+    ChainError, ChainHead, ChainVerifier, ENTRY_VERSION, GENESIS, find_in_log, verify_chain,
+    verify_chain_to, verify_log, verify_log_and_tokens, verify_log_to,
 };
+pub use find::{AuditQuery, Found};
 pub use jsonl::JsonlAuditLog;
 pub use memory::InMemoryAuditLog;
 pub use tokens::{TokenCheckError, TokenVerifier};
@@ -111,6 +120,13 @@ pub enum AuditAction {
     /// A retention sweep deleted every consent and sealed field whose period had ended by `at`
     /// (subject `*`: it concerns no one user; `erasure::Sweeper`).
     RetentionSweep,
+    /// The platform handed its record of a subject to an authority under a law or
+    /// administrative regulation (协助义务, the Ministry's Q&A, part 四): one entry per
+    /// authorization disclosed (`authz_id`), or per subject, written by the application when
+    /// it hands the entries over (outcome `disclosed`, method `authority_request`; `fields`:
+    /// the names of any sealed fields handed over with them). The request's own reference
+    /// stays in the platform's files: an entry holds no free text.
+    Disclosure,
 }
 
 impl AuditAction {
@@ -124,6 +140,7 @@ impl AuditAction {
             AuditAction::Logout => "logout",
             AuditAction::Erasure => "erasure",
             AuditAction::RetentionSweep => "retention_sweep",
+            AuditAction::Disclosure => "disclosure",
         }
     }
 }

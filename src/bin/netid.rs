@@ -5,7 +5,7 @@
 //! has an `Args` struct (clap derive) and a `run(Args) -> Result<(), Failure>` function, so a new
 //! subcommand is one [`Command`] variant, one match arm and one module.
 //!
-//! Exit status: 0 on success; 1 when `verify` rejects the token, `audit verify` finds the chain
+//! Exit status: 0 on success; 1 when `verify` rejects the token, `audit verify` or `audit find` finds the chain
 //! broken or a kept token that does not verify, or `scan --fail-on-findings` finds something; 2 for usage errors, unreadable files, invalid
 //! keys or claims, and anything else that stopped the command before a verdict.
 #![forbid(unsafe_code)]
@@ -51,12 +51,12 @@ const MAX_INPUT_BYTES: u64 = 1024 * 1024;
 const EXIT_HELP: &str = "\
 Exit status:
   0  success
-  1  verify: the token was rejected; audit verify: the log's chain is broken, or a
-     token it keeps does not verify;
+  1  verify: the token was rejected; audit verify, audit find: the log's chain is
+     broken, or a token it keeps does not verify;
      stderr holds `error: <code>: <message>`
   2  usage error, unreadable file, invalid key file or claims, refused overwrite,
      empty standard input, a command this build leaves out;
-     migrate, sweep, audit verify --postgres: the database cannot be reached or
+     migrate, sweep, audit verify/find --postgres: the database cannot be reached or
      refuses (store.unavailable, naming host:port; store.auth_failed, naming the
      user and host:port)
 
@@ -72,8 +72,8 @@ Run `netid <command> --help` for each command's options and examples.";
 #[cfg(feature = "postgres")]
 const FEATURES: &str = "\
 Commands by the Cargo feature that adds them:
-  cli       keygen, sign, verify, sandbox, audit verify FILE.jsonl
-  postgres  migrate, sweep, audit verify --postgres (in this build)
+  cli       keygen, sign, verify, sandbox, audit verify/find FILE.jsonl
+  postgres  migrate, sweep, audit verify/find --postgres (in this build)
 Logs go to standard error; RUST_LOG sets what is shown (default warn,netid=info;
 RUST_LOG=netid=debug for more).";
 
@@ -81,8 +81,8 @@ RUST_LOG=netid=debug for more).";
 #[cfg(not(feature = "postgres"))]
 const FEATURES: &str = "\
 Commands by the Cargo feature that adds them:
-  cli       keygen, sign, verify, sandbox, audit verify FILE.jsonl
-  postgres  migrate, sweep, audit verify --postgres: NOT in this build; install
+  cli       keygen, sign, verify, sandbox, audit verify/find FILE.jsonl
+  postgres  migrate, sweep, audit verify/find --postgres: NOT in this build; install
             with `cargo install netid --features cli,postgres`
 Logs go to standard error; RUST_LOG sets what is shown (default warn,netid=info;
 RUST_LOG=netid=debug for more).";

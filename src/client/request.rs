@@ -143,7 +143,7 @@ fn classify(citation: &str) -> Result<Instrument, ClientError> {
     ];
     if LOWER.iter().any(|end| title.ends_with(end)) {
         return Err(refuse(
-            "Art. 8 §2 needs a law or an administrative regulation (法律、行政法规); a              ministerial rule or a normative document is not one: only the user's own              separate consent can cover these fields",
+            "Art. 8 §2 needs a law or an administrative regulation (法律、行政法规); a ministerial rule or a normative document is not one: only the user's own separate consent can cover these fields",
         ));
     }
     if title.ends_with('法') {
@@ -153,7 +153,7 @@ fn classify(citation: &str) -> Result<Instrument, ClientError> {
         const LOCAL: [&str; 5] = ["省", "市", "自治区", "自治州", "县"];
         if LOCAL.iter().any(|place| title.contains(place)) {
             return Err(refuse(
-                "a local regulation (地方性法规) is not a law or an administrative regulation                  (Art. 8 §2)",
+                "a local regulation (地方性法规) is not a law or an administrative regulation (Art. 8 §2)",
             ));
         }
         return Ok(Instrument::AdministrativeRegulation);
@@ -163,13 +163,14 @@ fn classify(citation: &str) -> Result<Instrument, ClientError> {
         return Ok(Instrument::Law);
     }
     Err(refuse(
-        "cannot tell that this is a law or an administrative regulation (法律、行政法规): cite          one by its full title",
+        "cannot tell that this is a law or an administrative regulation (法律、行政法规): cite one by its full title",
     ))
 }
 
 #[cfg(test)]
 mod legal_basis_tests {
     use super::*;
+    use crate::error::ErrorCode;
 
     fn kind(citation: &str) -> Option<Instrument> {
         LegalBasis::new(citation, [FieldName::Name])
@@ -202,6 +203,23 @@ mod legal_basis_tests {
         assert_eq!(kind("网络安全法第二十四条"), None, "no 《》");
         assert_eq!(kind("《中华人民共和国网络安全法》"), None, "no article");
         assert_eq!(kind("某法第一条"), None);
+    }
+
+    #[test]
+    fn refusals_read_as_one_sentence_and_never_quote_the_citation() {
+        for citation in [
+            "《网络游戏管理办法》第十条",
+            "《上海市数据条例》第十条",
+            "《某某汇编》第一条",
+            "网络安全法第二十四条",
+            "《中华人民共和国网络安全法》",
+        ] {
+            let err = LegalBasis::new(citation, [FieldName::Name]).unwrap_err();
+            let text = err.to_string();
+            assert!(!text.contains("  "), "{citation}: {text:?}");
+            assert!(!text.contains("网络游戏") && !text.contains("上海"), "{text}");
+            assert_eq!(err.code(), "client.config", "{citation}");
+        }
     }
 
     #[test]

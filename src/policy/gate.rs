@@ -162,7 +162,7 @@ pub enum LoginRoute {
     /// `/netid/consent`: the signed-in user agrees to provide plaintext identity data for a
     /// purpose a route offers (Art. 7 §2, 用户同意提供的除外); 201 with the receipt.
     Consent,
-    /// `/netid/consent/withdraw`: the user withdraws a consent by its id (PIPL Art. 15); 204.
+    /// `/netid/consent/withdraw`: the user withdraws a consent by its id (PIPL Art. 15 §1); 204.
     ConsentWithdraw,
 }
 
@@ -210,8 +210,16 @@ pub struct Gate {
 impl Gate {
     /// A gate with this login flow and these rules; cookies are `Secure`. Logs a warning when a
     /// route has an age gate but the login asks for no age band: every 网号/网证 user would be
-    /// refused there (`netid.age_unknown`).
+    /// refused there (`netid.age_unknown`); and when the login has no audit log: no attempt,
+    /// consent or logout would be recorded (the Ministry's Q&A, part 七).
     pub fn new(login: LoginFlow, rules: Rules) -> Self {
+        if !login.has_audit_log() {
+            tracing::warn!(
+                "the login flow has no audit log, so no verification attempt, consent, \
+                 withdrawal or logout is recorded and the platform's signed answers are not \
+                 kept (docs/COMPLIANCE.md, Q&A 七); give it one with LoginFlowBuilder::audit"
+            );
+        }
         if rules.has_age_gate() && !login.request().wants_age_tag() {
             tracing::warn!(
                 "a route has an age gate, but the login asks for no age band, so every 网号/网证 \
@@ -587,6 +595,7 @@ impl Gate {
         let receipt = serde_json::json!({
             "id": consent.id, "subject": consent.subject, "fields": consent.fields,
             "purpose": consent.purpose, "granted_at": consent.granted_at,
+            "expires_at": consent.expires_at,
             "withdraw": LoginRoute::ConsentWithdraw.path(),
         });
         Ok(json_response(StatusCode::CREATED, &receipt))

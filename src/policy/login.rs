@@ -456,6 +456,11 @@ impl LoginFlow {
         }
     }
 
+    /// Whether attempts are recorded: an audit log was given ([`LoginFlowBuilder::audit`]).
+    pub fn has_audit_log(&self) -> bool {
+        self.inner.audit.is_some()
+    }
+
     /// The session manager.
     pub fn sessions(&self) -> &SessionManager {
         &self.inner.sessions
@@ -857,7 +862,7 @@ impl LoginFlow {
             verified.assurance,
         );
         let user = VerifiedUser::from_other(verifier.method(), verified, self.now());
-        // However the child verified: Art. 5 §2 for 网号/网证, PIPL Art. 31 for the rest.
+        // However the child verified: Art. 5 §2 for 网号/网证, PIPL Art. 31 §1 for the rest.
         if lacks_guardian_consent(age_tag, guardian_consent) {
             record_outcome(&label, GUARDIAN_CONSENT_REQUIRED);
             let subject = user.as_ref().map(VerifiedUser::subject);

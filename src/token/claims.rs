@@ -317,12 +317,12 @@ pub(crate) fn parse(obj: &Map<String, Value>) -> Result<ResultClaims, TokenError
         .as_str()
         .and_then(|s| Pseudonym::parse(s).ok())
         .ok_or_else(|| invalid("sub", "must be 1-128 characters from A-Z a-z 0-9 _ -"))?;
-    // Art. 2: a 网号 holds no plaintext identity data, and neither may its pseudonym.
+    // Art. 2 §2: a 网号 holds no plaintext identity data, and neither may its pseudonym.
     if crate::detect::holds_identity_number(subject.as_str()) {
         return Err(invalid(
             "sub",
             "holds an identity number (protocol v1 §4.3.2); a pseudonym of a 网号 carries no \
-             plaintext identity data (Art. 2)",
+             plaintext identity data (Art. 2 §2)",
         ));
     }
     let outcome = parse_result(required(obj.get("result"), "result")?)?;

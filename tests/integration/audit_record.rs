@@ -1000,6 +1000,294 @@ mod cli {
         assert_eq!(out.status.code(), Some(2), "{out:?}");
     }
 
+    /// A login through `flow` that `persona` answers: its authorization id, as the platform
+    /// issued it, and the poll's answer.
+    async fn login_with_id(
+        flow: &LoginFlow,
+        sandbox: &Sandbox,
+        persona: Persona,
+    ) -> (String, Result<LoginStatus, netid::policy::Problem>) {
+        let start = flow.start().await.unwrap();
+        sandbox
+            .approve(&AuthzId::parse(&start.authz_id).unwrap(), persona)
+            .unwrap();
+        (
+            start.authz_id.clone(),
+            flow.poll(&start.browser_binding).await,
+        )
+    }
+
+    /// The lines `netid audit find` printed, as JSON.
+    fn lines(out: &Output) -> Vec<Value> {
+        text(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    /// 协助义务 (the Q&A, part 四): an authorization and the platform's signed answer found by
+    /// its id, everything about an account by its pseudonym, from a log checked whole first;
+    /// a tampered log answers nothing.
+    #[tokio::test]
+    async fn audit_find_gives_an_authorization_and_a_subject_from_a_checked_log() {
+        let sandbox = Sandbox::start().await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let log = Arc::new(JsonlAuditLog::open(&path).unwrap());
+        let ledger = Arc::new(InMemoryConsentLedger::default());
+        let flow = flow(
+            &sandbox,
+            log.clone(),
+            VerificationRequest::verify_only("登录"),
+            ledger.clone(),
+        );
+        let (adult_authz, adult) = login_with_id(&flow, &sandbox, Persona::Adult).await;
+        let LoginStatus::Completed { user, .. } = adult.unwrap() else {
+            panic!("the adult signs in")
+        };
+        let adult_sub = user.subject().to_string();
+        let (child_authz, child) =
+            login_with_id(&flow, &sandbox, Persona::Minor13WithoutGuardian).await;
+        child.unwrap_err();
+        let (senior_authz, senior) = login_with_id(&flow, &sandbox, Persona::Senior67).await;
+        senior.unwrap();
+        // The adult signs in again: a second authorization of the same subject.
+        let (again_authz, again) = login_with_id(&flow, &sandbox, Persona::Adult).await;
+        again.unwrap();
+        let erasure = Erasure::new(flow.sessions().clone(), ledger.clone(), log.clone());
+        erasure.erase_subject(user.subject()).await.unwrap();
+        let jwks = dir.path().join("jwks.json");
+        std::fs::write(&jwks, sandbox.jwks()).unwrap();
+        let (file, keys) = (path.to_str().unwrap(), jwks.to_str().unwrap());
+        let head = JsonlAuditLog::verify_file(&path, None).unwrap();
+        let all = log.read(1, 100).await.unwrap();
+        assert_eq!(all.len() as u64, head.entries);
+
+        // By authorization: exactly its entry, with the platform's token, verified again.
+        let out = netid(&[
+            "audit",
+            "find",
+            file,
+            "--authorization",
+            &adult_authz,
+            "--keys",
+            keys,
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let found = lines(&out);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let entry = &found[0];
+        assert_eq!(entry["authz_id"], adult_authz.as_str());
+        assert_eq!(entry["action"], "verification");
+        assert_eq!(entry["outcome"], "verified");
+        assert_eq!(entry["subject"], adult_sub.as_str());
+        let token = entry["token"].as_str().expect("the signed answer is kept");
+        assert_eq!(claims(token)["authz_id"], adult_authz.as_str());
+        assert_eq!(
+            entry["token_sm3"].as_str(),
+            Some(hex::encode(sm3(token.as_bytes())).as_str())
+        );
+        // Printed exactly as the log holds it.
+        let line = std::fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .find(|l| l.contains(&adult_authz))
+            .unwrap()
+            .to_owned();
+        assert_eq!(text(&out.stdout), format!("{line}\n"));
+        let err = text(&out.stderr);
+        assert!(
+            err.contains(&format!(
+                "ok: 1 matching entries; {} entries, last seq {}, head {}",
+                head.entries, head.last_seq, head.head
+            )) && err.contains("signed result tokens verified"),
+            "{err}"
+        );
+
+        // The refused child's authorization: its own entry, the refusal and its reason.
+        let out = netid(&["audit", "find", file, "--authorization", &child_authz]);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let found = lines(&out);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0]["reason"], "guardian_consent_required");
+        assert_ne!(found[0]["subject"], adult_sub.as_str());
+
+        // By subject: both of the adult's sign-ins and the erasure, in log order; nobody
+        // else's.
+        let out = netid(&[
+            "audit",
+            "find",
+            file,
+            "--subject",
+            &adult_sub,
+            "--keys",
+            keys,
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let found = lines(&out);
+        let expected: Vec<u64> = all
+            .iter()
+            .filter(|e| e.event.subject.as_deref() == Some(adult_sub.as_str()))
+            .map(|e| e.seq)
+            .collect();
+        assert!(expected.len() >= 3, "{expected:?}");
+        assert_eq!(
+            found
+                .iter()
+                .map(|e| e["seq"].as_u64().unwrap())
+                .collect::<Vec<_>>(),
+            expected
+        );
+        let authz: Vec<&str> = found
+            .iter()
+            .filter_map(|e| e["authz_id"].as_str())
+            .collect();
+        assert_eq!(authz, [adult_authz.as_str(), again_authz.as_str()]);
+        assert!(!authz.contains(&senior_authz.as_str()));
+        assert_eq!(found.last().unwrap()["action"], "erasure");
+
+        // No match: nothing printed, not an error.
+        let out = netid(&["audit", "find", file, "--subject", "pw_nobody"]);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        assert!(out.stdout.is_empty());
+        assert!(text(&out.stderr).contains("ok: 0 matching entries"));
+
+        // One query at a time, and one is needed: usage errors.
+        let out = netid(&[
+            "audit",
+            "find",
+            file,
+            "--subject",
+            "a",
+            "--authorization",
+            "b",
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        let out = netid(&["audit", "find", file]);
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+
+        // A tampered log answers nothing: the senior's entry (after the adult's) edited, or
+        // the adult's token forged with the chain re-hashed: exit 1, no line printed.
+        let mut entries = all.clone();
+        let senior_seq = entries
+            .iter()
+            .find(|e| e.event.authz_id.as_deref() == Some(senior_authz.as_str()))
+            .unwrap()
+            .seq;
+        entries[usize::try_from(senior_seq - 1).unwrap()]
+            .event
+            .outcome = "declined".into();
+        let edited = dir.path().join("edited.jsonl");
+        write_entries(&edited, &entries);
+        let out = netid(&[
+            "audit",
+            "find",
+            edited.to_str().unwrap(),
+            "--authorization",
+            &adult_authz,
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        assert!(out.stdout.is_empty());
+        assert!(
+            text(&out.stderr).starts_with("error: audit.edited:"),
+            "{}",
+            text(&out.stderr)
+        );
+
+        let mut entries = all.clone();
+        let adult_seq = entries
+            .iter()
+            .find(|e| e.event.authz_id.as_deref() == Some(adult_authz.as_str()))
+            .unwrap()
+            .seq;
+        forge(&mut entries, adult_seq, flip_a_byte);
+        let forged = dir.path().join("forged.jsonl");
+        write_entries(&forged, &entries);
+        let forged = forged.to_str().unwrap();
+        let out = netid(&[
+            "audit",
+            "find",
+            forged,
+            "--authorization",
+            &adult_authz,
+            "--keys",
+            keys,
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        assert!(out.stdout.is_empty());
+        assert!(
+            text(&out.stderr).starts_with("error: audit.token_invalid:"),
+            "{}",
+            text(&out.stderr)
+        );
+        // An anchor the log no longer holds: exit 1.
+        let anchor = format!("{}:{}", head.last_seq + 5, head.head);
+        let out = netid(&[
+            "audit",
+            "find",
+            file,
+            "--subject",
+            &adult_sub,
+            "--expect-head",
+            &anchor,
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        assert!(out.stdout.is_empty());
+
+        // The library call it rests on: the same entries.
+        let found = JsonlAuditLog::find_in_file(
+            &path,
+            None,
+            None,
+            &netid::audit::AuditQuery::Authorization(again_authz.clone()),
+        )
+        .unwrap();
+        assert_eq!(found.head, head);
+        assert_eq!(found.entries.len(), 1);
+        assert_eq!(
+            found.entries[0].event.authz_id.as_deref(),
+            Some(again_authz.as_str())
+        );
+        assert_no_identity_data(&found.entries);
+
+        // The handover is recorded too (docs/COMPLIANCE.md, step 4), and found with the rest.
+        let disclosed = log
+            .append(
+                netid::audit::AuditEvent::new(
+                    AuditAction::Disclosure,
+                    adult_sub.as_str(),
+                    "disclosed",
+                    "authority_request",
+                )
+                .authz_id(adult_authz.as_str()),
+            )
+            .await
+            .unwrap();
+        let out = netid(&[
+            "audit",
+            "find",
+            file,
+            "--subject",
+            &adult_sub,
+            "--keys",
+            keys,
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let found = lines(&out);
+        assert_eq!(found.len(), expected.len() + 1);
+        let last = found.last().unwrap();
+        assert_eq!(
+            (&last["action"], &last["seq"], &last["authz_id"]),
+            (
+                &Value::from("disclosure"),
+                &Value::from(disclosed.seq),
+                &Value::from(adult_authz.as_str())
+            )
+        );
+        let out = netid(&["audit", "find", file, "--authorization", &adult_authz]);
+        assert_eq!(lines(&out).len(), 2, "the verification and its disclosure");
+    }
+
     #[test]
     fn a_version_1_log_still_verifies_and_grows_in_version_2() {
         // Written by an independent implementation of the version 1 form (Python's SM3; the

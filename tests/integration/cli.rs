@@ -903,7 +903,7 @@ fn help_lists_every_command_with_the_feature_that_adds_it() {
             );
         }
         assert!(
-            out.contains("postgres  migrate, sweep, audit verify --postgres"),
+            out.contains("postgres  migrate, sweep, audit verify/find --postgres"),
             "{flag} says which feature adds the PostgreSQL commands:\n{out}"
         );
         assert!(out.contains("RUST_LOG"), "{flag} says how to see the logs");

@@ -18,6 +18,8 @@ mod fuzz_corpus;
 #[cfg(all(feature = "axum", feature = "redis"))]
 mod instances;
 mod keyset;
+#[cfg(all(feature = "axum", feature = "actix"))]
+mod law_over_sockets;
 mod no_panic;
 mod openssl;
 mod parser_diff;

@@ -495,7 +495,7 @@ fn a_child_without_guardian_consent_is_refused_at_every_login_and_counted() {
 /// The login asks for the result only by default; an app with an age gate that forgot to ask
 /// for the age band is told at start-up, not by its users' 403s.
 #[test]
-fn an_age_gate_without_an_age_band_is_warned_about_at_start_up() {
+fn an_age_gate_without_an_age_band_and_a_login_without_an_audit_log_are_warned_about_at_start_up() {
     use netid::client::{NetIdClient, VerificationRequest};
     use netid::crypto::{PrivateKey, SigningKey};
     use netid::policy::{AgeGate, Gate, LoginFlow, RoutePolicy, Rules};
@@ -552,6 +552,37 @@ fn an_age_gate_without_an_age_band_is_warned_about_at_start_up() {
         let text = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
         text.contains("WARN") && text.contains("age gate")
     };
+    // Without an audit log nothing is recorded (Q&A 七): said at start-up; with one, not.
+    let warned_unrecorded = |login: LoginFlow| {
+        let capture = Capture::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(capture.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            drop(Gate::new(login, Rules::builder().build()))
+        });
+        let text = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+        text.contains("WARN") && text.contains("no audit log")
+    };
+    assert!(!login(None).has_audit_log());
+    assert!(warned_unrecorded(login(None)));
+    let recorded = {
+        let client = NetIdClient::builder("https://platform.example")
+            .app_id("app_w")
+            .signing_key("k", SigningKey::from(PrivateKey::generate()))
+            .build()
+            .unwrap();
+        let sessions = SessionManager::builder("app_w")
+            .key("k", &[6; 32])
+            .build()
+            .unwrap();
+        LoginFlow::builder(client, sessions)
+            .audit(Arc::new(netid::audit::InMemoryAuditLog::new()))
+            .build()
+    };
+    assert!(recorded.has_audit_log());
+    assert!(!warned_unrecorded(recorded));
     assert!(
         login(None)
             .request()

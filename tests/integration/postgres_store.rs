@@ -764,3 +764,139 @@ async fn a_postgres_log_keeps_tokens_and_its_version_1_rows_still_verify() {
         );
     }
 }
+
+/// 协助义务 (the Q&A, part 四) on the shared PostgreSQL log: `netid audit find --postgres` gives
+/// an authorization with the platform's signed answer, and a subject's entries, from a log it
+/// checked whole; an edited row answers nothing.
+#[cfg(feature = "cli")]
+#[tokio::test]
+async fn audit_find_searches_a_checked_postgres_log() {
+    use crate::audit_record::flow;
+    use std::process::Command;
+
+    let Some(scope) = PgScope::new().await else {
+        return;
+    };
+    let url = crate::servers::pg_scope::postgres_url();
+    let store = Arc::new(
+        PgStore::builder(&url)
+            .schema(&scope.schema)
+            .build()
+            .unwrap(),
+    );
+    store.migrate().await.unwrap();
+    let sandbox = Sandbox::start().await.unwrap();
+    let flow = flow(
+        &sandbox,
+        store.clone(),
+        VerificationRequest::verify_only("登录"),
+        store.clone(),
+    );
+    let mut ids = Vec::new();
+    let mut subjects = Vec::new();
+    for persona in [Persona::Adult, Persona::Senior67, Persona::Adult] {
+        let start = flow.start().await.unwrap();
+        sandbox
+            .approve(&AuthzId::parse(&start.authz_id).unwrap(), persona)
+            .unwrap();
+        let LoginStatus::Completed { user, .. } = flow.poll(&start.browser_binding).await.unwrap()
+        else {
+            panic!("{persona} signs in")
+        };
+        ids.push(start.authz_id.clone());
+        subjects.push(user.subject().to_owned());
+    }
+    assert_eq!(subjects[0], subjects[2], "one adult, two sign-ins");
+    let dir = tempfile::tempdir().unwrap();
+    let jwks = dir.path().join("jwks.json");
+    std::fs::write(&jwks, sandbox.jwks()).unwrap();
+    let netid = |extra: &[&str]| {
+        let mut args = vec![
+            "audit",
+            "find",
+            "--postgres",
+            &url,
+            "--schema",
+            &scope.schema,
+            "--keys",
+            jwks.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let out = Command::new(env!("CARGO_BIN_EXE_netid"))
+            .args(&args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+
+    let (code, out, err) = netid(&["--authorization", &ids[1]]);
+    assert_eq!(code, Some(0), "{err}");
+    let found: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(found.len(), 1, "{out}");
+    assert_eq!(found[0]["authz_id"], ids[1].as_str());
+    assert_eq!(found[0]["subject"], subjects[1].as_str());
+    assert_eq!(found[0]["outcome"], "verified");
+    assert!(
+        found[0]["token"]
+            .as_str()
+            .is_some_and(|t| t.split('.').count() == 3)
+    );
+    assert!(err.contains("ok: 1 matching entries; 3 entries"), "{err}");
+    assert!(err.contains("ok: 3 signed result tokens verified"), "{err}");
+
+    let (code, out, err) = netid(&["--subject", &subjects[0]]);
+    assert_eq!(code, Some(0), "{err}");
+    let authz: Vec<String> = out
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["authz_id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(authz, [ids[0].clone(), ids[2].clone()]);
+
+    // The handover, recorded, is read back from PostgreSQL and found with the rest.
+    store
+        .append(
+            AuditEvent::new(
+                AuditAction::Disclosure,
+                subjects[0].as_str(),
+                "disclosed",
+                "authority_request",
+            )
+            .authz_id(ids[0].as_str()),
+        )
+        .await
+        .unwrap();
+    let (code, out, err) = netid(&["--authorization", &ids[0]]);
+    assert_eq!(code, Some(0), "{err}");
+    let actions: Vec<String> = out
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["action"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(actions, ["verification", "disclosure"]);
+
+    // Someone with the database's owner rights edits a row: nothing is answered.
+    scope
+        .exec("ALTER TABLE netid_audit DISABLE TRIGGER USER")
+        .await
+        .unwrap();
+    scope
+        .exec("UPDATE netid_audit SET outcome = 'declined' WHERE seq = 1")
+        .await
+        .unwrap();
+    let (code, out, err) = netid(&["--authorization", &ids[2]]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(err.starts_with("error: audit.edited:"), "{err}");
+}

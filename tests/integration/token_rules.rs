@@ -138,7 +138,7 @@ fn messages_name_the_rule_never_the_value() {
     assert!(!err.to_string().contains("evil"), "{err}");
 }
 
-/// Art. 2: a 网号 holds no plaintext identity data, so neither may the `sub` derived from it.
+/// Art. 2 §2: a 网号 holds no plaintext identity data, so neither may the `sub` derived from it.
 #[test]
 fn a_sub_holding_an_identity_number_is_refused_by_name_not_value() {
     let s = signer();
@@ -154,7 +154,9 @@ fn a_sub_holding_an_identity_number_is_refused_by_name_not_value() {
         assert_eq!(err.actor(), netid::Actor::SecurityEvent, "{sub}");
         let text = err.to_string();
         assert!(
-            text.contains("`sub`") && text.contains("identity number") && text.contains("Art. 2"),
+            text.contains("`sub`")
+                && text.contains("identity number")
+                && text.contains("Art. 2 §2"),
             "{text}"
         );
         assert!(!text.contains("1949") && !text.contains("1880"), "{text}");

@@ -1,8 +1,11 @@
-//! `netid audit`: check an audit log's hash chain from the command line.
+//! `netid audit`: check an audit log's hash chain, and find entries in it, from the command
+//! line.
 
 use std::path::{Path, PathBuf};
 
-use netid::audit::{AuditError, ChainHead, JsonlAuditLog, StoreError, TokenVerifier};
+use netid::audit::{
+    AuditError, AuditQuery, ChainHead, Found, JsonlAuditLog, StoreError, TokenVerifier,
+};
 use netid::crypto::{DEFAULT_DISTID, DistId, VerifyingKey};
 
 use crate::verify::{Keys, read_keys};
@@ -12,12 +15,47 @@ use crate::{Failure, print_stderr, print_stdout};
 pub(crate) const LONG_ABOUT: &str = "\
 Check a tamper-evident audit log (docs/AUDIT.md): every entry's SM3 hash, the run of sequence \
 numbers and the link of each entry to the one before it; with --keys, also the platform's \
-signature on every result token the log keeps.";
+signature on every result token the log keeps. `find` prints the entries of one authorization, \
+subject or consent, from a log it has checked the same way.";
 
 /// The examples shown after `netid audit --help`.
 pub(crate) const EXAMPLES: &str = "\
 Examples:
-  netid audit verify /var/lib/app/audit.jsonl --keys platform-jwks.json";
+  netid audit verify /var/lib/app/audit.jsonl --keys platform-jwks.json
+  netid audit find /var/lib/app/audit.jsonl --authorization Q7bX2kP9mZ4vR8tW1nY6cH3sJ5dF0gLa \\
+      --keys platform-jwks.json";
+
+/// The long help of `netid audit find`.
+const FIND_LONG_ABOUT: &str = "\
+Print the entries of one authorization (--authorization, its authz_id), one subject \
+(--subject, the pseudonym the app keeps for the account) or one consent record (--consent) \
+from an audit log written by netid (FILE.jsonl, or --postgres): what a relying platform shows \
+when it must assist the authorities (协助义务; docs/COMPLIANCE.md, the procedure).
+
+The whole log is read and checked as `netid audit verify` checks it — every link of the chain, \
+--expect-head if given, and with --keys the platform's signature on every token the log keeps \
+— before anything is printed: a log that does not check prints nothing and exits 1, so no \
+answer is ever given from a record that was changed.
+
+Prints each matching entry on standard output, one JSON line each, exactly as the log holds \
+it (a verification keeps the platform's signed result token in `token`; nothing in an entry is \
+plaintext identity data), then on standard error `ok: <M> matching entries; <N> entries, last \
+seq <S>, head <hash>` (and, with --keys, the count of signatures verified). No match is not an \
+error: it exits 0 with no lines.";
+
+/// The examples shown after `netid audit find --help`.
+const FIND_EXAMPLES: &str = "\
+Examples:
+  # One authorization, and the platform's signed answer it kept, checked again
+  netid audit find /var/lib/app/audit.jsonl --authorization Q7bX2kP9mZ4vR8tW1nY6cH3sJ5dF0gLa \\
+      --keys platform-jwks.json --expect-head 4711:3f1c0e9a6b2d48f5a0c7e1d9b8a6f4e2c0d8b6a4f2e0c8a6b4d2f0e8c6a4b2d0
+
+  # Everything about one account's pseudonym, from the PostgreSQL log
+  netid audit find --postgres postgres://auditor@db.internal/app --schema netid \\
+      --subject pw_3Jk8Qm2ZxV7nR4tYw9LbC1Ae6Ud0Hs --keys platform-jwks.json
+
+  # The signed token of one authorization, to check on its own with `netid verify`
+  netid audit find audit.jsonl --authorization \"$AUTHZ_ID\" | jq -r 'select(.token) | .token'";
 
 /// The long help of `netid audit verify`.
 const VERIFY_LONG_ABOUT: &str = "\
@@ -75,6 +113,60 @@ enum AuditCommand {
     /// Verify an audit log's hash chain and print its head.
     #[command(long_about = VERIFY_LONG_ABOUT, after_long_help = VERIFY_EXAMPLES)]
     Verify(VerifyArgs),
+    /// Print the entries of one authorization, subject or consent, from a log checked whole.
+    #[command(long_about = FIND_LONG_ABOUT, after_long_help = FIND_EXAMPLES)]
+    Find(FindArgs),
+}
+
+/// Arguments of `netid audit find`.
+#[derive(Debug, clap::Args)]
+struct FindArgs {
+    /// What to look for.
+    #[command(flatten)]
+    query: QueryArgs,
+    /// Where the log is.
+    #[command(flatten)]
+    source: Source,
+    /// A head recorded earlier (`SEQ:HASH`): the entry SEQ must still be in the log with this
+    /// hash.
+    #[arg(long, value_name = "SEQ:HASH", value_parser = parse_anchor)]
+    expect_head: Option<ChainHead>,
+    /// The platform's keys, to verify the signature of every token the log keeps: a JWKS
+    /// file, or one SPKI PEM public key (trusted under any kid).
+    #[arg(long, value_name = "FILE")]
+    keys: Option<PathBuf>,
+    /// The SM2 distinguishing identifier the platform signs with.
+    #[arg(long, value_name = "ID", default_value = DEFAULT_DISTID)]
+    distid: String,
+    #[command(flatten)]
+    pg: PgArgs,
+}
+
+/// What `netid audit find` looks for: exactly one.
+#[derive(Debug, clap::Args)]
+#[group(required = true, multiple = false)]
+struct QueryArgs {
+    /// The authorization id (`authz_id`).
+    #[arg(long, value_name = "ID")]
+    authorization: Option<String>,
+    /// The subject: the pseudonym (`sub`) the app keeps for the account.
+    #[arg(long, value_name = "SUBJECT")]
+    subject: Option<String>,
+    /// The consent record's id (`consent_id`).
+    #[arg(long, value_name = "ID")]
+    consent: Option<String>,
+}
+
+impl QueryArgs {
+    fn query(&self) -> AuditQuery {
+        match (&self.authorization, &self.subject, &self.consent) {
+            (Some(id), _, _) => AuditQuery::Authorization(id.clone()),
+            (_, Some(s), _) => AuditQuery::Subject(s.clone()),
+            (_, _, Some(id)) => AuditQuery::Consent(id.clone()),
+            // clap's group makes exactly one present.
+            (None, None, None) => AuditQuery::Authorization(String::new()),
+        }
+    }
 }
 
 /// Arguments of `netid audit verify`.
@@ -128,7 +220,73 @@ pub(crate) struct PgArgs {
 pub(crate) fn run(args: Args) -> Result<(), Failure> {
     match args.command {
         AuditCommand::Verify(args) => verify(args),
+        AuditCommand::Find(args) => find(args),
     }
+}
+
+/// Runs `netid audit find`.
+fn find(args: FindArgs) -> Result<(), Failure> {
+    let mut tokens = match &args.keys {
+        Some(path) => Some(token_verifier(path, &args.distid)?),
+        None => None,
+    };
+    let query = args.query.query();
+    let found: Result<Found, AuditError> = match &args.source.file {
+        Some(path) => {
+            JsonlAuditLog::find_in_file(path, args.expect_head.as_ref(), tokens.as_mut(), &query)
+        }
+        #[cfg(feature = "postgres")]
+        None if args.source.postgres.is_some() => {
+            let url = args.source.postgres.clone().unwrap_or_default();
+            let anchor = args.expect_head.clone();
+            let tokens = tokens.as_mut();
+            let query = query.clone();
+            crate::pg::block_on(async move {
+                let store = crate::pg::connect(&url, args.pg.schema.as_deref()).await?;
+                netid::audit::find_in_log(&store, anchor.as_ref(), tokens, &query).await
+            })
+        }
+        #[cfg(not(feature = "postgres"))]
+        None if args.source.postgres.is_some() => {
+            return Err(crate::missing::needs("audit find --postgres", "postgres"));
+        }
+        None => {
+            return Err(Failure::other(
+                "usage",
+                "name the log to search: FILE.jsonl",
+            ));
+        }
+    };
+    let found = found.map_err(|e| failure(&e))?;
+    let mut lines = String::new();
+    for entry in &found.entries {
+        // An entry serialises to exactly its line in the log (docs/AUDIT.md).
+        let line = serde_json::to_string(entry)
+            .map_err(|e| Failure::other("internal", format!("an entry did not serialise: {e}")))?;
+        lines.push_str(&line);
+        lines.push('\n');
+    }
+    print_stdout(&lines)?;
+    let head = &found.head;
+    let mut summary = format!(
+        "ok: {} matching entries; {} entries, last seq {}, head {}",
+        found.entries.len(),
+        head.entries,
+        head.last_seq,
+        head.head
+    );
+    match &tokens {
+        Some(tokens) => summary.push_str(&format!(
+            "\nok: {} signed result tokens verified",
+            tokens.checked()
+        )),
+        None => summary.push_str(
+            "\nnote: the chain was checked, the platform's signatures were not: give --keys \
+             (its JWKS or PEM key) to verify the result tokens the log keeps",
+        ),
+    }
+    print_stderr(&summary);
+    Ok(())
 }
 
 /// Runs `netid audit verify`.
