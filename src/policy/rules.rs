@@ -228,6 +228,15 @@ enum Decision<'a> {
 ///   next declared pattern the path falls under (or the default) apply together. Declare the
 ///   route without its regex (`/notes/{id}` for actix's `/notes/{id:\d+}`) for its policy to
 ///   apply alone, to any segment.
+///
+/// On actix, middleware registered with `App::wrap` runs before routing, so the gate finds a
+/// request's pattern from the path the router will see: declare policies with the full pattern
+/// the path falls under (`/users/{id}`, any scope prefix included), register static routes before
+/// the catch-alls around them so that actix picks the route the rules pick, and declare a policy
+/// for every route — an undeclared route gets the policy of the declared pattern its path matches
+/// (a catch-all around it included), or the default, on both adapters. Middleware that rewrites
+/// the path, such as `actix_web::middleware::NormalizePath`, must run before netid's: `wrap` it
+/// after `netid.middleware()` (the last `wrap` runs first).
 #[derive(Clone)]
 pub struct Rules {
     inner: Arc<RulesInner>,
