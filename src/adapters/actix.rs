@@ -2,8 +2,7 @@
 //! [`VerifiedUser`] extractor, and the login routes. Every rule, the login routes and the
 //! rendering of refusals live in [`crate::policy`] ([`Gate`](crate::policy::Gate)); this module
 //! only converts actix's requests and responses, exactly as the axum adapter does (same routes,
-//! cookies, statuses and problem codes).
-//! Its three lines are on the crate's front page: `NetId::new(login, rules)`,
+//! cookies, statuses and problem codes). Its three lines are on the crate's front page: `NetId::new(login, rules)`,
 //! `.configure(|cfg| netid.configure(cfg))`, `.wrap(netid.middleware())`.
 //!
 //! actix runs `App::wrap` middleware before routing: which policy applies, and how to declare
@@ -197,10 +196,10 @@ pub struct NetIdService<S> {
     netid: Rc<NetId>,
 }
 
-/// The request as the gate sees it (`body_known_empty`: actix gives a request without a body no
-/// payload at all; an HTTP/2 body without `Content-Length` still has one). actix runs `App::wrap` middleware before routing, so the
+/// The request as the gate sees it. actix runs `App::wrap` middleware before routing, so the
 /// route is found from the path the router will match (percent-decoded except `%`, `/`, `+`),
-/// not the raw one, or `/adult/%73hop` would reach `/adult/shop` without its policy.
+/// not the raw one, or `/adult/%73hop` would reach `/adult/shop` without its policy. A request
+/// without a body has no payload at all (an HTTP/2 body without `Content-Length` still has one).
 fn head(req: &ServiceRequest, body_known_empty: bool) -> RequestHead<'_, HeaderMap> {
     RequestHead {
         path: req.match_info().as_str(),

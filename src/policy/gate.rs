@@ -384,7 +384,11 @@ impl Gate {
         let policy = self.policy(head);
         let verdict = self
             .rules
-            .check_with(&policy, self.facts(head, user.as_ref(), body))
+            .check_with(
+                &policy,
+                self.facts(head, user.as_ref(), body),
+                self.login.now(),
+            )
             .await?;
         let body = match (verdict, bytes) {
             (Verdict::Replace(new), _) => AdmittedBody::Replaced(Bytes::from(new)),
