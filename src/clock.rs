@@ -1,11 +1,21 @@
 //! The one clock every rule reads: Unix seconds.
 //!
-//! Every expiry, replay window and retention period in the crate is measured with
-//! `unix_now`, so there is exactly one place that asks the operating system for the time.
-//! The application's clock is the session manager's (`SessionManagerBuilder::clock`): the
-//! login flow (pending-login expiry, consents recorded, other-method verification times) and
-//! erasure read it too, so a test moves the whole application's time at once. Stores and the
-//! token checks take a time argument (`KeySet::verify_at`, `ConsentLedger::withdraw`).
+//! `unix_now` is the one place that asks the operating system for the time; everything else
+//! reads a [`Clock`], so a test sets the time with a [`ManualClock`] instead of sleeping:
+//! - the application's clock is the session manager's (`SessionManagerBuilder::clock`): the
+//!   login flow (pending-login expiry, consents recorded, other-method verification times), the
+//!   gate's consent lookup (`Rules::check_at`) and erasure read it too;
+//! - the platform client's (`ClientBuilder::clock`): result tokens' `iat`/`exp`, webhook
+//!   signatures, its request timestamps and authorization expiry — pass it the session
+//!   manager's to run the whole login on one clock;
+//! - the sandbox's (`SandboxOptions::clock`, feature `sandbox`).
+//!
+//! Lower layers take the time as an argument (`KeySet::verify_at`, `ConsentLedger::withdraw`,
+//! `ConsentLedger::live_consent`, `Consented::get_at`); their argument-free conveniences
+//! (`KeySet::verify`, `Consented::get`, `RequestSigner::authorization_now`) read the system
+//! clock. So do the store methods that take no time argument (`SealedFieldStore::get`,
+//! `ReplayGuard::first_use`, the in-memory revocation list's pruning) and the audit entry of
+//! an erasure without a subject; Redis key expiry is Redis's own time.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -25,7 +25,31 @@
 //! ```
 //!
 //! The three lines: the gate (`AxumNetId::new`), its login routes (`merge`), its layer
-//! (`layer`). Every request then passes the session check, the route's age gate and — for a
+//! (`layer`). On actix-web the same three:
+//!
+//! ```no_run
+//! # #[cfg(feature = "actix")]
+//! # fn demo(login: netid::policy::LoginFlow) -> std::io::Result<()> {
+//! use actix_web::{App, HttpServer, web};
+//! use netid::prelude::*;
+//!
+//! async fn me(user: VerifiedUser) -> String {
+//!     format!("hello {}", user.subject())
+//! }
+//!
+//! let netid = ActixNetId::new(login, Rules::builder().build());
+//! let server = HttpServer::new(move || {
+//!     App::new()
+//!         .route("/me", web::get().to(me))
+//!         .configure(|cfg| netid.configure(cfg))
+//!         .wrap(netid.middleware())
+//! })
+//! .bind(("127.0.0.1", 8080))?
+//! .run();
+//! # let _ = server;
+//! # Ok(()) }
+//! ```
+//! Every request then passes the session check, the route's age gate and — for a
 //! user who verified with 网号/网证 — the check that no plaintext identity data comes in
 //! (Art. 7 §2), before the handler runs. `cargo run --example quickstart` shows the client
 //! alone; `examples/axum_shop.rs` and `examples/actix_shop.rs` a whole shop.

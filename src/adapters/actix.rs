@@ -1,46 +1,14 @@
 //! actix-web 4 adapter (feature `actix`): a middleware that runs the rules, the
-//! [`VerifiedUser`] extractor, and the login routes. Every rule lives in [`crate::policy`];
-//! this module only translates HTTP, exactly as the axum adapter does (same routes, cookies,
-//! statuses and problem codes).
+//! [`VerifiedUser`] extractor, and the login routes. Every rule, the login routes and the
+//! rendering of refusals live in [`crate::policy`] ([`Gate`](crate::policy::Gate)); this module
+//! only converts actix's requests and responses, exactly as the axum adapter does (same routes,
+//! cookies, statuses and problem codes). Its three lines are on the crate's front page: `NetId::new(login, rules)`,
+//! `.configure(|cfg| netid.configure(cfg))`, `.wrap(netid.middleware())`.
 //!
-//! ```no_run
-//! # fn demo(login: netid::policy::LoginFlow, rules: netid::policy::Rules) -> std::io::Result<()> {
-//! use actix_web::{App, HttpServer, web};
-//! use netid::actix::NetId;
-//! use netid::policy::VerifiedUser;
-//!
-//! async fn me(user: VerifiedUser) -> String {
-//!     format!("hello {}", user.subject())
-//! }
-//!
-//! let netid = NetId::new(login, rules);
-//! let server = HttpServer::new(move || {
-//!     App::new()
-//!         .route("/me", web::get().to(me))
-//!         .configure(|cfg| netid.configure(cfg))
-//!         .wrap(netid.middleware())
-//! })
-//! .bind(("127.0.0.1", 8080))?
-//! .run();
-//! # let _ = server;
-//! # Ok(()) }
-//! ```
-//!
-//! actix runs middleware registered with `App::wrap` before routing, so the rules find a
-//! request's route pattern with [`Rules::route_policy`](crate::policy::Rules::route_policy) on the path the router will see:
-//! declare route policies with the full pattern the request path falls under (`/users/{id}`,
-//! including any scope prefix). Catch-alls are understood in actix's forms, `/files/{tail:.*}`
-//! and `/files/{tail}*` (see [route patterns](crate::policy::Rules#route-patterns) for every form and the
-//! order). Where declared patterns overlap the most specific wins, while actix's router takes
-//! the first registered route that matches: register static routes before the catch-alls around
-//! them, so both pick the same one, and declare a policy for every route — an undeclared route
-//! gets the policy of the declared pattern its path matches (a catch-all around it included), or
-//! the default. Middleware that rewrites the path, such as
-//! `actix_web::middleware::NormalizePath`, must run before this one: `wrap` it after
-//! `netid.middleware()` (the last `wrap` runs first).
-//!
-//! A [`Problem`] renders as `application/problem+json` with its status. Handlers may return
-//! `Result<_, Problem>`, and the extractor's refusal is that same rendering.
+//! actix runs `App::wrap` middleware before routing: which policy applies, and how to declare
+//! and register routes so that actix and the rules pick the same one, is told under
+//! [route patterns](crate::policy::Rules#route-patterns). A [`Problem`] renders as
+//! `application/problem+json` with its status; handlers may return `Result<_, Problem>`.
 
 use std::fmt;
 use std::future::{Future, Ready, ready};
@@ -56,10 +24,10 @@ use ::actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use ::actix_web::web::{self, Bytes};
 use ::actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, Responder, ResponseError};
 
-use crate::policy::gate::log_refusal;
+use crate::policy::gate::{FromCore, NoUser, log_refusal};
 use crate::policy::{
-    Admission, AdmittedBody, BodyError, Frontend, HeaderSource, Immediate, LOGIN_BODY_LIMIT,
-    LoginRoute, Problem, Reply, RequestHead, VerifiedUser,
+    Admission, AdmittedBody, BodyError, Frontend, HeaderSource, LOGIN_BODY_LIMIT, LoginRoute,
+    Problem, RequestHead, VerifiedUser,
 };
 
 pub use crate::policy::{LOGIN_COOKIE, SESSION_COOKIE};
@@ -80,31 +48,28 @@ impl HeaderSource for HeaderMap {
     }
 }
 
-/// A core response (`http` 1) as actix's.
-fn to_actix(response: http::Response<Bytes>) -> HttpResponse {
-    let (parts, body) = response.into_parts();
-    let status =
-        StatusCode::from_u16(parts.status.as_u16()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut out = HttpResponse::with_body(status, body);
-    for (name, value) in &parts.headers {
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(name.as_str().as_bytes()),
-            HeaderValue::from_bytes(value.as_bytes()),
-        ) {
-            out.headers_mut().append(name, value);
+/// A core response (`http` 1) as actix's (`http` 0.2).
+impl FromCore for HttpResponse {
+    fn from_core(response: http::Response<Bytes>) -> Self {
+        let (parts, body) = response.into_parts();
+        let status = StatusCode::from_u16(parts.status.as_u16())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut out = HttpResponse::with_body(status, body);
+        for (name, value) in &parts.headers {
+            if let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(name.as_str().as_bytes()),
+                HeaderValue::from_bytes(value.as_bytes()),
+            ) {
+                out.headers_mut().append(name, value);
+            }
         }
+        out.map_into_boxed_body()
     }
-    out.map_into_boxed_body()
-}
-
-/// The problem document as a response (`application/problem+json`, its status).
-fn render(problem: &Problem) -> HttpResponse {
-    to_actix(problem.to_response())
 }
 
 impl From<Problem> for HttpResponse {
     fn from(problem: Problem) -> Self {
-        render(&problem)
+        HttpResponse::from_core(problem.to_response())
     }
 }
 
@@ -112,7 +77,7 @@ impl Responder for Problem {
     type Body = BoxBody;
 
     fn respond_to(self, _req: &HttpRequest) -> HttpResponse {
-        render(&self)
+        self.into()
     }
 }
 
@@ -138,35 +103,22 @@ impl ResponseError for ProblemError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        render(&self.0)
+        self.0.clone().into()
     }
 }
-
-/// Why there is no user on a request, kept for the extractor to report precisely.
-#[derive(Debug, Clone)]
-struct NoUser(Problem);
 
 impl FromRequest for VerifiedUser {
     type Error = ::actix_web::Error;
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let extensions = req.extensions();
-        if let Some(user) = extensions.get::<VerifiedUser>() {
-            return ready(Ok(user.clone()));
-        }
-        let problem = extensions
-            .get::<NoUser>()
-            .map(|n| n.0.clone())
-            .unwrap_or_else(Problem::unauthenticated);
-        ready(Err(match extensions.get::<Rc<NetId>>() {
-            Some(netid) => ::actix_web::error::InternalError::from_response(
-                problem.code,
-                netid.render(&problem, render),
-            )
-            .into(),
-            None => problem.into(),
-        }))
+        let ext = req.extensions();
+        let netid = ext.get::<Rc<NetId>>().map(|n| &**n);
+        ready(
+            NetId::extract(netid, ext.get(), ext.get()).map_err(|(code, response)| {
+                ::actix_web::error::InternalError::from_response(code, response).into()
+            }),
+        )
     }
 }
 
@@ -193,22 +145,12 @@ impl Frontend<HttpResponse> {
                 let n = n.clone();
                 async move {
                     let body = read(body.into_inner(), LOGIN_BODY_LIMIT).await;
-                    let method = req.match_info().get("method");
-                    let client = req.peer_addr().map(|a| a.ip());
-                    let reply = n
-                        .gate
-                        .login_route(route, method, client, req.headers(), body);
-                    n.reply(reply.await)
+                    let (method, client) = (req.match_info().get("method"), req.peer_addr());
+                    let client = client.map(|a| a.ip());
+                    (n.login_reply(route, method, client, req.headers(), body)).await
                 }
             };
             cfg.route(route.path(), web::post().to(handler));
-        }
-    }
-
-    fn reply(&self, reply: Reply) -> HttpResponse {
-        match reply {
-            Ok(response) => to_actix(response),
-            Err(problem) => self.render(&problem, render),
         }
     }
 }
@@ -256,7 +198,8 @@ pub struct NetIdService<S> {
 
 /// The request as the gate sees it. actix runs `App::wrap` middleware before routing, so the
 /// route is found from the path the router will match (percent-decoded except `%`, `/`, `+`),
-/// not the raw one, or `/adult/%73hop` would reach `/adult/shop` without its policy.
+/// not the raw one, or `/adult/%73hop` would reach `/adult/shop` without its policy. A request
+/// without a body has no payload at all (an HTTP/2 body without `Content-Length` still has one).
 fn head(req: &ServiceRequest, body_known_empty: bool) -> RequestHead<'_, HeaderMap> {
     RequestHead {
         path: req.match_info().as_str(),
@@ -265,15 +208,6 @@ fn head(req: &ServiceRequest, body_known_empty: bool) -> RequestHead<'_, HeaderM
         headers: req.headers(),
         body_known_empty,
     }
-}
-
-/// Whether the request has no body: actix gives a request without one no payload at all (an
-/// HTTP/2 body without `Content-Length` still has one, so the header alone is not enough).
-fn no_body(req: &mut ServiceRequest) -> bool {
-    let payload = req.take_payload();
-    let none = matches!(payload, Payload::None);
-    req.set_payload(payload);
-    none
 }
 
 impl<S, B> Service<ServiceRequest> for NetIdService<S>
@@ -290,27 +224,18 @@ where
     fn call(&self, mut req: ServiceRequest) -> Self::Future {
         let service = Rc::clone(&self.service);
         let netid = Rc::clone(&self.netid);
-        let empty = no_body(&mut req);
-        let immediate = netid.gate.decide_now(&head(&req, empty));
         Box::pin(async move {
-            let admitted = match immediate {
-                Immediate::Pass(admission) => Ok(admission),
-                Immediate::Refuse(problem) => Err(problem),
-                Immediate::Wait => {
-                    let payload = req.take_payload();
-                    let mut payload = Some(payload);
-                    let admitted = netid
-                        .gate
-                        .admit(&head(&req, empty), |limit| {
-                            read(payload.take().unwrap_or(Payload::None), limit)
-                        })
-                        .await;
-                    if let Some(payload) = payload {
-                        req.set_payload(payload);
-                    }
-                    admitted
-                }
-            };
+            let mut payload = Some(req.take_payload());
+            let empty = matches!(payload, Some(Payload::None));
+            let admitted = netid
+                .gate
+                .decide(&head(&req, empty), |limit| {
+                    read(payload.take().unwrap_or(Payload::None), limit)
+                })
+                .await;
+            if let Some(payload) = payload {
+                req.set_payload(payload);
+            }
             match admitted {
                 Ok(mut admission) => {
                     let renewed = admission.set_cookie.take();
@@ -325,9 +250,8 @@ where
                 }
                 Err(problem) => {
                     log_refusal(&problem, req.match_pattern().as_deref());
-                    Ok(req
-                        .into_response(netid.render(&problem, render))
-                        .map_into_right_body())
+                    let response = netid.refusal(&problem);
+                    Ok(req.into_response(response).map_into_right_body())
                 }
             }
         })

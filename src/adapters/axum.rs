@@ -1,24 +1,8 @@
 //! axum adapter (feature `axum`): a tower [`Layer`](tower::Layer) that runs the rules, the
-//! [`VerifiedUser`] extractor, and the login routes. Every rule lives in [`crate::policy`];
-//! this module only translates HTTP.
-//!
-//! ```no_run
-//! # async fn demo(login: netid::policy::LoginFlow, rules: netid::policy::Rules) {
-//! use axum::{Router, routing::get};
-//! use netid::axum::NetId;
-//! use netid::policy::VerifiedUser;
-//!
-//! async fn me(user: VerifiedUser) -> String {
-//!     format!("hello {}", user.subject())
-//! }
-//!
-//! let netid = NetId::new(login, rules);
-//! let app: Router = Router::new()
-//!     .route("/me", get(me))
-//!     .merge(netid.routes())
-//!     .layer(netid.layer());
-//! # }
-//! ```
+//! [`VerifiedUser`] extractor, and the login routes. Every rule, the login routes and the
+//! rendering of refusals live in [`crate::policy`] ([`Gate`](crate::policy::Gate)); this module
+//! only converts axum's requests and responses. Its three lines are the crate's first example:
+//! `NetId::new(login, rules)`, `router.merge(netid.routes())`, `.layer(netid.layer())`.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -34,10 +18,10 @@ use ::axum::response::{IntoResponse, Response};
 use ::axum::routing::post;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
-use crate::policy::gate::log_refusal;
+use crate::policy::gate::{FromCore, NoUser, log_refusal};
 use crate::policy::{
     Admission, AdmittedBody, BodyError, Frontend, Immediate, LOGIN_BODY_LIMIT, LoginRoute, Problem,
-    Reply, RequestHead, VerifiedUser,
+    RequestHead, VerifiedUser,
 };
 
 pub use crate::policy::{LOGIN_COOKIE, SESSION_COOKIE};
@@ -49,27 +33,23 @@ pub type NetId = Frontend<Response>;
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
-        self.to_response().map(Body::from)
+        Response::from_core(self.to_response())
     }
 }
 
-/// Why there is no user on a request, kept for the extractor to report precisely.
-#[derive(Debug, Clone)]
-struct NoUser(Problem);
+impl FromCore for Response {
+    fn from_core(response: http::Response<Bytes>) -> Self {
+        response.map(Body::from)
+    }
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for VerifiedUser {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Response> {
-        if let Some(user) = parts.extensions.get::<VerifiedUser>() {
-            return Ok(user.clone());
-        }
-        let problem = parts.extensions.get::<NoUser>().map(|n| n.0.clone());
-        let problem = problem.unwrap_or_else(Problem::unauthenticated);
-        Err(match parts.extensions.get::<Arc<NetId>>() {
-            Some(netid) => netid.refusal(problem),
-            None => problem.into_response(),
-        })
+        let ext = &parts.extensions;
+        let netid = ext.get::<Arc<NetId>>().map(|n| &**n);
+        NetId::extract(netid, ext.get(), ext.get()).map_err(|(_, response)| response)
     }
 }
 
@@ -107,14 +87,9 @@ impl Frontend<Response> {
                     let body = read(body, LOGIN_BODY_LIMIT).await;
                     let method = method.as_ref().map(|Path(m)| m.as_str());
                     // Known when the app serves with `into_make_service_with_connect_info`.
-                    let client = parts
-                        .extensions
-                        .get::<ConnectInfo<std::net::SocketAddr>>()
-                        .map(|c| c.0.ip());
-                    let reply = n
-                        .gate
-                        .login_route(route, method, client, &parts.headers, body);
-                    n.reply(reply.await)
+                    let client = parts.extensions.get::<ConnectInfo<std::net::SocketAddr>>();
+                    let client = client.map(|c| c.0.ip());
+                    (n.login_reply(route, method, client, &parts.headers, body)).await
                 },
             )
         };
@@ -123,17 +98,6 @@ impl Frontend<Response> {
             .fold(Router::new(), |router, route| {
                 router.route(route.path(), handler(route))
             })
-    }
-
-    fn refusal(&self, problem: Problem) -> Response {
-        self.render(&problem, |p| p.clone().into_response())
-    }
-
-    fn reply(&self, reply: Reply) -> Response {
-        match reply {
-            Ok(response) => response.map(Body::from),
-            Err(problem) => self.refusal(problem),
-        }
     }
 }
 
@@ -218,9 +182,11 @@ where
             }
             Immediate::Refuse(problem) => {
                 log_refusal(&problem, matched(&parts));
-                let response = Some(self.netid.refusal(problem));
+                let response = self.netid.refusal(&problem);
                 return NetIdFuture {
-                    state: State::Refused { response },
+                    state: State::Waiting {
+                        inner: Box::pin(std::future::ready(Ok(response))),
+                    },
                 };
             }
             Immediate::Wait => {}
@@ -252,7 +218,7 @@ where
                         }
                         Err(problem) => {
                             log_refusal(&problem, matched(&parts));
-                            Ok(netid.refusal(problem))
+                            Ok(netid.refusal(&problem))
                         }
                     }
                 }),
@@ -287,9 +253,9 @@ fn pass_on(netid: &Arc<NetId>, mut parts: Parts, body: Body, admission: Admissio
 }
 
 pin_project_lite::pin_project! {
-    /// The future of [`NetIdService`]: the handler's own when the request could be decided
+    /// The future of [`NetIdService`]: the handler's own when the request could be let through
     /// without waiting (a remembered session, no body to read, no consent to look up — most
-    /// requests), else one that first waits on the stores.
+    /// requests), else a boxed one (a refusal, or one that first waits on the stores).
     pub struct NetIdFuture<F, E> {
         #[pin]
         state: State<F, E>,
@@ -301,9 +267,7 @@ pin_project_lite::pin_project! {
     enum State<F, E> {
         // Decided at once; the handler runs.
         Direct { #[pin] inner: F },
-        // Refused at once.
-        Refused { response: Option<Response> },
-        // Waiting on the session store, the body or the consent ledger first.
+        // Refused at once, or waiting on the session store, the body or the consent ledger.
         Waiting { inner: Pin<Box<dyn Future<Output = Result<Response, E>> + Send>> },
     }
 }
@@ -317,10 +281,6 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project().state.project() {
             StateProj::Direct { inner } => inner.poll(cx),
-            // Polled again after it answered: tower forbids it; answer 500 rather than panic.
-            StateProj::Refused { response } => Poll::Ready(Ok(response
-                .take()
-                .unwrap_or_else(|| Problem::internal().into_response()))),
             StateProj::Waiting { inner } => inner.as_mut().poll(cx),
         }
     }

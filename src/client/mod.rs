@@ -22,7 +22,7 @@ pub use error::{ClientError, UserMessage, launch_result};
 use request::RequestKind;
 pub use request::{Instrument, LegalBasis, VerificationRequest};
 
-use crate::clock::unix_now;
+use crate::clock::{Clock, SystemClock};
 use crate::crypto::{DecryptionKey, SigningKey};
 use crate::keys::KeySet;
 use crate::model::{AuthzId, IdentityFields, NotVerifiedReason, Pseudonym, VerificationOutcome};
@@ -182,6 +182,7 @@ struct Inner {
     poll_interval: Duration,
     leeway: Duration,
     callback_url: Option<String>,
+    clock: Arc<dyn Clock>,
     /// authz_ids, result-token ids and webhook ids already used: shared by every instance
     /// when the guard is (Redis).
     replay: Arc<dyn ReplayGuard>,
@@ -203,6 +204,7 @@ pub struct ClientBuilder {
     callback_url: Option<String>,
     allow_sandbox: bool,
     replay: Option<Arc<dyn ReplayGuard>>,
+    clock: Arc<dyn Clock>,
 }
 
 impl NetIdClient {
@@ -223,12 +225,18 @@ impl NetIdClient {
             callback_url: None,
             allow_sandbox: false,
             replay: None,
+            clock: Arc::new(SystemClock),
         }
     }
 
     /// The platform's key set this client verifies with.
     pub fn key_set(&self) -> &KeySet {
         &self.inner.keys
+    }
+
+    /// Now, by this client's clock ([`ClientBuilder::clock`]).
+    fn now(&self) -> u64 {
+        self.inner.clock.now()
     }
 
     /// Starts a verification. Safe to retry: one idempotency key covers all attempts.
@@ -296,7 +304,7 @@ impl NetIdClient {
             nonce,
             qr_payload: c.qr_payload,
             app_link: c.app_link,
-            expires_at: unix_now() + c.expires_in,
+            expires_at: self.now() + c.expires_in,
             request,
         })
     }
@@ -350,7 +358,7 @@ impl NetIdClient {
         loop {
             match self.poll(pending).await? {
                 PollOutcome::Done(v) => return Ok(*v),
-                PollOutcome::Pending if unix_now() > pending.expires_at + 5 => {
+                PollOutcome::Pending if self.now() > pending.expires_at + 5 => {
                     return Err(ClientError::NotAnswered);
                 }
                 PollOutcome::Pending => {
@@ -384,7 +392,7 @@ impl NetIdClient {
         let id = header("netid-webhook-id")?;
         let sig = WebhookSignature::parse(header("netid-signature")?)?;
         let key = self.inner.keys.key(&sig.kid).await?;
-        sig.verify(&key, id, body, unix_now())?;
+        sig.verify(&key, id, body, self.now())?;
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Body {
@@ -446,7 +454,8 @@ impl NetIdClient {
         let validation = Validation::new(&self.inner.issuer, self.inner.signer.app_id())
             .expect_nonce(&pending.nonce)
             .with_leeway(self.inner.leeway)?;
-        let verified = self.inner.keys.verify(token, &validation).await?;
+        let keys = &self.inner.keys;
+        let verified = keys.verify_at(token, &validation, self.now()).await?;
         let c = verified.claims();
         if c.authz_id != pending.authz_id {
             return Err(ClientError::Mismatch(
@@ -534,7 +543,9 @@ impl NetIdClient {
         idempotency_key: Option<&str>,
     ) -> Result<(u16, Vec<u8>), ClientError> {
         let body = body.unwrap_or_default();
-        let auth = self.inner.signer.authorization_now(method, path, body)?;
+        let nonce = crate::random::token(18);
+        let signer = &self.inner.signer;
+        let auth = signer.authorization(method, path, body, self.now(), &nonce)?;
         let url = format!("{}{path}", self.inner.base);
         let mut req = match method {
             "GET" => self.inner.http.get(&url),
@@ -726,6 +737,16 @@ impl ClientBuilder {
         self
     }
 
+    /// The clock result tokens' `iat`/`exp`, webhook signatures, request timestamps and
+    /// authorization expiry are read by (default: the system clock). Tests of expiry give it a
+    /// [`ManualClock`](crate::clock::ManualClock) instead of sleeping; an app passes the clock
+    /// its sessions use ([`SessionManager::clock`](crate::policy::SessionManager::clock)) so
+    /// one clock runs the whole login.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
     /// Accept a platform whose configuration says `"sandbox": true`. Never in production.
     pub fn allow_sandbox(mut self) -> Self {
         self.allow_sandbox = true;
@@ -837,6 +858,7 @@ impl ClientBuilder {
                 poll_interval: self.poll_interval,
                 leeway: self.leeway,
                 callback_url: self.callback_url,
+                clock: self.clock,
                 replay: self
                     .replay
                     .unwrap_or_else(|| Arc::new(InMemoryReplayGuard::new())),

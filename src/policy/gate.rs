@@ -313,6 +313,25 @@ impl Gate {
         }
     }
 
+    /// [`decide_now`](Self::decide_now), and [`admit`](Self::admit) where it says to wait: for
+    /// an adapter that has no cheaper path for requests decided at once.
+    pub async fn decide<H, R, F>(
+        &self,
+        head: &RequestHead<'_, H>,
+        read_body: R,
+    ) -> Result<Admission, Problem>
+    where
+        H: HeaderSource + Sync,
+        R: FnOnce(usize) -> F,
+        F: Future<Output = Result<Bytes, BodyError>>,
+    {
+        match self.decide_now(head) {
+            Immediate::Pass(admission) => Ok(admission),
+            Immediate::Refuse(problem) => Err(problem),
+            Immediate::Wait => self.admit(head, read_body).await,
+        }
+    }
+
     /// Authenticates the request and applies every rule. `read_body(limit)` is called at most
     /// once, only when the body must be inspected (a 网号/网证 user's) or measured (any signed-in
     /// user's body of unknown length), and must stop at `limit` bytes.
@@ -373,7 +392,11 @@ impl Gate {
         let policy = self.policy(head);
         let verdict = self
             .rules
-            .check_with(&policy, self.facts(head, user.as_ref(), body))
+            .check_with(
+                &policy,
+                self.facts(head, user.as_ref(), body),
+                self.login.now(),
+            )
             .await?;
         let body = match (verdict, bytes) {
             (Verdict::Replace(new), _) => AdmittedBody::Replaced(Bytes::from(new)),
@@ -834,14 +857,87 @@ impl<R> Frontend<R> {
     pub(crate) fn has_custom_renderer(&self) -> bool {
         self.renderer.is_some()
     }
+}
 
-    /// `problem` rendered by the app's renderer, or by `default`.
-    #[cfg(any(feature = "axum", feature = "actix"))]
-    pub(crate) fn render(&self, problem: &Problem, default: impl FnOnce(&Problem) -> R) -> R {
+/// A framework's response type, made from the core's (`http` 1, a byte body): the one
+/// conversion an adapter writes; rendering refusals and login replies is then done here.
+#[cfg(any(feature = "axum", feature = "actix"))]
+pub(crate) trait FromCore {
+    /// The framework's response for `response`.
+    fn from_core(response: Response<Bytes>) -> Self;
+}
+
+/// Why a request has no user, left among the request's extensions for the `VerifiedUser`
+/// extractor to report precisely (an expired session, a revoked one, or none at all).
+#[cfg(any(feature = "axum", feature = "actix"))]
+#[derive(Debug, Clone)]
+pub(crate) struct NoUser(pub(crate) Problem);
+
+// The bound sits on each method, not on the impl: a `pub(crate)` trait may bound only items
+// that are themselves crate-private (`private_bounds`).
+#[cfg(any(feature = "axum", feature = "actix"))]
+impl<R> Frontend<R> {
+    /// A refusal as the framework's response: the app's renderer, or `application/problem+json`.
+    pub(crate) fn refusal(&self, problem: &Problem) -> R
+    where
+        R: FromCore,
+    {
         match &self.renderer {
             Some(f) => f(problem),
-            None => default(problem),
+            None => R::from_core(problem.to_response()),
         }
+    }
+
+    /// A login route's reply as the framework's response.
+    pub(crate) fn reply(&self, reply: Reply) -> R
+    where
+        R: FromCore,
+    {
+        match reply {
+            Ok(response) => R::from_core(response),
+            Err(problem) => self.refusal(&problem),
+        }
+    }
+
+    /// Answers a login route ([`Gate::login_route`]) with the framework's response.
+    pub(crate) async fn login_reply<H: HeaderSource>(
+        &self,
+        route: LoginRoute,
+        method: Option<&str>,
+        client: ClientAddr,
+        headers: &H,
+        body: Result<Bytes, BodyError>,
+    ) -> R
+    where
+        R: FromCore,
+    {
+        let reply = self.gate.login_route(route, method, client, headers, body);
+        self.reply(reply.await)
+    }
+
+    /// The `VerifiedUser` extractor's answer from what the layer left in the request: the
+    /// user, or the refusal (with its code, for frameworks that log one) — why there is no user
+    /// if the layer said, else "sign in", rendered by the app's renderer where the layer left
+    /// the frontend (only when it has one), else as `application/problem+json`.
+    pub(crate) fn extract(
+        netid: Option<&Self>,
+        user: Option<&VerifiedUser>,
+        no_user: Option<&NoUser>,
+    ) -> Result<VerifiedUser, (&'static str, R)>
+    where
+        R: FromCore,
+    {
+        if let Some(user) = user {
+            return Ok(user.clone());
+        }
+        let problem = no_user.map_or_else(Problem::unauthenticated, |n| n.0.clone());
+        Err((
+            problem.code,
+            match netid {
+                Some(netid) => netid.refusal(&problem),
+                None => R::from_core(problem.to_response()),
+            },
+        ))
     }
 }
 

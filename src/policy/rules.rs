@@ -228,6 +228,15 @@ enum Decision<'a> {
 ///   next declared pattern the path falls under (or the default) apply together. Declare the
 ///   route without its regex (`/notes/{id}` for actix's `/notes/{id:\d+}`) for its policy to
 ///   apply alone, to any segment.
+///
+/// On actix, middleware registered with `App::wrap` runs before routing, so the gate finds a
+/// request's pattern from the path the router will see: declare policies with the full pattern
+/// the path falls under (`/users/{id}`, any scope prefix included), register static routes before
+/// the catch-alls around them so that actix picks the route the rules pick, and declare a policy
+/// for every route — an undeclared route gets the policy of the declared pattern its path matches
+/// (a catch-all around it included), or the default, on both adapters. Middleware that rewrites
+/// the path, such as `actix_web::middleware::NormalizePath`, must run before netid's: `wrap` it
+/// after `netid.middleware()` (the last `wrap` runs first).
 #[derive(Clone)]
 pub struct Rules {
     inner: Arc<RulesInner>,
@@ -399,16 +408,24 @@ impl Rules {
             .and_then(|p| self.inner.routes.get(&p.text))
     }
 
-    /// Applies the rules to one request, with the policy of [`RequestFacts::route`].
+    /// Applies the rules to one request, with the policy of [`RequestFacts::route`]; a consent
+    /// the route needs must be live by the system clock.
     pub async fn check(&self, req: RequestFacts<'_>) -> Result<Verdict, Problem> {
-        self.check_with(self.route(req.route), req).await
+        self.check_at(req, crate::clock::unix_now()).await
     }
 
-    /// Applies the rules to one request under `policy`.
+    /// [`check`](Self::check) at `now` (Unix seconds): a consent the route needs must be live
+    /// then. The gate passes its login flow's clock ([`SessionManagerBuilder::clock`](super::SessionManagerBuilder::clock)).
+    pub async fn check_at(&self, req: RequestFacts<'_>, now: u64) -> Result<Verdict, Problem> {
+        self.check_with(self.route(req.route), req, now).await
+    }
+
+    /// Applies the rules to one request under `policy`, at `now`.
     pub(crate) async fn check_with(
         &self,
         policy: &RoutePolicy,
         req: RequestFacts<'_>,
+        now: u64,
     ) -> Result<Verdict, Problem> {
         match self.decide(policy, req)? {
             Decision::Final(verdict) => Ok(verdict),
@@ -422,7 +439,7 @@ impl Rules {
                     let live = self
                         .inner
                         .consents
-                        .live_consent(subject, field, purpose)
+                        .live_consent(subject, field, purpose, now)
                         .await
                         .map_err(|_| Problem::unavailable("the consent ledger", "同意记录"))?;
                     if live.is_none() {
@@ -1358,6 +1375,60 @@ mod tests {
             ..facts("/invoices")
         };
         assert!(r.check(facts).await.is_err());
+    }
+
+    /// The consent a route needs is judged at the time the caller gives (the gate gives its
+    /// login flow's clock), not at the system's: the same request passes before the consent's
+    /// retention period ends and is refused after.
+    #[tokio::test]
+    async fn a_consent_is_live_at_the_time_given() {
+        use crate::model::FieldName;
+        use crate::store::ConsentLedger;
+        let user = VerifiedUser {
+            subject: "pw_1".into(),
+            assurance: crate::model::Assurance::Credential,
+            age_tag: None,
+            guardian_consent: None,
+            verified_at: 0,
+            method: super::super::user::Method::NetId,
+        };
+        let ledger = Arc::new(crate::store::InMemoryConsentLedger::default());
+        ledger
+            .record(crate::store::ConsentRecord {
+                id: "c1".into(),
+                subject: "pw_1".into(),
+                fields: vec![FieldName::IdNumber],
+                purpose: "开户".into(),
+                legal_basis: None,
+                granted_at: 1_000,
+                expires_at: Some(2_000),
+                withdrawn_at: None,
+            })
+            .await
+            .unwrap();
+        let consent = PlaintextRule::AllowWithConsent {
+            purpose: "开户".into(),
+        };
+        let r = Rules::builder()
+            .consents(ledger)
+            .route("/kyc", RoutePolicy::plaintext(consent))
+            .try_build()
+            .unwrap();
+        let facts = || RequestFacts {
+            route: "/kyc",
+            path: "/kyc",
+            headers: None,
+            user: Some(&user),
+            content_type: Some("application/json"),
+            content_encoding: None,
+            query: None,
+            body: br#"{"idNo":"11010519491231002X"}"#,
+        };
+        assert_eq!(r.check_at(facts(), 1_500).await.unwrap(), Verdict::Pass);
+        let refused = r.check_at(facts(), 2_000).await.unwrap_err();
+        assert_eq!(refused.code, "netid.extra_plaintext");
+        // Years later by the system clock: the consent has long ended.
+        assert!(r.check(facts()).await.is_err());
     }
 
     fn rules(patterns: &[&str]) -> Rules {

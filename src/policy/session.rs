@@ -107,10 +107,10 @@ pub enum SessionError {
 impl ErrorCode for SessionError {
     fn code(&self) -> &'static str {
         match self {
-            SessionError::Missing => "netid.unauthenticated",
-            SessionError::Invalid => "netid.session_invalid",
-            SessionError::Expired => "netid.session_expired",
-            SessionError::Revoked => "netid.session_revoked",
+            SessionError::Missing => ProblemKind::Unauthenticated.code(),
+            SessionError::Invalid => ProblemKind::SessionInvalid.code(),
+            SessionError::Expired => ProblemKind::SessionExpired.code(),
+            SessionError::Revoked => ProblemKind::SessionRevoked.code(),
             SessionError::Store(e) => e.code(),
             SessionError::Config(_) => "policy.session_config",
         }

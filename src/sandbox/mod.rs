@@ -33,6 +33,7 @@ use std::time::Duration;
 pub use persona::Persona;
 
 use crate::client::ClientBuilder;
+use crate::clock::{Clock, SystemClock};
 use crate::crypto::{
     DecryptionKey, EncryptionKey, Jwk, KeyUse, PrivateKey, SigningKey, VerifyingKey,
 };
@@ -235,6 +236,12 @@ pub struct SandboxOptions {
     pub webhook_retry_base: Duration,
     /// Seconds until an undecided authorization expires (default 300).
     pub authorization_ttl: u64,
+    /// The platform's clock (default: the system clock): a test shares a
+    /// [`ManualClock`](crate::clock::ManualClock) with the client, or gives each its own, to
+    /// move time past an expiry or apart without sleeping. Request timestamps, authorization
+    /// expiry and the tokens' `iat`/`exp` are all read from it ([`Sandbox::set_clock_skew`]
+    /// shifts only the tokens').
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Default for SandboxOptions {
@@ -243,6 +250,7 @@ impl Default for SandboxOptions {
             port: 0,
             webhook_retry_base: Duration::from_secs(1),
             authorization_ttl: 300,
+            clock: Arc::new(SystemClock),
         }
     }
 }
@@ -475,6 +483,11 @@ struct Shared {
 }
 
 impl Shared {
+    /// Now, by the platform's clock ([`SandboxOptions::clock`]).
+    fn now(&self) -> u64 {
+        self.options.clock.now()
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -14,7 +14,6 @@ use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
 use super::{Asks, Decision, Fault, PendingRequest, Persona, SandboxError, Shared, allowed_fields};
-use crate::clock::unix_now;
 use crate::crypto::{hmac_sm3, sm3};
 use crate::error::ErrorCode;
 use crate::model::{AgeTag, Assurance, FieldName, FieldSet, NotVerifiedReason};
@@ -253,7 +252,7 @@ fn authenticate(
     }
     .ok_or_else(|| unauthenticated("unknown app_id or kid"))?;
     let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
-    let now = unix_now();
+    let now = shared.now();
     creds
         .verify(&key, method.as_str(), path, body, now)
         .map_err(|e| problem(e.problem_kind(), &e.to_string()))?;
@@ -442,7 +441,7 @@ async fn create(
             purpose,
             nonce: nonce.to_owned(),
             callback_url,
-            expires_at: unix_now() + ttl,
+            expires_at: shared.now() + ttl,
             status: Status::Pending,
         },
     );
@@ -577,7 +576,7 @@ async fn poll(
     if let Some(r) = http_fault(&shared).await {
         return r;
     }
-    let now = unix_now();
+    let now = shared.now();
     let s = shared.lock();
     let Some(a) = s.authorizations.get(&id).filter(|a| a.app_id == app_id) else {
         return problem(ProblemKind::NotFound, "unknown authorization");
@@ -638,7 +637,7 @@ pub(super) fn decide(
     persona: Persona,
     decision: Decision,
 ) -> Result<&'static str, SandboxError> {
-    let now = unix_now();
+    let now = shared.now();
     let mut s = shared.lock();
     let a = s
         .authorizations
@@ -872,7 +871,7 @@ async fn deliver_webhook(
                 s.signer.kid(),
                 s.signer.signing_key(),
                 &id,
-                unix_now(),
+                shared.now(),
                 body.as_bytes(),
             )
         };
@@ -896,7 +895,7 @@ async fn deliver_webhook(
 }
 
 pub(super) fn pending(shared: &Shared) -> Vec<crate::model::AuthzId> {
-    let now = unix_now();
+    let now = shared.now();
     let s = shared.lock();
     let mut out: Vec<_> = s
         .authorizations
@@ -924,7 +923,7 @@ fn asks_of(kind: &Kind) -> Asks {
 }
 
 pub(super) fn pending_requests(shared: &Shared) -> Vec<PendingRequest> {
-    let now = unix_now();
+    let now = shared.now();
     let s = shared.lock();
     let mut out: Vec<_> = s
         .authorizations
@@ -989,7 +988,7 @@ table{border-collapse:collapse;width:100%}td,th{padding:.3em;border-bottom:1px s
 /// an answer per persona), and the latest decisions and test logins. It reloads itself every
 /// 3 seconds; its buttons are plain forms, so a reload loses nothing.
 async fn page(AxState(shared): AxState<Shr>) -> Html<String> {
-    let now = unix_now();
+    let now = shared.now();
     let iss = html_escape(&shared.issuer);
     let (apps, recent, tests) = {
         let s = shared.lock();

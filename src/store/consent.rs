@@ -103,14 +103,15 @@ pub trait ConsentLedger: Send + Sync + 'static {
     /// once: each record is deleted, and counted, by one of them.
     async fn sweep_expired(&self, now: u64) -> Result<usize, StoreError>;
 
-    /// The live consent covering `field` for `purpose`, if any.
+    /// The consent covering `field` for `purpose` that is live at `now` (Unix seconds, by the
+    /// application's clock), if any.
     async fn live_consent(
         &self,
         subject: &str,
         field: FieldName,
         purpose: &str,
+        now: u64,
     ) -> Result<Option<ConsentRecord>, StoreError> {
-        let now = unix_now();
         Ok(self
             .for_subject(subject)
             .await?
@@ -215,9 +216,14 @@ impl<T> Consented<T> {
         }
     }
 
-    /// The value, if its consent is still live in `ledger`.
+    /// The value, if its consent is still live in `ledger` (by the system clock).
     pub async fn get(&self, ledger: &dyn ConsentLedger) -> Result<&T, ConsentError> {
-        let now = unix_now();
+        self.get_at(ledger, unix_now()).await
+    }
+
+    /// The value, if its consent is live in `ledger` at `now` (Unix seconds): for an
+    /// application that reads time through its own [`Clock`](crate::clock::Clock).
+    pub async fn get_at(&self, ledger: &dyn ConsentLedger, now: u64) -> Result<&T, ConsentError> {
         let live = ledger
             .for_subject(&self.subject)
             .await?

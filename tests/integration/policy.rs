@@ -174,14 +174,14 @@ async fn withdrawn_consent_makes_data_unusable() {
     assert_eq!(data.get(&ledger).await.unwrap(), "张三");
     assert!(
         ledger
-            .live_consent("s", FieldName::Name, "开户")
+            .live_consent("s", FieldName::Name, "开户", now)
             .await
             .unwrap()
             .is_some()
     );
     assert!(
         ledger
-            .live_consent("s", FieldName::IdNumber, "开户")
+            .live_consent("s", FieldName::IdNumber, "开户", now)
             .await
             .unwrap()
             .is_none(),
@@ -189,7 +189,7 @@ async fn withdrawn_consent_makes_data_unusable() {
     );
     assert!(
         ledger
-            .live_consent("s", FieldName::Name, "营销")
+            .live_consent("s", FieldName::Name, "营销", now)
             .await
             .unwrap()
             .is_none(),

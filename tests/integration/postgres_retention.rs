@@ -128,7 +128,7 @@ async fn consents_and_sealed_rows_carry_the_purpose_s_expiry_and_expired_ones_ar
         .await
         .unwrap();
     assert!(
-        b.live_consent("pw_old", FieldName::IdNumber, "实名登记")
+        b.live_consent("pw_old", FieldName::IdNumber, "实名登记", t)
             .await
             .unwrap()
             .is_none()
@@ -443,7 +443,7 @@ async fn withdrawal_deletes_the_sealed_rows_and_a_cut_short_one_completes_when_r
     assert_eq!(e.actor(), Actor::RetryLater, "{e}");
     assert_eq!(sealed_for("cr_3").await, 0);
     assert!(
-        a.live_consent("pw_w", FieldName::Name, "实名登记")
+        a.live_consent("pw_w", FieldName::Name, "实名登记", now())
             .await
             .unwrap()
             .is_some_and(|c| c.id == "cr_3")
@@ -454,7 +454,7 @@ async fn withdrawal_deletes_the_sealed_rows_and_a_cut_short_one_completes_when_r
         (true, 0)
     );
     assert!(
-        a.live_consent("pw_w", FieldName::Name, "实名登记")
+        a.live_consent("pw_w", FieldName::Name, "实名登记", now())
             .await
             .unwrap()
             .is_none()

@@ -96,7 +96,12 @@ async fn a_consent_given_at_one_instance_is_honoured_and_withdrawn_at_another() 
     a.record(c.clone()).await.unwrap();
     assert_eq!(b.for_subject("pw_alice").await.unwrap(), vec![c.clone()]);
     let live = b
-        .live_consent("pw_alice", FieldName::IdNumber, "实名登记")
+        .live_consent(
+            "pw_alice",
+            FieldName::IdNumber,
+            "实名登记",
+            crate::retention::now(),
+        )
         .await
         .unwrap();
     assert_eq!(live.map(|c| c.id), Some("cr_1".to_owned()));

@@ -179,7 +179,7 @@ async fn an_expired_consent_is_not_live_and_expired_fields_cannot_be_opened() {
         .unwrap();
     assert!(
         s.ledger
-            .live_consent("pw_a", FieldName::IdNumber, "实名登记")
+            .live_consent("pw_a", FieldName::IdNumber, "实名登记", t)
             .await
             .unwrap()
             .is_none()

@@ -912,3 +912,84 @@ async fn decision_endpoint_follows_the_protocol() {
     assert_eq!((s, v["code"].as_str()), (404, Some("netid.not_found")));
     assert!(client.wait(&pending).await.unwrap().outcome.is_verified());
 }
+
+/// The client's and the platform's clocks are injected (`ClientBuilder::clock`,
+/// `SandboxOptions::clock`): token expiry and not-yet-valid, stale request signatures and
+/// authorization expiry are reached by setting the time, never by sleeping.
+#[tokio::test]
+async fn the_client_and_the_platform_read_the_clocks_they_are_given() {
+    use netid::clock::ManualClock;
+    // 2026-01-01T00:00:00Z: years from when this runs, so a side that read the system clock
+    // instead would see every token expired or not yet valid, and every request stale.
+    const T: u64 = 1_767_225_600;
+    let platform = Arc::new(ManualClock::new(T));
+    let sandbox = Sandbox::start_with(SandboxOptions {
+        clock: platform.clone(),
+        authorization_ttl: 60,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let app = sandbox.register_app("app_clock");
+    let rp = Arc::new(ManualClock::new(T));
+    let client = sandbox
+        .client_builder(&app)
+        .clock(rp.clone())
+        .build()
+        .unwrap();
+    let verify_only = || VerificationRequest::verify_only("登录");
+
+    // One time on both sides: the whole flow, and the token is dated by the platform's clock.
+    let r = run(&sandbox, &client, verify_only(), Persona::Adult)
+        .await
+        .unwrap();
+    assert_eq!((r.issued_at, r.expires_at), (T, T + 120));
+
+    // The client's clock alone decides the token's validity (exp T+120, leeway 60 s); 200 s
+    // apart is still inside the 300 s window for request timestamps, so the platform answers.
+    rp.set(T + 200);
+    let err = run(&sandbox, &client, verify_only(), Persona::Adult)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "token.expired");
+    rp.set(T - 200);
+    let err = run(&sandbox, &client, verify_only(), Persona::Adult)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "token.not_yet_valid");
+
+    // The client signs its requests with its clock: 400 s apart, the platform refuses them.
+    rp.set(T + 400);
+    match client.authorize(verify_only()).await.unwrap_err() {
+        ClientError::Rejected { status, code, .. } => {
+            assert_eq!((status, code.as_str()), (401, "netid.request_stale"))
+        }
+        other => panic!("expected a stale-request refusal, got {other:?}"),
+    }
+
+    // Authorization expiry by the client's clock: pending at the platform, given up on by the
+    // client once past its expiry (+5 s), at the first poll, without sleeping.
+    rp.set(T);
+    let pending = client.authorize(verify_only()).await.unwrap();
+    assert_eq!(pending.expires_at(), T + 60);
+    sandbox
+        .approve(pending.authz_id(), Persona::NeverAnswers)
+        .unwrap();
+    rp.set(T + 66);
+    assert!(matches!(
+        client.wait(&pending).await,
+        Err(ClientError::NotAnswered)
+    ));
+
+    // …and by the platform's: once its clock passes the expiry it says so, and a decision
+    // comes too late.
+    rp.set(T);
+    let pending = client.authorize(verify_only()).await.unwrap();
+    platform.advance(61);
+    rp.advance(61);
+    assert!(matches!(
+        client.poll(&pending).await,
+        Err(ClientError::NotAnswered)
+    ));
+    assert!(sandbox.approve(pending.authz_id(), Persona::Adult).is_err());
+}

@@ -1423,7 +1423,12 @@ async fn stateful(h: &dyn Harness, w: &World, adult: &str) -> usize {
     assert!(
         w.rules
             .consents()
-            .live_consent(&me, FieldName::IdNumber, "会员实名")
+            .live_consent(
+                &me,
+                FieldName::IdNumber,
+                "会员实名",
+                receipt["granted_at"].as_u64().unwrap()
+            )
             .await
             .unwrap()
             .is_some(),
