@@ -32,6 +32,10 @@ pub enum ClientError {
     /// The relying party's setup is wrong (keys, app id, URLs, request parameters).
     #[error("configuration: {0}")]
     Config(String),
+    /// A key of the relying party's setup does not parse or is not a usable SM2 key: the
+    /// configuration must be fixed. The cause is kept as the error's source.
+    #[error("configuration: an SM2 key could not be used")]
+    Keys(#[source] CryptoError),
     /// The request asks for more than the law allows (Art. 8 §2): caught before any network
     /// call.
     #[error("request exceeds its legal basis: {0}")]
@@ -111,6 +115,7 @@ impl ErrorCode for ClientError {
             ClientError::AppNotInstalled => "client.app_not_installed",
             ClientError::Unavailable(_) => "client.unavailable",
             ClientError::Config(_) => "client.config",
+            ClientError::Keys(e) => e.code(),
             ClientError::Minimization(_) => "client.minimization",
             ClientError::Rejected { .. } => "client.rejected",
             ClientError::Token(e) => e.code(),
@@ -128,7 +133,9 @@ impl ErrorCode for ClientError {
                 Actor::User
             }
             ClientError::Unavailable(_) => Actor::RetryLater,
-            ClientError::Config(_) | ClientError::Minimization(_) => Actor::Configuration,
+            ClientError::Config(_) | ClientError::Keys(_) | ClientError::Minimization(_) => {
+                Actor::Configuration
+            }
             ClientError::Rejected { code, .. } => platform_code_actor(code),
             ClientError::Token(e) => e.actor(),
             ClientError::Fields(e) => e.actor(),
@@ -155,7 +162,7 @@ fn platform_code_actor(code: &str) -> Actor {
 
 impl From<CryptoError> for ClientError {
     fn from(e: CryptoError) -> Self {
-        ClientError::Config(e.to_string())
+        ClientError::Keys(e)
     }
 }
 
@@ -195,5 +202,21 @@ pub fn launch_result(code: &str) -> Result<(), ClientError> {
         _ => Err(ClientError::Unavailable(
             "the identity app reported an unknown launch result code".into(),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_error_keeps_its_cause_and_code_and_asks_the_configuration() {
+        let err = ClientError::from(CryptoError::DistId);
+        assert_eq!(err.code(), "crypto.key_distid");
+        assert_eq!(err.kind(), Actor::Configuration);
+        let source = std::error::Error::source(&err).expect("the crypto error is the source");
+        assert_eq!(source.to_string(), CryptoError::DistId.to_string());
+        // The cause is not repeated in the error's own text (it is the source's to say).
+        assert!(!err.to_string().contains(&source.to_string()));
     }
 }

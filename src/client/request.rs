@@ -217,7 +217,10 @@ mod legal_basis_tests {
             let err = LegalBasis::new(citation, [FieldName::Name]).unwrap_err();
             let text = err.to_string();
             assert!(!text.contains("  "), "{citation}: {text:?}");
-            assert!(!text.contains("网络游戏") && !text.contains("上海"), "{text}");
+            assert!(
+                !text.contains("网络游戏") && !text.contains("上海"),
+                "{text}"
+            );
             assert_eq!(err.code(), "client.config", "{citation}");
         }
     }
