@@ -22,7 +22,8 @@ use std::ops::Range;
 use super::fields::{FieldClass, FieldNames, IdField, push_index, push_json_key};
 use super::finding::{Confidence, Finding, FindingKind};
 use super::rules::{
-    Scratch, ValueCtx, looks_masked, match_value, may_start_digit, nd_digit, worth_matching,
+    Scratch, ValueCtx, digit_like, looks_masked, match_value, may_be_digit, may_start_digit,
+    worth_matching,
 };
 use super::{Detector, Excerpt, Found, ScanError};
 use crate::model::FieldName;
@@ -149,13 +150,13 @@ pub(super) fn scan_embedded(
 /// and classifying one is the dearest thing done per key.
 #[derive(Debug)]
 struct KeyCache {
-    slots: [(usize, usize, FieldClass); 64],
+    slots: [(usize, usize, FieldClass, Role); 64],
 }
 
 impl Default for KeyCache {
     fn default() -> Self {
         Self {
-            slots: [(0, 0, FieldClass::Neutral); 64],
+            slots: [(0, 0, FieldClass::Neutral, Role::Other); 64],
         }
     }
 }
@@ -172,6 +173,96 @@ impl KeyCache {
             .wrapping_add(usize::from(z) << 3)
             .wrapping_add(usize::from(mid) << 1))
             & 63
+    }
+}
+
+/// What a member does in a key/value object (`{"key":"idNo","value":"…"}`, `{"name":"姓名",
+/// "value":"…"}`), where a field's name is the value of one member and its value another's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Role {
+    /// Its string value names the field: `key`, `name`, `field`, `label`, `attr`, …
+    Label,
+    /// It holds the named field's value: `value`, `val`, `v`, `content`, …
+    Value,
+    Other,
+}
+
+/// Keys of the members that name a field, and of those that hold its value, written as keys
+/// are compared here: ASCII lower case, `_` and `-` dropped. Not `type` or `code` (`{"type":
+/// "passport","number":…}` is a document type beside its number, matched as such), not `data`
+/// (an envelope, not one value).
+const LABEL_KEYS: &[&[u8]] = &[
+    b"key",
+    b"k",
+    b"name",
+    b"field",
+    b"fieldname",
+    b"fieldkey",
+    b"fieldcode",
+    b"label",
+    b"attr",
+    b"attrname",
+    b"attrkey",
+    b"attribute",
+    b"attributename",
+    b"attributekey",
+    b"prop",
+    b"propname",
+    b"property",
+    b"propertyname",
+    b"param",
+    b"paramname",
+    b"paramkey",
+    b"itemname",
+    b"itemkey",
+    b"column",
+    b"columnname",
+    "字段".as_bytes(),
+    "字段名".as_bytes(),
+    "字段名称".as_bytes(),
+    "标签".as_bytes(),
+    "名称".as_bytes(),
+    "键".as_bytes(),
+];
+const VALUE_KEYS: &[&[u8]] = &[
+    b"value",
+    b"val",
+    b"v",
+    b"values",
+    b"fieldvalue",
+    b"attrvalue",
+    b"attributevalue",
+    b"propvalue",
+    b"propertyvalue",
+    b"paramvalue",
+    b"itemvalue",
+    b"content",
+    b"text",
+    "值".as_bytes(),
+    "字段值".as_bytes(),
+    "内容".as_bytes(),
+];
+
+/// The role of a member by its key (see [`Role`]).
+pub(super) fn member_role(key: &[u8]) -> Role {
+    if key.is_empty() || key.len() > 16 {
+        return Role::Other;
+    }
+    let mut buf = [0u8; 16];
+    let mut n = 0;
+    for &b in key {
+        if b != b'_' && b != b'-' {
+            buf[n] = b.to_ascii_lowercase();
+            n += 1;
+        }
+    }
+    let k = &buf[..n];
+    if LABEL_KEYS.contains(&k) {
+        Role::Label
+    } else if VALUE_KEYS.contains(&k) {
+        Role::Value
+    } else {
+        Role::Other
     }
 }
 
@@ -202,6 +293,14 @@ struct Frame {
     blocking: bool,
     /// Something in this container is a masked number: a `name` beside it is a person's name.
     masked: bool,
+    /// Objects: the current key's [`Role`].
+    role: Role,
+    /// Objects: the identity field a label member named (`{"key":"idNo",…}`): a value member
+    /// holds it.
+    named: Option<IdField>,
+    /// Objects: a value member's scalar read before any label member named it, to be matched
+    /// when one does.
+    early: Option<(Key, Range<usize>)>,
 }
 
 /// A non-empty `name` waiting for its object to close.
@@ -352,6 +451,9 @@ impl<'a> Walker<'a> {
             id_beside: false,
             blocking: false,
             masked: false,
+            role: Role::Other,
+            named: None,
+            early: None,
         });
         Ok(())
     }
@@ -440,7 +542,7 @@ impl<'a> Walker<'a> {
         self.text
             .get(i..)
             .and_then(|t| t.chars().next())
-            .and_then(nd_digit)
+            .and_then(digit_like)
             .is_some()
     }
 
@@ -479,10 +581,14 @@ impl<'a> Walker<'a> {
                 // A lead byte that may start a decimal digit of another script (full-width
                 // `１`, Arabic-Indic `١`, Devanagari `१`, …).
                 _ => {
-                    let digit = if c == 0xef {
-                        // U+F000..U+FFFF: only the full-width digits, EF BC 90..99 (and
-                        // full-width punctuation, common in Chinese text, is not decoded).
-                        b.get(i + 1) == Some(&0xbc) && matches!(b.get(i + 2), Some(0x90..=0x99))
+                    // C2, E2 and EF also start punctuation common in Chinese text (`·`, `“`,
+                    // `…`, `，`): the next byte rules most of it out before any decoding.
+                    let next = b.get(i + 1).copied().unwrap_or(0);
+                    let digit = if !may_be_digit(c, next) {
+                        false
+                    } else if c == 0xef {
+                        // U+F000..U+FFFF: only the full-width digits, EF BC 90..99.
+                        matches!(b.get(i + 2), Some(0x90..=0x99))
                     } else {
                         self.other_script_digit(i)
                     };
@@ -573,29 +679,40 @@ impl<'a> Walker<'a> {
         } else {
             (Key::Raw(s.start, s.end), s.digits, s.stars)
         };
-        let class = match key {
+        let (class, role) = match key {
             Key::Raw(s, e) => {
                 let body = self.b;
                 let bytes = &body[s..e];
                 let slot = KeyCache::slot(bytes);
-                let (cs, ce, cached) = self.keys.slots[slot];
+                let (cs, ce, cached, role) = self.keys.slots[slot];
                 if ce > cs && body[cs..ce] == *bytes {
-                    cached
+                    (cached, role)
                 } else {
                     let class = if self.det.every {
                         memo_classify(self.det, bytes, self.key_str(&key))
                     } else {
                         self.det.names.classify(self.key_str(&key))
                     };
-                    self.keys.slots[slot] = (s, e, class);
-                    class
+                    let role = member_role(bytes);
+                    self.keys.slots[slot] = (s, e, class, role);
+                    (class, role)
                 }
             }
-            _ => self.det.names.classify(self.key_str(&key)),
+            _ => {
+                let k = self.key_str(&key);
+                (self.det.names.classify(k), member_role(k.as_bytes()))
+            }
         };
         if let Some(top) = self.stack.last_mut() {
             top.key = key;
-            top.class = class;
+            top.class = match (role, top.named) {
+                // A value member of an object whose label member named an identity field.
+                (Role::Value, Some(f)) if !matches!(class, FieldClass::Identity(_)) => {
+                    FieldClass::Identity(f)
+                }
+                _ => class,
+            };
+            top.role = role;
         }
         if worth_matching(digits, stars) {
             // A number can hide in a key too (`{"11010519491231002X": …}`).
@@ -788,6 +905,22 @@ impl<'a> Walker<'a> {
             FieldClass::Identity(f) => Some(f),
             _ => None,
         };
+        let role = self
+            .stack
+            .last()
+            .filter(|f| !f.array)
+            .map_or(Role::Other, |f| f.role);
+        // A label that names an identity field is a field name, not a person's `name`.
+        let labelled = role == Role::Label && string && self.label(text);
+        if role == Role::Value
+            && direct.is_none()
+            && let Some(top) = self.stack.last_mut()
+            && top.named.is_none()
+            && top.early.is_none()
+        {
+            // Its label may come after it (`{"value":…,"key":"idNo"}`).
+            top.early = Some((top.key.clone(), span.clone()));
+        }
         let ctx = ValueCtx {
             direct,
             inherited,
@@ -800,12 +933,14 @@ impl<'a> Walker<'a> {
                 None
             }),
             company: class == FieldClass::Company,
+            maybe_document: class == FieldClass::MaybeDocument,
         };
         if ctx.whole.is_none() {
             let in_object = self.stack.last().is_some_and(|f| !f.array);
             let wait = string
                 && in_object
                 && class == FieldClass::Name
+                && !labelled
                 && !text.trim().is_empty()
                 && text != super::REDACTED;
             let blocks = worth_matching(digits, stars) && self.matched(text, span.clone(), ctx);
@@ -820,6 +955,51 @@ impl<'a> Walker<'a> {
             return;
         }
         self.matched(text, span, ctx);
+    }
+
+    /// A label member's string (`{"key":"idNo",…}`): when it names an identity field, its value
+    /// member holds that field, whether it came before (matched now) or comes after. Whether it
+    /// did (the label itself is then not a person's `name`).
+    #[inline(never)]
+    fn label(&mut self, text: &str) -> bool {
+        if text.len() > 64 {
+            return false;
+        }
+        let FieldClass::Identity(f) = self.det.names.classify(text) else {
+            return false;
+        };
+        let Some(top) = self.stack.last_mut() else {
+            return false;
+        };
+        top.named = Some(f);
+        let Some((key, span)) = top.early.take() else {
+            return true;
+        };
+        // The value came first: match it now, located at its own key.
+        let raw = self.text.get(span.clone()).unwrap_or("");
+        let value = if raw.starts_with('"') {
+            if raw.contains('\\') {
+                serde_json::from_str::<String>(raw).unwrap_or_default()
+            } else {
+                raw.trim_matches('"').to_owned()
+            }
+        } else {
+            raw.to_owned()
+        };
+        let label_key = std::mem::replace(&mut top.key, key);
+        let inherited = top.inherited;
+        let ctx = ValueCtx {
+            direct: Some(f),
+            inherited,
+            whole: Some(f),
+            company: false,
+            maybe_document: false,
+        };
+        self.matched(&value, span, ctx);
+        if let Some(top) = self.stack.last_mut() {
+            top.key = label_key;
+        }
+        true
     }
 
     /// Matches `text` and records what it holds at the current path. Whether any of it blocks.
@@ -899,7 +1079,7 @@ fn counts(text: &str) -> (usize, usize) {
         match c {
             '0'..='9' => digits += 1,
             '*' => stars += 1,
-            c if !c.is_ascii() && nd_digit(c).is_some() => digits += 1,
+            c if !c.is_ascii() && digit_like(c).is_some() => digits += 1,
             _ => {}
         }
     }
