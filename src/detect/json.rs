@@ -301,6 +301,20 @@ struct Frame {
     /// Objects: a value member's scalar read before any label member named it, to be matched
     /// when one does.
     early: Option<(Key, Range<usize>)>,
+    /// Objects: the first label member's string, read (classified) only when the object turns
+    /// out to have a value member: most objects with a `name` have none, and classifying every
+    /// product or person name as a key would double the scan's cost.
+    label: Label,
+}
+
+/// The first label member of an object (see [`Frame::label`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Label {
+    Unseen,
+    /// Its string's span (quotes included), not yet classified.
+    Seen(Range<usize>),
+    /// Classified (into [`Frame::named`]).
+    Read(Range<usize>),
 }
 
 /// A non-empty `name` waiting for its object to close.
@@ -454,6 +468,7 @@ impl<'a> Walker<'a> {
             role: Role::Other,
             named: None,
             early: None,
+            label: Label::Unseen,
         });
         Ok(())
     }
@@ -466,7 +481,9 @@ impl<'a> Walker<'a> {
             let depth = self.stack.len() + 1;
             while self.pending.last().is_some_and(|p| p.depth == depth) {
                 let Some(p) = self.pending.pop() else { break };
-                if frame.id_beside {
+                // A label naming an identity field is a field name, not a person's `name`.
+                let label = frame.named.is_some() && frame.label == Label::Read(p.span.clone());
+                if frame.id_beside && !label {
                     let location = self.path(Some(&p.key));
                     let (kind, confidence) = if self.masked_string(&p.span) {
                         (FindingKind::MaskedId, Confidence::Report)
@@ -546,8 +563,26 @@ impl<'a> Walker<'a> {
             .is_some()
     }
 
+    /// Whether the character at `i`, whose lead byte may start a digit ([`may_start_digit`]),
+    /// is one. Out of [`string`](Self::string)'s loop, which must stay small to be inlined.
+    #[inline(never)]
+    fn lead_digit(&self, i: usize) -> bool {
+        let b = self.b;
+        let c = b[i];
+        // C2, E2 and EF also start punctuation common in Chinese text (`·`, `“`, `…`, `，`): the
+        // next byte rules most of it out before any decoding.
+        if !may_be_digit(c, b.get(i + 1).copied().unwrap_or(0)) {
+            false
+        } else if c == 0xef {
+            // U+F000..U+FFFF: only the full-width digits, EF BC 90..99.
+            matches!(b.get(i + 2), Some(0x90..=0x99))
+        } else {
+            self.other_script_digit(i)
+        }
+    }
+
     /// Reads a string from its opening quote; `pos` ends past the closing quote.
-    #[inline]
+    #[inline(always)]
     fn string(&mut self) -> Result<Str, ScanError> {
         let b = self.b;
         let start = self.pos + 1;
@@ -579,21 +614,8 @@ impl<'a> Walker<'a> {
                 }
                 STAR => stars += 1,
                 // A lead byte that may start a decimal digit of another script (full-width
-                // `１`, Arabic-Indic `١`, Devanagari `१`, …).
-                _ => {
-                    // C2, E2 and EF also start punctuation common in Chinese text (`·`, `“`,
-                    // `…`, `，`): the next byte rules most of it out before any decoding.
-                    let next = b.get(i + 1).copied().unwrap_or(0);
-                    let digit = if !may_be_digit(c, next) {
-                        false
-                    } else if c == 0xef {
-                        // U+F000..U+FFFF: only the full-width digits, EF BC 90..99.
-                        matches!(b.get(i + 2), Some(0x90..=0x99))
-                    } else {
-                        self.other_script_digit(i)
-                    };
-                    digits += usize::from(digit);
-                }
+                // `１`, Arabic-Indic `١`, Devanagari `१`, circled `①`, …).
+                _ => digits += usize::from(self.lead_digit(i)),
             }
             i += 1;
         }
@@ -703,6 +725,19 @@ impl<'a> Walker<'a> {
                 (self.det.names.classify(k), member_role(k.as_bytes()))
             }
         };
+        if role == Role::Value
+            && let Some(Frame {
+                label: Label::Seen(span),
+                ..
+            }) = self.stack.last()
+        {
+            let span = span.clone();
+            let named = self.read_label(&span);
+            if let Some(top) = self.stack.last_mut() {
+                top.named = named;
+                top.label = Label::Read(span);
+            }
+        }
         if let Some(top) = self.stack.last_mut() {
             top.key = key;
             top.class = match (role, top.named) {
@@ -910,13 +945,24 @@ impl<'a> Walker<'a> {
             .last()
             .filter(|f| !f.array)
             .map_or(Role::Other, |f| f.role);
-        // A label that names an identity field is a field name, not a person's `name`.
-        let labelled = role == Role::Label && string && self.label(text);
+        if role == Role::Label
+            && string
+            && let Some(top) = self.stack.last_mut()
+            && top.label == Label::Unseen
+        {
+            if top.early.is_some() {
+                // A value member came first: read the label now.
+                self.label(span.clone());
+            } else {
+                top.label = Label::Seen(span.clone());
+            }
+        }
         if role == Role::Value
             && direct.is_none()
             && let Some(top) = self.stack.last_mut()
             && top.named.is_none()
             && top.early.is_none()
+            && top.label == Label::Unseen
         {
             // Its label may come after it (`{"value":…,"key":"idNo"}`).
             top.early = Some((top.key.clone(), span.clone()));
@@ -940,7 +986,6 @@ impl<'a> Walker<'a> {
             let wait = string
                 && in_object
                 && class == FieldClass::Name
-                && !labelled
                 && !text.trim().is_empty()
                 && text != super::REDACTED;
             let blocks = worth_matching(digits, stars) && self.matched(text, span.clone(), ctx);
@@ -957,35 +1002,49 @@ impl<'a> Walker<'a> {
         self.matched(text, span, ctx);
     }
 
-    /// A label member's string (`{"key":"idNo",…}`): when it names an identity field, its value
-    /// member holds that field, whether it came before (matched now) or comes after. Whether it
-    /// did (the label itself is then not a person's `name`).
-    #[inline(never)]
-    fn label(&mut self, text: &str) -> bool {
-        if text.len() > 64 {
-            return false;
+    /// The string at `span` (quotes included), decoded.
+    fn string_at(&self, span: &Range<usize>) -> String {
+        let raw = self.text.get(span.clone()).unwrap_or("");
+        if !raw.starts_with('"') {
+            raw.to_owned()
+        } else if raw.contains('\\') {
+            serde_json::from_str::<String>(raw).unwrap_or_default()
+        } else {
+            raw.trim_matches('"').to_owned()
         }
-        let FieldClass::Identity(f) = self.det.names.classify(text) else {
-            return false;
-        };
+    }
+
+    /// The identity field a label member's string (at `span`) names, if any.
+    #[inline(never)]
+    fn read_label(&self, span: &Range<usize>) -> Option<IdField> {
+        // A key, not a sentence: longer labels name nothing.
+        if span.len() > 2 + 64 * 6 {
+            return None;
+        }
+        let text = self.string_at(span);
+        match self.det.names.classify(&text) {
+            FieldClass::Identity(f) if text.len() <= 64 => Some(f),
+            _ => None,
+        }
+    }
+
+    /// A label member's string (at `span`) in an object whose value member came first: when it
+    /// names an identity field, that value is matched as it, located at its own key.
+    #[inline(never)]
+    fn label(&mut self, span: Range<usize>) {
+        let named = self.read_label(&span);
         let Some(top) = self.stack.last_mut() else {
-            return false;
+            return;
         };
-        top.named = Some(f);
+        top.named = named;
+        top.label = Label::Read(span);
+        let Some(f) = named else {
+            return;
+        };
         let Some((key, span)) = top.early.take() else {
-            return true;
+            return;
         };
         // The value came first: match it now, located at its own key.
-        let raw = self.text.get(span.clone()).unwrap_or("");
-        let value = if raw.starts_with('"') {
-            if raw.contains('\\') {
-                serde_json::from_str::<String>(raw).unwrap_or_default()
-            } else {
-                raw.trim_matches('"').to_owned()
-            }
-        } else {
-            raw.to_owned()
-        };
         let label_key = std::mem::replace(&mut top.key, key);
         let inherited = top.inherited;
         let ctx = ValueCtx {
@@ -995,11 +1054,11 @@ impl<'a> Walker<'a> {
             company: false,
             maybe_document: false,
         };
+        let value = self.string_at(&span);
         self.matched(&value, span, ctx);
         if let Some(top) = self.stack.last_mut() {
             top.key = label_key;
         }
-        true
     }
 
     /// Matches `text` and records what it holds at the current path. Whether any of it blocks.

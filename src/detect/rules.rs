@@ -260,6 +260,8 @@ fn normalise(text: &str, out: &mut Vec<u8>, pos: &mut Vec<usize>) {
             '民' => MIN,
             '姓' => XING_NAME,
             '名' => MING,
+            // The rest of the CJK ideographs, the bulk of Chinese text: no digit among them.
+            '\u{3400}'..='\u{9fff}' => PLACEHOLDER,
             // Decimal digits of every other script (Unicode `Nd`: ٣, ३, ໓, 𝟑, …), and the
             // characters that stand for one digit (circled ①, ⓪, superscript ², …).
             _ => digit_like(c).map_or(PLACEHOLDER, |d| b'0' + d),
@@ -338,7 +340,7 @@ pub(super) fn digit_like(c: char) -> Option<u8> {
     if let Some(d) = nd_digit(c) {
         return Some(d);
     }
-    if !(0x1369..=0x1f10c).contains(&n) {
+    if !matches!(n, 0x1369..=0x19da | 0x2070..=0x27bf | 0x10a40..=0x1f10c) {
         return None;
     }
     DIGIT_LIKE.iter().find_map(|&(first, value, count)| {
