@@ -542,7 +542,14 @@ impl<'a> Walker<'a> {
                 push_index(&mut p, f.index);
             } else {
                 let key = self.key_str(&f.key);
-                push_json_key(&mut p, key, self.det.names.known(key));
+                // An ASCII key is known exactly when its class (kept from when it was read)
+                // is not neutral: no need to classify it again for every finding under it.
+                let known = if key.is_ascii() {
+                    f.class != FieldClass::Neutral
+                } else {
+                    self.det.names.known(key)
+                };
+                push_json_key(&mut p, key, known);
             }
         }
         if let Some(k) = extra {
