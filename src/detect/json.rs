@@ -190,7 +190,8 @@ pub(super) enum Role {
 /// Keys of the members that name a field, and of those that hold its value, written as keys
 /// are compared here: ASCII lower case, `_` and `-` dropped. Not `type` or `code` (`{"type":
 /// "passport","number":…}` is a document type beside its number, matched as such), not `data`
-/// (an envelope, not one value).
+/// (an envelope, not one value), not `text` (rich-text blocks named `birthday` or `passport`
+/// are page content, not a birth date or a passport).
 const LABEL_KEYS: &[&[u8]] = &[
     b"key",
     b"k",
@@ -237,7 +238,6 @@ const VALUE_KEYS: &[&[u8]] = &[
     b"paramvalue",
     b"itemvalue",
     b"content",
-    b"text",
     "值".as_bytes(),
     "字段值".as_bytes(),
     "内容".as_bytes(),
