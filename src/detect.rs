@@ -15,7 +15,10 @@
 //! - Numbers without one, only with context ([`Confidence::Contextual`]): the 15-digit legacy ID,
 //!   travel permits, passports, the 2017 foreigner card. Context is an identity-bearing field
 //!   name (`idNo`, `zjhm`, `passportNo`, …), or a label such as 身份证, 证件, 护照, 通行证 up to 20
-//!   characters before the number.
+//!   characters before the number (姓名 too, for the 15-digit ID of a roster line). A `docNo`
+//!   (a travel document's or a voucher's number) gives context to the 15-digit ID only.
+//! - In key/value objects (`{"key":"realName","value":"张伟"}`, `{"name":"idNo","value":…}`),
+//!   the value member under the field its label member names, in either order.
 //! - Any non-empty value under an identity-bearing field name
 //!   ([`FindingKind::IdentityFieldName`]), any non-empty string nested deeper under one
 //!   (`idCard: {front: …}`), and `name` (or `userName`, `lastName`, …) when it sits beside one,
@@ -40,7 +43,8 @@
 //!
 //! Values are normalised before matching: JSON `\uXXXX` escapes, percent-encoding in forms and
 //! queries, full-width digits and letters (`１２３`, `Ｘ`), the decimal digits of every other
-//! script (Unicode `Nd`: `١١٠١٠٥…`, `११०१०५…`), zero-width characters, and numbers split into
+//! script (Unicode `Nd`: `١١٠١٠٥…`, `११०१०५…`) and the characters that stand for one digit
+//! (`①`, `⓪`, `❶`, `¹`, `₁`, …), zero-width characters, and numbers split into
 //! groups by spaces (any number of them) and up to three of one separator: `-`, `.`, `/`, `_`,
 //! a tab or line breaks (`110105 1949 1231 002X`, `110105-19491231-002X`,
 //! `110105.19491231.002X`, `110105\n19491231\n002X`). JSON numbers written with a fraction or an
@@ -393,9 +397,11 @@ impl Detector {
     /// - Text fields (no file name; `text/*` or no type) as text; they must be UTF-8.
     /// - Every other part, uploaded files included (`text/plain`, `text/csv`, no type,
     ///   `application/octet-stream`, `image/*`, `application/pdf`, …), as its bytes read as
-    ///   text: UTF-8 or UTF-16 with a byte order mark decoded, anything else lossily, NUL bytes
-    ///   dropped. So a "binary" part that is really text is scanned, and an ID number written in
-    ///   ASCII digits is found in a GBK `.csv` too. Nothing is refused for not being text.
+    ///   text: a byte order mark, else the part's declared `charset` (`gbk`, `gb18030`, any
+    ///   WHATWG label), else UTF-8, else GB 18030 when it reads the bytes throughout (with the
+    ///   lossy reading beside it), anything else lossily; NUL bytes dropped. So a "binary" part
+    ///   that is really text is scanned, and a GBK `.csv` is read with its 身份证号码 header.
+    ///   Nothing is refused for not being text. A text field declaring a charset is decoded so.
     /// - File names and other part headers as text.
     ///
     /// **What cannot be inspected:** an ID number that is not written as characters in the bytes

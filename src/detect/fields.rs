@@ -42,6 +42,11 @@ pub(super) enum FieldClass {
     Neutral,
     /// `name`: identity data only beside an identity field.
     Name,
+    /// A number that may be a document's or anything else's (`docNo`: a travel document's in
+    /// airline passenger records, a voucher's in ERP systems): it gives context to the numbers
+    /// that need it and pass their own checks (the 15-digit ID with its province and date), but
+    /// a value under it is not identity data by the name alone.
+    MaybeDocument,
     /// A company identifier (`creditCode`, `uscc`): an 18-character code under it that passes both
     /// checks is a unified social credit code.
     Company,
@@ -55,8 +60,9 @@ impl FieldClass {
         match self {
             FieldClass::Neutral => 0,
             FieldClass::Name => 1,
-            FieldClass::Company => 2,
-            FieldClass::Identity(_) => 3,
+            FieldClass::MaybeDocument => 2,
+            FieldClass::Company => 3,
+            FieldClass::Identity(_) => 4,
         }
     }
 }
@@ -435,6 +441,8 @@ fn decide(words: &Words, term: Term, text: &[u8], i: usize, j: usize, rest: &[u8
             }
         }
         Term::Company if tails(vocab::NUMBER_TAIL, after) => FieldClass::Company,
+        // `docNo`, `doc_no2`: nothing may follow but digits (`docNoPrefix` is about the number).
+        Term::MaybeDocument if tails(&[], after) => FieldClass::MaybeDocument,
         _ => FieldClass::Neutral,
     }
 }

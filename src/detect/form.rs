@@ -15,7 +15,7 @@ use std::ops::Range;
 use super::fields::{FieldClass, IdField, field_location};
 use super::finding::{Confidence, Finding, FindingKind};
 use super::json::{self, Outer};
-use super::rules::{Scratch, ValueCtx, looks_masked, match_value, nd_digit, worth_matching};
+use super::rules::{Scratch, ValueCtx, digit_like, looks_masked, match_value, worth_matching};
 use super::{Detector, Excerpt, Found, REDACTED, ScanError};
 use crate::model::FieldName;
 
@@ -103,6 +103,7 @@ pub(super) fn scan_with(
     let mut pending = Vec::new();
     // Something blocks, or is a masked number: a `name` field is then a person's name.
     let mut evidence = evidence_elsewhere;
+    let labelled = labelled_prefixes(det, fields);
     for field in fields {
         let location = || {
             field.name.as_deref().map_or_else(
@@ -140,6 +141,11 @@ pub(super) fn scan_with(
             }
             None => FieldClass::Neutral,
         };
+        // A value member of a key/value pair whose label names an identity field.
+        let class = match (class, labelled_by(&labelled, field.name.as_deref())) {
+            (FieldClass::Identity(_), _) | (_, None) => class,
+            (_, Some(f)) => FieldClass::Identity(f),
+        };
         let direct = match class {
             FieldClass::Identity(f) => Some(f),
             _ => None,
@@ -149,6 +155,7 @@ pub(super) fn scan_with(
             inherited: None,
             whole: direct,
             company: class == FieldClass::Company,
+            maybe_document: class == FieldClass::MaybeDocument,
         };
         // Encoded twice (`%2531%2531…`): a handler that decodes once more reads digits.
         let again = decoded_again(&field.value);
@@ -176,7 +183,22 @@ pub(super) fn scan_with(
         } else {
             false
         };
-        if class == FieldClass::Name && !blocks && !value.trim().is_empty() && value != REDACTED {
+        // A label (`f[0][name]=idNo`) names a field; it is not a person's `name`.
+        let label = !labelled.is_empty()
+            && field
+                .name
+                .as_deref()
+                .and_then(last_segment)
+                .is_some_and(|(p, l)| {
+                    json::member_role(l.as_bytes()) == json::Role::Label
+                        && labelled.iter().any(|(q, _)| *q == p)
+                });
+        if class == FieldClass::Name
+            && !label
+            && !blocks
+            && !value.trim().is_empty()
+            && value != REDACTED
+        {
             let excerpt = det.every.then(|| Excerpt::of(value, (0, value.len())));
             pending.push((
                 location(),
@@ -240,6 +262,48 @@ fn decoded_again(value: &str) -> Option<String> {
     Some(String::from_utf8_lossy(&out).into_owned())
 }
 
+/// A form key cut before its last segment: `f[0][key]` → (`f[0]`, `key`), `f.0.key` → (`f.0`,
+/// `key`). `None` without brackets or dots.
+fn last_segment(name: &str) -> Option<(&str, &str)> {
+    if let Some(inner) = name.strip_suffix(']') {
+        let open = inner.rfind('[')?;
+        return Some((&name[..open], &inner[open + 1..]));
+    }
+    let dot = name.rfind('.')?;
+    Some((&name[..dot], &name[dot + 1..]))
+}
+
+/// Key/value pairs spelled as form keys (`f[0][key]=realName&f[0][value]=…`, as a form
+/// serialiser writes `[{"key":"realName","value":…}]`): the prefix of each label field
+/// (`f[0]`) whose value names an identity field, and that field. Empty for most forms.
+fn labelled_prefixes<'f>(det: &Detector, fields: &'f [Field<'_>]) -> Vec<(&'f str, IdField)> {
+    let mut out = Vec::new();
+    for field in fields {
+        let Some((prefix, last)) = field.name.as_deref().and_then(last_segment) else {
+            continue;
+        };
+        if field.value.len() > 64 || json::member_role(last.as_bytes()) != json::Role::Label {
+            continue;
+        }
+        if let FieldClass::Identity(f) = det.names.classify(&field.value) {
+            out.push((prefix, f));
+        }
+    }
+    out
+}
+
+/// The identity field a value member is labelled with, if any (see [`labelled_prefixes`]).
+fn labelled_by(labelled: &[(&str, IdField)], name: Option<&str>) -> Option<IdField> {
+    if labelled.is_empty() {
+        return None;
+    }
+    let (prefix, last) = last_segment(name?)?;
+    if json::member_role(last.as_bytes()) != json::Role::Value {
+        return None;
+    }
+    labelled.iter().find(|(p, _)| *p == prefix).map(|&(_, f)| f)
+}
+
 /// The findings of a value that is a JSON text, scanned as JSON under the field's class; `None`
 /// when it is not JSON (or nests too deep to read: it is then scanned as text).
 fn embedded(det: &Detector, value: &str, class: FieldClass, today: u32) -> Option<Vec<Found>> {
@@ -273,7 +337,7 @@ fn counts(text: &str) -> (usize, usize) {
     if text.len() != digits + stars && !text.is_ascii() {
         digits += text
             .chars()
-            .filter(|&c| !c.is_ascii() && nd_digit(c).is_some())
+            .filter(|&c| !c.is_ascii() && digit_like(c).is_some())
             .count();
     }
     (digits, stars)

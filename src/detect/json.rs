@@ -22,7 +22,8 @@ use std::ops::Range;
 use super::fields::{FieldClass, FieldNames, IdField, push_index, push_json_key};
 use super::finding::{Confidence, Finding, FindingKind};
 use super::rules::{
-    Scratch, ValueCtx, looks_masked, match_value, may_start_digit, nd_digit, worth_matching,
+    Scratch, ValueCtx, digit_like, looks_masked, match_value, may_be_digit, may_start_digit,
+    worth_matching,
 };
 use super::{Detector, Excerpt, Found, ScanError};
 use crate::model::FieldName;
@@ -149,13 +150,13 @@ pub(super) fn scan_embedded(
 /// and classifying one is the dearest thing done per key.
 #[derive(Debug)]
 struct KeyCache {
-    slots: [(usize, usize, FieldClass); 64],
+    slots: [(usize, usize, FieldClass, Role); 64],
 }
 
 impl Default for KeyCache {
     fn default() -> Self {
         Self {
-            slots: [(0, 0, FieldClass::Neutral); 64],
+            slots: [(0, 0, FieldClass::Neutral, Role::Other); 64],
         }
     }
 }
@@ -172,6 +173,96 @@ impl KeyCache {
             .wrapping_add(usize::from(z) << 3)
             .wrapping_add(usize::from(mid) << 1))
             & 63
+    }
+}
+
+/// What a member does in a key/value object (`{"key":"idNo","value":"…"}`, `{"name":"姓名",
+/// "value":"…"}`), where a field's name is the value of one member and its value another's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Role {
+    /// Its string value names the field: `key`, `name`, `field`, `label`, `attr`, …
+    Label,
+    /// It holds the named field's value: `value`, `val`, `v`, `content`, …
+    Value,
+    Other,
+}
+
+/// Keys of the members that name a field, and of those that hold its value, written as keys
+/// are compared here: ASCII lower case, `_` and `-` dropped. Not `type` or `code` (`{"type":
+/// "passport","number":…}` is a document type beside its number, matched as such), not `data`
+/// (an envelope, not one value), not `text` (rich-text blocks named `birthday` or `passport`
+/// are page content, not a birth date or a passport).
+const LABEL_KEYS: &[&[u8]] = &[
+    b"key",
+    b"k",
+    b"name",
+    b"field",
+    b"fieldname",
+    b"fieldkey",
+    b"fieldcode",
+    b"label",
+    b"attr",
+    b"attrname",
+    b"attrkey",
+    b"attribute",
+    b"attributename",
+    b"attributekey",
+    b"prop",
+    b"propname",
+    b"property",
+    b"propertyname",
+    b"param",
+    b"paramname",
+    b"paramkey",
+    b"itemname",
+    b"itemkey",
+    b"column",
+    b"columnname",
+    "字段".as_bytes(),
+    "字段名".as_bytes(),
+    "字段名称".as_bytes(),
+    "标签".as_bytes(),
+    "名称".as_bytes(),
+    "键".as_bytes(),
+];
+const VALUE_KEYS: &[&[u8]] = &[
+    b"value",
+    b"val",
+    b"v",
+    b"values",
+    b"fieldvalue",
+    b"attrvalue",
+    b"attributevalue",
+    b"propvalue",
+    b"propertyvalue",
+    b"paramvalue",
+    b"itemvalue",
+    b"content",
+    "值".as_bytes(),
+    "字段值".as_bytes(),
+    "内容".as_bytes(),
+];
+
+/// The role of a member by its key (see [`Role`]).
+pub(super) fn member_role(key: &[u8]) -> Role {
+    if key.is_empty() || key.len() > 16 {
+        return Role::Other;
+    }
+    let mut buf = [0u8; 16];
+    let mut n = 0;
+    for &b in key {
+        if b != b'_' && b != b'-' {
+            buf[n] = b.to_ascii_lowercase();
+            n += 1;
+        }
+    }
+    let k = &buf[..n];
+    if LABEL_KEYS.contains(&k) {
+        Role::Label
+    } else if VALUE_KEYS.contains(&k) {
+        Role::Value
+    } else {
+        Role::Other
     }
 }
 
@@ -202,6 +293,28 @@ struct Frame {
     blocking: bool,
     /// Something in this container is a masked number: a `name` beside it is a person's name.
     masked: bool,
+    /// Objects: the current key's [`Role`].
+    role: Role,
+    /// Objects: the identity field a label member named (`{"key":"idNo",…}`): a value member
+    /// holds it.
+    named: Option<IdField>,
+    /// Objects: a value member's scalar read before any label member named it, to be matched
+    /// when one does.
+    early: Option<(Key, Range<usize>)>,
+    /// Objects: the first label member's string, read (classified) only when the object turns
+    /// out to have a value member: most objects with a `name` have none, and classifying every
+    /// product or person name as a key would double the scan's cost.
+    label: Label,
+}
+
+/// The first label member of an object (see [`Frame::label`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Label {
+    Unseen,
+    /// Its string's span (quotes included), not yet classified.
+    Seen(Range<usize>),
+    /// Classified (into [`Frame::named`]).
+    Read(Range<usize>),
 }
 
 /// A non-empty `name` waiting for its object to close.
@@ -352,6 +465,10 @@ impl<'a> Walker<'a> {
             id_beside: false,
             blocking: false,
             masked: false,
+            role: Role::Other,
+            named: None,
+            early: None,
+            label: Label::Unseen,
         });
         Ok(())
     }
@@ -364,7 +481,9 @@ impl<'a> Walker<'a> {
             let depth = self.stack.len() + 1;
             while self.pending.last().is_some_and(|p| p.depth == depth) {
                 let Some(p) = self.pending.pop() else { break };
-                if frame.id_beside {
+                // A label naming an identity field is a field name, not a person's `name`.
+                let label = frame.named.is_some() && frame.label == Label::Read(p.span.clone());
+                if frame.id_beside && !label {
                     let location = self.path(Some(&p.key));
                     let (kind, confidence) = if self.masked_string(&p.span) {
                         (FindingKind::MaskedId, Confidence::Report)
@@ -423,7 +542,14 @@ impl<'a> Walker<'a> {
                 push_index(&mut p, f.index);
             } else {
                 let key = self.key_str(&f.key);
-                push_json_key(&mut p, key, self.det.names.known(key));
+                // An ASCII key is known exactly when its class (kept from when it was read)
+                // is not neutral: no need to classify it again for every finding under it.
+                let known = if key.is_ascii() {
+                    f.class != FieldClass::Neutral
+                } else {
+                    self.det.names.known(key)
+                };
+                push_json_key(&mut p, key, known);
             }
         }
         if let Some(k) = extra {
@@ -440,12 +566,30 @@ impl<'a> Walker<'a> {
         self.text
             .get(i..)
             .and_then(|t| t.chars().next())
-            .and_then(nd_digit)
+            .and_then(digit_like)
             .is_some()
     }
 
+    /// Whether the character at `i`, whose lead byte may start a digit ([`may_start_digit`]),
+    /// is one. Out of [`string`](Self::string)'s loop, which must stay small to be inlined.
+    #[inline(never)]
+    fn lead_digit(&self, i: usize) -> bool {
+        let b = self.b;
+        let c = b[i];
+        // C2, E2 and EF also start punctuation common in Chinese text (`·`, `“`, `…`, `，`): the
+        // next byte rules most of it out before any decoding.
+        if !may_be_digit(c, b.get(i + 1).copied().unwrap_or(0)) {
+            false
+        } else if c == 0xef {
+            // U+F000..U+FFFF: only the full-width digits, EF BC 90..99.
+            matches!(b.get(i + 2), Some(0x90..=0x99))
+        } else {
+            self.other_script_digit(i)
+        }
+    }
+
     /// Reads a string from its opening quote; `pos` ends past the closing quote.
-    #[inline]
+    #[inline(always)]
     fn string(&mut self) -> Result<Str, ScanError> {
         let b = self.b;
         let start = self.pos + 1;
@@ -477,17 +621,8 @@ impl<'a> Walker<'a> {
                 }
                 STAR => stars += 1,
                 // A lead byte that may start a decimal digit of another script (full-width
-                // `１`, Arabic-Indic `١`, Devanagari `१`, …).
-                _ => {
-                    let digit = if c == 0xef {
-                        // U+F000..U+FFFF: only the full-width digits, EF BC 90..99 (and
-                        // full-width punctuation, common in Chinese text, is not decoded).
-                        b.get(i + 1) == Some(&0xbc) && matches!(b.get(i + 2), Some(0x90..=0x99))
-                    } else {
-                        self.other_script_digit(i)
-                    };
-                    digits += usize::from(digit);
-                }
+                // `１`, Arabic-Indic `١`, Devanagari `१`, circled `①`, …).
+                _ => digits += usize::from(self.lead_digit(i)),
             }
             i += 1;
         }
@@ -573,29 +708,53 @@ impl<'a> Walker<'a> {
         } else {
             (Key::Raw(s.start, s.end), s.digits, s.stars)
         };
-        let class = match key {
+        let (class, role) = match key {
             Key::Raw(s, e) => {
                 let body = self.b;
                 let bytes = &body[s..e];
                 let slot = KeyCache::slot(bytes);
-                let (cs, ce, cached) = self.keys.slots[slot];
+                let (cs, ce, cached, role) = self.keys.slots[slot];
                 if ce > cs && body[cs..ce] == *bytes {
-                    cached
+                    (cached, role)
                 } else {
                     let class = if self.det.every {
                         memo_classify(self.det, bytes, self.key_str(&key))
                     } else {
                         self.det.names.classify(self.key_str(&key))
                     };
-                    self.keys.slots[slot] = (s, e, class);
-                    class
+                    let role = member_role(bytes);
+                    self.keys.slots[slot] = (s, e, class, role);
+                    (class, role)
                 }
             }
-            _ => self.det.names.classify(self.key_str(&key)),
+            _ => {
+                let k = self.key_str(&key);
+                (self.det.names.classify(k), member_role(k.as_bytes()))
+            }
         };
+        if role == Role::Value
+            && let Some(Frame {
+                label: Label::Seen(span),
+                ..
+            }) = self.stack.last()
+        {
+            let span = span.clone();
+            let named = self.read_label(&span);
+            if let Some(top) = self.stack.last_mut() {
+                top.named = named;
+                top.label = Label::Read(span);
+            }
+        }
         if let Some(top) = self.stack.last_mut() {
             top.key = key;
-            top.class = class;
+            top.class = match (role, top.named) {
+                // A value member of an object whose label member named an identity field.
+                (Role::Value, Some(f)) if !matches!(class, FieldClass::Identity(_)) => {
+                    FieldClass::Identity(f)
+                }
+                _ => class,
+            };
+            top.role = role;
         }
         if worth_matching(digits, stars) {
             // A number can hide in a key too (`{"11010519491231002X": …}`).
@@ -788,6 +947,33 @@ impl<'a> Walker<'a> {
             FieldClass::Identity(f) => Some(f),
             _ => None,
         };
+        let role = self
+            .stack
+            .last()
+            .filter(|f| !f.array)
+            .map_or(Role::Other, |f| f.role);
+        if role == Role::Label
+            && string
+            && let Some(top) = self.stack.last_mut()
+            && top.label == Label::Unseen
+        {
+            if top.early.is_some() {
+                // A value member came first: read the label now.
+                self.label(span.clone());
+            } else {
+                top.label = Label::Seen(span.clone());
+            }
+        }
+        if role == Role::Value
+            && direct.is_none()
+            && let Some(top) = self.stack.last_mut()
+            && top.named.is_none()
+            && top.early.is_none()
+            && top.label == Label::Unseen
+        {
+            // Its label may come after it (`{"value":…,"key":"idNo"}`).
+            top.early = Some((top.key.clone(), span.clone()));
+        }
         let ctx = ValueCtx {
             direct,
             inherited,
@@ -800,6 +986,7 @@ impl<'a> Walker<'a> {
                 None
             }),
             company: class == FieldClass::Company,
+            maybe_document: class == FieldClass::MaybeDocument,
         };
         if ctx.whole.is_none() {
             let in_object = self.stack.last().is_some_and(|f| !f.array);
@@ -820,6 +1007,65 @@ impl<'a> Walker<'a> {
             return;
         }
         self.matched(text, span, ctx);
+    }
+
+    /// The string at `span` (quotes included), decoded.
+    fn string_at(&self, span: &Range<usize>) -> String {
+        let raw = self.text.get(span.clone()).unwrap_or("");
+        if !raw.starts_with('"') {
+            raw.to_owned()
+        } else if raw.contains('\\') {
+            serde_json::from_str::<String>(raw).unwrap_or_default()
+        } else {
+            raw.trim_matches('"').to_owned()
+        }
+    }
+
+    /// The identity field a label member's string (at `span`) names, if any.
+    #[inline(never)]
+    fn read_label(&self, span: &Range<usize>) -> Option<IdField> {
+        // A key, not a sentence: longer labels name nothing.
+        if span.len() > 2 + 64 * 6 {
+            return None;
+        }
+        let text = self.string_at(span);
+        match self.det.names.classify(&text) {
+            FieldClass::Identity(f) if text.len() <= 64 => Some(f),
+            _ => None,
+        }
+    }
+
+    /// A label member's string (at `span`) in an object whose value member came first: when it
+    /// names an identity field, that value is matched as it, located at its own key.
+    #[inline(never)]
+    fn label(&mut self, span: Range<usize>) {
+        let named = self.read_label(&span);
+        let Some(top) = self.stack.last_mut() else {
+            return;
+        };
+        top.named = named;
+        top.label = Label::Read(span);
+        let Some(f) = named else {
+            return;
+        };
+        let Some((key, span)) = top.early.take() else {
+            return;
+        };
+        // The value came first: match it now, located at its own key.
+        let label_key = std::mem::replace(&mut top.key, key);
+        let inherited = top.inherited;
+        let ctx = ValueCtx {
+            direct: Some(f),
+            inherited,
+            whole: Some(f),
+            company: false,
+            maybe_document: false,
+        };
+        let value = self.string_at(&span);
+        self.matched(&value, span, ctx);
+        if let Some(top) = self.stack.last_mut() {
+            top.key = label_key;
+        }
     }
 
     /// Matches `text` and records what it holds at the current path. Whether any of it blocks.
@@ -899,7 +1145,7 @@ fn counts(text: &str) -> (usize, usize) {
         match c {
             '0'..='9' => digits += 1,
             '*' => stars += 1,
-            c if !c.is_ascii() && nd_digit(c).is_some() => digits += 1,
+            c if !c.is_ascii() && digit_like(c).is_some() => digits += 1,
             _ => {}
         }
     }

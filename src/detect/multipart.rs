@@ -7,15 +7,18 @@
 //! - `application/json` and `application/*+json`: the JSON scanner, with its depth limit; a part
 //!   that is not well-formed JSON is refused as a JSON body would be.
 //! - `application/x-www-form-urlencoded`: the form scanner.
-//! - A field (no `filename`) of type `text/*` or without a type: text, which must be UTF-8, as
-//!   before.
+//! - A field (no `filename`) of type `text/*` or without a type: text, which must be UTF-8
+//!   unless the part declares a `charset` (`text/plain; charset=gbk`), which decodes it.
 //! - Anything else — every uploaded file that is not JSON or a form (`text/plain`, `text/csv`, no
 //!   type, `application/octet-stream`, `image/*`, `application/pdf`, …) and every field of
-//!   another type: its bytes are read as text whatever the declared type says. UTF-8 (a byte
-//!   order mark dropped) and UTF-16 with a byte order mark are decoded; anything else is read
-//!   lossily (invalid sequences become U+FFFD), and NUL bytes are dropped, so an ID number in
-//!   ASCII digits is found in a GBK `.csv`, in UTF-16 text without a byte order mark, or in a
-//!   "photo" that is really a text file. Nothing is refused for not being text.
+//!   another type: its bytes are read as text whatever the declared type says. A byte order
+//!   mark (UTF-8, UTF-16) wins, then a declared `charset` (GBK, GB 18030, Big5, any WHATWG
+//!   label; when UTF-8 reads the bytes otherwise, both readings), then UTF-8; bytes that are
+//!   not UTF-8 are read as GB 18030 when they are GB 18030 throughout (a GBK `.csv` exported
+//!   without a charset) beside the lossy reading, else lossily (invalid sequences become
+//!   U+FFFD). NUL bytes are dropped, so an ID number is found in a GBK `.csv` with its
+//!   身份证号码 header, in UTF-16 text without a byte order mark, or in a "photo" that is really
+//!   a text file. Nothing is refused for not being text.
 //!
 //! What cannot be inspected: whatever is not written as characters in the bytes — a photo or a
 //! scan of an ID card, compressed data (deflate streams in a PDF, `.docx`, `.xlsx`, `.zip`),
@@ -55,6 +58,8 @@ struct Part<'a> {
     filename: Option<String>,
     /// The `Content-Type` essence, lower case.
     content_type: Option<String>,
+    /// The encoding its `charset` parameter names, if it names one.
+    charset: Option<&'static encoding_rs::Encoding>,
     /// Values of headers other than `Content-Disposition`, `Content-Type` and
     /// `Content-Transfer-Encoding`: scanned, never shown.
     other_headers: Vec<String>,
@@ -147,6 +152,11 @@ pub(super) fn scan(
                         .map(|f| relocate(f, &base, start)),
                 );
             }
+            Reading::StrictText if declared(part).is_some() => push(
+                part.name.as_deref(),
+                as_text(part.content, declared(part)).into_owned(),
+                (Origin::Content(n), start),
+            ),
             Reading::StrictText => {
                 let text =
                     std::str::from_utf8(part.content).map_err(|e| ScanError::InvalidUtf8 {
@@ -160,7 +170,7 @@ pub(super) fn scan(
             }
             Reading::Bytes => push(
                 part.name.as_deref(),
-                as_text(part.content).into_owned(),
+                as_text(part.content, declared(part)).into_owned(),
                 (Origin::Content(n), start),
             ),
         }
@@ -269,10 +279,37 @@ fn decode(bytes: &[u8]) -> Option<Cow<'_, str>> {
         .map(Cow::Owned)
 }
 
-/// Any bytes as text to scan: decoded when they are text, lossily otherwise; NUL bytes dropped
-/// (UTF-16 without a byte order mark puts one between ASCII digits).
-fn as_text(bytes: &[u8]) -> Cow<'_, str> {
-    let text = decode(bytes).unwrap_or_else(|| String::from_utf8_lossy(bytes));
+/// The encoding a part declares, when it is not UTF-8 (which needs no decoding).
+fn declared(part: &Part<'_>) -> Option<&'static encoding_rs::Encoding> {
+    part.charset.filter(|e| *e != encoding_rs::UTF_8)
+}
+
+/// Any bytes as text to scan, as a handler would decode them: a byte order mark wins, then the
+/// part's declared `charset` (`gbk`, `gb18030`, `big5`, any WHATWG label: what multer's
+/// `Field::text` and actix-web decode with); without one, UTF-8; bytes that are not UTF-8 and
+/// are GB 18030 throughout (a GBK `.csv` exported without a charset: the commonest Chinese
+/// text that is not UTF-8) as GB 18030; anything else lossily. When a declared charset and
+/// UTF-8 read the bytes differently, both readings are scanned (a handler may take either).
+/// NUL bytes are dropped (UTF-16 without a byte order mark puts one between ASCII digits).
+fn as_text<'a>(bytes: &'a [u8], declared: Option<&'static encoding_rs::Encoding>) -> Cow<'a, str> {
+    let text = match (encoding_rs::Encoding::for_bom(bytes), declared) {
+        (None, Some(encoding)) => {
+            let theirs = encoding.decode_without_bom_handling(bytes).0;
+            match std::str::from_utf8(bytes) {
+                Ok(utf8) if utf8 != theirs => Cow::Owned(format!("{theirs}\n{utf8}")),
+                _ => theirs,
+            }
+        }
+        _ => decode(bytes).unwrap_or_else(|| {
+            let lossy = String::from_utf8_lossy(bytes);
+            // A GB 18030 lead byte takes the next byte as its trail, letters included: in
+            // bytes that only happen to decode, the lossy reading keeps what it would eat.
+            match encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(bytes) {
+                Some(gb) => Cow::Owned(format!("{gb}\n{lossy}")),
+                None => lossy,
+            }
+        }),
+    };
     if text.contains('\0') {
         Cow::Owned(text.replace('\0', ""))
     } else {
@@ -329,6 +366,7 @@ fn parse<'a>(body: &'a [u8], boundary: &str) -> Result<Vec<Part<'a>>, ScanError>
             name: None,
             filename: None,
             content_type: None,
+            charset: None,
             other_headers: Vec::new(),
             header_start,
             content: &body[content_start..content_start + len],
@@ -386,8 +424,17 @@ fn read_headers(part: &mut Part<'_>, head: &[u8]) -> Option<()> {
                 part.filename = extended.or(filename);
             }
             "content-type" => {
-                let essence = value.split(';').next().unwrap_or("").trim();
+                let mut params = value.split(';');
+                let essence = params.next().unwrap_or("").trim();
                 part.content_type = Some(essence.to_ascii_lowercase());
+                part.charset = params.find_map(|p| {
+                    let (k, v) = p.trim().split_once('=')?;
+                    let label = v.trim().trim_matches('"');
+                    k.trim()
+                        .eq_ignore_ascii_case("charset")
+                        .then(|| encoding_rs::Encoding::for_label(label.as_bytes()))
+                        .flatten()
+                });
             }
             "content-transfer-encoding" => {
                 let encoding = value.to_ascii_lowercase();
@@ -653,13 +700,26 @@ mod tests {
 
     #[test]
     fn text_is_decoded_or_read_lossily() {
-        assert_eq!(as_text(b"\xef\xbb\xbfabc"), "abc");
-        assert_eq!(as_text(b"\xff\xfea\x00b\x00"), "ab");
-        assert_eq!(as_text(b"\xfe\xff\x00a\x00b"), "ab");
+        assert_eq!(as_text(b"\xef\xbb\xbfabc", None), "abc");
+        assert_eq!(as_text(b"\xff\xfea\x00b\x00", None), "ab");
+        assert_eq!(as_text(b"\xfe\xff\x00a\x00b", None), "ab");
         // UTF-16 without a byte order mark: the NULs go.
-        assert_eq!(as_text(b"1\x002\x003\x00"), "123");
+        assert_eq!(as_text(b"1\x002\x003\x00", None), "123");
         // Not text: lossy, the ASCII kept.
-        assert_eq!(as_text(b"\x89PNG\x00123"), "\u{fffd}PNG123");
+        assert_eq!(
+            as_text(b"\x89\xffPNG\x00123", None),
+            "\u{fffd}\u{fffd}PNG123"
+        );
+        // GB 18030 throughout, no charset (张伟 D5C5 CEB0): that reading and the lossy one.
+        let gbk = as_text(b"\xd5\xc5\xce\xb0 1", None);
+        assert!(gbk.starts_with("张伟 1\n"), "{gbk}");
+        // A declared charset (any WHATWG label) wins over the guess; a byte order mark over it.
+        let gb2312 = encoding_rs::Encoding::for_label(b"gb2312");
+        assert_eq!(as_text(b"\xd5\xc5\xce\xb0", gb2312), "张伟");
+        assert_eq!(as_text(b"\xff\xfea\x00", gb2312), "a");
+        // Declared GBK but UTF-8 bytes: both readings.
+        let both = as_text("身份证".as_bytes(), gb2312);
+        assert!(both.ends_with("\n身份证") && both.len() > "身份证".len() + 1);
         assert_eq!(extended_value("UTF-8''a%2"), "a%2");
     }
 }

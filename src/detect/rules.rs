@@ -55,6 +55,8 @@ pub(super) struct ValueCtx {
     pub(super) whole: Option<IdField>,
     /// The value's own field names a company identifier.
     pub(super) company: bool,
+    /// The value's own field may name a document number (`docNo`): context for the 15-digit ID.
+    pub(super) maybe_document: bool,
 }
 
 impl ValueCtx {
@@ -64,6 +66,7 @@ impl ValueCtx {
             Some(IdField::Number) => ALL,
             Some(_) => ID18,
             None if self.inherited.is_some() => ALL,
+            None if self.maybe_document => LEGACY,
             None => 0,
         }
     }
@@ -212,6 +215,8 @@ const JU: u8 = 0x8c; // 居
 const LIU: u8 = 0x8d; // 留
 const GONG: u8 = 0x8e; // 公
 const MIN: u8 = 0x8f; // 民
+const XING_NAME: u8 = 0x90; // 姓
+const MING: u8 = 0x91; // 名
 
 fn normalise(text: &str, out: &mut Vec<u8>, pos: &mut Vec<usize>) {
     out.clear();
@@ -253,8 +258,13 @@ fn normalise(text: &str, out: &mut Vec<u8>, pos: &mut Vec<usize>) {
             '留' => LIU,
             '公' => GONG,
             '民' => MIN,
-            // Decimal digits of every other script (Unicode `Nd`: ٣, ३, ໓, 𝟑, …).
-            _ => nd_digit(c).map_or(PLACEHOLDER, |d| b'0' + d),
+            '姓' => XING_NAME,
+            '名' => MING,
+            // The rest of the CJK ideographs, the bulk of Chinese text: no digit among them.
+            '\u{3400}'..='\u{9fff}' => PLACEHOLDER,
+            // Decimal digits of every other script (Unicode `Nd`: ٣, ३, ໓, 𝟑, …), and the
+            // characters that stand for one digit (circled ①, ⓪, superscript ², …).
+            _ => digit_like(c).map_or(PLACEHOLDER, |d| b'0' + d),
         };
         out.push(b);
         pos.push(at);
@@ -286,11 +296,83 @@ pub(super) fn nd_digit(c: char) -> Option<u8> {
     u8::try_from(c - ND_ZEROS[i]).ok().filter(|&d| d < 10)
 }
 
-/// Whether a non-ASCII lead byte can start a decimal digit (an `Nd` character): the blocks of
-/// [`ND_ZEROS`] are in U+0660..U+07FF (lead bytes D9, DB, DF), U+0800..U+1FFF (E0, E1),
-/// U+A000..U+AFFF (EA), U+FF10 (EF) and above U+FFFF (F0). Chinese text (E3..E9) never is.
+/// Characters outside `Nd` that stand for one decimal digit: Unicode's `Numeric_Type=Digit`
+/// (superscripts, circled, parenthesised digits, …; most of them NFKC-fold to the digit), and the
+/// two circled sans-serif zeros of U+1F10B. ² ³ ¹ (U+00B2, B3, B9) are handled apart. `(first,
+/// value of first, how many)`, each run counting up from its first.
+const DIGIT_LIKE: &[(u32, u8, u32)] = &[
+    (0x1369, 1, 9),   // Ethiopic ፩..፱
+    (0x19da, 1, 1),   // New Tai Lue ᧚
+    (0x2070, 0, 1),   // ⁰
+    (0x2074, 4, 6),   // ⁴..⁹
+    (0x2080, 0, 10),  // ₀..₉
+    (0x2460, 1, 9),   // ①..⑨
+    (0x2474, 1, 9),   // ⑴..⑼
+    (0x2488, 1, 9),   // ⒈..⒐
+    (0x24ea, 0, 1),   // ⓪
+    (0x24f5, 1, 9),   // ⓵..⓽ (double circled)
+    (0x24ff, 0, 1),   // ⓿
+    (0x2776, 1, 9),   // ❶..❾
+    (0x2780, 1, 9),   // ➀..➈
+    (0x278a, 1, 9),   // ➊..➒
+    (0x10a40, 1, 4),  // Kharoshthi 𐩀..𐩃
+    (0x10e60, 1, 9),  // Rumi 𐹠..𐹨
+    (0x11052, 1, 9),  // Brahmi numbers 𑁒..𑁚
+    (0x1f100, 0, 1),  // 🄀 (0.)
+    (0x1f101, 0, 10), // 🄁..🄊 (0, .. 9,)
+    (0x1f10b, 0, 1),  // 🄋 (circled sans-serif zero)
+    (0x1f10c, 0, 1),  // 🄌
+];
+
+/// The value of a character that is a decimal digit: any `Nd` digit outside ASCII
+/// ([`nd_digit`]), or one of [`DIGIT_LIKE`] (`①` is 1, `²` is 2, `⓪` is 0). `None` for ASCII.
+pub(super) fn digit_like(c: char) -> Option<u8> {
+    let n = c as u32;
+    if n < 0xb2 {
+        return None;
+    }
+    match n {
+        0xb2 => return Some(2),
+        0xb3 => return Some(3),
+        0xb9 => return Some(1),
+        _ => {}
+    }
+    if let Some(d) = nd_digit(c) {
+        return Some(d);
+    }
+    if !matches!(n, 0x1369..=0x19da | 0x2070..=0x27bf | 0x10a40..=0x1f10c) {
+        return None;
+    }
+    DIGIT_LIKE.iter().find_map(|&(first, value, count)| {
+        let k = n.checked_sub(first).filter(|&k| k < count)?;
+        u8::try_from((u32::from(value) + k) % 10).ok()
+    })
+}
+
+/// Whether a non-ASCII lead byte can start a character that is a decimal digit
+/// ([`digit_like`]): the `Nd` blocks of [`ND_ZEROS`] are in U+0660..U+07FF (lead bytes D9, DB,
+/// DF), U+0800..U+1FFF (E0, E1), U+A000..U+AFFF (EA), U+FF10 (EF) and above U+FFFF (F0); the
+/// superscripts ² ³ ¹ are C2, the circled, parenthesised, sub- and superscript digits of
+/// U+2070..U+27BF are E2, the Ethiopic and New Tai Lue ones E1. Chinese text (E3..E9) never is. C2 and E2 also start common
+/// punctuation (`·`, `“`, `…`): [`may_be_digit`] looks at the next byte.
 pub(super) const fn may_start_digit(lead: u8) -> bool {
-    matches!(lead, 0xd9 | 0xdb | 0xdf | 0xe0 | 0xe1 | 0xea | 0xef | 0xf0)
+    matches!(
+        lead,
+        0xc2 | 0xd9 | 0xdb | 0xdf | 0xe0 | 0xe1 | 0xe2 | 0xea | 0xef | 0xf0
+    )
+}
+
+/// Whether the character whose first two bytes are `lead` and `next` may be a digit
+/// ([`digit_like`]), where the lead alone leaves it open: C2 only for ² ³ ¹, E2 only in
+/// U+2070..U+20BF, U+2440..U+24FF and U+2740..U+27BF (so `“ ” — …`, E2 80, are not), EF only
+/// for the full-width digits (EF BC 90..99 need a third byte). Other leads: `true`.
+pub(super) const fn may_be_digit(lead: u8, next: u8) -> bool {
+    match lead {
+        0xc2 => matches!(next, 0xb2 | 0xb3 | 0xb9),
+        0xe2 => matches!(next, 0x81 | 0x82 | 0x91 | 0x92 | 0x93 | 0x9d | 0x9e),
+        0xef => next == 0xbc,
+        _ => true,
+    }
 }
 
 /// Whether a value is masked rather than plaintext: it has mask characters (`*`, `●`, `•`,
@@ -320,6 +402,10 @@ const LABELS: &[(&[u8], u8)] = &[
     (&[HUI, XIANG, ZHENG], HK_MACAU),
     (&[BAO, ZHENG], TAIWAN),
     (&[JU, LIU], F2017 | ID18),
+    // A person's name and, after it, a number: the 15-digit ID of a roster line
+    // (`姓名：张伟 110105491231002`). Nothing else: an 8-digit number after a name is as
+    // likely a phone extension or an order number as a Taiwan permit.
+    (&[XING_NAME, MING], LEGACY | ID18),
 ];
 
 /// ASCII labels, matched case-insensitively at a word start.
@@ -481,7 +567,7 @@ impl Matcher<'_> {
         let window = &self.norm[start.saturating_sub(LABEL_WINDOW)..start];
         // Most numbers have no label before them: one pass over the window rules both kinds
         // of label out (CJK labels are reserved bytes; every ASCII label starts with p or i).
-        let cjk = window.iter().any(|&b| (SHEN..=MIN).contains(&b));
+        let cjk = window.iter().any(|&b| (SHEN..=MING).contains(&b));
         let ascii = window.iter().any(|&b| matches!(b | 0x20, b'p' | b'i'));
         if !cjk && !ascii {
             return kinds;
@@ -837,6 +923,117 @@ mod tests {
         for c in ['中', '。', '「', '身'] {
             let mut utf8 = [0; 4];
             assert!(!may_start_digit(c.encode_utf8(&mut utf8).as_bytes()[0]));
+        }
+    }
+
+    #[test]
+    fn characters_that_stand_for_a_digit() {
+        // Every character outside `Nd` with a digit value, as Python's `unicodedata.digit`
+        // (UCD 14.0, Numeric_Type=Digit) gives it: runs of (first, value of first, length).
+        let ucd: &[(u32, u32, u32)] = &[
+            (0xb2, 2, 2),
+            (0xb9, 1, 1),
+            (0x1369, 1, 9),
+            (0x19da, 1, 1),
+            (0x2070, 0, 1),
+            (0x2074, 4, 6),
+            (0x2080, 0, 10),
+            (0x2460, 1, 9),
+            (0x2474, 1, 9),
+            (0x2488, 1, 9),
+            (0x24ea, 0, 1),
+            (0x24f5, 1, 9),
+            (0x24ff, 0, 1),
+            (0x2776, 1, 9),
+            (0x2780, 1, 9),
+            (0x278a, 1, 9),
+            (0x10a40, 1, 4),
+            (0x10e60, 1, 9),
+            (0x11052, 1, 9),
+            (0x1f100, 0, 1),
+            (0x1f101, 0, 10),
+        ];
+        let mut listed = std::collections::HashSet::new();
+        for &(first, value, len) in ucd {
+            for k in 0..len {
+                let c = char::from_u32(first + k).unwrap_or('a');
+                listed.insert(c);
+                assert_eq!(
+                    digit_like(c),
+                    u8::try_from(value + k).ok(),
+                    "{c} U+{:x}",
+                    first + k
+                );
+                let mut utf8 = [0; 4];
+                let bytes = c.encode_utf8(&mut utf8).as_bytes();
+                assert!(may_start_digit(bytes[0]), "{c}: lead {:x}", bytes[0]);
+                assert!(may_be_digit(bytes[0], bytes[1]), "{c}: next {:x}", bytes[1]);
+            }
+        }
+        // The Nd digits too; nothing else in the planes that hold any of them.
+        assert_eq!(digit_like('٣'), Some(3));
+        assert_eq!(digit_like('３'), Some(3));
+        for c in [
+            '3', 'a', '一', '〇', '⑩', 'Ⅷ', '½', '“', '…', '·', '，', '中',
+        ] {
+            assert_eq!(digit_like(c), None, "{c}");
+        }
+        for n in (0x80..0x3000).chain(0x10000..0x1f200) {
+            if let Some(c) = char::from_u32(n)
+                && !listed.contains(&c)
+                && nd_digit(c).is_none()
+                && !(0x1f10b..=0x1f10c).contains(&n)
+            {
+                assert_eq!(digit_like(c), None, "U+{n:x}");
+            }
+        }
+        // Punctuation common in Chinese text is ruled out by its second byte (full-width `，`
+        // `！`, EF BC like the full-width digits, by its third: the JSON scanner looks at it).
+        for c in ['“', '”', '—', '…', '·', '。', '、', '《'] {
+            let mut utf8 = [0; 4];
+            let b = c.encode_utf8(&mut utf8).as_bytes();
+            assert!(!may_start_digit(b[0]) || !may_be_digit(b[0], b[1]), "{c}");
+        }
+        let neutral = ValueCtx::default();
+        for text in [
+            "①①⓪①⓪⑤①⑨④⑨①②③①⓪⓪②X",
+            "¹¹⁰¹⁰⁵¹⁹⁴⁹¹²³¹⁰⁰²X",
+            "❶❶⓿❶⓿❺❶❾❹❾❶❷❸❶⓿⓿❷X",
+        ] {
+            assert_eq!(hits(text, neutral).len(), 1, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_name_label_gives_context_to_a_15_digit_id() {
+        let neutral = ValueCtx::default();
+        let h = hits("姓名：张伟 110105491231002", neutral);
+        assert_eq!(h.len(), 1);
+        assert_eq!(h[0].kind, FindingKind::LegacyResidentId);
+        // Not to the shapes a name is as often followed by.
+        assert!(hits("姓名：张伟 87654321", neutral).is_empty());
+        assert!(hits("姓名：张伟 E12345678", neutral).is_empty());
+        assert!(hits("名称：张伟 110105491231002", neutral).is_empty());
+    }
+
+    #[test]
+    fn a_maybe_document_field_gives_context_to_the_15_digit_id_only() {
+        let doc = ValueCtx {
+            maybe_document: true,
+            ..ValueCtx::default()
+        };
+        assert_eq!(
+            hits("110105491231002", doc)[0].kind,
+            FindingKind::LegacyResidentId
+        );
+        for voucher in [
+            "SO-20240517-0001",
+            "20240517",
+            "E20240517",
+            "INV202405170001",
+            "202405170001234",
+        ] {
+            assert!(hits(voucher, doc).is_empty(), "{voucher}");
         }
     }
 

@@ -196,3 +196,100 @@ fn whole_numbers_from_fractions_and_exponents() {
         assert_eq!(whole.then_some(out.as_str()), want, "{text}");
     }
 }
+
+#[test]
+fn key_value_objects_are_read_by_their_label() {
+    let d = Detector::new();
+    let field = |body: &str| -> Vec<(String, FieldName)> {
+        d.scan_json(body.as_bytes())
+            .unwrap()
+            .findings
+            .iter()
+            .filter(|f| f.is_blocking())
+            .map(|f| (f.location.clone(), f.field))
+            .collect()
+    };
+    // Label first, value first, Chinese label, nested value, escaped value.
+    assert_eq!(
+        field(r#"{"f":[{"key":"realName","value":"张伟"}]}"#),
+        [("$.f[0].value".to_owned(), FieldName::Name)]
+    );
+    assert_eq!(
+        field(r#"[{"value":"110105491231002","name":"idNo"}]"#),
+        [("$[0].value".to_owned(), FieldName::IdNumber)]
+    );
+    assert_eq!(
+        field(r#"{"label":"出生日期","content":"1990-03-07"}"#),
+        [("$.content".to_owned(), FieldName::BirthDate)]
+    );
+    assert_eq!(
+        field(r#"{"attrName":"passportNo","attrValue":{"n":"E12345678"}}"#),
+        [("$.attrValue.n".to_owned(), FieldName::IdNumber)]
+    );
+    assert_eq!(
+        field(r#"{"v":"\u5f20\u4f1f","k":"xm"}"#),
+        [("$.v".to_owned(), FieldName::Name)]
+    );
+    // The label is a field name, not a person's `name` beside identity data.
+    assert_eq!(field(r#"{"name":"idNo","value":"x1"}"#).len(), 1);
+    // Labels that name nothing identity-bearing, and members that are neither, change nothing.
+    for clean in [
+        r#"{"key":"color","value":"红色"}"#,
+        r#"{"name":"idCardVerified","value":true}"#,
+        r#"{"type":"birthday","value":"2024-06-01"}"#,
+        r#"{"key":"realName","note":"张伟"}"#,
+        r#"{"key":"realName"}"#,
+        r#"[{"key":"realName"},{"value":"张伟"}]"#,
+        r#"{"key":"realName","value":""}"#,
+    ] {
+        assert!(d.scan_json(clean.as_bytes()).unwrap().is_clean(), "{clean}");
+    }
+}
+
+#[test]
+fn doc_no_gives_context_to_the_15_digit_id_only() {
+    let d = Detector::new();
+    assert!(
+        d.scan_json(br#"{"docNo":"110105491231002"}"#)
+            .unwrap()
+            .should_block()
+    );
+    assert!(
+        d.scan_form(b"doc_no=110105491231002")
+            .unwrap()
+            .should_block()
+    );
+    for voucher in [
+        r#"{"docNo":"SO-20240517-0001"}"#,
+        r#"{"docNo":"20240517"}"#,
+        r#"{"DOC_NUMBER":"E20240517"}"#,
+        r#"{"docNoPrefix":"110105491231002"}"#,
+    ] {
+        assert!(
+            d.scan_json(voucher.as_bytes()).unwrap().is_clean(),
+            "{voucher}"
+        );
+    }
+}
+
+#[test]
+fn key_value_pairs_spelled_as_form_keys() {
+    let d = Detector::new();
+    let scan = d
+        .scan_form("f[0][key]=realName&f[0][value]=%E5%BC%A0%E4%BC%9F".as_bytes())
+        .unwrap();
+    assert_eq!(scan.findings.len(), 1, "{scan:?}");
+    assert_eq!(scan.findings[0].field, FieldName::Name);
+    assert!(
+        d.scan_query("a.1.value=110105491231002&a.1.name=idNo")
+            .unwrap()
+            .should_block()
+    );
+    // Another prefix, or a label naming nothing, changes nothing.
+    for clean in [
+        "f[0][key]=realName&f[1][value]=bob",
+        "f[0][key]=color&f[0][value]=red",
+    ] {
+        assert!(d.scan_form(clean.as_bytes()).unwrap().is_clean(), "{clean}");
+    }
+}

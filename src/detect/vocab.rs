@@ -22,6 +22,8 @@ pub(super) enum Term {
     Name,
     /// A company identifier (`creditCode`, `uscc`).
     Company,
+    /// A number that may be a document's or anything else's (`docNo`).
+    MaybeDocument,
 }
 
 use IdField::{BirthDate, DocType, Number, PersonName};
@@ -183,6 +185,14 @@ pub(super) const COMPANY_TERMS: &[&str] = &[
     "信用代码",
 ];
 
+/// Numbers that may be a document's or anything else's: `docNo` is the passenger's travel
+/// document number in airline records (`docType` + `docNo`) and a voucher number (单据号) in
+/// ERP systems. A value under one is not identity data by the name alone (that would refuse
+/// every ERP voucher), but the name gives context to the numbers that need it and pass their
+/// own checks: the 15-digit ID (province, date). Not the 8-digit Taiwan permit or the
+/// letter-prefixed ones (`E20240517`, `INV202405170001` are voucher shapes).
+pub(super) const MAYBE_DOCUMENT_TERMS: &[&str] = &["docno", "docnum", "docnumber", "docnbr"];
+
 /// Every built-in term with what it marks.
 pub(super) fn built_in() -> impl Iterator<Item = (&'static str, Term)> {
     let tag = |list: &'static [&'static str], term: Term| list.iter().map(move |&t| (t, term));
@@ -190,6 +200,7 @@ pub(super) fn built_in() -> impl Iterator<Item = (&'static str, Term)> {
         .chain(tag(PERSON_NAME_TERMS, Term::Identity(PersonName)))
         .chain(tag(DOC_TYPE_TERMS, Term::Identity(DocType)))
         .chain(tag(BIRTH_DATE_TERMS, Term::Identity(BirthDate)))
+        .chain(tag(MAYBE_DOCUMENT_TERMS, Term::MaybeDocument))
 }
 
 /// The terms that are not identity data by themselves; they stay when the identity terms are

@@ -566,6 +566,20 @@ impl Rules {
 /// line does, a form if it reads as one, else text.
 fn sniff(detector: &Detector, body: &[u8], content_type: Option<&str>) -> Scan {
     let text = decode_text(body, content_type);
+    let mut scan = sniff_text(detector, &text);
+    if std::str::from_utf8(body).is_err() {
+        // Read as GB 18030 or another charset: a handler that takes the bytes as UTF-8 reads
+        // them lossily, and a GB 18030 lead byte may have taken a letter as its trail.
+        let lossy = String::from_utf8_lossy(body);
+        if lossy != text {
+            scan.findings.extend(sniff_text(detector, &lossy).findings);
+        }
+    }
+    scan
+}
+
+/// [`sniff`] on one reading of the body.
+fn sniff_text(detector: &Detector, text: &str) -> Scan {
     let bytes = text.as_bytes();
     let parsed = if matches!(bytes.trim_ascii_start().first(), Some(b'{' | b'[')) {
         detector
@@ -575,7 +589,7 @@ fn sniff(detector: &Detector, body: &[u8], content_type: Option<&str>) -> Scan {
                 let lenient = without_comments(bytes)?;
                 detector.scan_json(lenient.as_bytes()).ok()
             })
-            .or_else(|| scan_json_lines(detector, &text))
+            .or_else(|| scan_json_lines(detector, text))
     } else if looks_like_form(bytes) {
         detector.scan_form(bytes).ok()
     } else {
@@ -584,7 +598,7 @@ fn sniff(detector: &Detector, body: &[u8], content_type: Option<&str>) -> Scan {
     if let Some(scan) = parsed {
         return scan;
     }
-    detector.scan_text(None, &text)
+    detector.scan_text(None, text)
 }
 
 /// JSON as the lenient readers take it (JSONC and JSON5 readers such as `json5`,
@@ -673,7 +687,8 @@ fn scan_json_lines(detector: &Detector, text: &str) -> Option<Scan> {
 /// A body's text as a handler that decodes it would see it: a byte order mark (UTF-8, UTF-16LE,
 /// UTF-16BE) wins, else the `charset` parameter of `content_type` (any WHATWG label: `gbk`,
 /// `gb18030`, `utf-16le`, `big5`… — the table actix-web's `String` extractor decodes with),
-/// else UTF-8; malformed sequences become U+FFFD. Decoding never fails.
+/// else UTF-8, else (bytes that are not UTF-8 but GB 18030 throughout) GB 18030; malformed
+/// sequences become U+FFFD. Decoding never fails.
 fn decode_text<'a>(body: &'a [u8], content_type: Option<&str>) -> Cow<'a, str> {
     let declared = content_type
         .and_then(|ct| {
@@ -690,6 +705,11 @@ fn decode_text<'a>(body: &'a [u8], content_type: Option<&str>) -> Cow<'a, str> {
         (None, Some(encoding)) if encoding != encoding_rs::UTF_8 => {
             encoding.decode_without_bom_handling(body).0
         }
+        // No charset and not UTF-8: GB 18030 when it reads the bytes throughout (GBK text
+        // sent without a charset, the commonest Chinese text that is not UTF-8).
+        (None, _) if std::str::from_utf8(body).is_err() => encoding_rs::GB18030
+            .decode_without_bom_handling_and_without_replacement(body)
+            .unwrap_or_else(|| String::from_utf8_lossy(body)),
         _ => String::from_utf8_lossy(body),
     }
 }

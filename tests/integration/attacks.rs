@@ -40,7 +40,7 @@ const FRAMEWORK_LIMIT: usize = 4 << 20;
 /// A refusal larger than this is an amplification (issue 11, class 5).
 const MAX_REFUSAL: usize = 16 * 1024;
 /// Known gaps today, per adapter. Lower it when gaps close; a regression fails.
-const MAX_GAPS: usize = 5;
+const MAX_GAPS: usize = 0;
 
 // ---------------------------------------------------------------------------------------------
 // Identity values (see /work/shared/ID-FORMATS.md; check characters computed by ISO 7064
@@ -619,7 +619,277 @@ fn catalogue() -> Vec<Row> {
     compressed_and_framing(&mut rows);
     route_policies(&mut rows);
     unscannable(&mut rows);
+    second_hunt(&mut rows);
     rows
+}
+
+/// The second hunt (issue 11, after the first catalogue's gaps closed): more of each class, one
+/// line each.
+fn second_hunt(rows: &mut Vec<Row>) {
+    use Class::{
+        Amplification as A, DeclaredType as T, FieldNames as F, Normalisation as N, Places as P,
+        Sizes as S,
+    };
+    // Key/value shapes: the field's name is the value of a sibling member.
+    for (what, body) in [
+        (
+            "key/value: top-level array, Chinese label 身份证号",
+            format!(r#"[{{"key":"身份证号","value":"{ID15}"}}]"#),
+        ),
+        (
+            "key/value: the value member before its label",
+            format!(r#"{{"attrs":[{{"value":"{ID15}","name":"idNo"}}]}}"#),
+        ),
+        (
+            "key/value: a birth date under field/val",
+            format!(r#"{{"form":[{{"field":"birthday","val":"{BIRTH}"}}]}}"#),
+        ),
+        (
+            "key/value: label 姓名 and content",
+            format!(r#"{{"items":[{{"label":"姓名","content":"{NAME}"}}]}}"#),
+        ),
+        (
+            "key/value: attrName/attrValue with a passport",
+            format!(r#"{{"attrName":"passportNo","attrValue":"{PASSPORT}"}}"#),
+        ),
+        (
+            "key/value: k/v with Pinyin xm",
+            format!(r#"{{"kv":[{{"k":"xm","v":"{NAME}"}}]}}"#),
+        ),
+        (
+            "key/value: the value an array",
+            format!(r#"{{"props":[{{"name":"realName","value":["{NAME}"]}}]}}"#),
+        ),
+    ] {
+        rows.push(dirty(F, what, json("/json", body)));
+    }
+    rows.push(dirty(
+        F,
+        "key/value pairs as form keys: f[0][key]=realName&f[0][value]=…",
+        form(
+            "/form",
+            format!("f[0][key]=realName&f[0][value]={}", pct(NAME)),
+        ),
+    ));
+    rows.push(dirty(
+        P,
+        "key/value pairs as query keys, value first: a.1.value=…&a.1.name=idNo",
+        Raw::get(format!("/query?a.1.value={ID15}&a.1.name=idNo")),
+    ));
+    rows.push(clean(
+        F,
+        "key/value pairs as form keys naming nothing: f[0][key]=color&f[0][value]=red",
+        form("/form", "f[0][key]=color&f[0][value]=red"),
+    ));
+    rows.push(dirty(
+        P,
+        "key/value JSON in a cookie",
+        Raw::get("/headers").h(
+            "Cookie",
+            format!("u={}", pct(&format!(r#"{{"k":"sfzh","v":"{ID15}"}}"#))),
+        ),
+    ));
+    rows.push(dirty(
+        P,
+        "key/value JSON in a query parameter",
+        Raw::get(format!(
+            "/query?filter={}",
+            pct(&format!(r#"[{{"name":"idNo","value":"{ID15}"}}]"#))
+        )),
+    ));
+    rows.push(dirty(
+        P,
+        "key/value JSON in a multipart JSON file",
+        Raw::post(
+            "/multipart",
+            Some(MULTIPART),
+            multipart(&[file_part(
+                "meta",
+                "meta.json",
+                "application/json",
+                format!(r#"[{{"fieldName":"idCardNo","fieldValue":"{ID15}"}}]"#).as_bytes(),
+            )]),
+        ),
+    ));
+    for (what, body) in [
+        (
+            "key/value: product options stay clean",
+            r#"{"items":[{"key":"color","value":"红色"},{"key":"size","value":"XL"}]}"#,
+        ),
+        (
+            "key/value: a flag about identity stays clean",
+            r#"{"settings":[{"name":"idCardVerified","value":true},{"name":"nickname","value":"bob"}]}"#,
+        ),
+    ] {
+        rows.push(clean(F, what, json("/json", body)));
+    }
+    // `docNo`: context for the 15-digit ID, not an identity field by its name.
+    rows.push(dirty(
+        F,
+        "15-digit ID under `doc_no` of a passenger record",
+        json(
+            "/json",
+            format!(r#"{{"passengers":[{{"docType":"NI","doc_no":"{ID15}"}}]}}"#),
+        ),
+    ));
+    for value in ["SO-20240517-0001", "20240517", "E20240517"] {
+        rows.push(clean(
+            F,
+            format!("voucher number `{value}` under `docNo` stays clean"),
+            json("/json", format!(r#"{{"docNo":"{value}"}}"#)),
+        ));
+    }
+    // Digits that are not `Nd`: circled, negative circled, super- and subscript.
+    for (what, value) in [
+        ("negative circled digits", "❶❶⓿❶⓿❺❶❾❹❾❶❷❸❶⓿⓿❷X"),
+        ("double circled digits", "⓵⓵⓿⓵⓿⓹⓵⓽⓸⓽⓵⓶⓷⓵⓿⓿⓶X"),
+        ("superscript digits", "¹¹⁰¹⁰⁵¹⁹⁴⁹¹²³¹⁰⁰²X"),
+        ("subscript digits", "₁₁₀₁₀₅₁₉₄₉₁₂₃₁₀₀₂X"),
+        ("circled digits mixed with ASCII", "110105①⑨④⑨1231002X"),
+    ] {
+        rows.push(dirty(
+            N,
+            format!("ID in {what}, under a neutral key"),
+            json("/json", format!(r#"{{"bio":"{value}"}}"#)),
+        ));
+    }
+    let circled = "①①⓪①⓪⑤①⑨④⑨①②③①⓪⓪②X";
+    rows.push(dirty(
+        N,
+        "ID in circled digits in a form value",
+        form("/form", format!("note={}", pct(circled))),
+    ));
+    rows.push(dirty(
+        N,
+        "ID in circled digits in a query",
+        Raw::get(format!("/query?q={}", pct(circled))),
+    ));
+    rows.push(dirty(
+        N,
+        "ID in circled digits in a header",
+        Raw::get("/headers").h("X-Note", circled),
+    ));
+    rows.push(clean(
+        N,
+        "a remark numbered ①②③ with “quotes” and … stays clean",
+        json(
+            "/json",
+            r#"{"remark":"①请尽快发货 ②周末不在家，放“快递柜”… ③谢谢！订单 20240517"}"#,
+        ),
+    ));
+    rows.push(clean(
+        N,
+        "footnote marks ¹ ² ³ beside a date stay clean",
+        json(
+            "/json",
+            r#"{"note":"价格¹ 满减² 包邮³ 2024年5月17日 13800138000"}"#,
+        ),
+    ));
+    // GBK without a charset, and charsets declared on multipart parts.
+    let gbk = |parts: &[&[u8]]| parts.concat();
+    const SFZHM: &[u8] = &[0xc9, 0xed, 0xb7, 0xdd, 0xd6, 0xa4, 0xba, 0xc5, 0xc2, 0xeb];
+    const XINGMING: &[u8] = &[0xd0, 0xd5, 0xc3, 0xfb];
+    const ZHANGWEI: &[u8] = &[0xd5, 0xc5, 0xce, 0xb0];
+    const HUZHAO: &[u8] = &[0xbb, 0xa4, 0xd5, 0xd5];
+    rows.push(dirty(
+        T,
+        "GBK text with no charset, 身份证号码 label and a 15-digit ID",
+        Raw::post(
+            "/bytes",
+            Some("text/plain"),
+            gbk(&[SFZHM, b":", ID15.as_bytes()]),
+        ),
+    ));
+    rows.push(dirty(
+        P,
+        "multipart GBK CSV with no charset: 姓名,身份证号码 header and a 15-digit ID",
+        Raw::post(
+            "/multipart",
+            Some(MULTIPART),
+            multipart(&[file_part(
+                "roster",
+                "staff.csv",
+                "text/csv",
+                &gbk(&[
+                    XINGMING,
+                    b",",
+                    SFZHM,
+                    b"\r\n",
+                    ZHANGWEI,
+                    b",",
+                    ID15.as_bytes(),
+                    b"\r\n",
+                ]),
+            )]),
+        ),
+    ));
+    rows.push(dirty(
+        P,
+        "multipart text field (no file) declared charset=gb18030: 姓名 and a 15-digit ID",
+        Raw::post(
+            "/multipart",
+            Some(MULTIPART),
+            multipart(&[gbk(&[
+                format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"note\"\r\nContent-Type: text/plain; charset=gb18030\r\n\r\n").as_bytes(),
+                XINGMING,
+                b" ",
+                ZHANGWEI,
+                b" ",
+                ID15.as_bytes(),
+                b"\r\n",
+            ])]),
+        ),
+    ));
+    rows.push(dirty(
+        P,
+        "multipart GBK part declared charset=gbk: 护照 label and a passport",
+        Raw::post(
+            "/multipart",
+            Some(MULTIPART),
+            multipart(&[gbk(&[
+                format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"f\"; filename=\"f.txt\"\r\nContent-Type: text/plain; charset=gbk\r\n\r\n").as_bytes(),
+                HUZHAO,
+                b" ",
+                PASSPORT.as_bytes(),
+                b"\r\n",
+            ])]),
+        ),
+    ));
+    // A name label in free text gives context to the number after it.
+    rows.push(dirty(
+        N,
+        "text: 姓名 label, a name and a 15-digit ID",
+        text("/bytes", format!("姓名：{NAME} {ID15}")),
+    ));
+    rows.push(clean(
+        N,
+        "text: a consignee's name and phone stay clean",
+        text(
+            "/bytes",
+            format!("收货人：{NAME} 电话 13800138000 订单 202405170001"),
+        ),
+    ));
+    // Bounded refusals and equal limits for the new shapes.
+    let mut many = String::from("[");
+    while many.len() < 900 * 1024 {
+        many.push_str(&format!(r#"{{"key":"idNo","value":"{ID15}"}},"#));
+    }
+    many.push_str(r#"{"key":"x","value":"y"}]"#);
+    rows.push(dirty(
+        A,
+        "about 21,000 key/value identity members: the refusal stays small",
+        Raw::post("/bytes", Some("application/json"), many),
+    ));
+    let mut prose = String::from(r#"{"remark":""#);
+    while prose.len() < 900 * 1024 {
+        prose.push_str("①请尽快发货，“周末”不在家…②谢谢！");
+    }
+    prose.push_str(r#""}"#);
+    rows.push(clean(
+        S,
+        "clean 900 KiB of Chinese prose with ① “ ” …: served to both",
+        Raw::post("/bytes", Some("application/json"), prose),
+    ));
 }
 
 /// Class 1: the body read for what it is, whatever it declares.
@@ -988,7 +1258,8 @@ fn declared_type(rows: &mut Vec<Row>) {
 /// Class 2: identity words in every spelling.
 fn field_names(rows: &mut Vec<Row>) {
     use Class::FieldNames as C;
-    const VOCAB: &str = "detector: `docNo` is left out of the vocabulary on purpose (any document's number: invoices, waybills, contracts; docs/DETECTOR.md), so a 15-digit ID under it has no context; closing it needs a term that does not refuse those (a service adds it: Detector::add_field_names([\"docNo\"]))";
+    // A row of these tables that netid cannot meet yet is marked `true` and says why here.
+    const VOCAB: &str = "detector: a document-number key the vocabulary does not read";
     // A 15-digit ID needs context: only the key gives it.
     for (key, gap) in [
         ("idNo", false),
@@ -1008,7 +1279,7 @@ fn field_names(rows: &mut Vec<Row>) {
         ("customer_id_card", false),
         ("applicantIdNumber", false),
         ("documentNumber", false),
-        ("docNo", true),
+        ("docNo", false),
         ("certificateNumber", false),
         ("credentialNo", false),
         ("sfzhm", false),
@@ -1142,12 +1413,12 @@ fn field_names(rows: &mut Vec<Row>) {
         (
             "key/value pairs: {\"key\":\"realName\",\"value\":…}",
             format!(r#"{{"fields":[{{"key":"realName","value":"{NAME}"}}]}}"#),
-            true,
+            false,
         ),
         (
             "key/value pairs: {\"name\":\"idNo\",\"value\":…}",
             format!(r#"{{"attrs":[{{"name":"idNo","value":"{ID15}"}}]}}"#),
-            true,
+            false,
         ),
         (
             "upper-case key IDNO",
@@ -1212,7 +1483,7 @@ fn field_names(rows: &mut Vec<Row>) {
 /// Class 3: the same number, written otherwise.
 fn normalisation(rows: &mut Vec<Row>) {
     use Class::Normalisation as C;
-    const NORM: &str = "detector: circled digits (① ⓪, Unicode No, not Nd) are not read as digits: matching them needs lead byte E2 (also “ ” — …, frequent in Chinese text) on the JSON scanner's per-byte fast path, a cost to measure in benches/detector.rs first";
+    const NORM: &str = "detector: a way of writing digits the matcher does not read";
     let sep = |s: &str| format!("110105{s}19491231{s}002X");
     for (what, value, gap) in [
         ("ID with spaces", sep(" "), false),
@@ -1285,7 +1556,7 @@ fn normalisation(rows: &mut Vec<Row>) {
         (
             "ID in circled digits",
             "①①⓪①⓪⑤①⑨④⑨①②③①⓪⓪②X".to_owned(),
-            true,
+            false,
         ),
         (
             "ID fully \\u-escaped",
@@ -1854,7 +2125,7 @@ fn places(rows: &mut Vec<Row>) {
         (
             "multipart GBK text part declared charset=gbk",
             multipart(&[[format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"n\"; filename=\"n.txt\"\r\nContent-Type: text/plain; charset=gbk\r\n\r\n").as_bytes(), &[0xd0, 0xd5, 0xc3, 0xfb, b':', 0xd5, 0xc5, 0xce, 0xb0, b' '], ID15.as_bytes(), b"\r\n"].concat()]),
-            Some("detector: a multipart part is decoded as UTF-8 or UTF-16 with a BOM, not by its declared charset (multipart.rs as_text); and even decoded, the 15-digit number has no ID label before it (only 姓名 before the name), and a 15-digit number needs one: a rule that a 姓名 label gives context to a number after it is also needed"),
+            None,
         ),
     ] {
         let mut r = dirty(C, what, Raw::post("/multipart", Some(MULTIPART), body));
@@ -3367,8 +3638,11 @@ fn summarize(adapter: &str, report: &Report) {
         report.failures.len(),
         report.failures.join("\n")
     );
+    // `MAX_GAPS` may be 0: the comparison is still the rule (more gaps than before fail).
+    #[allow(clippy::absurd_extreme_comparisons)]
+    let within = report.gaps.len() <= MAX_GAPS;
     assert!(
-        report.gaps.len() <= MAX_GAPS,
+        within,
         "{} known gaps through {adapter}, more than the {MAX_GAPS} of before: a regression",
         report.gaps.len()
     );

@@ -1368,11 +1368,26 @@ fn digits_of_every_script_are_digits() {
         only(&json_value("remark", &mixed)).0,
         FindingKind::ResidentId
     );
-    // Numerals that are not decimal digits: superscripts, circled, Roman, CJK numerals.
+    // Characters that stand for one digit without being `Nd` (Numeric_Type=Digit): superscripts,
+    // circled, negative circled, subscripts, with a full stop.
     for text in [
         "¹¹⁰¹⁰⁵¹⁹⁴⁹¹²³¹⁰⁰²X",
         "①①⓪①⓪⑤①⑨④⑨①②③①⓪⓪②X",
+        "❶❶⓿❶⓿❺❶❾❹❾❶❷❸❶⓿⓿❷X",
+        "₁₁₀₁₀₅₁₉₄₉₁₂₃₁₀₀₂X",
+        "⒈⒈0⒈0⒌⒈⒐⒋⒐⒈⒉⒊⒈00⒉X",
+    ] {
+        assert_eq!(
+            only(&json_value("remark", text)),
+            (FindingKind::ResidentId, Confidence::Checked),
+            "{text}"
+        );
+    }
+    // Numerals that are not one digit each: Roman, CJK numerals, numbers of two digits.
+    for text in [
+        "ⅠⅠⅩⅠⅩⅤ",
         "一一〇一〇五一九四九一二三一〇〇二X",
+        "⑪⓪⑤⑲④⑨⑫③①⓪⓪②X",
     ] {
         clean(&json_value("remark", text), text);
     }
