@@ -11,6 +11,8 @@ use super::finding::{Finding, Located, Redacted};
 use super::rules::{Scratch, ValueCtx, match_value, may_start_digit, worth_matching};
 use super::{Detector, ScanError};
 
+mod quiet;
+
 /// How far a window reaches back for a label: the matcher looks 20 characters back, up to 3
 /// bytes each in UTF-8.
 const CONTEXT: usize = 64;
@@ -81,7 +83,15 @@ pub struct StreamScanner {
     /// Lines finished so far.
     lines: u64,
     bytes: u64,
+    /// Skip the matcher on lines the quick test proves quiet (see [`quiet`]); off only in the
+    /// tests that compare both paths.
+    fast: bool,
+    /// Whether each key seen on a JSON line is identity-bearing, by a cheap hash of its bytes.
+    key_slots: Vec<(Box<[u8]>, bool)>,
 }
+
+/// Slots of the key-class cache (a power of two).
+const KEY_SLOTS: usize = 512;
 
 impl StreamScanner {
     pub(super) fn new(det: Detector, format: StreamFormat, today: u32) -> Self {
@@ -102,6 +112,8 @@ impl StreamScanner {
             line_len: 0,
             lines: 0,
             bytes: 0,
+            fast: true,
+            key_slots: Vec::new(),
         }
     }
 
@@ -170,12 +182,15 @@ impl StreamScanner {
         let len = base + buf.len();
         self.line_len = len;
         // A line that is not JSON is read as text.
-        if self.format == StreamFormat::JsonLines
-            && !self.windowed
-            && len <= self.max_line
-            && self.json_line(buf, out).is_ok()
-        {
-            return;
+        if self.format == StreamFormat::JsonLines && !self.windowed && len <= self.max_line {
+            if self.fast && self.quiet_json(buf) {
+                // Nothing either way: as JSON its values are read without identity context,
+                // as text (were it not JSON) the quick test proved it quiet.
+                return;
+            }
+            if self.json_line(buf, out).is_ok() {
+                return;
+            }
         }
         self.windows(buf, base, true, out);
     }
@@ -243,6 +258,9 @@ impl StreamScanner {
         report: std::ops::Range<usize>,
         out: &mut Vec<Located>,
     ) {
+        if self.fast && !quiet::look(bytes).busy {
+            return;
+        }
         let (mut digits, mut stars) = (0usize, 0usize);
         for &b in bytes {
             digits += usize::from(b.is_ascii_digit() || (b >= 0xc0 && may_start_digit(b)));
@@ -282,6 +300,37 @@ impl StreamScanner {
                 field: None,
             });
         }
+    }
+
+    /// Whether a whole JSON line is proved to hold nothing: quiet as text (see [`quiet`]), no
+    /// escape that could hide a key or digit, no exponent that could make a long number
+    /// (`1.1e17`), and no identity-bearing key (whose values count whatever they hold).
+    fn quiet_json(&mut self, line: &[u8]) -> bool {
+        let seen = quiet::look(line);
+        if seen.busy || seen.backslash || seen.exponent {
+            return false;
+        }
+        if self.key_slots.is_empty() {
+            self.key_slots = vec![(Box::default(), false); KEY_SLOTS];
+        }
+        let (det, slots) = (&self.det, &mut self.key_slots);
+        quiet::keys(line, |key| {
+            // FNV-1a: keys are short, and the same few recur on every line.
+            let hash = key.iter().fold(0x811c_9dc5u32, |h, &b| {
+                (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+            });
+            let slot = &mut slots[hash as usize & (KEY_SLOTS - 1)];
+            if *slot.0 != *key || slot.0.is_empty() {
+                // ASCII (the line is): the key's text is its bytes.
+                let text = std::str::from_utf8(key).unwrap_or_default();
+                let identity = matches!(
+                    det.names.classify(text),
+                    super::fields::FieldClass::Identity(_)
+                );
+                *slot = (key.into(), identity);
+            }
+            !slot.1
+        })
     }
 
     /// Scans a whole line as JSON; an error when it is not JSON. A blank line is clean.

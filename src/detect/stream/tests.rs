@@ -214,3 +214,102 @@ fn remembered_key_classes_follow_the_vocabulary() {
         assert_eq!(found[0].finding.kind, FindingKind::IdentityFieldName);
     }
 }
+
+/// Pieces of JSON-like and log-like lines for comparing the quick path with the matcher alone:
+/// identity values, look-alikes (wrong check characters, 16-digit runs, phone numbers), labels
+/// of both scripts and cases, identity and neutral field names, escapes and exponents.
+fn line_piece() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        Just(b"{\"idNo\":\"".to_vec()),
+        Just(b"{\"id_card\":".to_vec()),
+        Just(b"\"name\":\"".to_vec()),
+        Just(b"\"userName\":\"x\",".to_vec()),
+        Just(b"\"creditCode\":\"".to_vec()),
+        Just(b"{\"uid\":".to_vec()),
+        Just(b"\"note\":\"".to_vec()),
+        Just(b"\"phone\":\"13812345678\"".to_vec()),
+        Just(b"\"birthday\":{\"year\":1990}".to_vec()),
+        Just(b"\",".to_vec()),
+        Just(b"\"}".to_vec()),
+        Just(b"}".to_vec()),
+        Just(b":".to_vec()),
+        Just(b"11010519491231002X".to_vec()),
+        Just(b"11010519491231002".to_vec()),
+        Just(b"110105194912310021".to_vec()),
+        Just(b"1101051949123100".to_vec()),
+        Just(b"91350100M000100Y43".to_vec()),
+        Just(b"110105 1949 1231 002x".to_vec()),
+        Just(b"110105_19491231_002X".to_vec()),
+        Just(b"110101********1233".to_vec()),
+        Just(b"1.1010519491231002e17".to_vec()),
+        Just(b"1e17".to_vec()),
+        Just(b"\\u0031\\u0031".to_vec()),
+        Just(b"\\\"idNo\\\":\\\"".to_vec()),
+        Just(b"PASSPORT G12345678".to_vec()),
+        Just(b"Id No 110105491231002".to_vec()),
+        Just(b"e12345678".to_vec()),
+        Just(b"H12345678".to_vec()),
+        Just(b"0561682001(D)".to_vec()),
+        Just("身份证".as_bytes().to_vec()),
+        Just("台胞证".as_bytes().to_vec()),
+        Just("居住证".as_bytes().to_vec()),
+        Just("１１０１０５".as_bytes().to_vec()),
+        Just(b"*".to_vec()),
+        Just(b"\n".to_vec()),
+        Just(b" ".to_vec()),
+        Just(b"-".to_vec()),
+        Just(b".".to_vec()),
+        "[0-9]{1,20}".prop_map(String::into_bytes),
+        "[a-zA-Z ]{1,12}".prop_map(String::into_bytes),
+    ]
+}
+
+/// Scans with the quick test (`fast`) or with the matcher on every line.
+fn scan_path(format: StreamFormat, fast: bool, input: &[u8], cuts: &[usize]) -> Vec<Located> {
+    let mut s = scanner(format, WINDOW);
+    s.fast = fast;
+    let mut out = Vec::new();
+    let mut at = 0;
+    for &cut in cuts {
+        let cut = cut.clamp(at, input.len());
+        s.feed(&input[at..cut], &mut out);
+        at = cut;
+    }
+    s.feed(&input[at..], &mut out);
+    s.finish(&mut out);
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1024))]
+
+    #[test]
+    fn the_quick_path_finds_what_the_matcher_finds(
+        input in prop::collection::vec(line_piece(), 0..40).prop_map(|p| p.concat()),
+        cuts in prop::collection::vec(0usize..600, 0..8),
+        json in any::<bool>(),
+    ) {
+        let format = if json { StreamFormat::JsonLines } else { StreamFormat::Text };
+        let mut cuts = cuts;
+        cuts.sort_unstable();
+        // The matcher alone, on the whole input; the quick path, split anywhere (field names
+        // and numbers cut across chunks).
+        let plain = scan_path(format, false, &input, &[]);
+        let fast = scan_path(format, true, &input, &cuts);
+        prop_assert_eq!(fast, plain);
+    }
+}
+
+#[test]
+fn the_quick_path_skips_nothing_of_a_known_corpus_line() {
+    // A line of benches' corpus with a valid ID under idNo, and one with a wrong check
+    // character in free text: both paths agree, and the first is found.
+    let line = br#"{"ts":"2026-01-05T01:02:03.004Z","level":"INFO","order":"20240001234567","user":{"uid":12345678,"phone":"13812345678","idNo":"11010519491231002X"},"amount":12.34,"note":"ref 110105194912310021 checked"}
+"#;
+    for format in [StreamFormat::Text, StreamFormat::JsonLines] {
+        let fast = scan_path(format, true, line, &[]);
+        assert_eq!(fast, scan_path(format, false, line, &[]));
+        assert_eq!(fast.len(), 1, "{format:?}");
+        assert_eq!(fast[0].finding.kind, FindingKind::ResidentId);
+    }
+}

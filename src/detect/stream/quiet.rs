@@ -1,0 +1,222 @@
+//! The quick test that lets most lines of stored data skip the matcher: a word-at-a-time (SWAR,
+//! eight bytes per `u64`) pass that proves a line can hold nothing the matcher would report.
+//!
+//! Why it is exact, for ASCII text scanned without field context ([`super::StreamFormat::Text`],
+//! and the values of a JSON line whose keys are not identity-bearing): every pattern the matcher
+//! reports without context is an 18-character number with a check character (17 or 18 digits
+//! chained by the separators `rules::Matcher::separator` allows), or a masked number (3 `*` or
+//! more). The patterns without a check character (legacy 15-digit, permits, passports, the 2017
+//! card) are reported only after a label (`passport`, `id no`, 身份证, …). So a line is quiet when
+//! it is ASCII, has fewer than 3 `*`, no ASCII label anywhere (case-insensitively, wherever it
+//! starts), and no run of chain bytes (digits, spaces, `-./_+`, tab and line-break controls, and
+//! `X`) holding 17 digits or more. Anything else goes to the matcher, as before.
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+/// Turns ASCII upper-case letters into lower case (and leaves the high bit alone).
+const CASE: u64 = 0x2020_2020_2020_2020;
+
+/// The fewest digits of a number the matcher reports without context (17 and an `X`).
+const LONG_RUN: u32 = 17;
+
+/// ASCII labels (`rules::ASCII_LABELS`), lower case: a line with one of these anywhere goes to
+/// the matcher.
+const LABELS: &[&[u8]] = &[
+    b"passport",
+    b"id card",
+    b"idcard",
+    b"id no",
+    b"idno",
+    b"id number",
+];
+
+/// The high bit of each byte of `x` (bytes below 0x80) that is in `lo..=hi`.
+#[inline(always)]
+fn in_range(x: u64, lo: u8, hi: u8) -> u64 {
+    // Per byte, x + (0x80 - lo) reaches 0x80 exactly when x >= lo, and x + (0x7f - hi) when
+    // x > hi; neither sum leaves its byte (x < 0x80), so bytes do not carry into each other.
+    let ge = x.wrapping_add(LO * u64::from(0x80 - lo));
+    let gt = x.wrapping_add(LO * u64::from(0x7f - hi));
+    ge & !gt & HI
+}
+
+/// What the quick pass saw in a line.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct Seen {
+    /// The matcher may find something: a non-ASCII byte, 3 `*`, a label or a long digit run.
+    pub(super) busy: bool,
+    /// A backslash (a JSON escape: a key or digit may hide behind it).
+    pub(super) backslash: bool,
+    /// An `e` or `E` right after a digit (a JSON exponent: `1.1e17` is 18 digits).
+    pub(super) exponent: bool,
+}
+
+/// Reads `bytes` eight at a time; stops early once it is `busy` (the rest is not needed).
+pub(super) fn look(bytes: &[u8]) -> Seen {
+    let mut seen = Seen::default();
+    let mut run = 0u32;
+    let mut stars = 0u32;
+    let mut prev_digit = 0u64;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0usize;
+    let mut step = |w: u64, at: usize, seen: &mut Seen| -> bool {
+        if w & HI != 0 {
+            return true;
+        }
+        let lower = w | CASE;
+        let digits = in_range(w, b'0', b'9');
+        let chain = in_range(w, b'-', b'9')
+            | in_range(w, b'\t', b'\r')
+            | in_range(w, b' ', b' ')
+            | in_range(w, b'+', b'+')
+            | in_range(w, b'_', b'_')
+            | in_range(lower, b'x', b'x');
+        stars += in_range(w, b'*', b'*').count_ones();
+        if stars >= 3 {
+            return true;
+        }
+        seen.backslash |= in_range(w, b'\\', b'\\') != 0;
+        // The digit flags moved up one byte (and the last byte of the previous word in).
+        let before = (digits << 8) | prev_digit;
+        prev_digit = digits >> 56;
+        seen.exponent |= before & in_range(lower, b'e', b'e') != 0;
+        let mut starts = in_range(lower, b'i', b'i') | in_range(lower, b'p', b'p');
+        while starts != 0 {
+            let i = at + (starts.trailing_zeros() / 8) as usize;
+            starts &= starts - 1;
+            if label_at(bytes, i) {
+                return true;
+            }
+        }
+        let other = !chain & HI;
+        if other == 0 {
+            run += digits.count_ones();
+        } else {
+            // Digits before the first other byte continue the run; those after the last one
+            // start the next. Between them, at most six: never a long run.
+            let first = other.trailing_zeros();
+            run += (digits & ((1u64 << first) - 1)).count_ones();
+            if run >= LONG_RUN {
+                return true;
+            }
+            let last = 63 - other.leading_zeros();
+            run = digits.checked_shr(last + 1).unwrap_or(0).count_ones();
+        }
+        run >= LONG_RUN
+    };
+    for c in chunks.by_ref() {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        if step(u64::from_le_bytes(w), at, &mut seen) {
+            seen.busy = true;
+            return seen;
+        }
+        at += 8;
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        // Padded with NUL, which is no chain byte: the run ends with the line.
+        let mut w = [0u8; 8];
+        w[..rest.len()].copy_from_slice(rest);
+        if step(u64::from_le_bytes(w), at, &mut seen) {
+            seen.busy = true;
+        }
+    }
+    seen
+}
+
+/// Whether an ASCII label starts at `i` (case-insensitively).
+fn label_at(bytes: &[u8], i: usize) -> bool {
+    let rest = &bytes[i..];
+    LABELS
+        .iter()
+        .any(|l| rest.len() >= l.len() && rest[..l.len()].eq_ignore_ascii_case(l))
+}
+
+/// The keys of a JSON line with no backslash, where it is valid JSON: each string followed by
+/// `:` (after spaces). On a line that is not JSON the result means nothing, and nothing uses it:
+/// such a line is read as text.
+pub(super) fn keys(line: &[u8], mut each: impl FnMut(&[u8]) -> bool) -> bool {
+    let mut rest = line;
+    while let Some(open) = memchr::memchr(b'"', rest) {
+        let after = &rest[open + 1..];
+        let Some(close) = memchr::memchr(b'"', after) else {
+            return true;
+        };
+        let s = &after[..close];
+        let tail = &after[close + 1..];
+        let colon = tail
+            .iter()
+            .position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+            .is_some_and(|p| tail[p] == b':');
+        if colon && !each(s) {
+            return false;
+        }
+        rest = tail;
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn busy(s: &str) -> bool {
+        look(s.as_bytes()).busy
+    }
+
+    #[test]
+    fn ranges_per_byte() {
+        let w = u64::from_le_bytes(*b"a0/9:X x");
+        let d = in_range(w, b'0', b'9');
+        assert_eq!(d, 0x80 << 8 | 0x80 << 24);
+    }
+
+    #[test]
+    fn what_is_quiet() {
+        assert!(!busy(
+            r#"{"ts":"2026-01-05T12:34:56.789Z","order":"20240001234567","uid":12345678}"#
+        ));
+        assert!(!busy("1234567890123456"), "16 digits");
+        assert!(busy("12345678901234567"), "17 digits");
+        assert!(
+            busy("x 110105 1949 1231 002X y"),
+            "digits chained by spaces"
+        );
+        assert!(busy("110105-19491231-002"), "chained by dashes");
+        assert!(!busy("110105:19491231:002"), "':' is no separator");
+        assert!(busy("a * b * c *"), "three stars");
+        assert!(busy("my PassPort G1234"), "a label");
+        assert!(busy("xidno"), "a label anywhere");
+        assert!(busy("身份证"), "not ASCII");
+        for n in 0..40 {
+            // Runs across word boundaries at every alignment.
+            let s = format!("{}{}", "a".repeat(n), "1".repeat(17));
+            assert!(busy(&s), "{n}");
+            let s = format!("{}{}b", "a".repeat(n), "1".repeat(16));
+            assert!(!busy(&s), "{n}");
+        }
+        assert!(look(b"1e17").exponent);
+        assert!(!look(b"level").exponent);
+        assert!(look(br#""a\"b""#).backslash);
+    }
+
+    #[test]
+    fn labels_are_the_matchers() {
+        let matcher: Vec<&[u8]> = crate::detect::rules::ASCII_LABELS
+            .iter()
+            .map(|(l, _)| *l)
+            .collect();
+        assert_eq!(LABELS, matcher.as_slice());
+    }
+
+    #[test]
+    fn keys_of_a_line() {
+        let mut got = Vec::new();
+        keys(br#"{"a":1,"b" : {"c":"d:"},"e":[":"]}"#, |k| {
+            got.push(String::from_utf8_lossy(k).into_owned());
+            true
+        });
+        assert_eq!(got, ["a", "b", "c", "e"]);
+    }
+}
