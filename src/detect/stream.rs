@@ -86,6 +86,8 @@ pub struct StreamScanner {
     /// Skip the matcher on lines the quick test proves quiet (see [`quiet`]); off only in the
     /// tests that compare both paths.
     fast: bool,
+    /// The long digit runs of the current line (reused).
+    runs: Vec<(usize, usize)>,
     /// Whether each key seen on a JSON line is identity-bearing, by a cheap hash of its bytes.
     key_slots: Vec<(Box<[u8]>, bool)>,
 }
@@ -113,6 +115,7 @@ impl StreamScanner {
             lines: 0,
             bytes: 0,
             fast: true,
+            runs: Vec::new(),
             key_slots: Vec::new(),
         }
     }
@@ -258,8 +261,20 @@ impl StreamScanner {
         report: std::ops::Range<usize>,
         out: &mut Vec<Located>,
     ) {
-        if self.fast && !quiet::look(bytes).busy {
-            return;
+        if self.fast {
+            let mut runs = std::mem::take(&mut self.runs);
+            let seen = quiet::look(bytes, &mut runs);
+            if !seen.busy {
+                // ASCII, no label, fewer than 3 `*`: the matcher finds, in the whole window,
+                // what it finds in each long run of digits (see `quiet`), nothing elsewhere.
+                for &(s, e) in &runs {
+                    let text = std::str::from_utf8(&bytes[s..e]).unwrap_or_default();
+                    self.emit(text, at + s, &report, out);
+                }
+                self.runs = runs;
+                return;
+            }
+            self.runs = runs;
         }
         let (mut digits, mut stars) = (0usize, 0usize);
         for &b in bytes {
@@ -277,6 +292,18 @@ impl StreamScanner {
                 decoded.as_str()
             }
         };
+        self.emit(text, at, &report, out);
+    }
+
+    /// Matches `text`, which starts at `at` in the line, reporting matches that start in
+    /// `report`.
+    fn emit(
+        &mut self,
+        text: &str,
+        at: usize,
+        report: &std::ops::Range<usize>,
+        out: &mut Vec<Located>,
+    ) {
         match_value(&mut self.scratch, text, ValueCtx::default(), self.today);
         // In the order they start, whichever pass found them (numbers, then masked numbers).
         self.scratch.hits.sort_by_key(|h| h.span.0);
@@ -306,8 +333,22 @@ impl StreamScanner {
     /// escape that could hide a key or digit, no exponent that could make a long number
     /// (`1.1e17`), and no identity-bearing key (whose values count whatever they hold).
     fn quiet_json(&mut self, line: &[u8]) -> bool {
-        let seen = quiet::look(line);
-        if seen.busy || seen.backslash || seen.exponent {
+        let mut runs = std::mem::take(&mut self.runs);
+        let seen = quiet::look(line, &mut runs);
+        let mut quiet = !(seen.busy || seen.backslash || seen.exponent);
+        // A long run of digits: quiet still when the matcher finds nothing in it (a value's
+        // numbers are the line's, in the same runs, and keys without identity context add
+        // nothing a value would need).
+        for &(s, e) in &runs {
+            if !quiet {
+                break;
+            }
+            let text = std::str::from_utf8(&line[s..e]).unwrap_or_default();
+            match_value(&mut self.scratch, text, ValueCtx::default(), self.today);
+            quiet = self.scratch.hits.is_empty();
+        }
+        self.runs = runs;
+        if !quiet {
             return false;
         }
         if self.key_slots.is_empty() {

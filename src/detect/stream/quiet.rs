@@ -43,7 +43,7 @@ fn in_range(x: u64, lo: u8, hi: u8) -> u64 {
 /// What the quick pass saw in a line.
 #[derive(Debug, Default, Clone, Copy)]
 pub(super) struct Seen {
-    /// The matcher may find something: a non-ASCII byte, 3 `*`, a label or a long digit run.
+    /// Only the matcher can tell: a non-ASCII byte, 3 `*` or a label (the pass stops there).
     pub(super) busy: bool,
     /// A backslash (a JSON escape: a key or digit may hide behind it).
     pub(super) backslash: bool,
@@ -51,15 +51,22 @@ pub(super) struct Seen {
     pub(super) exponent: bool,
 }
 
-/// Reads `bytes` eight at a time; stops early once it is `busy` (the rest is not needed).
-pub(super) fn look(bytes: &[u8]) -> Seen {
+/// Reads `bytes` eight at a time, putting in `runs` the runs of chain bytes with 17 digits or
+/// more (`start..end`); stops early once it is `busy` (`runs` then means nothing). When it is
+/// not, the matcher can find only 18-character numbers, each inside one of `runs`, and finds
+/// the same there as in the whole line: a chain never crosses a byte outside the runs, and
+/// without a label or `*` nothing else counts.
+pub(super) fn look(bytes: &[u8], runs: &mut Vec<(usize, usize)>) -> Seen {
+    runs.clear();
     let mut seen = Seen::default();
+    // Digits in the current run, and where it started.
     let mut run = 0u32;
+    let mut run_start = 0usize;
     let mut stars = 0u32;
     let mut prev_digit = 0u64;
     let mut chunks = bytes.chunks_exact(8);
     let mut at = 0usize;
-    let mut step = |w: u64, at: usize, seen: &mut Seen| -> bool {
+    let mut step = |w: u64, at: usize, seen: &mut Seen, runs: &mut Vec<(usize, usize)>| -> bool {
         if w & HI != 0 {
             return true;
         }
@@ -92,35 +99,34 @@ pub(super) fn look(bytes: &[u8]) -> Seen {
         if other == 0 {
             run += digits.count_ones();
         } else {
-            // Digits before the first other byte continue the run; those after the last one
-            // start the next. Between them, at most six: never a long run.
+            // Digits before the first other byte end the run; those after the last one start
+            // the next. Between them, at most six: never a long run.
             let first = other.trailing_zeros();
             run += (digits & ((1u64 << first) - 1)).count_ones();
             if run >= LONG_RUN {
-                return true;
+                runs.push((run_start, at + (first / 8) as usize));
             }
             let last = 63 - other.leading_zeros();
             run = digits.checked_shr(last + 1).unwrap_or(0).count_ones();
+            run_start = at + (last / 8) as usize + 1;
         }
-        run >= LONG_RUN
+        false
     };
     for c in chunks.by_ref() {
         let mut w = [0u8; 8];
         w.copy_from_slice(c);
-        if step(u64::from_le_bytes(w), at, &mut seen) {
+        if step(u64::from_le_bytes(w), at, &mut seen, runs) {
             seen.busy = true;
             return seen;
         }
         at += 8;
     }
+    // The rest padded with NUL, which is no chain byte: a run ends with the line.
     let rest = chunks.remainder();
-    if !rest.is_empty() {
-        // Padded with NUL, which is no chain byte: the run ends with the line.
-        let mut w = [0u8; 8];
-        w[..rest.len()].copy_from_slice(rest);
-        if step(u64::from_le_bytes(w), at, &mut seen) {
-            seen.busy = true;
-        }
+    let mut w = [0u8; 8];
+    w[..rest.len()].copy_from_slice(rest);
+    if step(u64::from_le_bytes(w), at, &mut seen, runs) {
+        seen.busy = true;
     }
     seen
 }
@@ -161,8 +167,17 @@ pub(super) fn keys(line: &[u8], mut each: impl FnMut(&[u8]) -> bool) -> bool {
 mod tests {
     use super::*;
 
+    /// Whether the matcher must look: busy, or a long run.
     fn busy(s: &str) -> bool {
-        look(s.as_bytes()).busy
+        let mut runs = Vec::new();
+        let seen = look(s.as_bytes(), &mut runs);
+        seen.busy || !runs.is_empty()
+    }
+
+    fn runs(s: &str) -> Vec<(usize, usize)> {
+        let mut runs = Vec::new();
+        assert!(!look(s.as_bytes(), &mut runs).busy);
+        runs
     }
 
     #[test]
@@ -196,9 +211,16 @@ mod tests {
             let s = format!("{}{}b", "a".repeat(n), "1".repeat(16));
             assert!(!busy(&s), "{n}");
         }
-        assert!(look(b"1e17").exponent);
-        assert!(!look(b"level").exponent);
-        assert!(look(br#""a\"b""#).backslash);
+        let mut r = Vec::new();
+        assert!(look(b"1e17", &mut r).exponent);
+        assert!(!look(b"level", &mut r).exponent);
+        assert!(look(br#""a\"b""#, &mut r).backslash);
+        assert_eq!(
+            runs("a:110105 1949 1231 002X;12345678901234567"),
+            [(2, 23), (24, 41)]
+        );
+        assert_eq!(runs(r#"{"n":"11010519491231002X"}"#), [(6, 24)]);
+        assert!(runs("1234567890123456:1234567890123456").is_empty());
     }
 
     #[test]

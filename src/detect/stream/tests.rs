@@ -313,3 +313,77 @@ fn the_quick_path_skips_nothing_of_a_known_corpus_line() {
         assert_eq!(fast[0].finding.kind, FindingKind::ResidentId);
     }
 }
+
+/// A JSON line: an object of generated fields, some nested, with identity and neutral keys and
+/// values made of identity numbers, look-alikes and words.
+fn json_line() -> impl Strategy<Value = Vec<u8>> {
+    let key = prop_oneof![
+        Just("idNo"),
+        Just("name"),
+        Just("uid"),
+        Just("note"),
+        Just("phone"),
+        Just("creditCode"),
+        Just("passport"),
+        Just("ts"),
+        Just("order"),
+    ];
+    let text = prop_oneof![
+        Just("11010519491231002X".to_owned()),
+        Just("110105194912310021".to_owned()),
+        Just("810000199801234563".to_owned()),
+        Just("91350100M000100Y43".to_owned()),
+        Just("110105 1949 1231 002x".to_owned()),
+        Just("ref 110105-19491231-002X ok".to_owned()),
+        Just("passport E12345678".to_owned()),
+        Just("身份证 440524188001010014".to_owned()),
+        Just("110101********1233".to_owned()),
+        Just("\\u0031\\u0031".to_owned()),
+        Just("13812345678".to_owned()),
+        "[0-9]{1,20}",
+        "[a-z ]{0,12}",
+    ];
+    let value = prop_oneof![
+        prop::collection::vec(text, 1..4).prop_map(|t| format!("\"{}\"", t.concat())),
+        Just("1e17".to_owned()),
+        Just("1.1010519491231002e17".to_owned()),
+        Just("110105194912310021".to_owned()),
+        Just("440524188001010014".to_owned()),
+        Just("12.5".to_owned()),
+        "[1-9][0-9]{0,19}",
+    ];
+    let field = (key, value).prop_map(|(k, v)| format!("\"{k}\":{v}"));
+    prop::collection::vec((field, any::<bool>()), 1..6).prop_map(|fields| {
+        let mut line = String::from("{");
+        for (i, (f, nest)) in fields.iter().enumerate() {
+            if i > 0 {
+                line.push(',');
+            }
+            if *nest {
+                line.push_str(&format!("\"user\":{{{f}}}"));
+            } else {
+                line.push_str(f);
+            }
+        }
+        line.push_str("}\n");
+        line.into_bytes()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1024))]
+
+    #[test]
+    fn the_quick_path_finds_what_the_matcher_finds_in_json_lines(
+        lines in prop::collection::vec(json_line(), 1..8).prop_map(|l| l.concat()),
+        cuts in prop::collection::vec(0usize..1000, 0..8),
+    ) {
+        let mut cuts = cuts;
+        cuts.sort_unstable();
+        for format in [StreamFormat::JsonLines, StreamFormat::Text] {
+            let plain = scan_path(format, false, &lines, &[]);
+            let fast = scan_path(format, true, &lines, &cuts);
+            prop_assert_eq!(fast, plain);
+        }
+    }
+}

@@ -210,7 +210,14 @@ async fn scan_table(
                 .map(|i| row.try_get::<Option<String>, _>(nkeys + i))
                 .collect::<Result<_, _>>()?;
             bytes += values.iter().flatten().map(|v| v.len() as u64).sum::<u64>();
-            let key = key_text(detector, &key_parts);
+            // The key is rendered (and checked for identity data) only for a row with a
+            // finding: most rows have none.
+            let mut key_cache: Option<String> = None;
+            let mut key = || {
+                key_cache
+                    .get_or_insert_with(|| key_text(detector, &key_parts))
+                    .clone()
+            };
             // Text columns as one record (a `name` beside an ID counts); JSON columns as JSON.
             let fields: Vec<(&str, &str)> = table
                 .columns
@@ -228,7 +235,7 @@ async fn scan_table(
                 r.location = format!("{qualified}.{}", f.finding.location);
                 r.field = column;
                 r.table = Some(qualified.clone());
-                r.key = Some(key.clone());
+                r.key = Some(key());
                 batch.push(r);
             }
             for ((column, json), value) in table.columns.iter().zip(&values) {
@@ -243,7 +250,7 @@ async fn scan_table(
                             r.location = format!("{qualified}.{column} {}", f.finding.location);
                             r.field = Some(column.clone());
                             r.table = Some(qualified.clone());
-                            r.key = Some(key.clone());
+                            r.key = Some(key());
                             batch.push(r);
                         }
                     }
@@ -254,7 +261,7 @@ async fn scan_table(
                             r.location = format!("{qualified}.{column}");
                             r.field = Some(column.clone());
                             r.table = Some(qualified.clone());
-                            r.key = Some(key.clone());
+                            r.key = Some(key());
                             batch.push(r);
                         }
                     }
