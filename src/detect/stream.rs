@@ -356,11 +356,18 @@ impl StreamScanner {
         }
         let (det, slots) = (&self.det, &mut self.key_slots);
         quiet::keys(line, |key| {
-            // FNV-1a: keys are short, and the same few recur on every line.
-            let hash = key.iter().fold(0x811c_9dc5u32, |h, &b| {
-                (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
-            });
-            let slot = &mut slots[hash as usize & (KEY_SLOTS - 1)];
+            // Keys are short and the same few recur on every line: their first 8 bytes, last
+            // 8 bytes and length, mixed by one multiply, place them well enough.
+            let mut head = [0u8; 8];
+            let mut tail = [0u8; 8];
+            let n = key.len().min(8);
+            head[..n].copy_from_slice(&key[..n]);
+            tail[..n].copy_from_slice(&key[key.len() - n..]);
+            let mixed = (u64::from_le_bytes(head)
+                ^ u64::from_le_bytes(tail).rotate_left(29)
+                ^ key.len() as u64)
+                .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            let slot = &mut slots[(mixed >> 55) as usize & (KEY_SLOTS - 1)];
             if *slot.0 != *key || slot.0.is_empty() {
                 // ASCII (the line is): the key's text is its bytes.
                 let text = std::str::from_utf8(key).unwrap_or_default();

@@ -40,6 +40,12 @@ fn in_range(x: u64, lo: u8, hi: u8) -> u64 {
     ge & !gt & HI
 }
 
+/// How many bytes of `m` (a mask of high bits) are set: one multiply, no `popcnt` needed.
+#[inline(always)]
+fn count(m: u64) -> u32 {
+    ((m >> 7).wrapping_mul(LO) >> 56) as u32
+}
+
 /// What the quick pass saw in a line.
 #[derive(Debug, Default, Clone, Copy)]
 pub(super) struct Seen {
@@ -78,7 +84,7 @@ pub(super) fn look(bytes: &[u8], runs: &mut Vec<(usize, usize)>) -> Seen {
             | in_range(w, b'+', b'+')
             | in_range(w, b'_', b'_')
             | in_range(lower, b'x', b'x');
-        stars += in_range(w, b'*', b'*').count_ones();
+        stars += count(in_range(w, b'*', b'*'));
         if stars >= 3 {
             return true;
         }
@@ -87,7 +93,11 @@ pub(super) fn look(bytes: &[u8], runs: &mut Vec<(usize, usize)>) -> Seen {
         let before = (digits << 8) | prev_digit;
         prev_digit = digits >> 56;
         seen.exponent |= before & in_range(lower, b'e', b'e') != 0;
-        let mut starts = in_range(lower, b'i', b'i') | in_range(lower, b'p', b'p');
+        // Every label starts `id` or `pa`: a byte `i` before a `d`, or `p` before `a` (a last
+        // `i` or `p` of the word is checked whatever follows it).
+        let (i, p) = (in_range(lower, b'i', b'i'), in_range(lower, b'p', b'p'));
+        let (d, a) = (in_range(lower, b'd', b'd'), in_range(lower, b'a', b'a'));
+        let mut starts = (i & (d >> 8)) | (p & (a >> 8)) | ((i | p) & (0x80 << 56));
         while starts != 0 {
             let i = at + (starts.trailing_zeros() / 8) as usize;
             starts &= starts - 1;
@@ -97,17 +107,17 @@ pub(super) fn look(bytes: &[u8], runs: &mut Vec<(usize, usize)>) -> Seen {
         }
         let other = !chain & HI;
         if other == 0 {
-            run += digits.count_ones();
+            run += count(digits);
         } else {
             // Digits before the first other byte end the run; those after the last one start
             // the next. Between them, at most six: never a long run.
             let first = other.trailing_zeros();
-            run += (digits & ((1u64 << first) - 1)).count_ones();
+            run += count(digits & ((1u64 << first) - 1));
             if run >= LONG_RUN {
                 runs.push((run_start, at + (first / 8) as usize));
             }
             let last = 63 - other.leading_zeros();
-            run = digits.checked_shr(last + 1).unwrap_or(0).count_ones();
+            run = count(digits.checked_shr(last + 1).unwrap_or(0));
             run_start = at + (last / 8) as usize + 1;
         }
         false
@@ -143,22 +153,22 @@ fn label_at(bytes: &[u8], i: usize) -> bool {
 /// `:` (after spaces). On a line that is not JSON the result means nothing, and nothing uses it:
 /// such a line is read as text.
 pub(super) fn keys(line: &[u8], mut each: impl FnMut(&[u8]) -> bool) -> bool {
-    let mut rest = line;
-    while let Some(open) = memchr::memchr(b'"', rest) {
-        let after = &rest[open + 1..];
-        let Some(close) = memchr::memchr(b'"', after) else {
-            return true;
+    // Without backslashes, quotes pair up: each string is between two of them.
+    let mut quotes = memchr::memchr_iter(b'"', line);
+    while let (Some(open), Some(close)) = (quotes.next(), quotes.next()) {
+        let tail = &line[close + 1..];
+        let colon = match tail.first() {
+            Some(b':') => true,
+            Some(b' ' | b'\t' | b'\r' | b'\n') => {
+                tail.iter()
+                    .find(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+                    == Some(&b':')
+            }
+            _ => false,
         };
-        let s = &after[..close];
-        let tail = &after[close + 1..];
-        let colon = tail
-            .iter()
-            .position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
-            .is_some_and(|p| tail[p] == b':');
-        if colon && !each(s) {
+        if colon && !each(&line[open + 1..close]) {
             return false;
         }
-        rest = tail;
     }
     true
 }
@@ -181,10 +191,17 @@ mod tests {
     }
 
     #[test]
+    fn counts_per_byte() {
+        for m in [0u64, HI, 0x80, 0x80 << 56, (0x80 << 8) | (0x80 << 40)] {
+            assert_eq!(count(m), m.count_ones());
+        }
+    }
+
+    #[test]
     fn ranges_per_byte() {
         let w = u64::from_le_bytes(*b"a0/9:X x");
         let d = in_range(w, b'0', b'9');
-        assert_eq!(d, 0x80 << 8 | 0x80 << 24);
+        assert_eq!(d, (0x80 << 8) | (0x80 << 24));
     }
 
     #[test]
@@ -203,6 +220,11 @@ mod tests {
         assert!(busy("a * b * c *"), "three stars");
         assert!(busy("my PassPort G1234"), "a label");
         assert!(busy("xidno"), "a label anywhere");
+        for n in 0..12 {
+            // Labels across word boundaries at every alignment.
+            assert!(busy(&format!("{}PassPort", "-".repeat(n))), "{n}");
+            assert!(busy(&format!("{}iD nO", "-".repeat(n))), "{n}");
+        }
         assert!(busy("身份证"), "not ASCII");
         for n in 0..40 {
             // Runs across word boundaries at every alignment.
