@@ -263,7 +263,7 @@ impl StreamScanner {
     ) {
         if self.fast {
             let mut runs = std::mem::take(&mut self.runs);
-            let seen = quiet::look(bytes, &mut runs);
+            let seen = quiet::look::<false>(bytes, &mut runs);
             if !seen.busy {
                 // ASCII, no label, fewer than 3 `*`: the matcher finds, in the whole window,
                 // what it finds in each long run of digits (see `quiet`), nothing elsewhere.
@@ -334,7 +334,7 @@ impl StreamScanner {
     /// (`1.1e17`), and no identity-bearing key (whose values count whatever they hold).
     fn quiet_json(&mut self, line: &[u8]) -> bool {
         let mut runs = std::mem::take(&mut self.runs);
-        let seen = quiet::look(line, &mut runs);
+        let seen = quiet::look::<true>(line, &mut runs);
         let mut quiet = !(seen.busy || seen.backslash || seen.exponent);
         // A long run of digits: quiet still when the matcher finds nothing in it (a value's
         // numbers are the line's, in the same runs, and keys without identity context add

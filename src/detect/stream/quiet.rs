@@ -62,17 +62,54 @@ pub(super) struct Seen {
 /// not, the matcher can find only 18-character numbers, each inside one of `runs`, and finds
 /// the same there as in the whole line: a chain never crosses a byte outside the runs, and
 /// without a label or `*` nothing else counts.
-pub(super) fn look(bytes: &[u8], runs: &mut Vec<(usize, usize)>) -> Seen {
+///
+/// `JSON`: also note backslashes and exponents (text mode has no use for them).
+pub(super) fn look<const JSON: bool>(bytes: &[u8], runs: &mut Vec<(usize, usize)>) -> Seen {
     runs.clear();
-    let mut seen = Seen::default();
-    // Digits in the current run, and where it started.
-    let mut run = 0u32;
-    let mut run_start = 0usize;
-    let mut stars = 0u32;
-    let mut prev_digit = 0u64;
+    let mut state = State::default();
     let mut chunks = bytes.chunks_exact(8);
     let mut at = 0usize;
-    let mut step = |w: u64, at: usize, seen: &mut Seen, runs: &mut Vec<(usize, usize)>| -> bool {
+    for c in chunks.by_ref() {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        if state.step::<JSON>(u64::from_le_bytes(w), at, bytes, runs) {
+            state.seen.busy = true;
+            return state.seen;
+        }
+        at += 8;
+    }
+    // The rest padded with NUL, which is no chain byte: a run ends with the line.
+    let rest = chunks.remainder();
+    let mut w = [0u8; 8];
+    w[..rest.len()].copy_from_slice(rest);
+    if state.step::<JSON>(u64::from_le_bytes(w), at, bytes, runs) {
+        state.seen.busy = true;
+    }
+    state.seen
+}
+
+/// The pass's state between words.
+#[derive(Default)]
+struct State {
+    seen: Seen,
+    /// Digits in the current run, and where it started.
+    run: u32,
+    run_start: usize,
+    stars: u32,
+    /// The high bit of the previous word's last byte when it was a digit, at bit 7.
+    prev_digit: u64,
+}
+
+impl State {
+    /// One word of the line, at `at`; whether only the matcher can tell (`busy`).
+    #[inline(always)]
+    fn step<const JSON: bool>(
+        &mut self,
+        w: u64,
+        at: usize,
+        bytes: &[u8],
+        runs: &mut Vec<(usize, usize)>,
+    ) -> bool {
         if w & HI != 0 {
             return true;
         }
@@ -84,15 +121,17 @@ pub(super) fn look(bytes: &[u8], runs: &mut Vec<(usize, usize)>) -> Seen {
             | in_range(w, b'+', b'+')
             | in_range(w, b'_', b'_')
             | in_range(lower, b'x', b'x');
-        stars += count(in_range(w, b'*', b'*'));
-        if stars >= 3 {
+        self.stars += count(in_range(w, b'*', b'*'));
+        if self.stars >= 3 {
             return true;
         }
-        seen.backslash |= in_range(w, b'\\', b'\\') != 0;
-        // The digit flags moved up one byte (and the last byte of the previous word in).
-        let before = (digits << 8) | prev_digit;
-        prev_digit = digits >> 56;
-        seen.exponent |= before & in_range(lower, b'e', b'e') != 0;
+        if JSON {
+            self.seen.backslash |= in_range(w, b'\\', b'\\') != 0;
+            // The digit flags moved up one byte (and the last byte of the previous word in).
+            let before = (digits << 8) | self.prev_digit;
+            self.prev_digit = digits >> 56;
+            self.seen.exponent |= before & in_range(lower, b'e', b'e') != 0;
+        }
         // Every label starts `id` or `pa`: a byte `i` before a `d`, or `p` before `a` (a last
         // `i` or `p` of the word is checked whatever follows it).
         let (i, p) = (in_range(lower, b'i', b'i'), in_range(lower, b'p', b'p'));
@@ -107,43 +146,31 @@ pub(super) fn look(bytes: &[u8], runs: &mut Vec<(usize, usize)>) -> Seen {
         }
         let other = !chain & HI;
         if other == 0 {
-            run += count(digits);
+            self.run += count(digits);
         } else {
             // Digits before the first other byte end the run; those after the last one start
             // the next. Between them, at most six: never a long run.
             let first = other.trailing_zeros();
-            run += count(digits & ((1u64 << first) - 1));
-            if run >= LONG_RUN {
-                runs.push((run_start, at + (first / 8) as usize));
+            self.run += count(digits & ((1u64 << first) - 1));
+            if self.run >= LONG_RUN {
+                runs.push((self.run_start, at + (first / 8) as usize));
             }
             let last = 63 - other.leading_zeros();
-            run = count(digits.checked_shr(last + 1).unwrap_or(0));
-            run_start = at + (last / 8) as usize + 1;
+            self.run = count(digits.checked_shr(last + 1).unwrap_or(0));
+            self.run_start = at + (last / 8) as usize + 1;
         }
         false
-    };
-    for c in chunks.by_ref() {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        if step(u64::from_le_bytes(w), at, &mut seen, runs) {
-            seen.busy = true;
-            return seen;
-        }
-        at += 8;
     }
-    // The rest padded with NUL, which is no chain byte: a run ends with the line.
-    let rest = chunks.remainder();
-    let mut w = [0u8; 8];
-    w[..rest.len()].copy_from_slice(rest);
-    if step(u64::from_le_bytes(w), at, &mut seen, runs) {
-        seen.busy = true;
-    }
-    seen
 }
 
 /// Whether an ASCII label starts at `i` (case-insensitively).
 fn label_at(bytes: &[u8], i: usize) -> bool {
     let rest = &bytes[i..];
+    // Most `id` and `pa` pairs begin no label (`uid`, `paid`): rule them out on the third byte.
+    match rest.get(2).map(u8::to_ascii_lowercase) {
+        Some(b's' | b' ' | b'c' | b'n') => {}
+        _ => return false,
+    }
     LABELS
         .iter()
         .any(|l| rest.len() >= l.len() && rest[..l.len()].eq_ignore_ascii_case(l))
@@ -180,13 +207,13 @@ mod tests {
     /// Whether the matcher must look: busy, or a long run.
     fn busy(s: &str) -> bool {
         let mut runs = Vec::new();
-        let seen = look(s.as_bytes(), &mut runs);
+        let seen = look::<true>(s.as_bytes(), &mut runs);
         seen.busy || !runs.is_empty()
     }
 
     fn runs(s: &str) -> Vec<(usize, usize)> {
         let mut runs = Vec::new();
-        assert!(!look(s.as_bytes(), &mut runs).busy);
+        assert!(!look::<true>(s.as_bytes(), &mut runs).busy);
         runs
     }
 
@@ -234,9 +261,9 @@ mod tests {
             assert!(!busy(&s), "{n}");
         }
         let mut r = Vec::new();
-        assert!(look(b"1e17", &mut r).exponent);
-        assert!(!look(b"level", &mut r).exponent);
-        assert!(look(br#""a\"b""#, &mut r).backslash);
+        assert!(look::<true>(b"1e17", &mut r).exponent);
+        assert!(!look::<true>(b"level", &mut r).exponent);
+        assert!(look::<true>(br#""a\"b""#, &mut r).backslash);
         assert_eq!(
             runs("a:110105 1949 1231 002X;12345678901234567"),
             [(2, 23), (24, 41)]
@@ -252,6 +279,11 @@ mod tests {
             .map(|(l, _)| *l)
             .collect();
         assert_eq!(LABELS, matcher.as_slice());
+        // `step` and `label_at` find them by their first three bytes.
+        for l in LABELS {
+            assert!(l.starts_with(b"id") || l.starts_with(b"pa"));
+            assert!(matches!(l[2], b's' | b' ' | b'c' | b'n'));
+        }
     }
 
     #[test]
