@@ -393,6 +393,25 @@ impl StreamScanner {
     }
 }
 
+/// Whether a value read under a field that is not identity-bearing is proved to hold nothing
+/// (see [`quiet`]): no percent escape (a value may be decoded once more), not a JSON text (it
+/// would be read as JSON, keys and all), and quiet as text.
+pub(super) fn quiet_value(value: &str, scratch: &mut Scratch, today: u32) -> bool {
+    let bytes = value.as_bytes();
+    if bytes.contains(&b'%') || super::json::looks_like_json(value) {
+        return false;
+    }
+    let mut runs = Vec::new();
+    if quiet::look::<false>(bytes, &mut runs).busy {
+        return false;
+    }
+    runs.iter().all(|&(s, e)| {
+        let text = value.get(s..e).unwrap_or_default();
+        match_value(scratch, text, ValueCtx::default(), today);
+        scratch.hits.is_empty()
+    })
+}
+
 /// `bytes` as text of the same length: each byte of an invalid UTF-8 sequence becomes `?`, so
 /// offsets in the text are offsets in the bytes.
 fn lossy_same_length(bytes: &[u8]) -> String {

@@ -387,3 +387,59 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1024))]
+
+    #[test]
+    fn a_quiet_record_has_no_findings(
+        values in prop::collection::vec(
+            prop::collection::vec(line_piece(), 0..8).prop_map(|p| String::from_utf8_lossy(&p.concat()).into_owned()),
+            1..4,
+        ),
+        names in prop::collection::vec(
+            prop_oneof![Just("note"), Just("name"), Just("creditCode"), Just("idNo"), Just("body")],
+            4,
+        ),
+        percent in any::<bool>(),
+    ) {
+        let det = Detector::new();
+        let mut values = values;
+        if percent {
+            values.push("%31%31%30%31%30%35%31%39%34%39%31%32%33%31%30%30%32%58".to_owned());
+        }
+        let fields: Vec<(&str, &str)> = values
+            .iter()
+            .zip(names.iter().cycle())
+            .map(|(v, n)| (*n, v.as_str()))
+            .collect();
+        let names: Vec<&str> = fields.iter().map(|(n, _)| *n).collect();
+        let vals: Vec<&str> = fields.iter().map(|(_, v)| *v).collect();
+        if det.quiet_record(&names, &vals) {
+            prop_assert!(det.locate_fields(&fields).is_empty(), "{fields:?}");
+        }
+        prop_assert_eq!(
+            det.quiet_record(&names, &vals),
+            det.quiet_record(&names, &[]) && det.quiet_values(&vals)
+        );
+    }
+}
+
+#[test]
+fn quiet_records() {
+    let det = Detector::new();
+    assert!(det.quiet_record(
+        &["body"],
+        &["order 12 shipped to desk 3, signed by recipient"]
+    ));
+    // A JSON text is read as JSON (keys and all), an escape may be decoded again.
+    assert!(!det.quiet_record(&["body"], &[r#"{"idNo":"x"}"#]));
+    assert!(!det.quiet_record(&["body"], &["%31%31"]));
+    assert!(!det.quiet_record(&["full_name"], &["x"]));
+    // A number split across lines is one number to the matcher.
+    assert!(!det.quiet_record(&["body"], &["110105\n19491231002X"]));
+    assert!(
+        !det.locate_fields(&[("body", "110105\n19491231002X")])
+            .is_empty()
+    );
+}
