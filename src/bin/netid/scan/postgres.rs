@@ -237,10 +237,12 @@ async fn scan_table(
             // Most rows hold nothing: the quick test proves it without the full record scan.
             let values_only: Vec<&str> = fields.iter().map(|(_, v)| *v).collect();
             let skip = quick && detector.quiet_values(&values_only);
-            for f in (!skip)
-                .then(|| detector.locate_fields(&fields))
-                .unwrap_or_default()
-            {
+            let found = if skip {
+                Vec::new()
+            } else {
+                detector.locate_fields(&fields)
+            };
+            for f in found {
                 let mut r = Report::new(&qualified, &f.finding, &f.redacted);
                 let column = f
                     .field
