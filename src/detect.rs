@@ -571,6 +571,43 @@ impl Detector {
             .collect()
     }
 
+    /// A quick test for many records with the same fields (table rows, CSV rows): `true` when
+    /// [`locate_fields`](Self::locate_fields) is sure to find nothing in a record whose fields
+    /// are named by `names` and hold `values`. It reads each value eight bytes at a time and
+    /// calls the matcher only on runs of 17 digits or more; `false` means "look with
+    /// `locate_fields`", not that something is there. A name that is identity-bearing
+    /// (`idNo`, `full_name`) always gives `false`: any value under it counts.
+    ///
+    /// ```
+    /// use netid::detect::Detector;
+    ///
+    /// let det = Detector::new();
+    /// assert!(det.quiet_record(&["note"], &["order 20240001234567 shipped"]));
+    /// assert!(!det.quiet_record(&["note"], &["身份证 11010519491231002X"]));
+    /// assert!(!det.quiet_record(&["idNo"], &["n/a"]));
+    /// ```
+    pub fn quiet_record(&self, names: &[&str], values: &[&str]) -> bool {
+        let today = today();
+        let mut scratch = rules::Scratch::new(true);
+        names.iter().all(|name| {
+            !matches!(self.names.classify(name), fields::FieldClass::Identity(_))
+                && stream::quiet_value(name, &mut scratch, today)
+        }) && values
+            .iter()
+            .all(|value| stream::quiet_value(value, &mut scratch, today))
+    }
+
+    /// The quick test of [`quiet_record`](Self::quiet_record) for the values alone, when the
+    /// names have been checked once (`quiet_record(names, &[])`): `true` when nothing can be
+    /// found in `values` under names that are not identity-bearing.
+    pub fn quiet_values(&self, values: &[&str]) -> bool {
+        let today = today();
+        let mut scratch = rules::Scratch::new(true);
+        values
+            .iter()
+            .all(|value| stream::quiet_value(value, &mut scratch, today))
+    }
+
     /// A scanner for a stream of any length (files, dumps, logs) in constant memory: feed it
     /// chunks of any size, split anywhere, and it reports the same findings as for the whole.
     /// See [`StreamScanner`].

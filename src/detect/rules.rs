@@ -217,6 +217,7 @@ const GONG: u8 = 0x8e; // 公
 const MIN: u8 = 0x8f; // 民
 const XING_NAME: u8 = 0x90; // 姓
 const MING: u8 = 0x91; // 名
+const ZHU: u8 = 0x92; // 住
 
 fn normalise(text: &str, out: &mut Vec<u8>, pos: &mut Vec<usize>) {
     out.clear();
@@ -260,6 +261,7 @@ fn normalise(text: &str, out: &mut Vec<u8>, pos: &mut Vec<usize>) {
             '民' => MIN,
             '姓' => XING_NAME,
             '名' => MING,
+            '住' => ZHU,
             // The rest of the CJK ideographs, the bulk of Chinese text: no digit among them.
             '\u{3400}'..='\u{9fff}' => PLACEHOLDER,
             // Decimal digits of every other script (Unicode `Nd`: ٣, ३, ໓, 𝟑, …), and the
@@ -406,10 +408,15 @@ const LABELS: &[(&[u8], u8)] = &[
     // (`姓名：张伟 110105491231002`). Nothing else: an 8-digit number after a name is as
     // likely a phone extension or an order number as a Taiwan permit.
     (&[XING_NAME, MING], LEGACY | ID18),
+    // 居住证: the residence permit of Hong Kong, Macau and Taiwan residents (an 18-character
+    // number with a check character, area 810000/820000/830000), and the mainland residence
+    // permit, which carries the holder's resident ID number. Only an 18-character number can
+    // follow it: it decides one that is also a valid credit code.
+    (&[JU, ZHU, ZHENG], ID18),
 ];
 
-/// ASCII labels, matched case-insensitively at a word start.
-const ASCII_LABELS: &[(&[u8], u8)] = &[
+/// ASCII labels, matched case-insensitively at a word start. `stream::quiet` keeps a copy.
+pub(super) const ASCII_LABELS: &[(&[u8], u8)] = &[
     (b"passport", PASSPORT),
     (b"id card", LEGACY | ID18),
     (b"idcard", LEGACY | ID18),
@@ -567,7 +574,7 @@ impl Matcher<'_> {
         let window = &self.norm[start.saturating_sub(LABEL_WINDOW)..start];
         // Most numbers have no label before them: one pass over the window rules both kinds
         // of label out (CJK labels are reserved bytes; every ASCII label starts with p or i).
-        let cjk = window.iter().any(|&b| (SHEN..=MING).contains(&b));
+        let cjk = window.iter().any(|&b| (SHEN..=ZHU).contains(&b));
         let ascii = window.iter().any(|&b| matches!(b | 0x20, b'p' | b'i'));
         if !cjk && !ascii {
             return kinds;
@@ -1094,5 +1101,30 @@ mod tests {
             hits("台胞证 0561682001(D)", neutral)[0].kind,
             FindingKind::TaiwanTravelPermit
         );
+    }
+
+    #[test]
+    fn a_residence_permit_label_decides_a_credit_code_look_alike() {
+        // Both checks pass on these (computed with an independent script, and here): alone
+        // they are ambiguous, after 居住证 (a residence permit) they are identity numbers.
+        for (number, kind) in [
+            (
+                "810000199801234563",
+                FindingKind::ResidencePermit(PermitRegion::HongKong),
+            ),
+            ("110105199307188524", FindingKind::ResidentId),
+        ] {
+            assert!(uscc_ok(number.as_bytes()), "{number}");
+            assert_eq!(mod11_check(&number.as_bytes()[..17]), number.as_bytes()[17]);
+            let alone = hits(number, ValueCtx::default());
+            assert_eq!(alone.len(), 1);
+            assert_eq!(alone[0].kind, FindingKind::Ambiguous);
+            let labelled = hits(&format!("港澳居民居住证：{number}"), ValueCtx::default());
+            assert_eq!(labelled.len(), 1);
+            assert_eq!(
+                (labelled[0].kind, labelled[0].confidence),
+                (kind, Confidence::Checked)
+            );
+        }
     }
 }

@@ -11,6 +11,8 @@ use super::finding::{Finding, Located, Redacted};
 use super::rules::{Scratch, ValueCtx, match_value, may_start_digit, worth_matching};
 use super::{Detector, ScanError};
 
+mod quiet;
+
 /// How far a window reaches back for a label: the matcher looks 20 characters back, up to 3
 /// bytes each in UTF-8.
 const CONTEXT: usize = 64;
@@ -81,7 +83,17 @@ pub struct StreamScanner {
     /// Lines finished so far.
     lines: u64,
     bytes: u64,
+    /// Skip the matcher on lines the quick test proves quiet (see [`quiet`]); off only in the
+    /// tests that compare both paths.
+    fast: bool,
+    /// The long digit runs of the current line (reused).
+    runs: Vec<(usize, usize)>,
+    /// Whether each key seen on a JSON line is identity-bearing, by a cheap hash of its bytes.
+    key_slots: Vec<(Box<[u8]>, KeyKind)>,
 }
+
+/// Slots of the key-class cache (a power of two).
+const KEY_SLOTS: usize = 512;
 
 impl StreamScanner {
     pub(super) fn new(det: Detector, format: StreamFormat, today: u32) -> Self {
@@ -102,6 +114,9 @@ impl StreamScanner {
             line_len: 0,
             lines: 0,
             bytes: 0,
+            fast: true,
+            runs: Vec::new(),
+            key_slots: Vec::new(),
         }
     }
 
@@ -170,12 +185,15 @@ impl StreamScanner {
         let len = base + buf.len();
         self.line_len = len;
         // A line that is not JSON is read as text.
-        if self.format == StreamFormat::JsonLines
-            && !self.windowed
-            && len <= self.max_line
-            && self.json_line(buf, out).is_ok()
-        {
-            return;
+        if self.format == StreamFormat::JsonLines && !self.windowed && len <= self.max_line {
+            if self.fast && self.quiet_json(buf) {
+                // Nothing either way: as JSON its values are read without identity context,
+                // as text (were it not JSON) the quick test proved it quiet.
+                return;
+            }
+            if self.json_line(buf, out).is_ok() {
+                return;
+            }
         }
         self.windows(buf, base, true, out);
     }
@@ -243,6 +261,21 @@ impl StreamScanner {
         report: std::ops::Range<usize>,
         out: &mut Vec<Located>,
     ) {
+        if self.fast {
+            let mut runs = std::mem::take(&mut self.runs);
+            let seen = quiet::look::<false>(bytes, &mut runs);
+            if !seen.busy {
+                // ASCII, no label, fewer than 3 `*`: the matcher finds, in the whole window,
+                // what it finds in each long run of digits (see `quiet`), nothing elsewhere.
+                for &(s, e) in &runs {
+                    let text = std::str::from_utf8(&bytes[s..e]).unwrap_or_default();
+                    self.emit(text, at + s, &report, out);
+                }
+                self.runs = runs;
+                return;
+            }
+            self.runs = runs;
+        }
         let (mut digits, mut stars) = (0usize, 0usize);
         for &b in bytes {
             digits += usize::from(b.is_ascii_digit() || (b >= 0xc0 && may_start_digit(b)));
@@ -259,6 +292,18 @@ impl StreamScanner {
                 decoded.as_str()
             }
         };
+        self.emit(text, at, &report, out);
+    }
+
+    /// Matches `text`, which starts at `at` in the line, reporting matches that start in
+    /// `report`.
+    fn emit(
+        &mut self,
+        text: &str,
+        at: usize,
+        report: &std::ops::Range<usize>,
+        out: &mut Vec<Located>,
+    ) {
         match_value(&mut self.scratch, text, ValueCtx::default(), self.today);
         // In the order they start, whichever pass found them (numbers, then masked numbers).
         self.scratch.hits.sort_by_key(|h| h.span.0);
@@ -284,6 +329,76 @@ impl StreamScanner {
         }
     }
 
+    /// Whether a whole JSON line is proved to hold nothing: quiet as text (see [`quiet`]), no
+    /// escape that could hide a key or digit, no exponent that could make a long number
+    /// (`1.1e17`), and no identity-bearing key (whose values count whatever they hold).
+    fn quiet_json(&mut self, line: &[u8]) -> bool {
+        let mut runs = std::mem::take(&mut self.runs);
+        let seen = quiet::look::<true>(line, &mut runs);
+        let mut quiet = !(seen.busy || seen.backslash || seen.exponent);
+        // A long run of digits: quiet still when the matcher finds nothing in it (a value's
+        // numbers are the line's, in the same runs, and keys without identity context add
+        // nothing a value would need).
+        for &(s, e) in &runs {
+            if !quiet {
+                break;
+            }
+            let text = std::str::from_utf8(&line[s..e]).unwrap_or_default();
+            match_value(&mut self.scratch, text, ValueCtx::default(), self.today);
+            quiet = self.scratch.hits.is_empty();
+        }
+        self.runs = runs;
+        if !quiet {
+            return false;
+        }
+        if self.key_slots.is_empty() {
+            self.key_slots = vec![(Box::default(), KeyKind::Plain); KEY_SLOTS];
+        }
+        let (det, slots) = (&self.det, &mut self.key_slots);
+        // A key/value object (`{"key":"realName","value":"…"}`) names its field in a value,
+        // which this test does not read: a line with both a label and a value member is not
+        // proved quiet.
+        let (mut label, mut value) = (false, false);
+        let quiet = quiet::keys(line, |key| {
+            // Keys are short and the same few recur on every line: their first 8 bytes, last
+            // 8 bytes and length, mixed by one multiply, place them well enough.
+            let mut head = [0u8; 8];
+            let mut tail = [0u8; 8];
+            let n = key.len().min(8);
+            head[..n].copy_from_slice(&key[..n]);
+            tail[..n].copy_from_slice(&key[key.len() - n..]);
+            let mixed = (u64::from_le_bytes(head)
+                ^ u64::from_le_bytes(tail).rotate_left(29)
+                ^ key.len() as u64)
+                .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            let slot = &mut slots[(mixed >> 55) as usize & (KEY_SLOTS - 1)];
+            if *slot.0 != *key || slot.0.is_empty() {
+                // ASCII (the line is): the key's text is its bytes.
+                let text = std::str::from_utf8(key).unwrap_or_default();
+                let kind = match (det.names.classify(text), super::json::member_role(key)) {
+                    // Identity-bearing, or context a value's number may need (`docNo`).
+                    (
+                        super::fields::FieldClass::Identity(_)
+                        | super::fields::FieldClass::MaybeDocument,
+                        _,
+                    ) => KeyKind::Busy,
+                    (_, super::json::Role::Label) => KeyKind::Label,
+                    (_, super::json::Role::Value) => KeyKind::Value,
+                    _ => KeyKind::Plain,
+                };
+                *slot = (key.into(), kind);
+            }
+            match slot.1 {
+                KeyKind::Busy => return false,
+                KeyKind::Label => label = true,
+                KeyKind::Value => value = true,
+                KeyKind::Plain => {}
+            }
+            !(label && value)
+        });
+        quiet && !(label && value)
+    }
+
     /// Scans a whole line as JSON; an error when it is not JSON. A blank line is clean.
     fn json_line(&mut self, line: &[u8], out: &mut Vec<Located>) -> Result<(), ScanError> {
         let found = self.det.locate_json(line)?;
@@ -294,6 +409,25 @@ impl StreamScanner {
         }));
         Ok(())
     }
+}
+
+/// Whether a value read under a field that is not identity-bearing is proved to hold nothing
+/// (see [`quiet`]): no percent escape (a value may be decoded once more), not a JSON text (it
+/// would be read as JSON, keys and all), and quiet as text.
+pub(super) fn quiet_value(value: &str, scratch: &mut Scratch, today: u32) -> bool {
+    let bytes = value.as_bytes();
+    if bytes.contains(&b'%') || super::json::looks_like_json(value) {
+        return false;
+    }
+    let mut runs = Vec::new();
+    if quiet::look::<false>(bytes, &mut runs).busy {
+        return false;
+    }
+    runs.iter().all(|&(s, e)| {
+        let text = value.get(s..e).unwrap_or_default();
+        match_value(scratch, text, ValueCtx::default(), today);
+        scratch.hits.is_empty()
+    })
 }
 
 /// `bytes` as text of the same length: each byte of an invalid UTF-8 sequence becomes `?`, so
@@ -309,3 +443,16 @@ fn lossy_same_length(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests;
+
+/// What a JSON line's key means to the quick test ([`StreamScanner`]'s `quiet_json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeyKind {
+    /// Nothing: its value counts only for what it holds.
+    Plain,
+    /// Identity-bearing, or context for a number (`docNo`): the line takes the full scan.
+    Busy,
+    /// Names a field in its value (`key`, `name`, `label`…).
+    Label,
+    /// Holds the value of a field a label member names (`value`, `content`…).
+    Value,
+}

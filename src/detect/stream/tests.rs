@@ -214,3 +214,266 @@ fn remembered_key_classes_follow_the_vocabulary() {
         assert_eq!(found[0].finding.kind, FindingKind::IdentityFieldName);
     }
 }
+
+/// Pieces of JSON-like and log-like lines for comparing the quick path with the matcher alone:
+/// identity values, look-alikes (wrong check characters, 16-digit runs, phone numbers), labels
+/// of both scripts and cases, identity and neutral field names, escapes and exponents.
+fn line_piece() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        Just(b"{\"idNo\":\"".to_vec()),
+        Just(b"{\"id_card\":".to_vec()),
+        Just(b"\"name\":\"".to_vec()),
+        Just(b"\"userName\":\"x\",".to_vec()),
+        Just(b"\"creditCode\":\"".to_vec()),
+        Just(b"{\"uid\":".to_vec()),
+        Just(b"\"note\":\"".to_vec()),
+        Just(b"\"phone\":\"13812345678\"".to_vec()),
+        Just(b"\"birthday\":{\"year\":1990}".to_vec()),
+        Just(b"\",".to_vec()),
+        Just(b"\"}".to_vec()),
+        Just(b"}".to_vec()),
+        Just(b":".to_vec()),
+        Just(b"11010519491231002X".to_vec()),
+        Just(b"11010519491231002".to_vec()),
+        Just(b"110105194912310021".to_vec()),
+        Just(b"1101051949123100".to_vec()),
+        Just(b"91350100M000100Y43".to_vec()),
+        Just(b"110105 1949 1231 002x".to_vec()),
+        Just(b"110105_19491231_002X".to_vec()),
+        Just(b"110101********1233".to_vec()),
+        Just(b"1.1010519491231002e17".to_vec()),
+        Just(b"1e17".to_vec()),
+        Just(b"\\u0031\\u0031".to_vec()),
+        Just(b"\\\"idNo\\\":\\\"".to_vec()),
+        Just(b"PASSPORT G12345678".to_vec()),
+        Just(b"Id No 110105491231002".to_vec()),
+        Just(b"e12345678".to_vec()),
+        Just(b"H12345678".to_vec()),
+        Just(b"0561682001(D)".to_vec()),
+        Just("身份证".as_bytes().to_vec()),
+        Just("台胞证".as_bytes().to_vec()),
+        Just("居住证".as_bytes().to_vec()),
+        Just("１１０１０５".as_bytes().to_vec()),
+        Just(b"*".to_vec()),
+        Just(b"\n".to_vec()),
+        Just(b" ".to_vec()),
+        Just(b"-".to_vec()),
+        Just(b".".to_vec()),
+        "[0-9]{1,20}".prop_map(String::into_bytes),
+        "[a-zA-Z ]{1,12}".prop_map(String::into_bytes),
+    ]
+}
+
+/// Scans with the quick test (`fast`) or with the matcher on every line.
+fn scan_path(format: StreamFormat, fast: bool, input: &[u8], cuts: &[usize]) -> Vec<Located> {
+    let mut s = scanner(format, WINDOW);
+    s.fast = fast;
+    let mut out = Vec::new();
+    let mut at = 0;
+    for &cut in cuts {
+        let cut = cut.clamp(at, input.len());
+        s.feed(&input[at..cut], &mut out);
+        at = cut;
+    }
+    s.feed(&input[at..], &mut out);
+    s.finish(&mut out);
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1024))]
+
+    #[test]
+    fn the_quick_path_finds_what_the_matcher_finds(
+        input in prop::collection::vec(line_piece(), 0..40).prop_map(|p| p.concat()),
+        cuts in prop::collection::vec(0usize..600, 0..8),
+        json in any::<bool>(),
+    ) {
+        let format = if json { StreamFormat::JsonLines } else { StreamFormat::Text };
+        let mut cuts = cuts;
+        cuts.sort_unstable();
+        // The matcher alone, on the whole input; the quick path, split anywhere (field names
+        // and numbers cut across chunks).
+        let plain = scan_path(format, false, &input, &[]);
+        let fast = scan_path(format, true, &input, &cuts);
+        prop_assert_eq!(fast, plain);
+    }
+}
+
+#[test]
+fn the_quick_path_reads_key_value_objects_and_document_context_as_the_matcher_does() {
+    // Found by merging the quick test with the key/value reading: neither line has an
+    // identity-bearing key, yet both hold identity data.
+    for line in [
+        &br#"{"id":7,"attrs":[{"key":"realName","value":"Zhang Wei"}]}
+"#[..],
+        &br#"{"value":"110105491231002","label":"idNo"}
+"#[..],
+        &br#"{"docNo":"110105491231002"}
+"#[..],
+    ] {
+        let fast = scan_path(StreamFormat::JsonLines, true, line, &[]);
+        assert_eq!(fast, scan_path(StreamFormat::JsonLines, false, line, &[]));
+        assert_eq!(fast.len(), 1, "{}", String::from_utf8_lossy(line));
+    }
+    // A label member alone, or a value member alone, is not a key/value object: still quiet.
+    let plain = br#"{"name":"Bob","note":"hello"}
+{"value":"12","unit":"kg"}
+"#;
+    assert!(scan_path(StreamFormat::JsonLines, true, plain, &[]).is_empty());
+}
+
+#[test]
+fn the_quick_path_skips_nothing_of_a_known_corpus_line() {
+    // A line of benches' corpus with a valid ID under idNo, and one with a wrong check
+    // character in free text: both paths agree, and the first is found.
+    let line = br#"{"ts":"2026-01-05T01:02:03.004Z","level":"INFO","order":"20240001234567","user":{"uid":12345678,"phone":"13812345678","idNo":"11010519491231002X"},"amount":12.34,"note":"ref 110105194912310021 checked"}
+"#;
+    for format in [StreamFormat::Text, StreamFormat::JsonLines] {
+        let fast = scan_path(format, true, line, &[]);
+        assert_eq!(fast, scan_path(format, false, line, &[]));
+        assert_eq!(fast.len(), 1, "{format:?}");
+        assert_eq!(fast[0].finding.kind, FindingKind::ResidentId);
+    }
+}
+
+/// A JSON line: an object of generated fields, some nested, with identity and neutral keys and
+/// values made of identity numbers, look-alikes and words.
+fn json_line() -> impl Strategy<Value = Vec<u8>> {
+    let key = prop_oneof![
+        Just("idNo"),
+        Just("name"),
+        Just("uid"),
+        Just("note"),
+        Just("phone"),
+        Just("creditCode"),
+        Just("passport"),
+        Just("ts"),
+        Just("order"),
+        // Key/value objects (a field named in a label member's value) and `docNo`, whose
+        // class gives a 15-digit number context.
+        Just("key"),
+        Just("value"),
+        Just("label"),
+        Just("content"),
+        Just("docNo"),
+    ];
+    let text = prop_oneof![
+        Just("realName".to_owned()),
+        Just("idNo".to_owned()),
+        Just("Zhang Wei".to_owned()),
+        Just("110105491231002".to_owned()),
+        Just("11010519491231002X".to_owned()),
+        Just("110105194912310021".to_owned()),
+        Just("810000199801234563".to_owned()),
+        Just("91350100M000100Y43".to_owned()),
+        Just("110105 1949 1231 002x".to_owned()),
+        Just("ref 110105-19491231-002X ok".to_owned()),
+        Just("passport E12345678".to_owned()),
+        Just("身份证 440524188001010014".to_owned()),
+        Just("110101********1233".to_owned()),
+        Just("\\u0031\\u0031".to_owned()),
+        Just("13812345678".to_owned()),
+        "[0-9]{1,20}",
+        "[a-z ]{0,12}",
+    ];
+    let value = prop_oneof![
+        prop::collection::vec(text, 1..4).prop_map(|t| format!("\"{}\"", t.concat())),
+        Just("1e17".to_owned()),
+        Just("1.1010519491231002e17".to_owned()),
+        Just("110105194912310021".to_owned()),
+        Just("440524188001010014".to_owned()),
+        Just("12.5".to_owned()),
+        "[1-9][0-9]{0,19}",
+    ];
+    let field = (key, value).prop_map(|(k, v)| format!("\"{k}\":{v}"));
+    prop::collection::vec((field, any::<bool>()), 1..6).prop_map(|fields| {
+        let mut line = String::from("{");
+        for (i, (f, nest)) in fields.iter().enumerate() {
+            if i > 0 {
+                line.push(',');
+            }
+            if *nest {
+                line.push_str(&format!("\"user\":{{{f}}}"));
+            } else {
+                line.push_str(f);
+            }
+        }
+        line.push_str("}\n");
+        line.into_bytes()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1024))]
+
+    #[test]
+    fn the_quick_path_finds_what_the_matcher_finds_in_json_lines(
+        lines in prop::collection::vec(json_line(), 1..8).prop_map(|l| l.concat()),
+        cuts in prop::collection::vec(0usize..1000, 0..8),
+    ) {
+        let mut cuts = cuts;
+        cuts.sort_unstable();
+        for format in [StreamFormat::JsonLines, StreamFormat::Text] {
+            let plain = scan_path(format, false, &lines, &[]);
+            let fast = scan_path(format, true, &lines, &cuts);
+            prop_assert_eq!(fast, plain);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1024))]
+
+    #[test]
+    fn a_quiet_record_has_no_findings(
+        values in prop::collection::vec(
+            prop::collection::vec(line_piece(), 0..8).prop_map(|p| String::from_utf8_lossy(&p.concat()).into_owned()),
+            1..4,
+        ),
+        names in prop::collection::vec(
+            prop_oneof![Just("note"), Just("name"), Just("creditCode"), Just("idNo"), Just("body")],
+            4,
+        ),
+        percent in any::<bool>(),
+    ) {
+        let det = Detector::new();
+        let mut values = values;
+        if percent {
+            values.push("%31%31%30%31%30%35%31%39%34%39%31%32%33%31%30%30%32%58".to_owned());
+        }
+        let fields: Vec<(&str, &str)> = values
+            .iter()
+            .zip(names.iter().cycle())
+            .map(|(v, n)| (*n, v.as_str()))
+            .collect();
+        let names: Vec<&str> = fields.iter().map(|(n, _)| *n).collect();
+        let vals: Vec<&str> = fields.iter().map(|(_, v)| *v).collect();
+        if det.quiet_record(&names, &vals) {
+            prop_assert!(det.locate_fields(&fields).is_empty(), "{fields:?}");
+        }
+        prop_assert_eq!(
+            det.quiet_record(&names, &vals),
+            det.quiet_record(&names, &[]) && det.quiet_values(&vals)
+        );
+    }
+}
+
+#[test]
+fn quiet_records() {
+    let det = Detector::new();
+    assert!(det.quiet_record(
+        &["body"],
+        &["order 12 shipped to desk 3, signed by recipient"]
+    ));
+    // A JSON text is read as JSON (keys and all), an escape may be decoded again.
+    assert!(!det.quiet_record(&["body"], &[r#"{"idNo":"x"}"#]));
+    assert!(!det.quiet_record(&["body"], &["%31%31"]));
+    assert!(!det.quiet_record(&["full_name"], &["x"]));
+    // A number split across lines is one number to the matcher.
+    assert!(!det.quiet_record(&["body"], &["110105\n19491231002X"]));
+    assert!(
+        !det.locate_fields(&[("body", "110105\n19491231002X")])
+            .is_empty()
+    );
+}

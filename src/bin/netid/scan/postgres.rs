@@ -190,6 +190,14 @@ async fn scan_table(
     let qualified = table.qualified();
     let nkeys = key_exprs.len();
     let mut batch = Vec::new();
+    // Whether the text columns' names allow the quick test per row (none is identity-bearing).
+    let text_names: Vec<&str> = table
+        .columns
+        .iter()
+        .filter(|(_, json)| !json)
+        .map(|(c, _)| c.as_str())
+        .collect();
+    let quick = detector.quiet_record(&text_names, &[]);
     loop {
         // Not a cached prepared statement: each table's cursor has rows of its own shape.
         let rows = sqlx::query(&format!("FETCH {FETCH} FROM netid_scan"))
@@ -210,7 +218,14 @@ async fn scan_table(
                 .map(|i| row.try_get::<Option<String>, _>(nkeys + i))
                 .collect::<Result<_, _>>()?;
             bytes += values.iter().flatten().map(|v| v.len() as u64).sum::<u64>();
-            let key = key_text(detector, &key_parts);
+            // The key is rendered (and checked for identity data) only for a row with a
+            // finding: most rows have none.
+            let mut key_cache: Option<String> = None;
+            let mut key = || {
+                key_cache
+                    .get_or_insert_with(|| key_text(detector, &key_parts))
+                    .clone()
+            };
             // Text columns as one record (a `name` beside an ID counts); JSON columns as JSON.
             let fields: Vec<(&str, &str)> = table
                 .columns
@@ -219,7 +234,15 @@ async fn scan_table(
                 .filter(|((_, json), _)| !json)
                 .map(|((c, _), v)| (c.as_str(), v.as_deref().unwrap_or("")))
                 .collect();
-            for f in detector.locate_fields(&fields) {
+            // Most rows hold nothing: the quick test proves it without the full record scan.
+            let values_only: Vec<&str> = fields.iter().map(|(_, v)| *v).collect();
+            let skip = quick && detector.quiet_values(&values_only);
+            let found = if skip {
+                Vec::new()
+            } else {
+                detector.locate_fields(&fields)
+            };
+            for f in found {
                 let mut r = Report::new(&qualified, &f.finding, &f.redacted);
                 let column = f
                     .field
@@ -228,7 +251,7 @@ async fn scan_table(
                 r.location = format!("{qualified}.{}", f.finding.location);
                 r.field = column;
                 r.table = Some(qualified.clone());
-                r.key = Some(key.clone());
+                r.key = Some(key());
                 batch.push(r);
             }
             for ((column, json), value) in table.columns.iter().zip(&values) {
@@ -243,7 +266,7 @@ async fn scan_table(
                             r.location = format!("{qualified}.{column} {}", f.finding.location);
                             r.field = Some(column.clone());
                             r.table = Some(qualified.clone());
-                            r.key = Some(key.clone());
+                            r.key = Some(key());
                             batch.push(r);
                         }
                     }
@@ -254,7 +277,7 @@ async fn scan_table(
                             r.location = format!("{qualified}.{column}");
                             r.field = Some(column.clone());
                             r.table = Some(qualified.clone());
-                            r.key = Some(key.clone());
+                            r.key = Some(key());
                             batch.push(r);
                         }
                     }
