@@ -587,7 +587,7 @@ async fn a_user_volunteers_plaintext_with_a_recorded_receipt(
     );
     let stored = w
         .consents
-        .live_consent(&subject, FieldName::IdNumber, VIP)
+        .live_consent(&subject, FieldName::IdNumber, VIP, granted_at)
         .await
         .unwrap()
         .expect("the receipt is in the ledger");
