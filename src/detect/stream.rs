@@ -86,10 +86,10 @@ pub struct StreamScanner {
     /// Skip the matcher on lines the quick test proves quiet (see [`quiet`]); off only in the
     /// tests that compare both paths.
     fast: bool,
-    /// The long digit runs of the current line (reused).
-    runs: Vec<(usize, usize)>,
+    /// The long digit runs and the keys of the current line (reused).
+    marks: quiet::Marks,
     /// Whether each key seen on a JSON line is identity-bearing, by a cheap hash of its bytes.
-    key_slots: Vec<(Box<[u8]>, KeyKind)>,
+    key_slots: Vec<KeySlot>,
 }
 
 /// Slots of the key-class cache (a power of two).
@@ -115,7 +115,7 @@ impl StreamScanner {
             lines: 0,
             bytes: 0,
             fast: true,
-            runs: Vec::new(),
+            marks: quiet::Marks::default(),
             key_slots: Vec::new(),
         }
     }
@@ -262,19 +262,19 @@ impl StreamScanner {
         out: &mut Vec<Located>,
     ) {
         if self.fast {
-            let mut runs = std::mem::take(&mut self.runs);
-            let seen = quiet::look::<false>(bytes, &mut runs);
+            let mut marks = std::mem::take(&mut self.marks);
+            let seen = quiet::look::<false>(bytes, &mut marks);
             if !seen.busy {
                 // ASCII, no label, fewer than 3 `*`: the matcher finds, in the whole window,
                 // what it finds in each long run of digits (see `quiet`), nothing elsewhere.
-                for &(s, e) in &runs {
+                for &(s, e) in &marks.runs {
                     let text = std::str::from_utf8(&bytes[s..e]).unwrap_or_default();
                     self.emit(text, at + s, &report, out);
                 }
-                self.runs = runs;
+                self.marks = marks;
                 return;
             }
-            self.runs = runs;
+            self.marks = marks;
         }
         let (mut digits, mut stars) = (0usize, 0usize);
         for &b in bytes {
@@ -333,13 +333,13 @@ impl StreamScanner {
     /// escape that could hide a key or digit, no exponent that could make a long number
     /// (`1.1e17`), and no identity-bearing key (whose values count whatever they hold).
     fn quiet_json(&mut self, line: &[u8]) -> bool {
-        let mut runs = std::mem::take(&mut self.runs);
-        let seen = quiet::look::<true>(line, &mut runs);
+        let mut marks = std::mem::take(&mut self.marks);
+        let seen = quiet::look::<true>(line, &mut marks);
         let mut quiet = !(seen.busy || seen.backslash || seen.exponent);
         // A long run of digits: quiet still when the matcher finds nothing in it (a value's
         // numbers are the line's, in the same runs, and keys without identity context add
         // nothing a value would need).
-        for &(s, e) in &runs {
+        for &(s, e) in &marks.runs {
             if !quiet {
                 break;
             }
@@ -347,56 +347,22 @@ impl StreamScanner {
             match_value(&mut self.scratch, text, ValueCtx::default(), self.today);
             quiet = self.scratch.hits.is_empty();
         }
-        self.runs = runs;
-        if !quiet {
-            return false;
+        if quiet {
+            let mut keys = KeyCheck::default();
+            quiet = if seen.spaced {
+                quiet::keys(line, |key| {
+                    let s = key.as_ptr() as usize - line.as_ptr() as usize;
+                    keys.quiet(&self.det, &mut self.key_slots, line, (s, s + key.len()))
+                })
+            } else {
+                marks
+                    .keys
+                    .iter()
+                    .all(|&span| keys.quiet(&self.det, &mut self.key_slots, line, span))
+            };
         }
-        if self.key_slots.is_empty() {
-            self.key_slots = vec![(Box::default(), KeyKind::Plain); KEY_SLOTS];
-        }
-        let (det, slots) = (&self.det, &mut self.key_slots);
-        // A key/value object (`{"key":"realName","value":"…"}`) names its field in a value,
-        // which this test does not read: a line with both a label and a value member is not
-        // proved quiet.
-        let (mut label, mut value) = (false, false);
-        let quiet = quiet::keys(line, |key| {
-            // Keys are short and the same few recur on every line: their first 8 bytes, last
-            // 8 bytes and length, mixed by one multiply, place them well enough.
-            let mut head = [0u8; 8];
-            let mut tail = [0u8; 8];
-            let n = key.len().min(8);
-            head[..n].copy_from_slice(&key[..n]);
-            tail[..n].copy_from_slice(&key[key.len() - n..]);
-            let mixed = (u64::from_le_bytes(head)
-                ^ u64::from_le_bytes(tail).rotate_left(29)
-                ^ key.len() as u64)
-                .wrapping_mul(0x9e37_79b9_7f4a_7c15);
-            let slot = &mut slots[(mixed >> 55) as usize & (KEY_SLOTS - 1)];
-            if *slot.0 != *key || slot.0.is_empty() {
-                // ASCII (the line is): the key's text is its bytes.
-                let text = std::str::from_utf8(key).unwrap_or_default();
-                let kind = match (det.names.classify(text), super::json::member_role(key)) {
-                    // Identity-bearing, or context a value's number may need (`docNo`).
-                    (
-                        super::fields::FieldClass::Identity(_)
-                        | super::fields::FieldClass::MaybeDocument,
-                        _,
-                    ) => KeyKind::Busy,
-                    (_, super::json::Role::Label) => KeyKind::Label,
-                    (_, super::json::Role::Value) => KeyKind::Value,
-                    _ => KeyKind::Plain,
-                };
-                *slot = (key.into(), kind);
-            }
-            match slot.1 {
-                KeyKind::Busy => return false,
-                KeyKind::Label => label = true,
-                KeyKind::Value => value = true,
-                KeyKind::Plain => {}
-            }
-            !(label && value)
-        });
-        quiet && !(label && value)
+        self.marks = marks;
+        quiet
     }
 
     /// Scans a whole line as JSON; an error when it is not JSON. A blank line is clean.
@@ -419,11 +385,11 @@ pub(super) fn quiet_value(value: &str, scratch: &mut Scratch, today: u32) -> boo
     if bytes.contains(&b'%') || super::json::looks_like_json(value) {
         return false;
     }
-    let mut runs = Vec::new();
-    if quiet::look::<false>(bytes, &mut runs).busy {
+    let mut marks = quiet::Marks::default();
+    if quiet::look::<false>(bytes, &mut marks).busy {
         return false;
     }
-    runs.iter().all(|&(s, e)| {
+    marks.runs.iter().all(|&(s, e)| {
         let text = value.get(s..e).unwrap_or_default();
         match_value(scratch, text, ValueCtx::default(), today);
         scratch.hits.is_empty()
@@ -444,10 +410,128 @@ fn lossy_same_length(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests;
 
+/// The keys of one JSON line, read by the quick test one at a time.
+#[derive(Default)]
+struct KeyCheck {
+    /// A key/value object (`{"key":"realName","value":"…"}`) names its field in a value,
+    /// which the quick test does not read: a line with both a label and a value member is not
+    /// proved quiet.
+    label: bool,
+    value: bool,
+}
+
+impl KeyCheck {
+    /// Whether the line is still quiet after its key `line[s..e]` (ASCII: the line is).
+    fn quiet(
+        &mut self,
+        det: &Detector,
+        slots: &mut Vec<KeySlot>,
+        line: &[u8],
+        (s, e): (usize, usize),
+    ) -> bool {
+        if slots.is_empty() {
+            *slots = vec![KeySlot::default(); KEY_SLOTS];
+        }
+        let key = &line[s..e];
+        // Keys are short and the same few recur on every line: their first 8 bytes, last 8
+        // bytes and length tell a key of up to 16 bytes exactly, and place any key well enough
+        // once mixed by one multiply.
+        let (head, tail) = ends(line, s, e);
+        let mixed =
+            (head ^ tail.rotate_left(29) ^ key.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let slot = &mut slots[(mixed >> 55) as usize & (KEY_SLOTS - 1)];
+        let same = slot.len == key.len()
+            && slot.head == head
+            && slot.tail == tail
+            && (key.len() <= 16 || *slot.long == *key);
+        if !same {
+            let text = std::str::from_utf8(key).unwrap_or_default();
+            let kind = match (det.names.classify(text), super::json::member_role(key)) {
+                // Identity-bearing, or context a value's number may need (`docNo`).
+                (
+                    super::fields::FieldClass::Identity(_)
+                    | super::fields::FieldClass::MaybeDocument,
+                    _,
+                ) => KeyKind::Busy,
+                (_, super::json::Role::Label) => KeyKind::Label,
+                (_, super::json::Role::Value) => KeyKind::Value,
+                _ => KeyKind::Plain,
+            };
+            *slot = KeySlot {
+                len: key.len(),
+                head,
+                tail,
+                long: if key.len() > 16 {
+                    key.into()
+                } else {
+                    Box::default()
+                },
+                kind,
+            };
+        }
+        match slot.kind {
+            KeyKind::Busy => return false,
+            KeyKind::Label => self.label = true,
+            KeyKind::Value => self.value = true,
+            KeyKind::Plain => {}
+        }
+        !(self.label && self.value)
+    }
+}
+
+/// The first and the last 8 bytes of `line[s..e]` (little-endian; a shorter key zero-padded,
+/// the same twice).
+#[inline(always)]
+fn ends(line: &[u8], s: usize, e: usize) -> (u64, u64) {
+    let load = |at: usize| {
+        line.get(at..at + 8)
+            .map_or(0, |w| u64::from_le_bytes(w.try_into().unwrap_or_default()))
+    };
+    let len = e - s;
+    if len >= 8 {
+        return (load(s), load(e - 8));
+    }
+    let head = if s + 8 <= line.len() {
+        // The bytes after a key (its quote, `:`) are in the line: read 8, keep the key's.
+        load(s) & ((1u64 << (8 * len)) - 1)
+    } else {
+        line[s..e]
+            .iter()
+            .rev()
+            .fold(0u64, |w, &b| (w << 8) | u64::from(b))
+    };
+    (head, head)
+}
+
+/// One slot of the key-class cache: a key by its length, first and last 8 bytes (and, when it
+/// is longer than 16 bytes, all of them).
+#[derive(Debug, Clone)]
+struct KeySlot {
+    len: usize,
+    head: u64,
+    tail: u64,
+    long: Box<[u8]>,
+    kind: KeyKind,
+}
+
+impl Default for KeySlot {
+    /// An empty slot: no key has this length.
+    fn default() -> Self {
+        KeySlot {
+            len: usize::MAX,
+            head: 0,
+            tail: 0,
+            long: Box::default(),
+            kind: KeyKind::Busy,
+        }
+    }
+}
+
 /// What a JSON line's key means to the quick test ([`StreamScanner`]'s `quiet_json`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 enum KeyKind {
     /// Nothing: its value counts only for what it holds.
+    #[default]
     Plain,
     /// Identity-bearing, or context for a number (`docNo`): the line takes the full scan.
     Busy,

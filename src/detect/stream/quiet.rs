@@ -11,13 +11,10 @@
 //! starts), and no run of chain bytes (digits, spaces, `-./_+`, tab and line-break controls, and
 //! `X`) holding 17 digits or more. Anything else goes to the matcher, as before.
 
-const LO: u64 = 0x0101_0101_0101_0101;
-const HI: u64 = 0x8080_8080_8080_8080;
-/// Turns ASCII upper-case letters into lower case (and leaves the high bit alone).
-const CASE: u64 = 0x2020_2020_2020_2020;
+use wide::u8x16;
 
 /// The fewest digits of a number the matcher reports without context (17 and an `X`).
-const LONG_RUN: u32 = 17;
+const LONG_RUN: usize = 17;
 
 /// ASCII labels (`rules::ASCII_LABELS`), lower case: a line with one of these anywhere goes to
 /// the matcher.
@@ -30,24 +27,20 @@ const LABELS: &[&[u8]] = &[
     b"id number",
 ];
 
-/// The high bit of each byte of `x` (bytes below 0x80) that is in `lo..=hi`.
-#[inline(always)]
-fn in_range(x: u64, lo: u8, hi: u8) -> u64 {
-    // Per byte, x + (0x80 - lo) reaches 0x80 exactly when x >= lo, and x + (0x7f - hi) when
-    // x > hi; neither sum leaves its byte (x < 0x80), so bytes do not carry into each other.
-    let ge = x.wrapping_add(LO * u64::from(0x80 - lo));
-    let gt = x.wrapping_add(LO * u64::from(0x7f - hi));
-    ge & !gt & HI
-}
-
-/// How many bytes of `m` (a mask of high bits) are set: one multiply, no `popcnt` needed.
-#[inline(always)]
-fn count(m: u64) -> u32 {
-    ((m >> 7).wrapping_mul(LO) >> 56) as u32
-}
+/// The bytes that chain the digits of one number (`rules::Matcher::separator`, and `X`).
+const CHAIN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = matches!(c, b'-'..=b'9' | b'\t'..=b'\r' | b' ' | b'+' | b'_' | b'x' | b'X');
+        b += 1;
+    }
+    t
+};
 
 /// What the quick pass saw in a line.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Seen {
     /// Only the matcher can tell: a non-ASCII byte, 3 `*` or a label (the pass stops there).
     pub(super) busy: bool,
@@ -55,111 +48,285 @@ pub(super) struct Seen {
     pub(super) backslash: bool,
     /// An `e` or `E` right after a digit (a JSON exponent: `1.1e17` is 18 digits).
     pub(super) exponent: bool,
+    /// JSON: a string followed by white space, which may be a key (`"a" : 1`) the pass does not
+    /// collect; the caller reads the keys with [`keys`] instead.
+    pub(super) spaced: bool,
 }
 
-/// Reads `bytes` eight at a time, putting in `runs` the runs of chain bytes with 17 digits or
-/// more (`start..end`); stops early once it is `busy` (`runs` then means nothing). When it is
-/// not, the matcher can find only 18-character numbers, each inside one of `runs`, and finds
-/// the same there as in the whole line: a chain never crosses a byte outside the runs, and
-/// without a label or `*` nothing else counts.
-///
-/// `JSON`: also note backslashes and exponents (text mode has no use for them).
-pub(super) fn look<const JSON: bool>(bytes: &[u8], runs: &mut Vec<(usize, usize)>) -> Seen {
-    runs.clear();
-    let mut state = State::default();
-    let mut chunks = bytes.chunks_exact(8);
-    let mut at = 0usize;
-    for c in chunks.by_ref() {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        if state.step::<JSON>(u64::from_le_bytes(w), at, bytes, runs) {
-            state.seen.busy = true;
-            return state.seen;
-        }
-        at += 8;
-    }
-    // The rest padded with NUL, which is no chain byte: a run ends with the line.
-    let rest = chunks.remainder();
-    let mut w = [0u8; 8];
-    w[..rest.len()].copy_from_slice(rest);
-    if state.step::<JSON>(u64::from_le_bytes(w), at, bytes, runs) {
-        state.seen.busy = true;
-    }
-    state.seen
+/// What the pass collects of a line; reused from line to line.
+#[derive(Debug, Default)]
+pub(super) struct Marks {
+    /// The runs of chain bytes with 17 digits or more (`start..end`).
+    pub(super) runs: Vec<(usize, usize)>,
+    /// JSON: each key (the bytes between its quotes), in order, unless [`Seen::spaced`].
+    pub(super) keys: Vec<(usize, usize)>,
 }
 
-/// The pass's state between words.
-#[derive(Default)]
-struct State {
-    seen: Seen,
-    /// Digits in the current run, and where it started.
-    run: u32,
-    run_start: usize,
-    stars: u32,
-    /// The high bit of the previous word's last byte when it was a digit, at bit 7.
-    prev_digit: u64,
+/// The classes of one 64-byte block, bit `i` for byte `i`.
+#[derive(Default, Clone, Copy)]
+struct Classes {
+    high: u64,
+    digit: u64,
+    chain: u64,
+    star: u64,
+    /// `i` or `p` (any case): a label's first byte.
+    first: u64,
+    /// `d` or `a` (any case): a label's second byte.
+    second: u64,
+    e: u64,
+    backslash: u64,
+    quote: u64,
+    colon: u64,
+    space: u64,
 }
 
-impl State {
-    /// One word of the line, at `at`; whether only the matcher can tell (`busy`).
+/// Classifies a block sixteen bytes at a time (SSE2 through `wide`, which stays safe Rust: one
+/// compare per class and lane, one `movemask` per class and lane).
+#[inline(always)]
+fn classify<const JSON: bool>(block: &[u8; 64]) -> Classes {
     #[inline(always)]
-    fn step<const JSON: bool>(
+    fn is(v: u8x16, b: u8) -> u8x16 {
+        v.cmp_eq(u8x16::splat(b))
+    }
+    #[inline(always)]
+    fn within(v: u8x16, lo: u8, hi: u8) -> u8x16 {
+        let x = v - u8x16::splat(lo);
+        x.min(u8x16::splat(hi - lo)).cmp_eq(x)
+    }
+    #[inline(always)]
+    fn bits(m: u8x16, lane: usize) -> u64 {
+        u64::from(m.move_mask() as u16) << (16 * lane)
+    }
+    let mut c = Classes::default();
+    for lane in 0..4 {
+        let mut a = [0u8; 16];
+        a.copy_from_slice(&block[16 * lane..16 * lane + 16]);
+        let v = u8x16::from(a);
+        // Only letters are changed by setting 0x20 into one of the letters compared here.
+        let lower = v | u8x16::splat(0x20);
+        let digit = within(v, b'0', b'9');
+        let controls = within(v, b'\t', b'\r');
+        let space = is(v, b' ');
+        let chain =
+            within(v, b'-', b'9') | controls | space | is(v, b'+') | is(v, b'_') | is(lower, b'x');
+        c.high |= bits(v, lane);
+        c.digit |= bits(digit, lane);
+        c.chain |= bits(chain, lane);
+        c.star |= bits(is(v, b'*'), lane);
+        c.first |= bits(is(lower, b'i') | is(lower, b'p'), lane);
+        c.second |= bits(is(lower, b'd') | is(lower, b'a'), lane);
+        if JSON {
+            c.e |= bits(is(lower, b'e'), lane);
+            c.backslash |= bits(is(v, b'\\'), lane);
+            c.quote |= bits(is(v, b'"'), lane);
+            c.colon |= bits(is(v, b':'), lane);
+            c.space |= bits(space | controls, lane);
+        }
+    }
+    c
+}
+
+/// Bit `i` of the result: whether bits `0..=i` of `x` hold an odd number of ones.
+#[inline(always)]
+fn prefix_xor(mut x: u64) -> u64 {
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    x
+}
+
+/// Bit `j` of the result: whether bits `j..j + 17` of `x` are all set (a run of 17 inside `x`).
+#[inline(always)]
+fn runs_of_17(x: u64) -> u64 {
+    let mut r = x & (x >> 1);
+    r &= r >> 2;
+    r &= r >> 4;
+    r &= r >> 8;
+    r & (r >> 1)
+}
+
+/// Reads `bytes` 64 at a time, putting in `marks.runs` the runs of chain bytes with 17 digits or
+/// more and, with `JSON`, in `marks.keys` the keys; stops early once it is `busy` (`marks` then
+/// means nothing). When it is not, the matcher can find only 18-character numbers, each inside
+/// one of the runs, and finds the same there as in the whole line: a chain never crosses a byte
+/// outside the runs, and without a label or `*` nothing else counts.
+///
+/// `JSON`: also note backslashes and exponents, and collect keys (text mode has no use for
+/// them). Keys are what [`keys`] finds on a line without a backslash: strings closed by a quote
+/// right before a `:`; a string followed by white space sets [`Seen::spaced`] instead.
+pub(super) fn look<const JSON: bool>(bytes: &[u8], marks: &mut Marks) -> Seen {
+    marks.runs.clear();
+    marks.keys.clear();
+    let mut pass = Pass::default();
+    let mut blocks = bytes.chunks_exact(64);
+    let mut at = 0usize;
+    for block in blocks.by_ref() {
+        let mut b = [0u8; 64];
+        b.copy_from_slice(block);
+        if pass.block::<JSON>(&b, at, bytes, marks) {
+            pass.seen.busy = true;
+            return pass.seen;
+        }
+        at += 64;
+    }
+    // The rest padded with NUL, which is in no class: a run or a key ends with the line.
+    let rest = blocks.remainder();
+    let mut b = [0u8; 64];
+    b[..rest.len()].copy_from_slice(rest);
+    if pass.block::<JSON>(&b, at, bytes, marks) {
+        pass.seen.busy = true;
+    }
+    pass.seen
+}
+
+/// The pass's state between blocks.
+#[derive(Default)]
+struct Pass {
+    seen: Seen,
+    stars: u32,
+    /// Chain bytes that end the previous block, and where the last run the pass walked ends.
+    run_len: usize,
+    walked: usize,
+    /// The previous block's last byte: a digit (at bit 0), inside a string (all ones), a string
+    /// its closing quote ends, with where its opening quote was.
+    prev_digit: u64,
+    in_string: u64,
+    closed: Option<usize>,
+    /// The last quote of the blocks before.
+    last_quote: usize,
+}
+
+impl Pass {
+    /// One block of the line, at `at`; whether only the matcher can tell (`busy`).
+    #[inline(always)]
+    fn block<const JSON: bool>(
         &mut self,
-        w: u64,
+        b: &[u8; 64],
         at: usize,
         bytes: &[u8],
-        runs: &mut Vec<(usize, usize)>,
+        marks: &mut Marks,
     ) -> bool {
-        if w & HI != 0 {
+        let c = classify::<JSON>(b);
+        if c.high != 0 {
             return true;
         }
-        let lower = w | CASE;
-        let digits = in_range(w, b'0', b'9');
-        let chain = in_range(w, b'-', b'9')
-            | in_range(w, b'\t', b'\r')
-            | in_range(w, b' ', b' ')
-            | in_range(w, b'+', b'+')
-            | in_range(w, b'_', b'_')
-            | in_range(lower, b'x', b'x');
-        self.stars += count(in_range(w, b'*', b'*'));
+        self.stars += c.star.count_ones();
         if self.stars >= 3 {
             return true;
         }
-        if JSON {
-            self.seen.backslash |= in_range(w, b'\\', b'\\') != 0;
-            // The digit flags moved up one byte (and the last byte of the previous word in).
-            let before = (digits << 8) | self.prev_digit;
-            self.prev_digit = digits >> 56;
-            self.seen.exponent |= before & in_range(lower, b'e', b'e') != 0;
-        }
-        // Every label starts `id` or `pa`: a byte `i` before a `d`, or `p` before `a` (a last
-        // `i` or `p` of the word is checked whatever follows it).
-        let (i, p) = (in_range(lower, b'i', b'i'), in_range(lower, b'p', b'p'));
-        let (d, a) = (in_range(lower, b'd', b'd'), in_range(lower, b'a', b'a'));
-        let mut starts = (i & (d >> 8)) | (p & (a >> 8)) | ((i | p) & (0x80 << 56));
+        // Every label starts `id` or `pa`: an `i` or `p` before a `d` or `a` (a last `i` or `p`
+        // of the block is checked whatever follows it); `label_at` tells which.
+        let mut starts = (c.first & (c.second >> 1)) | (c.first & (1 << 63));
         while starts != 0 {
-            let i = at + (starts.trailing_zeros() / 8) as usize;
+            let i = at + starts.trailing_zeros() as usize;
             starts &= starts - 1;
             if label_at(bytes, i) {
                 return true;
             }
         }
-        let other = !chain & HI;
-        if other == 0 {
-            self.run += count(digits);
-        } else {
-            // Digits before the first other byte end the run; those after the last one start
-            // the next. Between them, at most six: never a long run.
-            let first = other.trailing_zeros();
-            self.run += count(digits & ((1u64 << first) - 1));
-            if self.run >= LONG_RUN {
-                runs.push((self.run_start, at + (first / 8) as usize));
-            }
-            let last = 63 - other.leading_zeros();
-            self.run = count(digits.checked_shr(last + 1).unwrap_or(0));
-            self.run_start = at + (last / 8) as usize + 1;
+        self.runs(c.chain, at, bytes, &mut marks.runs);
+        if JSON {
+            self.seen.backslash |= c.backslash != 0;
+            self.seen.exponent |= ((c.digit << 1) | self.prev_digit) & c.e != 0;
+            self.prev_digit = c.digit >> 63;
+            self.keys(&c, at, &mut marks.keys);
         }
         false
+    }
+
+    /// Finds where a run of 17 chain bytes or more may be (inside the block, or across its
+    /// start), and walks each such run byte by byte to count its digits.
+    #[inline(always)]
+    fn runs(&mut self, chain: u64, at: usize, bytes: &[u8], runs: &mut Vec<(usize, usize)>) {
+        let lead = chain.trailing_ones() as usize;
+        if self.run_len > 0 && self.run_len + lead >= LONG_RUN {
+            self.walk(at - 1, bytes, runs);
+        }
+        let mut inside = runs_of_17(chain);
+        while inside != 0 {
+            let i = at + inside.trailing_zeros() as usize;
+            inside &= inside - 1;
+            if i >= self.walked {
+                self.walk(i, bytes, runs);
+            }
+        }
+        self.run_len = if chain == u64::MAX {
+            self.run_len + 64
+        } else {
+            chain.leading_ones() as usize
+        };
+    }
+
+    /// The whole run of chain bytes around `i`, unless walked already; kept when it holds 17
+    /// digits or more.
+    #[cold]
+    fn walk(&mut self, i: usize, bytes: &[u8], runs: &mut Vec<(usize, usize)>) {
+        if i < self.walked {
+            return;
+        }
+        let mut start = i;
+        while start > 0 && CHAIN[usize::from(bytes[start - 1])] {
+            start -= 1;
+        }
+        let mut end = i;
+        while end < bytes.len() && CHAIN[usize::from(bytes[end])] {
+            end += 1;
+        }
+        let digits = bytes[start..end]
+            .iter()
+            .filter(|b| b.is_ascii_digit())
+            .count();
+        if digits >= LONG_RUN {
+            runs.push((start, end));
+        }
+        self.walked = end;
+    }
+
+    /// The keys of the block: the strings whose closing quote a `:` follows. Without a
+    /// backslash, quotes pair up: a quote closes a string when the quotes up to it are even.
+    #[inline(always)]
+    fn keys(&mut self, c: &Classes, at: usize, keys: &mut Vec<(usize, usize)>) {
+        if c.quote == 0 && self.closed.is_none() {
+            return;
+        }
+        let inside = prefix_xor(c.quote) ^ self.in_string;
+        self.in_string = 0u64.wrapping_sub(inside >> 63);
+        let closing = c.quote & !inside;
+        // The previous block's last byte closed a string: this block's first byte tells.
+        if let Some(open) = self.closed.take() {
+            if c.colon & 1 != 0 {
+                keys.push((open + 1, at - 1));
+            } else if c.space & 1 != 0 {
+                self.seen.spaced = true;
+            }
+        }
+        self.seen.spaced |= closing & (c.space >> 1) != 0;
+        let mut key_ends = closing & (c.colon >> 1);
+        while key_ends != 0 {
+            let k = key_ends.trailing_zeros();
+            key_ends &= key_ends - 1;
+            keys.push((self.quote_before(c.quote, k, at) + 1, at + k as usize));
+        }
+        if closing >> 63 != 0 {
+            self.closed = Some(self.quote_before(c.quote, 63, at));
+        }
+        if c.quote != 0 {
+            self.last_quote = at + 63 - c.quote.leading_zeros() as usize;
+        }
+    }
+
+    /// Where the quote before bit `k` of this block is (the string's opening quote).
+    #[inline(always)]
+    fn quote_before(&self, quote: u64, k: u32, at: usize) -> usize {
+        let below = quote & ((1u64 << k) - 1);
+        if below == 0 {
+            self.last_quote
+        } else {
+            at + 63 - below.leading_zeros() as usize
+        }
     }
 }
 
@@ -201,34 +368,40 @@ pub(super) fn keys(line: &[u8], mut each: impl FnMut(&[u8]) -> bool) -> bool {
 }
 
 #[cfg(test)]
+mod reference;
+
+#[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     /// Whether the matcher must look: busy, or a long run.
     fn busy(s: &str) -> bool {
-        let mut runs = Vec::new();
-        let seen = look::<true>(s.as_bytes(), &mut runs);
-        seen.busy || !runs.is_empty()
+        let mut marks = Marks::default();
+        let seen = look::<true>(s.as_bytes(), &mut marks);
+        seen.busy || !marks.runs.is_empty()
     }
 
     fn runs(s: &str) -> Vec<(usize, usize)> {
-        let mut runs = Vec::new();
-        assert!(!look::<true>(s.as_bytes(), &mut runs).busy);
-        runs
+        let mut marks = Marks::default();
+        assert!(!look::<true>(s.as_bytes(), &mut marks).busy);
+        marks.runs
     }
 
     #[test]
-    fn counts_per_byte() {
-        for m in [0u64, HI, 0x80, 0x80 << 56, (0x80 << 8) | (0x80 << 40)] {
-            assert_eq!(count(m), m.count_ones());
-        }
-    }
-
-    #[test]
-    fn ranges_per_byte() {
-        let w = u64::from_le_bytes(*b"a0/9:X x");
-        let d = in_range(w, b'0', b'9');
-        assert_eq!(d, (0x80 << 8) | (0x80 << 24));
+    fn classes_per_byte() {
+        let mut block = [0u8; 64];
+        block[..10].copy_from_slice(b"a0/9:X x\\");
+        block[63] = b'"';
+        let c = classify::<true>(&block);
+        assert_eq!(c.digit, 0b10 | 0b1000);
+        assert_eq!(c.chain, 0b1110_1110);
+        assert_eq!(c.colon, 1 << 4);
+        assert_eq!(c.backslash, 0b11 << 8);
+        assert_eq!(c.quote, 1 << 63);
+        assert_eq!(c.high, 0);
+        assert_eq!(prefix_xor(0b1001_0010), 0b1000_1110 | (u64::MAX << 8));
     }
 
     #[test]
@@ -260,7 +433,7 @@ mod tests {
             let s = format!("{}{}b", "a".repeat(n), "1".repeat(16));
             assert!(!busy(&s), "{n}");
         }
-        let mut r = Vec::new();
+        let mut r = Marks::default();
         assert!(look::<true>(b"1e17", &mut r).exponent);
         assert!(!look::<true>(b"level", &mut r).exponent);
         assert!(look::<true>(br#""a\"b""#, &mut r).backslash);
@@ -294,5 +467,89 @@ mod tests {
             true
         });
         assert_eq!(got, ["a", "b", "c", "e"]);
+    }
+
+    /// Lines made of the bytes every class cares about, at every alignment: digits,
+    /// separators, quotes, colons, white space, label pieces, stars, backslashes, `e`, and a
+    /// non-ASCII character now and then.
+    fn line() -> impl Strategy<Value = Vec<u8>> {
+        let piece = prop_oneof![
+            8 => "[0-9]{1,20}",
+            3 => "[ \t\r\x0b\x0c._/+-]{1,3}",
+            2 => Just("\"".to_owned()),
+            2 => Just(":".to_owned()),
+            2 => Just(",".to_owned()),
+            2 => "[a-zA-Z]{1,6}",
+            1 => prop::sample::select(vec![
+                "passport", "PassPort", "id card", "idcard", "ID no", "idno", "id number",
+                "uid", "paid", "ida", "pa", "id", "p", "i",
+            ])
+            .prop_map(str::to_owned),
+            1 => Just("*".to_owned()),
+            1 => Just("\\".to_owned()),
+            1 => "[eE][+-]?[0-9]{1,2}",
+            1 => Just("{\"k\":".to_owned()),
+            1 => Just("\" : ".to_owned()),
+            1 => Just("\"\n".to_owned()),
+        ];
+        (
+            prop::collection::vec(piece, 0..40),
+            any::<u8>(),
+            0..300usize,
+        )
+            .prop_map(|(pieces, odd, where_)| {
+                let mut line = pieces.concat().into_bytes();
+                if odd >= 250 {
+                    let at = where_.min(line.len());
+                    line.splice(at..at, "身".bytes());
+                }
+                line
+            })
+    }
+
+    /// What the pass the SIMD one replaced reports about `line`: its `Seen`, and the runs and
+    /// keys when it is not busy.
+    fn by_reference<const JSON: bool>(line: &[u8]) -> (bool, Vec<(usize, usize)>, bool, bool) {
+        let mut runs = Vec::new();
+        let seen = reference::look::<JSON>(line, &mut runs);
+        (seen.busy, runs, seen.backslash, seen.exponent)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        #[test]
+        fn the_simd_pass_sees_what_the_swar_pass_saw(line in line()) {
+            for json in [false, true] {
+                let mut marks = Marks::default();
+                let seen = if json {
+                    look::<true>(&line, &mut marks)
+                } else {
+                    look::<false>(&line, &mut marks)
+                };
+                let (busy, runs, backslash, exponent) = if json {
+                    by_reference::<true>(&line)
+                } else {
+                    by_reference::<false>(&line)
+                };
+                prop_assert_eq!(seen.busy, busy);
+                if busy {
+                    continue;
+                }
+                prop_assert_eq!(&marks.runs, &runs);
+                if json {
+                    prop_assert_eq!((seen.backslash, seen.exponent), (backslash, exponent));
+                    if !seen.backslash && !seen.spaced {
+                        let mut expected = Vec::new();
+                        keys(&line, |k| {
+                            let start = k.as_ptr() as usize - line.as_ptr() as usize;
+                            expected.push((start, start + k.len()));
+                            true
+                        });
+                        prop_assert_eq!(&marks.keys, &expected);
+                    }
+                }
+            }
+        }
     }
 }
