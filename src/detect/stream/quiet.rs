@@ -48,8 +48,8 @@ pub(super) struct Seen {
     pub(super) backslash: bool,
     /// An `e` or `E` right after a digit (a JSON exponent: `1.1e17` is 18 digits).
     pub(super) exponent: bool,
-    /// JSON: a string followed by white space, which may be a key (`"a" : 1`) the pass does not
-    /// collect; the caller reads the keys with [`keys`] instead.
+    /// JSON: white space before a `:`, after which a key may end (`"a" : 1`) that the pass does
+    /// not collect; the caller reads the keys with [`keys`] instead.
     pub(super) spaced: bool,
 }
 
@@ -62,68 +62,125 @@ pub(super) struct Marks {
     pub(super) keys: Vec<(usize, usize)>,
 }
 
-/// The classes of one 64-byte block, bit `i` for byte `i`.
+/// A block: 64 bytes of the line and the byte after them (NUL past the line's end), so that a
+/// class can look at a byte's successor.
+type Block = [u8; 65];
+
+/// The classes of one block, bit `i` for byte `i`.
 #[derive(Default, Clone, Copy)]
 struct Classes {
-    high: u64,
-    digit: u64,
+    /// Something rare that needs a closer look ([`Rare`]): a non-ASCII byte, `*`, and in JSON a
+    /// backslash, a digit before `e`/`E`, or white space before `:`.
+    rare: u64,
     chain: u64,
-    star: u64,
-    /// `i` or `p` (any case): a label's first byte.
-    first: u64,
-    /// `d` or `a` (any case): a label's second byte.
-    second: u64,
-    e: u64,
-    backslash: u64,
+    /// An `i` or `p` before a `d` or `a` (any case): where a label may start.
+    starts: u64,
     quote: u64,
     colon: u64,
-    space: u64,
 }
 
-/// Classifies a block sixteen bytes at a time (SSE2 through `wide`, which stays safe Rust: one
-/// compare per class and lane, one `movemask` per class and lane).
+/// The rare classes of a block, bit `i` for byte `i`.
+#[derive(Default, Clone, Copy)]
+struct Rare {
+    high: u64,
+    star: u64,
+    backslash: u64,
+    /// A digit before an `e` or `E`.
+    exponent: u64,
+    /// White space before a `:` (a key may end in white space: `"a" : 1`).
+    spaced: u64,
+}
+
+/// The bytes of lane `lane` of `block` shifted by `by` (0: each byte, 1: the byte after each).
 #[inline(always)]
-fn classify<const JSON: bool>(block: &[u8; 64]) -> Classes {
-    #[inline(always)]
-    fn is(v: u8x16, b: u8) -> u8x16 {
-        v.cmp_eq(u8x16::splat(b))
-    }
-    #[inline(always)]
-    fn within(v: u8x16, lo: u8, hi: u8) -> u8x16 {
-        let x = v - u8x16::splat(lo);
-        x.min(u8x16::splat(hi - lo)).cmp_eq(x)
-    }
-    #[inline(always)]
-    fn bits(m: u8x16, lane: usize) -> u64 {
-        u64::from(m.move_mask() as u16) << (16 * lane)
-    }
+fn lane(block: &Block, lane: usize, by: usize) -> u8x16 {
+    let mut a = [0u8; 16];
+    a.copy_from_slice(&block[16 * lane + by..16 * lane + by + 16]);
+    u8x16::from(a)
+}
+
+#[inline(always)]
+fn is(v: u8x16, b: u8) -> u8x16 {
+    v.cmp_eq(u8x16::splat(b))
+}
+
+#[inline(always)]
+fn within(v: u8x16, lo: u8, hi: u8) -> u8x16 {
+    let x = v - u8x16::splat(lo);
+    x.min(u8x16::splat(hi - lo)).cmp_eq(x)
+}
+
+#[inline(always)]
+fn bits(m: u8x16, lane: usize) -> u64 {
+    u64::from(m.move_mask() as u16) << (16 * lane)
+}
+
+/// Only letters are changed by setting 0x20 into one of the letters compared with it.
+#[inline(always)]
+fn lower(v: u8x16) -> u8x16 {
+    v | u8x16::splat(0x20)
+}
+
+#[inline(always)]
+fn high(v: u8x16) -> u8x16 {
+    v.max(u8x16::splat(0x80)).cmp_eq(v)
+}
+
+#[inline(always)]
+fn exponent(v: u8x16, after: u8x16) -> u8x16 {
+    within(v, b'0', b'9') & is(lower(after), b'e')
+}
+
+#[inline(always)]
+fn spaced(v: u8x16, after: u8x16) -> u8x16 {
+    (within(v, b'\t', b'\r') | is(v, b' ')) & is(after, b':')
+}
+
+/// Classifies a block sixteen bytes at a time (SSE2 through `wide`, which stays safe Rust: a
+/// few compares per class and lane, one `movemask` per class and lane; the rare classes share
+/// one).
+#[inline(always)]
+fn classify<const JSON: bool>(block: &Block) -> Classes {
     let mut c = Classes::default();
-    for lane in 0..4 {
-        let mut a = [0u8; 16];
-        a.copy_from_slice(&block[16 * lane..16 * lane + 16]);
-        let v = u8x16::from(a);
-        // Only letters are changed by setting 0x20 into one of the letters compared here.
-        let lower = v | u8x16::splat(0x20);
-        let digit = within(v, b'0', b'9');
-        let controls = within(v, b'\t', b'\r');
-        let space = is(v, b' ');
-        let chain =
-            within(v, b'-', b'9') | controls | space | is(v, b'+') | is(v, b'_') | is(lower, b'x');
-        c.high |= bits(v, lane);
-        c.digit |= bits(digit, lane);
-        c.chain |= bits(chain, lane);
-        c.star |= bits(is(v, b'*'), lane);
-        c.first |= bits(is(lower, b'i') | is(lower, b'p'), lane);
-        c.second |= bits(is(lower, b'd') | is(lower, b'a'), lane);
+    for k in 0..4 {
+        let v = lane(block, k, 0);
+        let after = lane(block, k, 1);
+        let lower_v = lower(v);
+        let chain = within(v, b'-', b'9')
+            | within(v, b'\t', b'\r')
+            | is(v, b' ')
+            | is(v, b'+')
+            | is(v, b'_')
+            | is(lower_v, b'x');
+        let lower_after = lower(after);
+        let starts = (is(lower_v, b'i') | is(lower_v, b'p'))
+            & (is(lower_after, b'd') | is(lower_after, b'a'));
+        let mut rare = high(v) | is(v, b'*');
         if JSON {
-            c.e |= bits(is(lower, b'e'), lane);
-            c.backslash |= bits(is(v, b'\\'), lane);
-            c.quote |= bits(is(v, b'"'), lane);
-            c.colon |= bits(is(v, b':'), lane);
-            c.space |= bits(space | controls, lane);
+            rare = rare | is(v, b'\\') | exponent(v, after) | spaced(v, after);
+            c.quote |= bits(is(v, b'"'), k);
+            c.colon |= bits(is(v, b':'), k);
         }
+        c.rare |= bits(rare, k);
+        c.chain |= bits(chain, k);
+        c.starts |= bits(starts, k);
     }
     c
+}
+
+/// The rare classes one by one, for a block whose `rare` is not empty.
+#[cold]
+fn classify_rare(block: &Block) -> Rare {
+    let mut r = Rare::default();
+    for k in 0..4 {
+        let (v, after) = (lane(block, k, 0), lane(block, k, 1));
+        r.high |= bits(high(v), k);
+        r.star |= bits(is(v, b'*'), k);
+        r.backslash |= bits(is(v, b'\\'), k);
+        r.exponent |= bits(exponent(v, after), k);
+        r.spaced |= bits(spaced(v, after), k);
+    }
+    r
 }
 
 /// Bit `i` of the result: whether bits `0..=i` of `x` hold an odd number of ones.
@@ -156,28 +213,28 @@ fn runs_of_17(x: u64) -> u64 {
 ///
 /// `JSON`: also note backslashes and exponents, and collect keys (text mode has no use for
 /// them). Keys are what [`keys`] finds on a line without a backslash: strings closed by a quote
-/// right before a `:`; a string followed by white space sets [`Seen::spaced`] instead.
+/// right before a `:`; white space before a `:` sets [`Seen::spaced`] instead.
 pub(super) fn look<const JSON: bool>(bytes: &[u8], marks: &mut Marks) -> Seen {
     marks.runs.clear();
     marks.keys.clear();
     let mut pass = Pass::default();
-    let mut blocks = bytes.chunks_exact(64);
     let mut at = 0usize;
-    for block in blocks.by_ref() {
-        let mut b = [0u8; 64];
-        b.copy_from_slice(block);
-        if pass.block::<JSON>(&b, at, bytes, marks) {
+    // Blocks read in place while the line holds the byte after them; the last one from a copy,
+    // its rest NUL, which is in no class: a run or a key ends with the line.
+    while let Some(block) = bytes.get(at..at + 65) {
+        let block: &Block = block.try_into().unwrap_or(&[0; 65]);
+        if pass.block::<JSON>(block, at, bytes, marks) {
             pass.seen.busy = true;
             return pass.seen;
         }
         at += 64;
     }
-    // The rest padded with NUL, which is in no class: a run or a key ends with the line.
-    let rest = blocks.remainder();
-    let mut b = [0u8; 64];
-    b[..rest.len()].copy_from_slice(rest);
-    if pass.block::<JSON>(&b, at, bytes, marks) {
-        pass.seen.busy = true;
+    if at < bytes.len() {
+        let mut b: Block = [0; 65];
+        b[..bytes.len() - at].copy_from_slice(&bytes[at..]);
+        if pass.block::<JSON>(&b, at, bytes, marks) {
+            pass.seen.busy = true;
+        }
     }
     pass.seen
 }
@@ -190,9 +247,8 @@ struct Pass {
     /// Chain bytes that end the previous block, and where the last run the pass walked ends.
     run_len: usize,
     walked: usize,
-    /// The previous block's last byte: a digit (at bit 0), inside a string (all ones), a string
-    /// its closing quote ends, with where its opening quote was.
-    prev_digit: u64,
+    /// Whether the previous block's last byte is inside a string (all ones), or closes one
+    /// (where its opening quote was).
     in_string: u64,
     closed: Option<usize>,
     /// The last quote of the blocks before.
@@ -204,22 +260,29 @@ impl Pass {
     #[inline(always)]
     fn block<const JSON: bool>(
         &mut self,
-        b: &[u8; 64],
+        b: &Block,
         at: usize,
         bytes: &[u8],
         marks: &mut Marks,
     ) -> bool {
         let c = classify::<JSON>(b);
-        if c.high != 0 {
-            return true;
+        if c.rare != 0 {
+            let r = classify_rare(b);
+            if r.high != 0 {
+                return true;
+            }
+            self.stars += r.star.count_ones();
+            if self.stars >= 3 {
+                return true;
+            }
+            if JSON {
+                self.seen.backslash |= r.backslash != 0;
+                self.seen.exponent |= r.exponent != 0;
+                self.seen.spaced |= r.spaced != 0;
+            }
         }
-        self.stars += c.star.count_ones();
-        if self.stars >= 3 {
-            return true;
-        }
-        // Every label starts `id` or `pa`: an `i` or `p` before a `d` or `a` (a last `i` or `p`
-        // of the block is checked whatever follows it); `label_at` tells which.
-        let mut starts = (c.first & (c.second >> 1)) | (c.first & (1 << 63));
+        // Every label starts `id` or `pa`; `label_at` tells which.
+        let mut starts = c.starts;
         while starts != 0 {
             let i = at + starts.trailing_zeros() as usize;
             starts &= starts - 1;
@@ -229,9 +292,6 @@ impl Pass {
         }
         self.runs(c.chain, at, bytes, &mut marks.runs);
         if JSON {
-            self.seen.backslash |= c.backslash != 0;
-            self.seen.exponent |= ((c.digit << 1) | self.prev_digit) & c.e != 0;
-            self.prev_digit = c.digit >> 63;
             self.keys(&c, at, &mut marks.keys);
         }
         false
@@ -299,11 +359,8 @@ impl Pass {
         if let Some(open) = self.closed.take() {
             if c.colon & 1 != 0 {
                 keys.push((open + 1, at - 1));
-            } else if c.space & 1 != 0 {
-                self.seen.spaced = true;
             }
         }
-        self.seen.spaced |= closing & (c.space >> 1) != 0;
         let mut key_ends = closing & (c.colon >> 1);
         while key_ends != 0 {
             let k = key_ends.trailing_zeros();
@@ -391,16 +448,21 @@ mod tests {
 
     #[test]
     fn classes_per_byte() {
-        let mut block = [0u8; 64];
-        block[..10].copy_from_slice(b"a0/9:X x\\");
+        let mut block: Block = [0; 65];
+        block[..11].copy_from_slice(b"a0/9:X x\\id");
         block[63] = b'"';
+        block[64] = b'a';
         let c = classify::<true>(&block);
-        assert_eq!(c.digit, 0b10 | 0b1000);
         assert_eq!(c.chain, 0b1110_1110);
         assert_eq!(c.colon, 1 << 4);
-        assert_eq!(c.backslash, 0b11 << 8);
         assert_eq!(c.quote, 1 << 63);
-        assert_eq!(c.high, 0);
+        assert_eq!(c.starts, 1 << 9);
+        assert_eq!(c.rare, 1 << 8);
+        let r = classify_rare(&block);
+        assert_eq!((r.backslash, r.high, r.star), (1 << 8, 0, 0));
+        block[..5].copy_from_slice(b"1e \t:");
+        let r = classify_rare(&block);
+        assert_eq!((r.exponent, r.spaced), (1, 1 << 3));
         assert_eq!(prefix_xor(0b1001_0010), 0b1000_1110 | (u64::MAX << 8));
     }
 
@@ -513,6 +575,45 @@ mod tests {
         let mut runs = Vec::new();
         let seen = reference::look::<JSON>(line, &mut runs);
         (seen.busy, runs, seen.backslash, seen.exponent)
+    }
+
+    /// The comparison below means something only if the lines it draws reach every outcome:
+    /// busy and not, with long runs, with keys, spaced, with escapes and exponents.
+    #[test]
+    fn the_generated_lines_reach_every_outcome() {
+        use proptest::strategy::ValueTree;
+        use proptest::test_runner::TestRunner;
+        let mut runner = TestRunner::deterministic();
+        let strategy = line();
+        let (mut busy, mut runs, mut keys, mut spaced, mut escapes, mut exponents) =
+            (0, 0, 0, 0, 0, 0);
+        for _ in 0..2048 {
+            let line = strategy
+                .new_tree(&mut runner)
+                .map(|t| t.current())
+                .unwrap_or_default();
+            let mut marks = Marks::default();
+            let seen = look::<true>(&line, &mut marks);
+            busy += usize::from(seen.busy);
+            if !seen.busy {
+                runs += usize::from(!marks.runs.is_empty());
+                keys += usize::from(!marks.keys.is_empty());
+                spaced += usize::from(seen.spaced);
+                escapes += usize::from(seen.backslash);
+                exponents += usize::from(seen.exponent);
+            }
+        }
+        for (what, n) in [
+            ("busy", busy),
+            ("not busy", 2048 - busy),
+            ("long runs", runs),
+            ("keys", keys),
+            ("spaced", spaced),
+            ("escapes", escapes),
+            ("exponents", exponents),
+        ] {
+            assert!(n >= 100, "{what}: {n} of 2048");
+        }
     }
 
     proptest! {
