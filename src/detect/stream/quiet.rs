@@ -356,10 +356,10 @@ impl Pass {
         self.in_string = 0u64.wrapping_sub(inside >> 63);
         let closing = c.quote & !inside;
         // The previous block's last byte closed a string: this block's first byte tells.
-        if let Some(open) = self.closed.take() {
-            if c.colon & 1 != 0 {
-                keys.push((open + 1, at - 1));
-            }
+        if let Some(open) = self.closed.take()
+            && c.colon & 1 != 0
+        {
+            keys.push((open + 1, at - 1));
         }
         let mut key_ends = closing & (c.colon >> 1);
         while key_ends != 0 {
