@@ -732,7 +732,7 @@ impl ClientBuilder {
     }
 
     /// Where single use of authorizations, result tokens and webhook ids is recorded (default:
-    /// this process only). With several instances, give every instance the same shared guard
+    /// this process only, on the client's [`clock`](Self::clock)). With several instances, give every instance the same shared guard
     /// (e.g. `netid::store::redis::RedisStore`), or a result used at one instance passes at
     /// another.
     pub fn replay_guard(mut self, guard: Arc<dyn ReplayGuard>) -> Self {
@@ -861,10 +861,10 @@ impl ClientBuilder {
                 poll_interval: self.poll_interval,
                 leeway: self.leeway,
                 callback_url: self.callback_url,
+                replay: self.replay.unwrap_or_else(|| {
+                    Arc::new(InMemoryReplayGuard::new().with_clock(Arc::clone(&self.clock)))
+                }),
                 clock: self.clock,
-                replay: self
-                    .replay
-                    .unwrap_or_else(|| Arc::new(InMemoryReplayGuard::new())),
             }),
         })
     }

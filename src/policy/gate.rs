@@ -224,8 +224,10 @@ impl Gate {
     /// A gate with this login flow and these rules; cookies are `Secure`. Logs a warning when a
     /// route has an age gate but the login asks for no age band: every 网号/网证 user would be
     /// refused there (`netid.age_unknown`); and when the login has no audit log: no attempt,
-    /// consent or logout would be recorded (the Ministry's Q&A, part 七).
+    /// consent or logout would be recorded (the Ministry's Q&A, part 七). The rules read the
+    /// login flow's clock from then on ([`RulesBuilder::clock`](super::RulesBuilder::clock)).
     pub fn new(login: LoginFlow, rules: Rules) -> Self {
+        let rules = rules.with_clock(Arc::clone(login.sessions().clock()));
         if !login.has_audit_log() {
             tracing::warn!(
                 "the login flow has no audit log, so no verification attempt, consent, \
