@@ -1472,6 +1472,13 @@ mod tests {
         let consent = PlaintextRule::AllowWithConsent {
             purpose: "开户".into(),
         };
+        let clock = Arc::new(crate::clock::ManualClock::new(1_500));
+        let clocked = Rules::builder()
+            .consents(ledger.clone())
+            .route("/kyc", RoutePolicy::plaintext(consent.clone()))
+            .clock(clock.clone())
+            .try_build()
+            .unwrap();
         let r = Rules::builder()
             .consents(ledger)
             .route("/kyc", RoutePolicy::plaintext(consent))
@@ -1492,6 +1499,13 @@ mod tests {
         assert_eq!(refused.code, "netid.extra_plaintext");
         // Years later by the system clock: the consent has long ended.
         assert!(r.check(facts()).await.is_err());
+        // `check` reads the rules' clock when they were given one.
+        assert_eq!(clocked.check(facts()).await.unwrap(), Verdict::Pass);
+        clock.set(2_000);
+        assert!(clocked.check(facts()).await.is_err());
+        // A gate's rules read its login flow's clock instead.
+        let regiven = clocked.with_clock(Arc::new(crate::clock::ManualClock::new(1_999)));
+        assert_eq!(regiven.check(facts()).await.unwrap(), Verdict::Pass);
     }
 
     fn rules(patterns: &[&str]) -> Rules {
