@@ -1,21 +1,54 @@
 //! The one clock every rule reads: Unix seconds.
 //!
 //! `unix_now` is the one place that asks the operating system for the time; everything else
-//! reads a [`Clock`], so a test sets the time with a [`ManualClock`] instead of sleeping:
-//! - the application's clock is the session manager's (`SessionManagerBuilder::clock`): the
-//!   login flow (pending-login expiry, consents recorded, other-method verification times), the
-//!   gate's consent lookup (`Rules::check_at`) and erasure read it too;
-//! - the platform client's (`ClientBuilder::clock`): result tokens' `iat`/`exp`, webhook
-//!   signatures, its request timestamps and authorization expiry — pass it the session
-//!   manager's to run the whole login on one clock;
-//! - the sandbox's (`SandboxOptions::clock`, feature `sandbox`).
+//! reads a [`Clock`], so a test sets the time with a [`ManualClock`] instead of sleeping.
 //!
-//! Lower layers take the time as an argument (`KeySet::verify_at`, `ConsentLedger::withdraw`,
-//! `ConsentLedger::live_consent`, `Consented::get_at`); their argument-free conveniences
-//! (`KeySet::verify`, `Consented::get`, `RequestSigner::authorization_now`) read the system
-//! clock. So do the store methods that take no time argument (`SealedFieldStore::get`,
-//! `ReplayGuard::first_use`, the in-memory revocation list's pruning) and the audit entry of
-//! an erasure without a subject; Redis key expiry is Redis's own time.
+//! # The application's clock, set once
+//! The session manager's ([`SessionManagerBuilder::clock`](crate::policy::SessionManagerBuilder::clock))
+//! is handed down to everything on the request path of the gate and the login flow:
+//! - sessions: issue, expiry, renewal, and the default revocation store
+//!   ([`InMemoryRevocations::with_clock`](crate::store::InMemoryRevocations::with_clock));
+//! - the login flow ([`LoginFlow`](crate::policy::LoginFlow)): pending-login expiry and caps,
+//!   consents recorded and withdrawn, other-method verification times, the dates of its audit
+//!   records, and the [`Vault`](crate::store::Vault) it is given
+//!   ([`Vault::with_clock`](crate::store::Vault::with_clock));
+//! - the gate ([`Gate::new`](crate::policy::Gate::new)): the consent lookup, and its rules
+//!   ([`RulesBuilder::clock`](crate::policy::RulesBuilder::clock)), whose detectors read today's
+//!   date from it ([`Detector::clock`](crate::detect::Detector::clock));
+//! - erasure ([`Erasure`](crate::erasure::Erasure)): the receipt's and the records' dates,
+//!   consents withdrawn, and the vault it is given.
+//!
+//! # The other clocks
+//! - The platform client's ([`ClientBuilder::clock`](crate::client::ClientBuilder::clock)):
+//!   result tokens' `iat`/`exp`, webhook signatures, its request timestamps, authorization
+//!   expiry, and its default replay guard
+//!   ([`InMemoryReplayGuard::with_clock`](crate::store::InMemoryReplayGuard::with_clock)) —
+//!   pass it the session manager's to run the whole login on one clock.
+//! - The sandbox's (`SandboxOptions::clock`, feature `sandbox`).
+//! - A store built on its own reads its own, the system clock unless given one:
+//!   `InMemoryRevocations::with_clock`, `InMemoryReplayGuard::with_clock`,
+//!   [`InMemorySealedFields::with_clock`](crate::store::InMemorySealedFields::with_clock) (for
+//!   [`SealedFieldStore::get`](crate::store::SealedFieldStore::get); the vault asks
+//!   [`get_at`](crate::store::SealedFieldStore::get_at) with its own), and `RedisStoreBuilder::clock`
+//!   (feature `redis`: the pending-login count; every other Redis operation is given the time,
+//!   and keys expire by Redis's own).
+//! - Rules used without a gate read [`RulesBuilder::clock`](crate::policy::RulesBuilder::clock).
+//!
+//! # What reads the system clock
+//! - The argument-free conveniences that mirror a method taking the time, as `jsonwebtoken`'s
+//!   do: [`KeySet::verify`](crate::keys::KeySet::verify) (`verify_at`),
+//!   `UnverifiedToken::verify` (`verify_at`), [`Consented::get`](crate::store::Consented::get)
+//!   (`get_at`), [`RequestSigner::authorization_now`](crate::request_auth::RequestSigner::authorization_now)
+//!   (`authorization`), and `PostgresStore`'s `SealedFieldStore::get` (`get_at`). Nothing in
+//!   the gate or the login flow calls them.
+//! - [`AuditEvent::new`](crate::audit::AuditEvent::new) and `without_subject` date an event
+//!   now by the system clock; [`AuditEvent::at`](crate::audit::AuditEvent::at) sets the time,
+//!   and the login flow and erasure set theirs.
+//! - The defaults above ([`SystemClock`]) where no clock is given, and the command line.
+//!
+//! Durations that are not dates are measured on the monotonic clock (`Instant`), which no
+//! test needs to move: the key set's cache lifetime, a pending login's claim lease, the Redis
+//! revocation subscription's liveness.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

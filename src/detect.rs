@@ -78,6 +78,8 @@ mod vocab;
 use std::ops::Range;
 use std::sync::Arc;
 
+use crate::clock::{Clock, SystemClock};
+
 pub use error::ScanError;
 pub use finding::{Confidence, Finding, FindingKind, Located, PermitRegion, Redacted, Scan};
 pub use stream::{StreamFormat, StreamScanner};
@@ -124,6 +126,8 @@ pub struct Detector {
     max_body: usize,
     /// Report every match with an excerpt (`locate_*`, the stream scanner), not one per kind.
     every: bool,
+    /// Says what today is: a birth date after it is no birth date.
+    clock: Arc<dyn Clock>,
 }
 
 /// One finding and the bytes it covers (for redaction and ordering).
@@ -184,6 +188,7 @@ impl Detector {
             max_depth: Self::DEFAULT_MAX_DEPTH,
             max_body: Self::DEFAULT_MAX_BODY,
             every: false,
+            clock: Arc::new(SystemClock),
         }
     }
 
@@ -304,6 +309,20 @@ impl Detector {
         self
     }
 
+    /// Reads today's date from `clock` (default: the system clock): an ID number whose birth
+    /// date is after today is not an ID number. [`RulesBuilder::clock`](crate::policy::RulesBuilder::clock)
+    /// hands its clock to the rules' detectors, and a [`Gate`](crate::policy::Gate) its login
+    /// flow's.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Today in China Standard Time, as `YYYYMMDD`, by this detector's clock.
+    fn today(&self) -> u32 {
+        today_at(self.clock.now())
+    }
+
     /// Whether `name` (a header's or a cookie's, say) is an identity-bearing field name of this
     /// detector's vocabulary: a value under it is identity data whatever it looks like.
     pub(crate) fn is_identity_field(&self, name: &str) -> bool {
@@ -326,7 +345,7 @@ impl Detector {
     /// that is not shown.
     pub fn scan_json(&self, body: &[u8]) -> Result<Scan, ScanError> {
         self.check_size(body.len())?;
-        Ok(into_scan(json::scan(self, body, today())?).0)
+        Ok(into_scan(json::scan(self, body, self.today())?).0)
     }
 
     /// Like [`scan_json`](Self::scan_json), and returns the body with every flagged value (and
@@ -334,7 +353,7 @@ impl Detector {
     /// whitespace included, is kept byte for byte. Report-only findings are redacted too.
     pub fn redact_json(&self, body: &[u8]) -> Result<(Vec<u8>, Scan), ScanError> {
         self.check_size(body.len())?;
-        let (scan, spans) = into_scan(json::scan(self, body, today())?);
+        let (scan, spans) = into_scan(json::scan(self, body, self.today())?);
         let quoted = format!("\"{REDACTED}\"");
         Ok((splice(body, &spans, quoted.as_bytes()), scan))
     }
@@ -343,7 +362,7 @@ impl Detector {
     pub fn scan_form(&self, body: &[u8]) -> Result<Scan, ScanError> {
         self.check_size(body.len())?;
         let fields = form::parse(body)?;
-        Ok(into_scan(form::scan(self, &fields, today())).0)
+        Ok(into_scan(form::scan(self, &fields, self.today())).0)
     }
 
     /// Like [`scan_form`](Self::scan_form), and returns the body with every flagged value
@@ -351,7 +370,7 @@ impl Detector {
     pub fn redact_form(&self, body: &[u8]) -> Result<(Vec<u8>, Scan), ScanError> {
         self.check_size(body.len())?;
         let fields = form::parse(body)?;
-        let (scan, spans) = into_scan(form::scan(self, &fields, today()));
+        let (scan, spans) = into_scan(form::scan(self, &fields, self.today()));
         Ok((splice(body, &spans, b"%5Bredacted%5D"), scan))
     }
 
@@ -385,7 +404,7 @@ impl Detector {
             name_span: 0..0,
             value_span: 0..0,
         }];
-        into_scan(form::scan(self, &fields, today())).0
+        into_scan(form::scan(self, &fields, self.today())).0
     }
 
     /// Scans a `multipart/form-data` body (`boundary` from its `Content-Type`). Every part is
@@ -438,7 +457,7 @@ impl Detector {
     /// ```
     pub fn scan_multipart(&self, body: &[u8], boundary: &str) -> Result<Scan, ScanError> {
         self.check_size(body.len())?;
-        Ok(into_scan(multipart::scan(self, body, boundary, today())?).0)
+        Ok(into_scan(multipart::scan(self, body, boundary, self.today())?).0)
     }
 
     /// Scans named pieces of text of one body together (for a whole multipart body, use
@@ -459,7 +478,7 @@ impl Detector {
                 value_span: i..i,
             })
             .collect();
-        into_scan(form::scan(self, &fields, today())).0
+        into_scan(form::scan(self, &fields, self.today())).0
     }
 }
 
@@ -485,7 +504,7 @@ impl Detector {
     /// ```
     pub fn locate_json(&self, body: &[u8]) -> Result<Vec<Located>, ScanError> {
         self.check_size(body.len())?;
-        let mut found = json::scan(&self.every(), body, today())?;
+        let mut found = json::scan(&self.every(), body, self.today())?;
         found.sort_by_key(|f| f.span.start);
         let mut lines = Lines::default();
         Ok(found
@@ -547,7 +566,7 @@ impl Detector {
                 value_span: i..i,
             })
             .collect();
-        let mut found = form::scan(&self.every(), &fields, today());
+        let mut found = form::scan(&self.every(), &fields, self.today());
         found.sort_by_key(|f| f.span.start);
         found
             .into_iter()
@@ -587,7 +606,7 @@ impl Detector {
     /// assert!(!det.quiet_record(&["idNo"], &["n/a"]));
     /// ```
     pub fn quiet_record(&self, names: &[&str], values: &[&str]) -> bool {
-        let today = today();
+        let today = self.today();
         let mut scratch = rules::Scratch::new(true);
         names.iter().all(|name| {
             !matches!(self.names.classify(name), fields::FieldClass::Identity(_))
@@ -601,7 +620,7 @@ impl Detector {
     /// names have been checked once (`quiet_record(names, &[])`): `true` when nothing can be
     /// found in `values` under names that are not identity-bearing.
     pub fn quiet_values(&self, values: &[&str]) -> bool {
-        let today = today();
+        let today = self.today();
         let mut scratch = rules::Scratch::new(true);
         values
             .iter()
@@ -612,7 +631,7 @@ impl Detector {
     /// chunks of any size, split anywhere, and it reports the same findings as for the whole.
     /// See [`StreamScanner`].
     pub fn stream(&self, format: StreamFormat) -> StreamScanner {
-        StreamScanner::new(self.every(), format, today())
+        StreamScanner::new(self.every(), format, self.today())
     }
 }
 
@@ -718,10 +737,10 @@ fn splice(body: &[u8], spans: &[Range<usize>], with: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Today in China Standard Time (UTC+8), as `YYYYMMDD`. A clock before 1970 gives no upper
-/// bound.
-fn today() -> u32 {
-    match crate::clock::unix_now() {
+/// The day of `now` (Unix seconds) in China Standard Time (UTC+8), as `YYYYMMDD`. A clock
+/// before 1970 gives no upper bound.
+fn today_at(now: u64) -> u32 {
+    match now {
         0 => 9999_12_31,
         now => civil_date((now + 8 * 3600) / 86_400),
     }

@@ -149,15 +149,18 @@ impl Erasure {
         }
     }
 
-    /// Also deletes the sealed fields kept in `vault`.
+    /// Also deletes the sealed fields kept in `vault`, which reads the session manager's clock
+    /// from then on ([`Vault::with_clock`]).
     pub fn with_vault(mut self, vault: Vault) -> Self {
-        self.vault = Some(vault);
+        self.vault = Some(vault.with_clock(Arc::clone(self.sessions.clock())));
         self
     }
 
     /// Erases everything held for `subject` and returns the receipt.
     pub async fn erase_subject(&self, subject: &str) -> Result<DeletionReceipt, ErasureError> {
-        let event = AuditEvent::new(AuditAction::Erasure, subject, "erased", "user_request");
+        let now = self.sessions.clock().now();
+        let event =
+            AuditEvent::new(AuditAction::Erasure, subject, "erased", "user_request").at(now);
         // Checked before anything changes: a subject the log cannot record is refused whole.
         event.validate().map_err(|_| ErasureError::InvalidSubject)?;
         let sessions_accepted_from = self.sessions.revoke_subject(subject).await?;
@@ -166,10 +169,7 @@ impl Erasure {
             Some(v) => v.erase_subject(subject).await?,
             None => 0,
         };
-        let consents_withdrawn = self
-            .consents
-            .withdraw_all(subject, self.sessions.clock().now())
-            .await?;
+        let consents_withdrawn = self.consents.withdraw_all(subject, now).await?;
         let entry = self.audit.append(event).await?;
         tracing::info!(
             audit_seq = entry.seq,
@@ -206,7 +206,8 @@ impl Erasure {
             "withdrawn",
             "user_request",
         )
-        .consent_id(consent_id);
+        .consent_id(consent_id)
+        .at(self.sessions.clock().now());
         event.validate().map_err(|e| match e {
             AuditError::Invalid("consent_id") => ErasureError::InvalidConsentId,
             _ => ErasureError::InvalidSubject,

@@ -263,6 +263,13 @@ problem_kinds! {
     FieldsExceedBasis = "netid.fields_exceed_basis", 403, "超出法律依据",
         "Fields exceed the legal basis", "请求的字段超出所述法律依据的范围。",
         "the fields asked for exceed what the legal basis covers";
+
+    // The client's own reading of the platform's answers; never sent.
+    /// A refusal from the platform whose problem body has no code the registry knows (none,
+    /// an unreadable one, or one of a newer protocol): the client reports this code, with the
+    /// platform's own code, if it was well-formed, at the start of the detail.
+    Unrecognized = "netid.unknown", 502, "无法识别的拒绝", "Unrecognized refusal",
+        "平台的拒绝没有可识别的代码。", "the platform refused without a code this SDK knows";
 }
 
 impl ProblemKind {
@@ -464,6 +471,54 @@ mod tests {
             assert!(kind.title(Lang::En).is_ascii(), "{}", kind.code());
         }
         assert_eq!(ProblemKind::from_code("netid.body_too_large"), None);
+    }
+
+    /// Every `"netid.…"` string literal in the crate's sources and tests is a registered code:
+    /// nothing on the wire or in an error is made up beside the registry.
+    #[test]
+    fn every_code_the_crate_writes_is_registered() {
+        fn walk(dir: &std::path::Path, files: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, files);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    files.push(path);
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        for dir in ["src", "tests", "examples", "benches"] {
+            if root.join(dir).is_dir() {
+                walk(&root.join(dir), &mut files);
+            }
+        }
+        // Named here only to say it is not a code.
+        let not_codes = ["netid.body_too_large"];
+        let mut seen = 0;
+        for file in &files {
+            let text = std::fs::read_to_string(file).unwrap();
+            for (at, _) in text.match_indices("\"netid.") {
+                let rest = &text[at + 1..];
+                let len = rest[6..]
+                    .find(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
+                    .map_or(rest.len(), |n| n + 6);
+                if rest[len..].starts_with('"') && len > 6 {
+                    let code = &rest[..len];
+                    seen += 1;
+                    assert!(
+                        ProblemKind::from_code(code).is_some() || not_codes.contains(&code),
+                        "{code} in {} is not in the registry",
+                        file.display()
+                    );
+                }
+            }
+        }
+        assert!(
+            seen > 30,
+            "only {seen} codes found: is the scan reading the sources?"
+        );
     }
 
     #[test]

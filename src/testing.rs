@@ -137,7 +137,7 @@ impl EqualService {
             assurance: self.assurance.unwrap_or(Assurance::CredentialFace),
             age_tag: Some(self.age_tag.unwrap_or(AgeTag::Adult)),
             guardian_consent: None,
-            verified_at: crate::clock::unix_now(),
+            verified_at: sessions.clock().now(),
             method,
         };
         let netid_user = user("pw_equal_service_netid", Method::NetId);

@@ -1,16 +1,16 @@
 //! actix-web 4 adapter (feature `actix`): a middleware that runs the rules, the
 //! [`VerifiedUser`] extractor, and the login routes. Every rule, the login routes and the
 //! rendering of refusals live in [`crate::policy`] ([`Gate`](crate::policy::Gate)); this module
-//! only converts actix's requests and responses, exactly as the axum adapter does (same routes,
-//! cookies, statuses and problem codes). Its three lines are on the crate's front page: `NetId::new(login, rules)`,
-//! `.configure(|cfg| netid.configure(cfg))`, `.wrap(netid.middleware())`.
+//! only converts actix's requests and responses, as the axum adapter does (same routes, cookies,
+//! statuses and problem codes). Its three lines are on the crate's front page:
+//! `NetId::new(login, rules)`, `.configure(|cfg| netid.configure(cfg))`,
+//! `.wrap(netid.middleware())`.
 //!
 //! actix runs `App::wrap` middleware before routing: which policy applies, and how to declare
 //! and register routes so that actix and the rules pick the same one, is told under
 //! [route patterns](crate::policy::Rules#route-patterns). A [`Problem`] renders as
 //! `application/problem+json` with its status; handlers may return `Result<_, Problem>`.
 
-use std::fmt;
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 use std::rc::Rc;
@@ -19,15 +19,15 @@ use ::actix_web::body::{BodyStream, BoxBody, EitherBody, MessageBody, to_bytes_l
 use ::actix_web::dev::{
     Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready,
 };
+use ::actix_web::error::InternalError;
 use ::actix_web::http::StatusCode;
-use ::actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use ::actix_web::http::header::{self, HeaderMap, HeaderValue};
 use ::actix_web::web::{self, Bytes};
 use ::actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, Responder, ResponseError};
 
-use crate::policy::gate::{FromCore, NoUser, log_refusal};
+use crate::policy::gate::FromCore;
 use crate::policy::{
-    Admission, AdmittedBody, BodyError, Frontend, HeaderSource, LOGIN_BODY_LIMIT, LoginRoute,
-    Problem, RequestHead, VerifiedUser,
+    Admission, BodyError, Frontend, HeaderSource, LoginRoute, Problem, RequestHead, VerifiedUser,
 };
 
 pub use crate::policy::{LOGIN_COOKIE, SESSION_COOKIE};
@@ -52,18 +52,12 @@ impl HeaderSource for HeaderMap {
 impl FromCore for HttpResponse {
     fn from_core(response: http::Response<Bytes>) -> Self {
         let (parts, body) = response.into_parts();
-        let status = StatusCode::from_u16(parts.status.as_u16())
-            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut out = HttpResponse::with_body(status, body);
+        let status = StatusCode::from_u16(parts.status.as_u16());
+        let mut out = HttpResponse::build(status.unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
         for (name, value) in &parts.headers {
-            if let (Ok(name), Ok(value)) = (
-                HeaderName::from_bytes(name.as_str().as_bytes()),
-                HeaderValue::from_bytes(value.as_bytes()),
-            ) {
-                out.headers_mut().append(name, value);
-            }
+            out.append_header((name.as_str(), value.as_bytes()));
         }
-        out.map_into_boxed_body()
+        out.body(body)
     }
 }
 
@@ -88,14 +82,9 @@ impl From<Problem> for ::actix_web::Error {
 }
 
 /// A [`Problem`] as an actix error. Its `Display` (what actix logs) is the stable code only.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{}", .0.code)]
 struct ProblemError(Problem);
-
-impl fmt::Display for ProblemError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0.code)
-    }
-}
 
 impl ResponseError for ProblemError {
     fn status_code(&self) -> StatusCode {
@@ -112,13 +101,8 @@ impl FromRequest for VerifiedUser {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let ext = req.extensions();
-        let netid = ext.get::<Rc<NetId>>().map(|n| &**n);
-        ready(
-            NetId::extract(netid, ext.get(), ext.get()).map_err(|(code, response)| {
-                ::actix_web::error::InternalError::from_response(code, response).into()
-            }),
-        )
+        let extracted = NetId::extract(&*req.extensions());
+        ready(extracted.map_err(|(code, r)| InternalError::from_response(code, r).into()))
     }
 }
 
@@ -144,10 +128,10 @@ impl Frontend<HttpResponse> {
             let handler = move |req: HttpRequest, body: web::Payload| {
                 let n = n.clone();
                 async move {
-                    let body = read(body.into_inner(), LOGIN_BODY_LIMIT).await;
+                    let read = |limit| read(body.into_inner(), limit);
                     let (method, client) = (req.match_info().get("method"), req.peer_addr());
                     let client = client.map(|a| a.ip());
-                    (n.login_reply(route, method, client, req.headers(), body)).await
+                    (n.login_reply(route, method, client, req.headers(), read)).await
                 }
             };
             cfg.route(route.path(), web::post().to(handler));
@@ -196,20 +180,6 @@ pub struct NetIdService<S> {
     netid: Rc<NetId>,
 }
 
-/// The request as the gate sees it. actix runs `App::wrap` middleware before routing, so the
-/// route is found from the path the router will match (percent-decoded except `%`, `/`, `+`),
-/// not the raw one, or `/adult/%73hop` would reach `/adult/shop` without its policy. A request
-/// without a body has no payload at all (an HTTP/2 body without `Content-Length` still has one).
-fn head(req: &ServiceRequest, body_known_empty: bool) -> RequestHead<'_, HeaderMap> {
-    RequestHead {
-        path: req.match_info().as_str(),
-        matched_route: None,
-        query: Some(req.query_string()).filter(|q| !q.is_empty()),
-        headers: req.headers(),
-        body_known_empty,
-    }
-}
-
 impl<S, B> Service<ServiceRequest> for NetIdService<S>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = ::actix_web::Error> + 'static,
@@ -225,32 +195,31 @@ where
         let service = Rc::clone(&self.service);
         let netid = Rc::clone(&self.netid);
         Box::pin(async move {
-            let mut payload = Some(req.take_payload());
-            let empty = matches!(payload, Some(Payload::None));
-            let admitted = netid
-                .gate
-                .decide(&head(&req, empty), |limit| {
-                    read(payload.take().unwrap_or(Payload::None), limit)
-                })
-                .await;
-            if let Some(payload) = payload {
-                req.set_payload(payload);
-            }
+            // actix runs `App::wrap` middleware before routing, so the route is found from the
+            // path the router will match (percent-decoded except `%`, `/`, `+`), not the raw
+            // one, or `/adult/%73hop` would reach `/adult/shop` without its policy. A request
+            // without a body has no payload at all (an HTTP/2 body without `Content-Length`
+            // still has one).
+            let payload = req.take_payload();
+            let head = RequestHead {
+                path: req.match_info().as_str(),
+                matched_route: None,
+                query: Some(req.query_string()).filter(|q| !q.is_empty()),
+                headers: req.headers(),
+                body_known_empty: matches!(payload, Payload::None),
+            };
+            let (admitted, payload) = netid.admit_body(&head, true, payload, read).await;
             match admitted {
-                Ok(mut admission) => {
-                    let renewed = admission.set_cookie.take();
-                    pass_on(&netid, &mut req, admission);
+                Ok(admission) => {
+                    let renewed = pass_on(&netid, &mut req, admission, payload);
                     let mut response = service.call(req).await?;
-                    if let Some(cookie) =
-                        renewed.and_then(|c| HeaderValue::from_bytes(c.as_bytes()).ok())
-                    {
+                    if let Some(cookie) = renewed {
                         response.headers_mut().append(header::SET_COOKIE, cookie);
                     }
                     Ok(response.map_into_left_body())
                 }
                 Err(problem) => {
-                    log_refusal(&problem, req.match_pattern().as_deref());
-                    let response = netid.refusal(&problem);
+                    let response = netid.refuse(&problem, req.match_pattern().as_deref());
                     Ok(req.into_response(response).map_into_right_body())
                 }
             }
@@ -258,26 +227,23 @@ where
     }
 }
 
-/// Leaves the request ready for the handler: the body the gate chose, the user (or why there
-/// is none) and a custom renderer if any, for the extractor.
-fn pass_on(netid: &Rc<NetId>, req: &mut ServiceRequest, admission: Admission) {
-    match admission.body {
-        AdmittedBody::Untouched => {}
-        AdmittedBody::Read(bytes) => req.set_payload(Payload::from(bytes)),
-        AdmittedBody::Replaced(bytes) => {
-            req.headers_mut()
-                .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
-            req.set_payload(Payload::from(bytes));
-        }
+/// Leaves the request ready for the handler ([`NetId::hand_over`]): the body the gate chose (or
+/// the `unread` one), what the extractor needs; returns the `Set-Cookie` for its response.
+fn pass_on(
+    netid: &NetId,
+    req: &mut ServiceRequest,
+    admitted: Admission,
+    unread: Option<Payload>,
+) -> Option<HeaderValue> {
+    let handover = netid.hand_over(admitted, &mut *req.extensions_mut());
+    if let Some(len) = handover.content_length {
+        req.headers_mut().insert(header::CONTENT_LENGTH, len.into());
     }
-    let mut extensions = req.extensions_mut();
-    if let Some(user) = admission.user {
-        extensions.insert(user);
+    if let Some(payload) = handover.body.map(Payload::from).or(unread) {
+        req.set_payload(payload);
     }
-    if let Some(problem) = admission.no_user {
-        extensions.insert(NoUser(problem));
-    }
-    if netid.has_custom_renderer() {
-        extensions.insert(Rc::clone(netid));
-    }
+    (handover.set_cookie).and_then(|c| HeaderValue::from_bytes(c.as_bytes()).ok())
 }
+
+// actix's request extensions, where the middleware leaves the user for the extractor.
+crate::policy::gate::impl_extensions!(::actix_web::dev::Extensions);

@@ -4,8 +4,6 @@
 //! only converts axum's requests and responses. Its three lines are the crate's first example:
 //! `NetId::new(login, rules)`, `router.merge(netid.routes())`, `.layer(netid.layer())`.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -18,10 +16,10 @@ use ::axum::response::{IntoResponse, Response};
 use ::axum::routing::post;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
-use crate::policy::gate::{FromCore, NoUser, log_refusal};
+use crate::policy::gate::FromCore;
 use crate::policy::{
-    Admission, AdmittedBody, BodyError, Frontend, Immediate, LOGIN_BODY_LIMIT, LoginRoute, Problem,
-    RequestHead, VerifiedUser,
+    Admission, BodyError, Frontend, GateFuture, Immediate, LoginRoute, Problem, RequestHead,
+    VerifiedUser,
 };
 
 pub use crate::policy::{LOGIN_COOKIE, SESSION_COOKIE};
@@ -47,9 +45,7 @@ impl<S: Send + Sync> FromRequestParts<S> for VerifiedUser {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Response> {
-        let ext = &parts.extensions;
-        let netid = ext.get::<Arc<NetId>>().map(|n| &**n);
-        NetId::extract(netid, ext.get(), ext.get()).map_err(|(_, response)| response)
+        NetId::extract(&parts.extensions).map_err(|(_, response)| response)
     }
 }
 
@@ -84,12 +80,12 @@ impl Frontend<Response> {
             post(
                 move |method: Option<Path<String>>, req: Request| async move {
                     let (parts, body) = req.into_parts();
-                    let body = read(body, LOGIN_BODY_LIMIT).await;
                     let method = method.as_ref().map(|Path(m)| m.as_str());
                     // Known when the app serves with `into_make_service_with_connect_info`.
                     let client = parts.extensions.get::<ConnectInfo<std::net::SocketAddr>>();
                     let client = client.map(|c| c.0.ip());
-                    (n.login_reply(route, method, client, &parts.headers, body)).await
+                    let read = |limit| read(body, limit);
+                    (n.login_reply(route, method, client, &parts.headers, read)).await
                 },
             )
         };
@@ -173,21 +169,12 @@ where
         let empty = body.size_hint().exact() == Some(0);
         match self.netid.gate.decide_now(&head(&parts, empty)) {
             Immediate::Pass(admission) => {
-                let req = pass_on(&self.netid, parts, body, admission);
-                return NetIdFuture {
-                    state: State::Direct {
-                        inner: self.inner.call(req),
-                    },
-                };
+                let (req, _) = pass_on(&self.netid, parts, body, admission);
+                return NetIdFuture::direct(self.inner.call(req));
             }
             Immediate::Refuse(problem) => {
-                log_refusal(&problem, matched(&parts));
-                let response = self.netid.refusal(&problem);
-                return NetIdFuture {
-                    state: State::Waiting {
-                        inner: Box::pin(std::future::ready(Ok(response))),
-                    },
-                };
+                let response = self.netid.refuse(&problem, matched(&parts));
+                return NetIdFuture::waiting(Box::pin(std::future::ready(Ok(response))));
             }
             Immediate::Wait => {}
         }
@@ -195,93 +182,40 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let netid = Arc::clone(&self.netid);
-        NetIdFuture {
-            state: State::Waiting {
-                inner: Box::pin(async move {
-                    let mut body = Some(body);
-                    let admitted = netid
-                        .gate
-                        .admit(&head(&parts, empty), |limit| {
-                            let body = body.take().unwrap_or_default();
-                            read(body, limit)
-                        })
-                        .await;
-                    match admitted {
-                        Ok(mut admission) => {
-                            let renewed = admission.set_cookie.take();
-                            let req = pass_on(&netid, parts, body.unwrap_or_default(), admission);
-                            let mut response = inner.call(req).await?;
-                            if let Some(cookie) = renewed {
-                                response.headers_mut().append(header::SET_COOKIE, cookie);
-                            }
-                            Ok(response)
-                        }
-                        Err(problem) => {
-                            log_refusal(&problem, matched(&parts));
-                            Ok(netid.refusal(&problem))
-                        }
+        NetIdFuture::waiting(Box::pin(async move {
+            let (admitted, body) = netid
+                .admit_body(&head(&parts, empty), false, body, read)
+                .await;
+            match admitted {
+                Ok(admission) => {
+                    let body = body.unwrap_or_default();
+                    let (req, renewed) = pass_on(&netid, parts, body, admission);
+                    let mut response = inner.call(req).await?;
+                    if let Some(cookie) = renewed {
+                        response.headers_mut().append(header::SET_COOKIE, cookie);
                     }
-                }),
-            },
-        }
+                    Ok(response)
+                }
+                Err(problem) => Ok(netid.refuse(&problem, matched(&parts))),
+            }
+        }))
     }
 }
 
-/// The request for the handler: the body the gate chose, the user (or why there is none) and
-/// a custom renderer if any, for the extractor.
-fn pass_on(netid: &Arc<NetId>, mut parts: Parts, body: Body, admission: Admission) -> Request {
-    let body = match admission.body {
-        AdmittedBody::Untouched => body,
-        AdmittedBody::Read(bytes) => Body::from(bytes),
-        AdmittedBody::Replaced(bytes) => {
-            parts
-                .headers
-                .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
-            Body::from(bytes)
-        }
-    };
-    if let Some(user) = admission.user {
-        parts.extensions.insert(user);
+/// The future of [`NetIdService`] ([`GateFuture`]): the handler's own when the gate let the
+/// request through at once, else a boxed one.
+pub type NetIdFuture<F, E> = GateFuture<F, Response, E>;
+
+/// The request for the handler (the body the gate chose, what the extractor needs), and the
+/// `Set-Cookie` for its response ([`NetId::hand_over`]).
+fn pass_on(netid: &NetId, mut parts: Parts, body: Body, admission: Admission) -> Passed {
+    let handover = netid.hand_over(admission, &mut parts.extensions);
+    if let Some(len) = handover.content_length {
+        parts.headers.insert(header::CONTENT_LENGTH, len.into());
     }
-    if let Some(problem) = admission.no_user {
-        parts.extensions.insert(NoUser(problem));
-    }
-    if netid.has_custom_renderer() {
-        parts.extensions.insert(Arc::clone(netid));
-    }
-    Request::from_parts(parts, body)
+    let body = handover.body.map_or(body, Body::from);
+    (Request::from_parts(parts, body), handover.set_cookie)
 }
 
-pin_project_lite::pin_project! {
-    /// The future of [`NetIdService`]: the handler's own when the request could be let through
-    /// without waiting (a remembered session, no body to read, no consent to look up — most
-    /// requests), else a boxed one (a refusal, or one that first waits on the stores).
-    pub struct NetIdFuture<F, E> {
-        #[pin]
-        state: State<F, E>,
-    }
-}
-
-pin_project_lite::pin_project! {
-    #[project = StateProj]
-    enum State<F, E> {
-        // Decided at once; the handler runs.
-        Direct { #[pin] inner: F },
-        // Refused at once, or waiting on the session store, the body or the consent ledger.
-        Waiting { inner: Pin<Box<dyn Future<Output = Result<Response, E>> + Send>> },
-    }
-}
-
-impl<F, E> Future for NetIdFuture<F, E>
-where
-    F: Future<Output = Result<Response, E>>,
-{
-    type Output = Result<Response, E>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project().state.project() {
-            StateProj::Direct { inner } => inner.poll(cx),
-            StateProj::Waiting { inner } => inner.as_mut().poll(cx),
-        }
-    }
-}
+/// A request passed on, and the `Set-Cookie` for its response.
+type Passed = (Request, Option<HeaderValue>);

@@ -639,29 +639,32 @@ fn transport(e: reqwest::Error) -> ClientError {
     )
 }
 
-/// A problem+json answer as an error (the platform's code is kept; its text is bounded).
+/// A problem+json answer as an error. The code is always one of the registry's
+/// ([`ProblemKind`](crate::problem::ProblemKind)): a code it does not know becomes
+/// `netid.unknown` ([`ProblemKind::Unrecognized`](crate::problem::ProblemKind::Unrecognized)),
+/// the platform's own kept at the start of the detail when it is well-formed; the detail is
+/// bounded.
 fn problem(status: u16, body: &[u8]) -> ClientError {
+    use crate::problem::ProblemKind;
     let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-    let code = v["code"]
-        .as_str()
-        .filter(|c| {
-            c.len() <= 64
-                && c.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_')
-        })
-        .unwrap_or("netid.unknown")
-        .to_owned();
-    let detail: String = v["detail"]
-        .as_str()
-        .unwrap_or("")
-        .chars()
-        .take(200)
-        .collect();
-    match crate::problem::ProblemKind::from_code(&code) {
-        Some(crate::problem::ProblemKind::AuthorizationExpired) => ClientError::NotAnswered,
+    let raw = v["code"].as_str().filter(|c| {
+        c.len() <= 64
+            && c.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_')
+    });
+    let kind = raw
+        .and_then(ProblemKind::from_code)
+        .unwrap_or(ProblemKind::Unrecognized);
+    let mut detail = match raw {
+        Some(raw) if kind == ProblemKind::Unrecognized => format!("({raw}) "),
+        _ => String::new(),
+    };
+    detail.extend(v["detail"].as_str().unwrap_or("").chars().take(200));
+    match kind {
+        ProblemKind::AuthorizationExpired => ClientError::NotAnswered,
         _ => ClientError::Rejected {
             status,
-            code,
+            code: kind.code().to_owned(),
             detail,
         },
     }
@@ -729,7 +732,7 @@ impl ClientBuilder {
     }
 
     /// Where single use of authorizations, result tokens and webhook ids is recorded (default:
-    /// this process only). With several instances, give every instance the same shared guard
+    /// this process only, on the client's [`clock`](Self::clock)). With several instances, give every instance the same shared guard
     /// (e.g. `netid::store::redis::RedisStore`), or a result used at one instance passes at
     /// another.
     pub fn replay_guard(mut self, guard: Arc<dyn ReplayGuard>) -> Self {
@@ -858,11 +861,47 @@ impl ClientBuilder {
                 poll_interval: self.poll_interval,
                 leeway: self.leeway,
                 callback_url: self.callback_url,
+                replay: self.replay.unwrap_or_else(|| {
+                    Arc::new(InMemoryReplayGuard::new().with_clock(Arc::clone(&self.clock)))
+                }),
                 clock: self.clock,
-                replay: self
-                    .replay
-                    .unwrap_or_else(|| Arc::new(InMemoryReplayGuard::new())),
             }),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rejected(body: &str) -> (String, String) {
+        match problem(400, body.as_bytes()) {
+            ClientError::Rejected { code, detail, .. } => (code, detail),
+            other => panic!("expected a rejection, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_platform_code_reported_is_the_registrys() {
+        let known = rejected(r#"{"code":"netid.request_stale","detail":"late"}"#);
+        assert_eq!(known, ("netid.request_stale".into(), "late".into()));
+        // No code, an unreadable one, one the registry does not know: `netid.unknown`, and
+        // only a well-formed one is kept, in the detail.
+        for body in ["{}", "not json", r#"{"code":"bad code!","detail":"x"}"#] {
+            let (code, detail) = rejected(body);
+            assert_eq!(code, "netid.unknown", "{body}");
+            assert!(!detail.contains("bad code"), "{detail}");
+        }
+        let (code, detail) = rejected(r#"{"code":"platform.newer_thing","detail":"why"}"#);
+        assert_eq!(code, "netid.unknown");
+        assert_eq!(detail, "(platform.newer_thing) why");
+        assert_eq!(
+            crate::problem::ProblemKind::from_code(&code),
+            Some(crate::problem::ProblemKind::Unrecognized)
+        );
+        assert!(matches!(
+            problem(410, br#"{"code":"netid.authorization_expired"}"#),
+            ClientError::NotAnswered
+        ));
     }
 }

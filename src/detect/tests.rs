@@ -12,7 +12,37 @@ fn civil_dates() {
     assert_eq!(civil_date(0), 1970_01_01);
     assert_eq!(civil_date(11_016), 2000_02_29);
     assert_eq!(civil_date(20_454), 2026_01_01);
-    assert!(today() >= 2025_01_01);
+    // 2026-06-30T16:00:00Z is 2026-07-01 in China Standard Time.
+    assert_eq!(today_at(1_782_835_200), 2026_07_01);
+    assert_eq!(today_at(1_782_835_199), 2026_06_30);
+    assert_eq!(today_at(0), 9999_12_31);
+}
+
+/// A resident ID number (Beijing, Chaoyang) born on `yyyymmdd`, with its check character.
+fn resident_id_born(yyyymmdd: &str) -> String {
+    let d17 = format!("110105{yyyymmdd}002");
+    let check = rules::mod11_check(d17.as_bytes()) as char;
+    format!("{d17}{check}")
+}
+
+#[test]
+fn a_birth_date_after_today_by_the_detectors_clock_is_no_id_number() {
+    use crate::clock::ManualClock;
+    // Born 2026-07-01: an ID number from that day on, not the day before (UTC+8).
+    let id = resident_id_born("20260701");
+    let body = format!(r#"{{"ref":"{id}"}}"#);
+    let clock = Arc::new(ManualClock::new(1_782_835_199));
+    let d = Detector::new().clock(clock.clone());
+    let found = |d: &Detector| {
+        d.scan_json(body.as_bytes())
+            .unwrap()
+            .findings
+            .iter()
+            .any(|f| f.kind == FindingKind::ResidentId && f.confidence == Confidence::Checked)
+    };
+    assert!(!found(&d));
+    clock.advance(1);
+    assert!(found(&d));
 }
 
 #[test]

@@ -224,8 +224,10 @@ impl Gate {
     /// A gate with this login flow and these rules; cookies are `Secure`. Logs a warning when a
     /// route has an age gate but the login asks for no age band: every 网号/网证 user would be
     /// refused there (`netid.age_unknown`); and when the login has no audit log: no attempt,
-    /// consent or logout would be recorded (the Ministry's Q&A, part 七).
+    /// consent or logout would be recorded (the Ministry's Q&A, part 七). The rules read the
+    /// login flow's clock from then on ([`RulesBuilder::clock`](super::RulesBuilder::clock)).
     pub fn new(login: LoginFlow, rules: Rules) -> Self {
+        let rules = rules.with_clock(Arc::clone(login.sessions().clock()));
         if !login.has_audit_log() {
             tracing::warn!(
                 "the login flow has no audit log, so no verification attempt, consent, \
@@ -786,9 +788,9 @@ fn content_coding<H: HeaderSource>(headers: &H) -> Option<&str> {
 /// Logs a refusal netid sends: one `request refused` event (target `netid::policy::gate`, level
 /// info) with its code, status and the route pattern the framework matched — never the path or
 /// a value, which may hold identity data. Called once per refusal: by the login routes, and by
-/// each adapter for the refusals of [`Gate::decide_now`] and [`Gate::admit`] (axum knows the
-/// route from `MatchedPath`; actix's middleware runs before routing, so its adapter reads the
-/// app's resource map, for refusals only).
+/// `Frontend::refuse` for the refusals of [`Gate::decide_now`] and [`Gate::admit`], with the
+/// route the adapter knows (axum's `MatchedPath`; actix's middleware runs before routing, so its
+/// adapter reads the app's resource map, for refusals only).
 pub(crate) fn log_refusal(problem: &Problem, route: Option<&str>) {
     tracing::info!(
         code = problem.code,
@@ -823,11 +825,17 @@ fn session_token_bytes<H: HeaderSource>(headers: &H) -> Option<&[u8]> {
 /// adds what is its framework's own (a layer or middleware, and the login routes).
 pub struct Frontend<R> {
     pub(crate) gate: Gate,
-    renderer: Option<Arc<RenderFn<R>>>,
+    renderer: Option<Renderer<R>>,
 }
 
-/// An app's own rendering of a refusal.
-type RenderFn<R> = dyn Fn(&Problem) -> R + Send + Sync;
+/// An app's own rendering of a refusal; left among a request's extensions for the extractor.
+struct Renderer<R>(Arc<dyn Fn(&Problem) -> R + Send + Sync>);
+
+impl<R> Clone for Renderer<R> {
+    fn clone(&self) -> Self {
+        Self(Arc::clone(&self.0))
+    }
+}
 
 impl<R> Frontend<R> {
     /// netid with this login flow and these rules.
@@ -856,19 +864,13 @@ impl<R> Frontend<R> {
         mut self,
         f: impl Fn(&Problem) -> R + Send + Sync + 'static,
     ) -> Self {
-        self.renderer = Some(Arc::new(f));
+        self.renderer = Some(Renderer(Arc::new(f)));
         self
     }
 
     /// The gate every request of this app goes through.
     pub fn gate(&self) -> &Gate {
         &self.gate
-    }
-
-    /// Whether the app set its own renderer (the extractor then needs it too).
-    #[cfg(any(feature = "axum", feature = "actix"))]
-    pub(crate) fn has_custom_renderer(&self) -> bool {
-        self.renderer.is_some()
     }
 }
 
@@ -880,77 +882,189 @@ pub(crate) trait FromCore {
     fn from_core(response: Response<Bytes>) -> Self;
 }
 
+/// A request's extensions, where the layer leaves what the `VerifiedUser` extractor reads:
+/// implemented for `http`'s (axum) here, and for actix's in its adapter.
+#[cfg(any(feature = "axum", feature = "actix"))]
+pub(crate) trait Extensions {
+    /// Keeps `value`.
+    fn put<T: Clone + Send + Sync + 'static>(&mut self, value: T);
+    /// The value of type `T`, if one was kept.
+    fn read<T: Send + Sync + 'static>(&self) -> Option<&T>;
+}
+
+/// Implements [`Extensions`] for a type map with `insert` and `get` (`http`'s, actix's).
+#[cfg(any(feature = "axum", feature = "actix"))]
+macro_rules! impl_extensions {
+    ($map:ty) => {
+        impl $crate::policy::gate::Extensions for $map {
+            fn put<T: Clone + Send + Sync + 'static>(&mut self, value: T) {
+                self.insert(value);
+            }
+            fn read<T: Send + Sync + 'static>(&self) -> Option<&T> {
+                self.get()
+            }
+        }
+    };
+}
+#[cfg(feature = "actix")]
+pub(crate) use impl_extensions;
+
+#[cfg(feature = "axum")]
+impl_extensions!(http::Extensions);
+
 /// Why a request has no user, left among the request's extensions for the `VerifiedUser`
 /// extractor to report precisely (an expired session, a revoked one, or none at all).
 #[cfg(any(feature = "axum", feature = "actix"))]
 #[derive(Debug, Clone)]
-pub(crate) struct NoUser(pub(crate) Problem);
+struct NoUser(Problem);
+
+/// An admitted request as the adapter passes it on to the handler ([`Frontend::hand_over`]).
+#[cfg(any(feature = "axum", feature = "actix"))]
+#[derive(Debug)]
+pub(crate) struct Handover {
+    /// The body to pass on instead of the framework's (read, or redacted); `None`: the
+    /// framework's body as it came.
+    pub(crate) body: Option<Bytes>,
+    /// A new `Content-Length` to set: the body was redacted.
+    pub(crate) content_length: Option<usize>,
+    /// A `Set-Cookie` to add to the handler's response ([`Admission::set_cookie`]).
+    pub(crate) set_cookie: Option<HeaderValue>,
+}
 
 // The bound sits on each method, not on the impl: a `pub(crate)` trait may bound only items
 // that are themselves crate-private (`private_bounds`).
 #[cfg(any(feature = "axum", feature = "actix"))]
-impl<R> Frontend<R> {
+impl<R: 'static> Frontend<R> {
     /// A refusal as the framework's response: the app's renderer, or `application/problem+json`.
     pub(crate) fn refusal(&self, problem: &Problem) -> R
     where
         R: FromCore,
     {
-        match &self.renderer {
-            Some(f) => f(problem),
-            None => R::from_core(problem.to_response()),
-        }
+        render(self.renderer.as_ref(), problem)
     }
 
-    /// A login route's reply as the framework's response.
-    pub(crate) fn reply(&self, reply: Reply) -> R
+    /// A refusal of the layer's ([`Gate::decide_now`], [`Gate::admit`]), logged with the route
+    /// the framework matched ([`log_refusal`]) and rendered.
+    pub(crate) fn refuse(&self, problem: &Problem, route: Option<&str>) -> R
     where
         R: FromCore,
     {
-        match reply {
-            Ok(response) => R::from_core(response),
-            Err(problem) => self.refusal(&problem),
-        }
+        log_refusal(problem, route);
+        self.refusal(problem)
     }
 
-    /// Answers a login route ([`Gate::login_route`]) with the framework's response.
-    pub(crate) async fn login_reply<H: HeaderSource>(
+    /// Answers a login route ([`Gate::login_route`]) with the framework's response, reading
+    /// the body with `read` up to [`LOGIN_BODY_LIMIT`].
+    pub(crate) async fn login_reply<H: HeaderSource, F>(
         &self,
         route: LoginRoute,
         method: Option<&str>,
         client: ClientAddr,
         headers: &H,
-        body: Result<Bytes, BodyError>,
+        read: impl FnOnce(usize) -> F,
     ) -> R
     where
         R: FromCore,
+        F: Future<Output = Result<Bytes, BodyError>>,
     {
-        let reply = self.gate.login_route(route, method, client, headers, body);
-        self.reply(reply.await)
+        let body = read(LOGIN_BODY_LIMIT).await;
+        match self
+            .gate
+            .login_route(route, method, client, headers, body)
+            .await
+        {
+            Ok(response) => R::from_core(response),
+            Err(problem) => self.refusal(&problem),
+        }
+    }
+
+    /// [`Gate::admit`] (after [`Gate::decide_now`] when `now_first`) with the framework's body
+    /// taken by value: `read(body, limit)` reads it if the gate asks; the body comes back
+    /// unread otherwise.
+    pub(crate) async fn admit_body<H, B, F>(
+        &self,
+        head: &RequestHead<'_, H>,
+        now_first: bool,
+        body: B,
+        read: impl FnOnce(B, usize) -> F,
+    ) -> (Result<Admission, Problem>, Option<B>)
+    where
+        H: HeaderSource + Sync,
+        F: Future<Output = Result<Bytes, BodyError>>,
+    {
+        let mut body = Some(body);
+        let read = |limit| {
+            let taken = body.take();
+            async move {
+                match taken {
+                    Some(body) => read(body, limit).await,
+                    None => Err(BodyError::Unreadable), // never: the gate reads it once
+                }
+            }
+        };
+        let admitted = match now_first {
+            true => self.gate.decide(head, read).await,
+            false => self.gate.admit(head, read).await,
+        };
+        (admitted, body)
+    }
+
+    /// Leaves in `extensions` what the `VerifiedUser` extractor needs (the user, or why there
+    /// is none, and the app's renderer if it has one), and returns the rest for the adapter.
+    pub(crate) fn hand_over(
+        &self,
+        admission: Admission,
+        extensions: &mut impl Extensions,
+    ) -> Handover {
+        let (body, content_length) = match admission.body {
+            AdmittedBody::Untouched => (None, None),
+            AdmittedBody::Read(bytes) => (Some(bytes), None),
+            AdmittedBody::Replaced(bytes) => {
+                let len = bytes.len();
+                (Some(bytes), Some(len))
+            }
+        };
+        if let Some(user) = admission.user {
+            extensions.put(user);
+        }
+        if let Some(problem) = admission.no_user {
+            extensions.put(NoUser(problem));
+        }
+        if let Some(renderer) = &self.renderer {
+            extensions.put(renderer.clone());
+        }
+        Handover {
+            body,
+            content_length,
+            set_cookie: admission.set_cookie,
+        }
     }
 
     /// The `VerifiedUser` extractor's answer from what the layer left in the request: the
     /// user, or the refusal (with its code, for frameworks that log one) — why there is no user
     /// if the layer said, else "sign in", rendered by the app's renderer where the layer left
-    /// the frontend (only when it has one), else as `application/problem+json`.
-    pub(crate) fn extract(
-        netid: Option<&Self>,
-        user: Option<&VerifiedUser>,
-        no_user: Option<&NoUser>,
-    ) -> Result<VerifiedUser, (&'static str, R)>
+    /// one, else as `application/problem+json`.
+    pub(crate) fn extract(extensions: &impl Extensions) -> Result<VerifiedUser, (&'static str, R)>
     where
         R: FromCore,
     {
-        if let Some(user) = user {
+        if let Some(user) = extensions.read::<VerifiedUser>() {
             return Ok(user.clone());
         }
-        let problem = no_user.map_or_else(Problem::unauthenticated, |n| n.0.clone());
-        Err((
-            problem.code,
-            match netid {
-                Some(netid) => netid.refusal(&problem),
-                None => R::from_core(problem.to_response()),
-            },
-        ))
+        let problem = extensions
+            .read::<NoUser>()
+            .map_or_else(Problem::unauthenticated, |n| n.0.clone());
+        let renderer = extensions.read::<Renderer<R>>();
+        Err((problem.code, render(renderer, &problem)))
+    }
+}
+
+/// `problem` rendered by the app's renderer, or as `application/problem+json`.
+#[cfg(any(feature = "axum", feature = "actix"))]
+fn render<R: FromCore>(renderer: Option<&Renderer<R>>, problem: &Problem) -> R {
+    match renderer {
+        Some(Renderer(f)) => f(problem),
+        None => R::from_core(problem.to_response()),
     }
 }
 

@@ -191,6 +191,16 @@ struct Finished<T = VerifiedUser> {
     records: Vec<AuditEvent>,
 }
 
+impl<T> Finished<T> {
+    /// Its records dated `now` (the flow's clock): when the answer came.
+    fn at(mut self, now: u64) -> Self {
+        for record in &mut self.records {
+            record.at = now;
+        }
+        self
+    }
+}
+
 /// Where a re-verification ([`LoginFlow::start_reverification`]) stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -324,7 +334,8 @@ impl LoginFlowBuilder {
     }
 
     /// Where plaintext fields released with consent are kept (sealed). Without a vault they
-    /// are dropped, and zeroized, after login.
+    /// are dropped, and zeroized, after login. The flow gives the vault its session manager's
+    /// clock ([`Vault::with_clock`]).
     pub fn vault(mut self, vault: Vault) -> Self {
         self.vault = Some(vault);
         self
@@ -352,6 +363,8 @@ impl LoginFlowBuilder {
                  (LoginFlowBuilder::retention)"
             );
         }
+        // One clock for the whole flow: the session manager's, handed to the vault too.
+        let clock = Arc::clone(self.sessions.clock());
         LoginFlow {
             inner: Arc::new(Inner {
                 client: self.client,
@@ -360,7 +373,7 @@ impl LoginFlowBuilder {
                 consents: self.consents,
                 retention: self.retention,
                 audit: self.audit,
-                vault: self.vault,
+                vault: self.vault.map(|v| v.with_clock(clock)),
                 verifiers: self.verifiers,
                 pending_limits: self.pending_limits,
                 logins: self
@@ -709,9 +722,19 @@ impl LoginFlow {
         Ok(())
     }
 
-    /// How a login attempt ended, counted, with the records to write: the answer, or an error
-    /// worth retrying (the login stays as it was).
+    /// How a login attempt ended, counted, with the records to write, dated by the flow's
+    /// clock: the answer, or an error worth retrying (the login stays as it was).
     async fn conclude(
+        &self,
+        pending: &PendingAuthorization,
+        token: Option<&str>,
+        result: Result<Verified<IdentityResult>, ClientError>,
+    ) -> Result<Finished, Problem> {
+        let finished = self.conclude_undated(pending, token, result).await?;
+        Ok(finished.at(self.now()))
+    }
+
+    async fn conclude_undated(
         &self,
         pending: &PendingAuthorization,
         token: Option<&str>,
@@ -842,9 +865,15 @@ impl LoginFlow {
             .get(method)
             .ok_or_else(|| Problem::of(ProblemKind::MethodUnknown))?;
         let label = Method::Other(verifier.method().to_owned());
-        let attempt = |subject: Option<&str>, outcome: &str| match subject {
-            Some(s) => AuditEvent::new(AuditAction::Verification, s, outcome, label.label()),
-            None => AuditEvent::without_subject(AuditAction::Verification, outcome, label.label()),
+        let now = self.now();
+        let attempt = |subject: Option<&str>, outcome: &str| {
+            match subject {
+                Some(s) => AuditEvent::new(AuditAction::Verification, s, outcome, label.label()),
+                None => {
+                    AuditEvent::without_subject(AuditAction::Verification, outcome, label.label())
+                }
+            }
+            .at(now)
         };
         let verified = match verifier.verify(evidence).await {
             Ok(verified) => verified,
@@ -935,9 +964,9 @@ impl LoginFlow {
                 Ok(None) => return Ok(ReverificationStatus::Pending),
                 Ok(Some(token)) => {
                     let result = self.inner.client.complete(pending, &token).await;
-                    conclude_reverification(subject, pending, Some(&token), result)?
+                    conclude_reverification(subject, pending, Some(&token), result)?.at(self.now())
                 }
-                Err(e) => conclude_reverification(subject, pending, None, Err(e))?,
+                Err(e) => conclude_reverification(subject, pending, None, Err(e))?.at(self.now()),
             },
         };
         if let Err(problem) = self.write(&mut finished.records).await {
@@ -1073,12 +1102,15 @@ impl LoginFlow {
             .revoke(session)
             .await
             .map_err(|e| e.to_problem())?;
-        self.record(AuditEvent::new(
-            AuditAction::Logout,
-            user.subject(),
-            "logged_out",
-            user.method.label(),
-        ))
+        self.record(
+            AuditEvent::new(
+                AuditAction::Logout,
+                user.subject(),
+                "logged_out",
+                user.method.label(),
+            )
+            .at(self.now()),
+        )
         .await
     }
 }

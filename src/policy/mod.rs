@@ -13,6 +13,7 @@
 //! re-exported here.
 
 mod age;
+mod future;
 pub(crate) mod gate;
 mod login;
 mod places;
@@ -30,6 +31,7 @@ pub use crate::store::{
     InMemoryRevocations, RevocationStore, StoreError,
 };
 pub use age::AgeGate;
+pub use future::GateFuture;
 pub use gate::{
     Admission, AdmittedBody, BodyError, ClientAddr, Frontend, Gate, HeaderSource, Immediate,
     LOGIN_BODY_LIMIT, LoginRoute, Reply, RequestHead,

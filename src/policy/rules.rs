@@ -15,6 +15,7 @@ use super::{
     AgeGate, ConsentLedger, InMemoryConsentLedger, Lang, Problem, ProblemKind, VerifiedUser,
 };
 use crate::client::LegalBasis;
+use crate::clock::{Clock, SystemClock};
 use crate::detect::{Detector, Finding, Scan};
 use crate::error::{Actor, ErrorCode};
 use crate::model::FieldSet;
@@ -242,6 +243,7 @@ pub struct Rules {
     inner: Arc<RulesInner>,
 }
 
+#[derive(Clone)]
 struct RulesInner {
     default: RoutePolicy,
     routes: HashMap<String, RoutePolicy>,
@@ -252,6 +254,19 @@ struct RulesInner {
     detector: Detector,
     consents: Arc<dyn ConsentLedger>,
     max_body: usize,
+    /// What [`Rules::check`] reads; the detectors read it too when it was given.
+    clock: Arc<dyn Clock>,
+}
+
+impl RulesInner {
+    /// Every detector of these rules, and [`Rules::check`], reading `clock`.
+    fn reclock(&mut self, clock: Arc<dyn Clock>) {
+        self.detector = self.detector.clone().clock(Arc::clone(&clock));
+        for policy in std::iter::once(&mut self.default).chain(self.routes.values_mut()) {
+            policy.detector = policy.detector.take().map(|d| d.clock(Arc::clone(&clock)));
+        }
+        self.clock = clock;
+    }
 }
 
 impl std::fmt::Debug for Rules {
@@ -270,6 +285,7 @@ pub struct RulesBuilder {
     detector: Detector,
     consents: Option<Arc<dyn ConsentLedger>>,
     max_body: usize,
+    clock: Option<Arc<dyn Clock>>,
 }
 
 impl std::fmt::Debug for RulesBuilder {
@@ -287,6 +303,17 @@ impl Rules {
             detector: Detector::new(),
             consents: None,
             max_body: 1024 * 1024,
+            clock: None,
+        }
+    }
+
+    /// These rules with every detector, and [`check`](Self::check), reading `clock`: a
+    /// [`Gate`](super::Gate) gives its rules its login flow's clock.
+    pub(crate) fn with_clock(&self, clock: Arc<dyn Clock>) -> Rules {
+        let mut inner = RulesInner::clone(&self.inner);
+        inner.reclock(clock);
+        Rules {
+            inner: Arc::new(inner),
         }
     }
 
@@ -409,9 +436,10 @@ impl Rules {
     }
 
     /// Applies the rules to one request, with the policy of [`RequestFacts::route`]; a consent
-    /// the route needs must be live by the system clock.
+    /// the route needs must be live by the rules' clock ([`RulesBuilder::clock`]; the system
+    /// clock by default, a [`Gate`](super::Gate)'s login flow's in the gate).
     pub async fn check(&self, req: RequestFacts<'_>) -> Result<Verdict, Problem> {
-        self.check_at(req, crate::clock::unix_now()).await
+        self.check_at(req, self.inner.clock.now()).await
     }
 
     /// [`check`](Self::check) at `now` (Unix seconds): a consent the route needs must be live
@@ -748,6 +776,16 @@ impl RulesBuilder {
         self
     }
 
+    /// The clock the rules read (default: the system clock): [`Rules::check`] (whether a
+    /// consent is live) and every detector of the rules (today's date, for birth dates). A
+    /// [`Gate`](super::Gate) replaces it with its login flow's
+    /// ([`SessionManagerBuilder::clock`](super::SessionManagerBuilder::clock)), so an app sets
+    /// the time in one place; this is for rules used without a gate.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
     /// The consent ledger (default: in memory).
     pub fn consents(mut self, ledger: Arc<dyn ConsentLedger>) -> Self {
         self.consents = Some(ledger);
@@ -827,18 +865,23 @@ impl RulesBuilder {
             routes.insert(text, policy);
         }
         patterns.sort_by(Pattern::precedence);
+        let mut inner = RulesInner {
+            default: self.default,
+            routes,
+            patterns,
+            broken: None,
+            detector: self.detector,
+            consents: self
+                .consents
+                .unwrap_or_else(|| Arc::new(InMemoryConsentLedger::default())),
+            max_body: self.max_body,
+            clock: Arc::new(SystemClock),
+        };
+        if let Some(clock) = self.clock {
+            inner.reclock(clock);
+        }
         let rules = Rules {
-            inner: Arc::new(RulesInner {
-                default: self.default,
-                routes,
-                patterns,
-                broken: None,
-                detector: self.detector,
-                consents: self
-                    .consents
-                    .unwrap_or_else(|| Arc::new(InMemoryConsentLedger::default())),
-                max_body: self.max_body,
-            }),
+            inner: Arc::new(inner),
         };
         (rules, broken)
     }
@@ -1429,6 +1472,13 @@ mod tests {
         let consent = PlaintextRule::AllowWithConsent {
             purpose: "开户".into(),
         };
+        let clock = Arc::new(crate::clock::ManualClock::new(1_500));
+        let clocked = Rules::builder()
+            .consents(ledger.clone())
+            .route("/kyc", RoutePolicy::plaintext(consent.clone()))
+            .clock(clock.clone())
+            .try_build()
+            .unwrap();
         let r = Rules::builder()
             .consents(ledger)
             .route("/kyc", RoutePolicy::plaintext(consent))
@@ -1449,6 +1499,13 @@ mod tests {
         assert_eq!(refused.code, "netid.extra_plaintext");
         // Years later by the system clock: the consent has long ended.
         assert!(r.check(facts()).await.is_err());
+        // `check` reads the rules' clock when they were given one.
+        assert_eq!(clocked.check(facts()).await.unwrap(), Verdict::Pass);
+        clock.set(2_000);
+        assert!(clocked.check(facts()).await.is_err());
+        // A gate's rules read its login flow's clock instead.
+        let regiven = clocked.with_clock(Arc::new(crate::clock::ManualClock::new(1_999)));
+        assert_eq!(regiven.check(facts()).await.unwrap(), Verdict::Pass);
     }
 
     fn rules(patterns: &[&str]) -> Rules {

@@ -520,8 +520,9 @@ impl SessionManagerBuilder {
         self
     }
 
-    /// Where revocations live (default: this process only; use a shared store with several
-    /// instances so a logout holds everywhere).
+    /// Where revocations live (default: this process only, on this builder's
+    /// [`clock`](Self::clock); use a shared store with several instances so a logout holds
+    /// everywhere).
     pub fn revocations(mut self, store: Arc<dyn RevocationStore>) -> Self {
         self.revocations = Some(store);
         self
@@ -584,9 +585,9 @@ impl SessionManagerBuilder {
                 encoding: EncodingKey::from_secret(&secret),
                 current_kid: kid,
                 decoding,
-                revocations: self
-                    .revocations
-                    .unwrap_or_else(|| Arc::new(InMemoryRevocations::default())),
+                revocations: self.revocations.unwrap_or_else(|| {
+                    Arc::new(InMemoryRevocations::new().with_clock(Arc::clone(&self.clock)))
+                }),
                 checked: CheckedTokens::new(self.cache_capacity),
                 clock: self.clock,
             }),

@@ -586,13 +586,23 @@ impl SealedFieldStore for PgStore {
     }
 
     async fn get(&self, subject: &str, consent_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.get_at(subject, consent_id, crate::clock::unix_now())
+            .await
+    }
+
+    async fn get_at(
+        &self,
+        subject: &str,
+        consent_id: &str,
+        now: u64,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
         sqlx::query_scalar(
             "SELECT sealed FROM netid_sealed_fields \
              WHERE subject = $1 AND consent_id = $2 AND expires_at > $3",
         )
         .bind(subject)
         .bind(consent_id)
-        .bind(to_i64(crate::clock::unix_now())?)
+        .bind(to_i64(now)?)
         .fetch_optional(&self.pool)
         .await
         .map_err(|e| self.fail(e))

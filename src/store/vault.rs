@@ -20,7 +20,7 @@ use zeroize::Zeroizing;
 use super::StoreError;
 use super::retention::with_default_expiry;
 use super::{ConsentLedger, ConsentRecord, Consented};
-use crate::clock::unix_now;
+use crate::clock::{Clock, SystemClock};
 use crate::crypto::DecryptionKey;
 use crate::error::{Actor, ErrorCode};
 use crate::model::{FieldName, IdentityFields};
@@ -40,9 +40,22 @@ pub trait SealedFieldStore: Send + Sync + 'static {
         at: u64,
         expires_at: u64,
     ) -> Result<(), StoreError>;
-    /// The sealed fields for (`subject`, `consent_id`), if any are kept and not expired
-    /// (`unix_now() < expires_at`).
+    /// The sealed fields for (`subject`, `consent_id`), if any are kept and not expired now, by
+    /// the store's own clock (the system clock, or the one it was given).
     async fn get(&self, subject: &str, consent_id: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// [`get`](Self::get) at `now` (Unix seconds): the record, if kept and `now < expires_at`.
+    /// The [`Vault`] asks this, with its own clock. The default asks [`get`](Self::get), for a
+    /// store written before this method, which then reads its own clock; the stores of this
+    /// crate implement it.
+    async fn get_at(
+        &self,
+        subject: &str,
+        consent_id: &str,
+        now: u64,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let _ = now;
+        self.get(subject, consent_id).await
+    }
     /// Deletes everything kept for `subject`; returns how many records went.
     async fn erase_subject(&self, subject: &str) -> Result<usize, StoreError>;
     /// Deletes what is kept for (`subject`, `consent_id`) (a withdrawal); returns how many
@@ -56,10 +69,22 @@ pub trait SealedFieldStore: Send + Sync + 'static {
     async fn count_for_subject(&self, subject: &str) -> Result<usize, StoreError>;
 }
 
-/// Sealed fields in this process's memory.
-#[derive(Debug, Default)]
+/// Sealed fields in this process's memory. [`get`](SealedFieldStore::get) reads the store's
+/// clock ([`with_clock`](Self::with_clock), the system clock by default); the [`Vault`] asks
+/// [`get_at`](SealedFieldStore::get_at) with its own.
+#[derive(Debug)]
 pub struct InMemorySealedFields {
     records: Mutex<Vec<Sealed>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Default for InMemorySealedFields {
+    fn default() -> Self {
+        Self {
+            records: Mutex::default(),
+            clock: Arc::new(SystemClock),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -80,6 +105,12 @@ impl InMemorySealedFields {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The same store, reading the time from `clock` in [`get`](SealedFieldStore::get).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Vec<Sealed>) -> T) -> T {
@@ -110,7 +141,15 @@ impl SealedFieldStore for InMemorySealedFields {
     }
 
     async fn get(&self, subject: &str, consent_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let now = unix_now();
+        self.get_at(subject, consent_id, self.clock.now()).await
+    }
+
+    async fn get_at(
+        &self,
+        subject: &str,
+        consent_id: &str,
+        now: u64,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.with(|r| {
             r.iter()
                 .find(|x| x.is(subject, consent_id) && now < x.expires_at)
@@ -200,12 +239,16 @@ pub struct Withdrawal {
     pub sealed_records_erased: usize,
 }
 
-/// Keeps and opens consented fields. Cheap to clone.
+/// Keeps and opens consented fields. Cheap to clone. Whether a consent is live and a record
+/// kept is judged by the vault's clock ([`with_clock`](Self::with_clock), the system clock by
+/// default; a [`LoginFlow`](crate::policy::LoginFlow) and an
+/// [`Erasure`](crate::erasure::Erasure) give the vault they are handed their session manager's).
 #[derive(Clone)]
 pub struct Vault {
     store: Arc<dyn SealedFieldStore>,
     ledger: Arc<dyn ConsentLedger>,
     key: Arc<DecryptionKey>,
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -254,7 +297,14 @@ impl Vault {
             store,
             ledger,
             key: Arc::new(key),
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// The same vault, reading the time from `clock`.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Keeps `fields` under `consent`, which must be live and cover every field present, until
@@ -265,7 +315,7 @@ impl Vault {
         consent: &ConsentRecord,
         fields: &IdentityFields,
     ) -> Result<(), VaultError> {
-        let now = unix_now();
+        let now = self.clock.now();
         let expires_at = with_default_expiry(consent.clone()).expires_at.unwrap_or(0);
         if !consent.is_live(now) || expires_at <= now {
             return Err(VaultError::NotLive);
@@ -304,7 +354,7 @@ impl Vault {
         subject: &str,
         consent_id: &str,
     ) -> Result<Consented<IdentityFields>, VaultError> {
-        let now = unix_now();
+        let now = self.clock.now();
         let live = self
             .ledger
             .for_subject(subject)
@@ -316,7 +366,7 @@ impl Vault {
         }
         let sealed = self
             .store
-            .get(subject, consent_id)
+            .get_at(subject, consent_id, now)
             .await?
             .ok_or(VaultError::NotFound)?;
         let bytes = self
@@ -347,7 +397,7 @@ impl Vault {
         let sealed_records_erased = self.store.erase_consent(subject, consent_id).await?;
         let consent_withdrawn = self
             .ledger
-            .withdraw(subject, consent_id, unix_now())
+            .withdraw(subject, consent_id, self.clock.now())
             .await?;
         Ok(Withdrawal {
             consent_withdrawn,
@@ -368,5 +418,95 @@ impl Vault {
     /// How many records are kept for `subject`.
     pub async fn count_for_subject(&self, subject: &str) -> Result<usize, VaultError> {
         Ok(self.store.count_for_subject(subject).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::crypto::PrivateKey;
+    use crate::pii::ExposeSecret;
+    use crate::store::InMemoryConsentLedger;
+
+    const T: u64 = 1_800_000_000;
+
+    fn consent(expires_at: u64) -> ConsentRecord {
+        ConsentRecord {
+            id: "cr_1".into(),
+            subject: "pw_a".into(),
+            fields: vec![FieldName::IdNumber],
+            purpose: "实名登记".into(),
+            legal_basis: None,
+            granted_at: T,
+            expires_at: Some(expires_at),
+            withdrawn_at: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn kept_fields_open_until_the_consent_ends_by_the_vaults_clock() {
+        let clock = Arc::new(ManualClock::new(T));
+        let ledger = Arc::new(InMemoryConsentLedger::default());
+        // The store's own clock is the system's: the vault asks it at its own time.
+        let sealed = Arc::new(InMemorySealedFields::new());
+        let vault = Vault::new(
+            sealed.clone(),
+            ledger.clone(),
+            DecryptionKey::new(PrivateKey::generate()),
+        )
+        .with_clock(clock.clone());
+        let c = consent(T + 100);
+        ledger.record(c.clone()).await.unwrap();
+        let fields = IdentityFields {
+            id_number: Some(IdNumber::new("11010519491231002X")),
+            ..Default::default()
+        };
+        vault.keep(&c, &fields).await.unwrap();
+        clock.advance(99);
+        let open = vault.open("pw_a", "cr_1").await.unwrap();
+        let opened = open.get_at(ledger.as_ref(), T + 99).await.unwrap();
+        assert_eq!(
+            opened.id_number.as_ref().unwrap().expose_secret(),
+            "11010519491231002X"
+        );
+        clock.advance(1);
+        assert_eq!(
+            vault.open("pw_a", "cr_1").await.unwrap_err(),
+            VaultError::NotLive
+        );
+        // Nothing new is kept under it either, by the same clock.
+        assert_eq!(
+            vault.keep(&c, &fields).await.unwrap_err(),
+            VaultError::NotLive
+        );
+    }
+
+    #[tokio::test]
+    async fn a_record_past_its_expiry_is_not_handed_out_by_the_stores_clock() {
+        let clock = Arc::new(ManualClock::new(T));
+        let store = InMemorySealedFields::new().with_clock(clock.clone());
+        store
+            .put("pw_a", "cr_1", b"sealed", T, T + 60)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.get("pw_a", "cr_1").await.unwrap().as_deref(),
+            Some(&b"sealed"[..])
+        );
+        assert!(
+            store
+                .get_at("pw_a", "cr_1", T + 60)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        clock.advance(59);
+        assert!(store.get("pw_a", "cr_1").await.unwrap().is_some());
+        clock.advance(1);
+        assert!(store.get("pw_a", "cr_1").await.unwrap().is_none());
+        // Expired, not deleted: the sweep deletes it.
+        assert_eq!(store.count_for_subject("pw_a").await.unwrap(), 1);
+        assert_eq!(store.sweep_expired(T + 60).await.unwrap(), 1);
     }
 }

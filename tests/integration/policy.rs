@@ -672,3 +672,81 @@ fn pending_logins_are_capped_per_client_and_overall() {
     assert_eq!(refused("per_client"), Some(2));
     assert_eq!(refused("total"), Some(1));
 }
+
+/// A resident ID number (Beijing, Chaoyang) born on `yyyymmdd`, with its GB 11643 check
+/// character.
+fn resident_id_born(yyyymmdd: &str) -> String {
+    let d17 = format!("110105{yyyymmdd}002");
+    let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = d17
+        .bytes()
+        .zip(weights)
+        .map(|(c, w)| u32::from(c - b'0') * w)
+        .sum();
+    let check = b"10X98765432"[(sum % 11) as usize] as char;
+    format!("{d17}{check}")
+}
+
+/// The application's one clock, set on the session manager and nowhere else: the login flow
+/// dates its audit records by it, and the gate's detector reads today's date from it (an ID
+/// number whose birth date is tomorrow is no ID number yet).
+#[tokio::test]
+async fn one_clock_on_the_session_manager_dates_the_login_records_and_the_gates_detector() {
+    use netid::clock::ManualClock;
+    use netid::policy::{Gate, RequestHead, Rules};
+    // 2026-06-30 23:59:59 in China Standard Time.
+    const T: u64 = 1_782_835_199;
+    let clock = Arc::new(ManualClock::new(T));
+    let sessions = SessionManager::builder("app")
+        .key("k", &[6; 32])
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let audit = Arc::new(netid::audit::InMemoryAuditLog::new());
+    let sandbox = Sandbox::start().await.unwrap();
+    let app = sandbox.register_app("app_clock");
+    let client = sandbox.client_builder(&app).build().unwrap();
+    let login = netid::policy::LoginFlow::builder(client, sessions)
+        .audit(audit.clone())
+        .build();
+    let start = login.start().await.unwrap();
+    sandbox
+        .approve(
+            &netid::model::AuthzId::parse(&start.authz_id).unwrap(),
+            Persona::Adult,
+        )
+        .unwrap();
+    let session = match login.poll(&start.browser_binding).await.unwrap() {
+        netid::policy::LoginStatus::Completed { session, .. } => session,
+        other => panic!("not completed: {other:?}"),
+    };
+    let entries = netid::audit::AuditLog::read(audit.as_ref(), 1, 10)
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 1, "the verification");
+    assert_eq!(entries[0].event.at, T, "dated by the application's clock");
+
+    let gate = Gate::new(login, Rules::builder().try_build().unwrap());
+    let body = format!(r#"{{"ref":"{}"}}"#, resident_id_born("20260701"));
+    let mut headers = http::HeaderMap::new();
+    let bearer = format!("Bearer {session}");
+    headers.insert("authorization", bearer.parse().unwrap());
+    headers.insert("content-type", "application/json".parse().unwrap());
+    headers.insert("content-length", body.len().into());
+    let head = RequestHead {
+        path: "/profile",
+        matched_route: None,
+        query: None,
+        headers: &headers,
+        body_known_empty: false,
+    };
+    let read = |_limit| async { Ok(bytes::Bytes::from(body.clone())) };
+    let admitted = gate.decide(&head, read).await;
+    assert!(admitted.is_ok(), "born tomorrow: {admitted:?}");
+    clock.advance(1);
+    let refused = gate.decide(&head, read).await.unwrap_err();
+    assert_eq!(
+        (refused.status, refused.code),
+        (422, "netid.extra_plaintext")
+    );
+}

@@ -142,6 +142,29 @@ fn event(i: usize) -> AuditEvent {
     .token_sm3(&[u8::try_from(i % 256).unwrap(); 32])
 }
 
+/// A sealed record is handed out until its expiry at the time the vault gives (its clock, moved
+/// by the test), and not after; the sweep deletes it.
+#[tokio::test]
+async fn sealed_fields_expire_at_the_time_the_vault_gives() {
+    use netid::store::SealedFieldStore;
+    let Some(scope) = PgScope::new().await else {
+        return;
+    };
+    let pg = scope.store().await;
+    const T: u64 = 1_800_000_000;
+    pg.put("pw_exp", "cr_exp", b"sealed", T, T + 60)
+        .await
+        .unwrap();
+    let at = |now| pg.get_at("pw_exp", "cr_exp", now);
+    assert_eq!(at(T + 59).await.unwrap().as_deref(), Some(&b"sealed"[..]));
+    assert_eq!(at(T + 60).await.unwrap(), None);
+    assert_eq!(
+        SealedFieldStore::sweep_expired(&pg, T + 60).await.unwrap(),
+        1
+    );
+    assert_eq!(at(T).await.unwrap(), None);
+}
+
 #[tokio::test]
 async fn concurrent_appends_from_two_instances_form_one_chain_and_tampering_is_caught() {
     let Some(scope) = PgScope::new().await else {

@@ -588,6 +588,40 @@ async fn pending_logins_in_redis_keep_the_caps_across_instances_and_one_remover_
     }
 }
 
+/// The pending count leaves out lapsed logins by the store's clock, which the test moves
+/// instead of waiting.
+#[tokio::test]
+async fn the_pending_count_leaves_out_lapsed_logins_by_the_stores_clock() {
+    let Some(scope) = RedisScope::new().await else {
+        return;
+    };
+    let now = netid_now();
+    let clock = Arc::new(netid::clock::ManualClock::new(now));
+    let s = scope
+        .builder()
+        .clock(clock.clone())
+        .connect()
+        .await
+        .unwrap();
+    let limits = PendingLimits {
+        total: 10,
+        per_client: 10,
+    };
+    s.insert(pending_login(1, None, now + 60), limits, now)
+        .await
+        .unwrap();
+    s.insert(pending_login(2, None, now + 120), limits, now)
+        .await
+        .unwrap();
+    assert_eq!(s.count().await.unwrap(), 2);
+    clock.advance(59);
+    assert_eq!(s.count().await.unwrap(), 2);
+    clock.advance(1);
+    assert_eq!(s.count().await.unwrap(), 1);
+    clock.advance(60);
+    assert_eq!(s.count().await.unwrap(), 0);
+}
+
 async fn pending_logins_in_redis_keep_the_caps_across_instances_and_one_remover_wins_on(
     scope: &impl Shared,
 ) {

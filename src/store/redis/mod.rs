@@ -80,6 +80,7 @@ use redis::{ErrorKind, RedisError};
 
 use super::RevocationStore;
 use super::{ReplayGuard, ReplayKind, StoreError};
+use crate::clock::{Clock, SystemClock};
 use crate::crypto::sm3;
 
 const BACKEND: &str = "redis";
@@ -149,6 +150,8 @@ pub struct RedisStore {
     watch: Option<Arc<watch::Watch>>,
     /// `host:port` (or the socket's path), as errors name it; the user, if the URL names one.
     target: std::sync::Arc<(String, Option<String>)>,
+    /// What `PendingLoginStore::count` reads (the other operations are given the time).
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -169,6 +172,7 @@ pub struct RedisStoreBuilder {
     timeout: Duration,
     attempts: u32,
     staleness: Option<Duration>,
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for RedisStoreBuilder {
@@ -190,6 +194,7 @@ impl RedisStore {
             timeout: Duration::from_millis(500),
             attempts: 2,
             staleness: Some(Duration::from_millis(500)),
+            clock: Arc::new(SystemClock),
         }
     }
 
@@ -406,6 +411,15 @@ impl RedisStoreBuilder {
         self
     }
 
+    /// The clock the store reads where it is not given the time (default: the system clock):
+    /// `PendingLoginStore::count`, which leaves out lapsed logins. Give it the session
+    /// manager's ([`SessionManagerBuilder::clock`](crate::policy::SessionManagerBuilder::clock)),
+    /// which dates the logins. Keys still expire by Redis's own time.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
     /// Builds the store without contacting Redis: the connection is made on first use and
     /// re-made whenever it drops. An application can start while Redis is down; until it is
     /// back, operations fail closed.
@@ -512,6 +526,7 @@ impl RedisStoreBuilder {
             attempts: self.attempts,
             watch,
             target: std::sync::Arc::new(target),
+            clock: self.clock,
         })
     }
 

@@ -265,7 +265,7 @@ impl PendingLoginStore for RedisStore {
 
     async fn count(&self) -> Result<usize, StoreError> {
         let all = self.pending_key("all", "set");
-        let now = crate::clock::unix_now();
+        let now = self.clock.now();
         self.run(
             || {
                 let mut c = redis::cmd("ZCOUNT");
