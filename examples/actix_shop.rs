@@ -27,18 +27,6 @@ mod signal;
 
 use actix_web::{App, HttpServer, web};
 use netid::actix::NetId;
-use netid::policy::VerifiedUser;
-
-async fn buy_wine(user: VerifiedUser) -> String {
-    format!(
-        "order placed for {} (age band checked, no birth date held)",
-        user.subject()
-    )
-}
-
-async fn profile(user: VerifiedUser, body: String) -> String {
-    format!("profile of {} updated: {body}", user.subject())
-}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     actix_web::rt::System::new().block_on(run())
@@ -59,8 +47,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 "/",
                 web::get().to(|| async { shop::INDEX.replace("{framework}", "actix-web") }),
             )
-            .route("/wine", web::post().to(buy_wine))
-            .route("/profile", web::post().to(profile))
+            .route("/wine", web::post().to(shop::buy_wine))
+            .route("/profile", web::post().to(shop::profile))
             .configure(|cfg| netid.configure(cfg))
             .wrap(netid.middleware())
     })

@@ -34,18 +34,6 @@ mod signal;
 use axum::Router;
 use axum::routing::{get, post};
 use netid::axum::NetId;
-use netid::policy::VerifiedUser;
-
-async fn buy_wine(user: VerifiedUser) -> String {
-    format!(
-        "order placed for {} (age band checked, no birth date held)",
-        user.subject()
-    )
-}
-
-async fn profile(user: VerifiedUser, body: String) -> String {
-    format!("profile of {} updated: {body}", user.subject())
-}
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -61,8 +49,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "/",
             get(|| async { shop::INDEX.replace("{framework}", "axum") }),
         )
-        .route("/wine", post(buy_wine))
-        .route("/profile", post(profile))
+        .route("/wine", post(shop::buy_wine))
+        .route("/profile", post(shop::profile))
         .merge(netid.routes())
         .layer(netid.layer());
 

@@ -9,7 +9,7 @@ use netid::client::VerificationRequest;
 use netid::model::{AgeTag, Assurance, AuthzId};
 use netid::policy::{
     AgeGate, IdentityVerifier, LoginFlow, OtherVerification, RoutePolicy, Rules, SessionManager,
-    VerifierError,
+    VerifiedUser, VerifierError,
 };
 use netid::sandbox::{Persona, Sandbox};
 
@@ -49,6 +49,21 @@ pub(crate) async fn setup() -> Result<Shop, Box<dyn std::error::Error>> {
         login,
         rules,
     })
+}
+
+/// `POST /wine`, for adults only (the route policy's age gate): the same handler under both
+/// frameworks, as `VerifiedUser` is an extractor of each.
+pub(crate) async fn buy_wine(user: VerifiedUser) -> String {
+    format!(
+        "order placed for {} (age band checked, no birth date held)",
+        user.subject()
+    )
+}
+
+/// `POST /profile`: the body reaches the handler only when it holds no extra identity data
+/// from a 网证 user.
+pub(crate) async fn profile(user: VerifiedUser, body: String) -> String {
+    format!("profile of {} updated: {body}", user.subject())
 }
 
 /// What `GET /` answers: the routes, and how to sign in (`{framework}` is the server's name).

@@ -287,34 +287,7 @@ async fn actix_percent_encoded_path_does_not_skip_the_age_gate() {
 async fn the_app_can_render_refusals_its_own_way() {
     let w = crate::scenarios::world().await;
     let h = spawn_app(w.login.clone(), w.rules.clone(), true);
-    let mk = |m, p: &str| Req {
-        method: m,
-        path: p.to_owned(),
-        headers: vec![],
-        body: vec![],
-    };
-    for (req, code) in [
-        (mk("GET", "/me"), "netid.unauthenticated"),
-        (mk("POST", "/netid/login/poll"), "netid.login_unknown"),
-    ] {
-        let r = h.send(req).await;
-        assert_eq!(
-            (r.status, String::from_utf8_lossy(&r.body).into_owned()),
-            (418, format!("custom:{code}"))
-        );
-    }
-    let session = crate::scenarios::session_for(&w, netid::sandbox::Persona::Adult).await;
-    let mut req = mk("POST", "/profile");
-    req.headers = vec![
-        ("cookie".into(), format!("netid_session={session}")),
-        ("content-type".into(), "application/json".into()),
-    ];
-    req.body = br#"{"idNo":"11010519491231002X"}"#.to_vec();
-    let r = h.send(req).await;
-    assert_eq!(
-        (r.status, String::from_utf8_lossy(&r.body).into_owned()),
-        (418, "custom:netid.extra_plaintext".to_owned())
-    );
+    crate::scenarios::custom_renderer_shapes_every_refusal(&h, &w).await;
 }
 
 /// `EqualService::check_actix` on the app the scenario table runs (plus one route that sniffs

@@ -154,38 +154,7 @@ async fn the_app_can_render_refusals_its_own_way() {
         .route("/profile", post(echo))
         .merge(netid.routes())
         .layer(netid.layer());
-    let h = AxumHarness(app);
-    let send = |r: Req| h.send(r);
-    let mk = |m, p: &str| Req {
-        method: m,
-        path: p.to_owned(),
-        headers: vec![],
-        body: vec![],
-    };
-    // The extractor's refusal, the login routes' refusal.
-    for (req, code) in [
-        (mk("GET", "/me"), "netid.unauthenticated"),
-        (mk("POST", "/netid/login/poll"), "netid.login_unknown"),
-    ] {
-        let r = send(req).await;
-        assert_eq!(
-            (r.status, String::from_utf8_lossy(&r.body).into_owned()),
-            (418, format!("custom:{code}"))
-        );
-    }
-    // The layer's refusal, for a signed-in 网证 user sending an ID number.
-    let session = crate::scenarios::session_for(&w, netid::sandbox::Persona::Adult).await;
-    let mut req = mk("POST", "/profile");
-    req.headers = vec![
-        ("cookie".into(), format!("netid_session={session}")),
-        ("content-type".into(), "application/json".into()),
-    ];
-    req.body = br#"{"idNo":"11010519491231002X"}"#.to_vec();
-    let r = h.send(req).await;
-    assert_eq!(
-        (r.status, String::from_utf8_lossy(&r.body).into_owned()),
-        (418, "custom:netid.extra_plaintext".to_owned())
-    );
+    crate::scenarios::custom_renderer_shapes_every_refusal(&AxumHarness(app), &w).await;
 }
 
 /// Revocations held in memory that count the questions asked (to see the fast path taken).

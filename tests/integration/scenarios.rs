@@ -295,6 +295,40 @@ pub(crate) async fn verify_only_logins(h: &dyn Harness, w: &World) {
     }
 }
 
+/// A custom problem renderer shapes every refusal: the extractor's, the login routes' and the
+/// layer's (a signed-in 网证 user sending an ID number). `h` renders each as a 418 with
+/// `custom:<code>`.
+pub(crate) async fn custom_renderer_shapes_every_refusal(h: &dyn Harness, w: &World) {
+    let mk = |m, p: &str| Req {
+        method: m,
+        path: p.to_owned(),
+        headers: vec![],
+        body: vec![],
+    };
+    for (req, code) in [
+        (mk("GET", "/me"), "netid.unauthenticated"),
+        (mk("POST", "/netid/login/poll"), "netid.login_unknown"),
+    ] {
+        let r = h.send(req).await;
+        assert_eq!(
+            (r.status, String::from_utf8_lossy(&r.body).into_owned()),
+            (418, format!("custom:{code}"))
+        );
+    }
+    let session = session_for(w, Persona::Adult).await;
+    let mut req = mk("POST", "/profile");
+    req.headers = vec![
+        ("cookie".into(), format!("netid_session={session}")),
+        ("content-type".into(), "application/json".into()),
+    ];
+    req.body = br#"{"idNo":"11010519491231002X"}"#.to_vec();
+    let r = h.send(req).await;
+    assert_eq!(
+        (r.status, String::from_utf8_lossy(&r.body).into_owned()),
+        (418, "custom:netid.extra_plaintext".to_owned())
+    );
+}
+
 /// A session straight from the login flow (no HTTP), for tests that change the rendering.
 pub(crate) async fn session_for(w: &World, persona: Persona) -> String {
     let start = w.login.start().await.unwrap();
