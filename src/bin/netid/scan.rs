@@ -5,6 +5,9 @@
 //! memory stays flat whatever the size of a file or a table. Findings carry where, what, a
 //! redacted value and a confidence, never the value itself.
 
+#[cfg(feature = "postgres")]
+#[path = "scan/copy_text.rs"]
+mod copy_text;
 #[path = "scan/output.rs"]
 mod output;
 #[cfg(feature = "postgres")]

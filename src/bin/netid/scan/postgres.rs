@@ -1,5 +1,8 @@
 //! `netid scan --postgres`: every text, varchar, char, json and jsonb column of every table,
-//! streamed through a server-side cursor, a batch of rows at a time.
+//! streamed with `COPY (SELECT …) TO STDOUT`: the server sends the rows as COPY text, read
+//! chunk by chunk as it arrives and parsed strictly ([`super::copy_text`]), so memory holds one
+//! chunk and one row, never a table (this replaced a server-side cursor fetched 1,000 rows at
+//! a time: decoding each row through sqlx cost three times the transfer).
 //!
 //! Rows are reported by their primary key (`id=42`, `a=1,b=2`), or by `ctid` when the table
 //! has none (a row's physical place: stable until the row is updated or the table vacuumed
@@ -8,15 +11,17 @@
 
 use std::sync::atomic::Ordering;
 
+use futures_util::StreamExt;
 use netid::detect::{Detector, Redacted};
 use sqlx::postgres::PgConnection;
 use sqlx::{Connection, Row};
 
+use super::copy_text::{CopyError, CopyText};
 use super::{Report, Sink};
 use crate::Failure;
 
-/// Rows fetched from the cursor at a time: memory is this many rows, whatever the table.
-const FETCH: usize = 1000;
+/// Rows scanned between two hand-overs of counts and findings to the sink.
+const FLUSH: u64 = 1000;
 
 /// Which tables and columns to scan.
 pub(crate) struct Filter {
@@ -68,9 +73,15 @@ pub(crate) fn scan(
         for table in &tables {
             sink.totals.files.fetch_add(1, Ordering::Relaxed);
             if let Err(e) = scan_table(&mut conn, table, detector, sink).await {
-                sink.unreadable(&table.qualified(), &describe(&e));
-                // A failed statement aborts the transaction; leave it so the next table works.
-                let _ = sqlx::raw_sql("ROLLBACK").execute(&mut conn).await;
+                sink.unreadable(&table.qualified(), &e);
+                // A COPY that failed or was left unread leaves the connection mid-protocol
+                // (sqlx cannot resynchronise it, and draining would read the rest of the
+                // table): close it, which also ends the COPY on the server, and go on with a
+                // fresh one.
+                let fresh = PgConnection::connect(url).await.map_err(|e| {
+                    Failure::other("postgres", format!("cannot reconnect: {}", describe(&e)))
+                })?;
+                let _ = std::mem::replace(&mut conn, fresh).close_hard().await;
             }
         }
         Ok(())
@@ -148,13 +159,26 @@ async fn tables(conn: &mut PgConnection, filter: &Filter) -> Result<Vec<Table>, 
     Ok(out)
 }
 
-/// Streams one table through a cursor in a read-only transaction.
+/// Why a table could not be read: the server's complaint or malformed COPY data.
+#[derive(Debug, thiserror::Error)]
+enum TableError {
+    /// A statement failed (or the connection did).
+    #[error("{}", describe(.0))]
+    Sql(#[from] sqlx::Error),
+    /// The COPY data was not what the format allows.
+    #[error(transparent)]
+    Copy(#[from] CopyError),
+}
+
+/// Streams one table through `COPY (SELECT …) TO STDOUT` in a read-only transaction: the
+/// rows arrive as chunks of COPY text, parsed as they come, so memory holds one chunk and one
+/// row, never the table.
 async fn scan_table(
     conn: &mut PgConnection,
     table: &Table,
     detector: &Detector,
     sink: &Sink,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), TableError> {
     let key_exprs: Vec<String> = if table.key.is_empty() {
         vec!["ctid::text".to_owned()]
     } else {
@@ -185,11 +209,8 @@ async fn scan_table(
     sqlx::raw_sql("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .execute(&mut *conn)
         .await?;
-    let declare = format!("DECLARE netid_scan NO SCROLL CURSOR FOR {select}");
-    sqlx::raw_sql(&declare).execute(&mut *conn).await?;
     let qualified = table.qualified();
     let nkeys = key_exprs.len();
-    let mut batch = Vec::new();
     // Whether the text columns' names allow the quick test per row (none is identity-bearing).
     let text_names: Vec<&str> = table
         .columns
@@ -198,116 +219,162 @@ async fn scan_table(
         .map(|(c, _)| c.as_str())
         .collect();
     let quick = detector.quiet_record(&text_names, &[]);
-    loop {
-        // Not a cached prepared statement: each table's cursor has rows of its own shape.
-        let rows = sqlx::query(&format!("FETCH {FETCH} FROM netid_scan"))
-            .persistent(false)
-            .fetch_all(&mut *conn)
-            .await?;
-        if rows.is_empty() {
-            break;
+    let rows = RowScan {
+        table,
+        qualified: &qualified,
+        key_names: &key_names,
+        nkeys,
+        quick,
+        detector,
+    };
+    let mut parser = CopyText::new(nkeys + table.columns.len());
+    let mut batch = Vec::new();
+    // Counted and handed to the sink every FLUSH rows, as the cursor's batches were.
+    let mut pending_rows = 0u64;
+    let mut bytes = 0u64;
+    let flush = |batch: &mut Vec<Report>, rows: &mut u64, bytes: &mut u64| {
+        sink.totals.bytes.fetch_add(*bytes, Ordering::Relaxed);
+        if let Some(bar) = &sink.progress {
+            bar.inc(*bytes);
         }
-        let mut bytes = 0u64;
-        for row in &rows {
-            let mut key_parts = Vec::with_capacity(nkeys);
-            for (i, name) in key_names.iter().enumerate() {
-                let v: Option<String> = row.try_get(i)?;
-                key_parts.push((name.as_str(), v.unwrap_or_default()));
+        sink.progress_rows(*rows);
+        sink.emit(batch);
+        *rows = 0;
+        *bytes = 0;
+    };
+    {
+        let mut stream = conn
+            .copy_out_raw(&format!("COPY ({select}) TO STDOUT"))
+            .await?;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk?;
+            let fed = parser.feed(&chunk, |values| {
+                bytes += rows.scan(values, &mut batch);
+                pending_rows += 1;
+            });
+            if let Err(e) = fed {
+                // Rows before the bad one were scanned: their findings stand.
+                flush(&mut batch, &mut pending_rows, &mut bytes);
+                return Err(e.into());
             }
-            let values: Vec<Option<String>> = (0..table.columns.len())
-                .map(|i| row.try_get::<Option<String>, _>(nkeys + i))
-                .collect::<Result<_, _>>()?;
-            bytes += values.iter().flatten().map(|v| v.len() as u64).sum::<u64>();
-            // The key is rendered (and checked for identity data) only for a row with a
-            // finding: most rows have none.
-            let mut key_cache: Option<String> = None;
-            let mut key = || {
-                key_cache
-                    .get_or_insert_with(|| key_text(detector, &key_parts))
-                    .clone()
-            };
-            // Text columns as one record (a `name` beside an ID counts); JSON columns as JSON.
-            let fields: Vec<(&str, &str)> = table
-                .columns
-                .iter()
-                .zip(&values)
-                .filter(|((_, json), _)| !json)
-                .map(|((c, _), v)| (c.as_str(), v.as_deref().unwrap_or("")))
-                .collect();
-            // Most rows hold nothing: the quick test proves it without the full record scan.
-            let values_only: Vec<&str> = fields.iter().map(|(_, v)| *v).collect();
-            let skip = quick && detector.quiet_values(&values_only);
-            let found = if skip {
-                Vec::new()
-            } else {
-                detector.locate_fields(&fields)
-            };
-            for f in found {
-                let mut r = Report::new(&qualified, &f.finding, &f.redacted);
-                let column = f
-                    .field
-                    .and_then(|i| fields.get(i))
-                    .map(|(n, _)| (*n).to_owned());
-                r.location = format!("{qualified}.{}", f.finding.location);
-                r.field = column;
-                r.table = Some(qualified.clone());
-                r.key = Some(key());
-                batch.push(r);
+            if pending_rows >= FLUSH {
+                flush(&mut batch, &mut pending_rows, &mut bytes);
             }
-            for ((column, json), value) in table.columns.iter().zip(&values) {
-                let (true, Some(value)) = (*json, value) else {
-                    continue;
-                };
-                let big = detector.clone().max_body(value.len().max(1)).max_depth(256);
-                match big.locate_json(value.as_bytes()) {
-                    Ok(found) => {
-                        for f in found {
-                            let mut r = Report::new(&qualified, &f.finding, &f.redacted);
-                            r.location = format!("{qualified}.{column} {}", f.finding.location);
-                            r.field = Some(column.clone());
-                            r.table = Some(qualified.clone());
-                            r.key = Some(key());
-                            batch.push(r);
-                        }
+        }
+    }
+    flush(&mut batch, &mut pending_rows, &mut bytes);
+    parser.finish()?;
+    sqlx::raw_sql("COMMIT").execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// What scanning a row needs to know about its table.
+struct RowScan<'a> {
+    table: &'a Table,
+    qualified: &'a str,
+    key_names: &'a [String],
+    nkeys: usize,
+    /// Whether the quick test may clear a row (no text column's name is identity-bearing).
+    quick: bool,
+    detector: &'a Detector,
+}
+
+impl RowScan<'_> {
+    /// Scans one row (its key's values, then the scanned columns' values, `None` for NULL),
+    /// adding its findings to `batch`. Returns the bytes of the scanned values.
+    fn scan(&self, row: &[Option<&str>], batch: &mut Vec<Report>) -> u64 {
+        let Self {
+            table,
+            qualified,
+            key_names,
+            nkeys,
+            quick,
+            detector,
+        } = *self;
+        let (keys, values) = row.split_at(nkeys);
+        let bytes = values.iter().flatten().map(|v| v.len() as u64).sum::<u64>();
+        // The key is rendered (and checked for identity data) only for a row with a finding:
+        // most rows have none.
+        let mut key_cache: Option<String> = None;
+        let mut key = || {
+            key_cache
+                .get_or_insert_with(|| {
+                    let parts: Vec<(&str, &str)> = key_names
+                        .iter()
+                        .zip(keys)
+                        .map(|(name, v)| (name.as_str(), v.unwrap_or_default()))
+                        .collect();
+                    key_text(detector, &parts)
+                })
+                .clone()
+        };
+        // Text columns as one record (a `name` beside an ID counts); JSON columns as JSON.
+        let fields: Vec<(&str, &str)> = table
+            .columns
+            .iter()
+            .zip(values)
+            .filter(|((_, json), _)| !json)
+            .map(|((c, _), v)| (c.as_str(), v.unwrap_or("")))
+            .collect();
+        // Most rows hold nothing: the quick test proves it without the full record scan.
+        let values_only: Vec<&str> = fields.iter().map(|(_, v)| *v).collect();
+        let skip = quick && detector.quiet_values(&values_only);
+        let found = if skip {
+            Vec::new()
+        } else {
+            detector.locate_fields(&fields)
+        };
+        for f in found {
+            let mut r = Report::new(qualified, &f.finding, &f.redacted);
+            let column = f
+                .field
+                .and_then(|i| fields.get(i))
+                .map(|(n, _)| (*n).to_owned());
+            r.location = format!("{qualified}.{}", f.finding.location);
+            r.field = column;
+            r.table = Some(qualified.to_owned());
+            r.key = Some(key());
+            batch.push(r);
+        }
+        for ((column, json), value) in table.columns.iter().zip(values) {
+            let (true, Some(value)) = (*json, value) else {
+                continue;
+            };
+            let big = detector.clone().max_body(value.len().max(1)).max_depth(256);
+            match big.locate_json(value.as_bytes()) {
+                Ok(found) => {
+                    for f in found {
+                        let mut r = Report::new(qualified, &f.finding, &f.redacted);
+                        r.location = format!("{qualified}.{column} {}", f.finding.location);
+                        r.field = Some(column.clone());
+                        r.table = Some(qualified.to_owned());
+                        r.key = Some(key());
+                        batch.push(r);
                     }
-                    Err(_) => {
-                        // Deeper than 256 levels: scan it as a text field.
-                        for f in detector.locate_fields(&[(column.as_str(), value.as_str())]) {
-                            let mut r = Report::new(&qualified, &f.finding, &f.redacted);
-                            r.location = format!("{qualified}.{column}");
-                            r.field = Some(column.clone());
-                            r.table = Some(qualified.clone());
-                            r.key = Some(key());
-                            batch.push(r);
-                        }
+                }
+                Err(_) => {
+                    // Deeper than 256 levels: scan it as a text field.
+                    for f in detector.locate_fields(&[(column.as_str(), value)]) {
+                        let mut r = Report::new(qualified, &f.finding, &f.redacted);
+                        r.location = format!("{qualified}.{column}");
+                        r.field = Some(column.clone());
+                        r.table = Some(qualified.to_owned());
+                        r.key = Some(key());
+                        batch.push(r);
                     }
                 }
             }
         }
-        sink.totals.bytes.fetch_add(bytes, Ordering::Relaxed);
-        if let Some(bar) = &sink.progress {
-            bar.inc(bytes);
-        }
-        sink.progress_rows(rows.len() as u64);
-        sink.emit(&mut batch);
-        if rows.len() < FETCH {
-            break;
-        }
+        bytes
     }
-    sqlx::raw_sql("CLOSE netid_scan; COMMIT")
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
 }
 
 /// `id=42` or `a=1,b=2`; a key value that the detector flags is redacted.
-fn key_text(detector: &Detector, parts: &[(&str, String)]) -> String {
+fn key_text(detector: &Detector, parts: &[(&str, &str)]) -> String {
     parts
         .iter()
         .map(|(name, value)| {
-            let flagged = !detector
-                .locate_fields(&[("key", value.as_str())])
-                .is_empty();
+            let flagged = !detector.locate_fields(&[("key", value)]).is_empty();
             if flagged {
                 format!("{name}={}", Redacted::of(value))
             } else {
