@@ -348,6 +348,10 @@ impl StreamScanner {
             quiet = self.scratch.hits.is_empty();
         }
         if quiet {
+            if self.key_slots.is_empty() {
+                // Made on the first JSON line only: text scanners never need it.
+                self.key_slots = vec![KeySlot::default(); KEY_SLOTS];
+            }
             let mut keys = KeyCheck::default();
             quiet = if seen.spaced {
                 quiet::keys(line, |key| {
@@ -425,13 +429,10 @@ impl KeyCheck {
     fn quiet(
         &mut self,
         det: &Detector,
-        slots: &mut Vec<KeySlot>,
+        slots: &mut [KeySlot],
         line: &[u8],
         (s, e): (usize, usize),
     ) -> bool {
-        if slots.is_empty() {
-            *slots = vec![KeySlot::default(); KEY_SLOTS];
-        }
         let key = &line[s..e];
         // Keys are short and the same few recur on every line: their first 8 bytes, last 8
         // bytes and length tell a key of up to 16 bytes exactly, and place any key well enough

@@ -477,3 +477,57 @@ fn quiet_records() {
             .is_empty()
     );
 }
+
+/// Lines written against the 64-byte quick pass: a key whose `:` follows white space (a space,
+/// a tab), a key hidden by an escape, a key/value object, a number split by spaces, a label or
+/// key starting at the last byte of a block or crossing into the next, a `":"` string before a
+/// key, an exponent, masking stars. Every one is found as the matcher alone finds it, whole or
+/// split at every byte of its first 130.
+#[test]
+fn hostile_json_lines_take_the_matcher_where_they_must() {
+    let pad = |n: usize| "a".repeat(n);
+    let lines = [
+        (r#"{"idNo" : "110105194912310028"}"#.to_owned(), 1),
+        (
+            "{\"a\":\"x\",\"idNo\"\t:\"110105194912310028\"}".to_owned(),
+            1,
+        ),
+        (r#"{"id\u004eo":"110105194912310028"}"#.to_owned(), 1),
+        (r#"{"key":"realName","value":"x"}"#.to_owned(), 1),
+        (r#"{"k":"v","x":"110105 19491231 002X"}"#.to_owned(), 1),
+        (r#"{"a":":","idNo":"110105194912310028"}"#.to_owned(), 1),
+        (r#"{"docNo":"110105491231002"}"#.to_owned(), 1),
+        // The key's closing quote the last byte of the first block, its `:` the next block's
+        // first; a label split across blocks the same way.
+        (
+            format!(r#"{{"p":"{}","idNo":"110105194912310028"}}"#, pad(49)),
+            1,
+        ),
+        (
+            format!(r#"{{"p":"{}","idNo":"110105194912310028"}}"#, pad(50)),
+            1,
+        ),
+        (format!(r#"{{"p":"{} passport G12345678"}}"#, pad(56)), 1),
+        (
+            format!(r#"{{"p":"{}","passport":"G12345678"}}"#, pad(54)),
+            1,
+        ),
+        (format!(r#"{{"p":"{} 11010519491231002X"}}"#, pad(50)), 1),
+        (r#"{"n":1.10105194912310028e17}"#.to_owned(), 0),
+        (r#"{"note":"***"}"#.to_owned(), 0),
+    ];
+    // The edges the padded lines aim at: byte 63 is the last of the first block.
+    assert_eq!(&lines[8].0.as_bytes()[63..65], b"\":");
+    assert_eq!(&lines[9].0.as_bytes()[63..65], b"pa");
+    assert_eq!(&lines[10].0.as_bytes()[63..65], b"pa");
+    for (line, expected) in &lines {
+        let mut input = line.clone().into_bytes();
+        input.push(b'\n');
+        let plain = scan_path(StreamFormat::JsonLines, false, &input, &[]);
+        assert_eq!(plain.len(), *expected, "{line}");
+        for cut in 0..input.len().min(130) {
+            let fast = scan_path(StreamFormat::JsonLines, true, &input, &[cut]);
+            assert_eq!(fast, plain, "{line} cut at {cut}");
+        }
+    }
+}
